@@ -1,0 +1,3 @@
+//! The `waybill-redact` command: a thin layer over the library.
+
+fn main() {}

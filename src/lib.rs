@@ -1,0 +1,25 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod mask;
+mod model;
+mod token;
+
+#[cfg(feature = "render")]
+mod export;
+#[cfg(feature = "render")]
+mod render;
+
+pub use error::{Error, MaskError, ModelError, Result, TokenError};
+pub use mask::{
+    danger, mask, AddressRule, ItemRule, MaskPolicy, MaskedParty, MaskedText, MaskedWaybill,
+    NameRule, PartyPolicy, PhoneRule,
+};
+pub use model::{
+    parse_batch, Address, Item, Party, PersonName, Phone, RecordError, Routing, TrackingNumber,
+    TrackingScheme, VirtualPhone, Waybill,
+};
+#[cfg(feature = "render")]
+pub use render::Bitmap;

@@ -1,0 +1,367 @@
+//! Reading waybills from the JSON input format (one object, a JSON array, or JSON
+//! Lines).
+//!
+//! The input is first read as a `serde_json::Value` and then walked by hand, so
+//! that every error names its field path and no error message ever quotes a value
+//! (serde's own type errors would print the personal data they choke on).
+
+use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::{
+    Address, AddressParts, Item, Party, PersonName, Phone, Routing, TrackingNumber, VirtualPhone,
+    Waybill,
+};
+use crate::error::ModelError;
+
+/// A record of a batch that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("record {position}{}: {error}", tracking_number.as_ref().map(|t| format!(" ({t})")).unwrap_or_default())]
+pub struct RecordError {
+    /// 1-based position of the record in the input (array index or line).
+    pub position: usize,
+    /// The record's tracking number, when it could be read.
+    pub tracking_number: Option<String>,
+    /// What is wrong.
+    pub error: ModelError,
+}
+
+impl Waybill {
+    /// Reads one waybill from a JSON object in the input format.
+    ///
+    /// # Errors
+    /// [`ModelError::Json`] for malformed JSON, otherwise the first invalid field.
+    pub fn from_json(text: &str) -> Result<Self, ModelError> {
+        let value: Value = serde_json::from_str(text).map_err(json_error)?;
+        Self::from_json_value(&value)
+    }
+
+    /// Reads one waybill from an already parsed JSON value.
+    ///
+    /// # Errors
+    /// The first invalid or missing field, named by its path.
+    pub fn from_json_value(value: &Value) -> Result<Self, ModelError> {
+        let o = Obj::root(value)?;
+        let tracking_number =
+            TrackingNumber::parse_field("tracking_number", o.req_str("tracking_number")?)?;
+        let zone = o.u32("zone")?.ok_or_else(|| o.missing("zone"))?;
+        let recipient = Party::from_obj(&o.req_obj("recipient")?)?;
+        let sender = o.obj("sender")?.map(|s| Party::from_obj(&s)).transpose()?;
+        let routing = o.obj("routing")?.map(|r| -> Result<_, ModelError> {
+            Ok(Routing {
+                sort_code: r.text("sort_code")?,
+                hub: r.text("hub")?,
+            })
+        });
+        let mut items = Vec::new();
+        if let Some(list) = o.array("items")? {
+            for (i, v) in list.iter().enumerate() {
+                let it = Obj::at(v, format!("items[{i}]"))?;
+                let quantity = it.u32("quantity")?.unwrap_or(1);
+                if quantity == 0 {
+                    return Err(ModelError::Invalid {
+                        field: it.path("quantity"),
+                        reason: "must be at least 1",
+                    });
+                }
+                items.push(Item {
+                    description: it.text("description")?,
+                    category: it.text("category")?,
+                    quantity,
+                });
+            }
+        }
+        Ok(Waybill {
+            tracking_number,
+            zone,
+            carrier: o.text("carrier")?,
+            service: o.text("service")?,
+            routing: routing.transpose()?,
+            recipient,
+            sender,
+            items,
+            weight_grams: o.u32("weight_grams")?,
+            created_at: o.datetime("created_at")?,
+        })
+    }
+}
+
+impl Party {
+    fn from_obj(o: &Obj<'_>) -> Result<Self, ModelError> {
+        let name = PersonName::parse_field(&o.path("name"), o.req_str("name")?)?;
+        let phone = Phone::parse_field(&o.path("phone"), &o.req_phone_text("phone")?)?;
+        let virtual_phone = match o.obj("virtual_phone")? {
+            None => None,
+            Some(v) => Some(VirtualPhone {
+                number: Phone::parse_field(&v.path("number"), &v.req_phone_text("number")?)?,
+                extension: match v.phone_text("extension")? {
+                    Some(e)
+                        if !e.is_empty()
+                            && e.len() <= 8
+                            && e.bytes().all(|b| b.is_ascii_digit()) =>
+                    {
+                        Some(e)
+                    }
+                    Some(_) => {
+                        return Err(ModelError::Invalid {
+                            field: v.path("extension"),
+                            reason: "must be 1 to 8 digits",
+                        })
+                    }
+                    None => None,
+                },
+                expires_at: v.datetime("expires_at")?,
+            }),
+        };
+        let field = o.path("address");
+        let address = match o.get("address") {
+            None | Some(Value::Null) => return Err(o.missing("address")),
+            Some(Value::String(s)) => Address::from_free_form(&field, s)?,
+            Some(v @ Value::Object(_)) => {
+                let a = Obj::at(v, field.clone())?;
+                let parts = AddressParts {
+                    country: a.str("country")?,
+                    province: a.str("province")?.or(a.str("region")?),
+                    city: a.str("city")?,
+                    district: a.str("district")?,
+                    street: a.str("street")?,
+                    detail: a.str("detail")?,
+                    postal_code: a.str("postal_code")?,
+                };
+                Address::from_parts(&field, &parts)?
+            }
+            Some(_) => {
+                return Err(ModelError::Invalid {
+                    field,
+                    reason: "expected a string or an object",
+                })
+            }
+        };
+        Ok(Party {
+            name,
+            phone,
+            virtual_phone,
+            address,
+        })
+    }
+}
+
+/// Reads a batch: a JSON array of waybills, or JSON Lines (one object per line;
+/// blank lines are skipped). A UTF-8 byte-order mark is ignored.
+///
+/// One result per record, in input order: a bad record is reported with its
+/// position and never stops the others. Malformed JSON in an array loses the whole
+/// array (its structure is gone) and comes back as one error at position 0; in JSON
+/// Lines it loses only its line.
+pub fn parse_batch(text: &str) -> Vec<Result<Waybill, RecordError>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim_start().starts_with('[') {
+        match serde_json::from_str::<Vec<Value>>(text) {
+            Ok(values) => values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| record(i + 1, v))
+                .collect(),
+            Err(e) => vec![Err(RecordError {
+                position: 0,
+                tracking_number: None,
+                error: json_error(e),
+            })],
+        }
+    } else {
+        text.lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(i, line)| match serde_json::from_str::<Value>(line) {
+                Ok(v) => record(i + 1, &v),
+                Err(e) => Err(RecordError {
+                    position: i + 1,
+                    tracking_number: None,
+                    error: json_error(e),
+                }),
+            })
+            .collect()
+    }
+}
+
+/// Converts one parsed record, attaching its position and tracking number to errors.
+pub(crate) fn record(position: usize, value: &Value) -> Result<Waybill, RecordError> {
+    Waybill::from_json_value(value).map_err(|error| RecordError {
+        position,
+        tracking_number: value
+            .get("tracking_number")
+            .and_then(Value::as_str)
+            .filter(|t| t.len() <= 32 && t.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .map(str::to_owned),
+        error,
+    })
+}
+
+/// serde_json's syntax errors carry no input text; its data errors may, so they are
+/// reduced to their position.
+pub(crate) fn json_error(e: serde_json::Error) -> ModelError {
+    let reason = match e.classify() {
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Eof => "unexpected end of input",
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Data => "unexpected value",
+    };
+    ModelError::Json {
+        line: e.line(),
+        column: e.column(),
+        reason: reason.into(),
+    }
+}
+
+/// A JSON object with its path, for field-named errors.
+struct Obj<'a> {
+    map: &'a Map<String, Value>,
+    path: String,
+}
+
+impl<'a> Obj<'a> {
+    fn root(v: &'a Value) -> Result<Self, ModelError> {
+        Self::at(v, String::new())
+    }
+
+    fn at(v: &'a Value, path: String) -> Result<Self, ModelError> {
+        match v {
+            Value::Object(map) => Ok(Self { map, path }),
+            _ => Err(ModelError::Invalid {
+                field: if path.is_empty() {
+                    "record".into()
+                } else {
+                    path
+                },
+                reason: "expected an object",
+            }),
+        }
+    }
+
+    fn path(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    fn missing(&self, key: &str) -> ModelError {
+        ModelError::Missing {
+            field: self.path(key),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        self.map.get(key)
+    }
+
+    fn str(&self, key: &str) -> Result<Option<&'a str>, ModelError> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(ModelError::Invalid {
+                field: self.path(key),
+                reason: "expected a string",
+            }),
+        }
+    }
+
+    fn req_str(&self, key: &str) -> Result<&'a str, ModelError> {
+        self.str(key)?.ok_or_else(|| self.missing(key))
+    }
+
+    /// Optional free text, trimmed; empty becomes `None`.
+    fn text(&self, key: &str) -> Result<Option<String>, ModelError> {
+        let Some(s) = self.str(key)?.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        if s.chars().any(char::is_control) {
+            return Err(ModelError::ControlCharacter {
+                field: self.path(key),
+            });
+        }
+        if s.chars().count() > 200 {
+            return Err(ModelError::TooLong {
+                field: self.path(key),
+                len: s.chars().count(),
+                max: 200,
+            });
+        }
+        Ok(Some(s.to_owned()))
+    }
+
+    /// Phone numbers often arrive as JSON numbers; accept both.
+    fn phone_text(&self, key: &str) -> Result<Option<String>, ModelError> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) if n.is_u64() => Ok(Some(n.to_string())),
+            Some(_) => Err(ModelError::Invalid {
+                field: self.path(key),
+                reason: "expected a string",
+            }),
+        }
+    }
+
+    fn req_phone_text(&self, key: &str) -> Result<String, ModelError> {
+        self.phone_text(key)?.ok_or_else(|| self.missing(key))
+    }
+
+    fn u32(&self, key: &str) -> Result<Option<u32>, ModelError> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .map(Some)
+                .ok_or(ModelError::Invalid {
+                    field: self.path(key),
+                    reason: "expected a whole number from 0 to 4294967295",
+                }),
+            Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                s.parse().map(Some).map_err(|_| ModelError::Invalid {
+                    field: self.path(key),
+                    reason: "number out of range",
+                })
+            }
+            Some(_) => Err(ModelError::Invalid {
+                field: self.path(key),
+                reason: "expected a whole number",
+            }),
+        }
+    }
+
+    fn obj(&self, key: &str) -> Result<Option<Obj<'a>>, ModelError> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => Obj::at(v, self.path(key)).map(Some),
+        }
+    }
+
+    fn req_obj(&self, key: &str) -> Result<Obj<'a>, ModelError> {
+        self.obj(key)?.ok_or_else(|| self.missing(key))
+    }
+
+    fn array(&self, key: &str) -> Result<Option<&'a Vec<Value>>, ModelError> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(a)) => Ok(Some(a)),
+            Some(_) => Err(ModelError::Invalid {
+                field: self.path(key),
+                reason: "expected an array",
+            }),
+        }
+    }
+
+    fn datetime(&self, key: &str) -> Result<Option<OffsetDateTime>, ModelError> {
+        self.str(key)?
+            .map(|s| {
+                OffsetDateTime::parse(s.trim(), &Rfc3339).map_err(|_| ModelError::DateTime {
+                    field: self.path(key),
+                })
+            })
+            .transpose()
+    }
+}

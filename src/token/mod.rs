@@ -1,0 +1,1 @@
+//! Courier tokens: the sealed QR envelope, key ring, grants and the resolver.
