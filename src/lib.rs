@@ -22,4 +22,4 @@ pub use model::{
     TrackingScheme, VirtualPhone, Waybill,
 };
 #[cfg(feature = "render")]
-pub use render::Bitmap;
+pub use render::{Bitmap, CodeKind, PlacedCode};
