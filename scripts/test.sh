@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The project's test command (README, CI). Installs the real readers the tests use
+# (zbarimg, tesseract with chi_sim, qpdf, pdftoppm, labelize) when they are missing,
+# then runs the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v zbarimg >/dev/null || need_apt+=(zbar-tools)
+command -v tesseract >/dev/null || need_apt+=(tesseract-ocr)
+[ -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata ] || ls /usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata >/dev/null 2>&1 || need_apt+=(tesseract-ocr-chi-sim)
+command -v qpdf >/dev/null || need_apt+=(qpdf)
+command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+cargo test --all-features
