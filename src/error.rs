@@ -104,6 +104,14 @@ pub enum ModelError {
         /// Path of the field.
         field: String,
     },
+    /// A CSV row is malformed (wrong number of cells, bad quoting, not UTF-8).
+    #[error("invalid CSV at line {line}: {reason}")]
+    Csv {
+        /// 1-based line in the file.
+        line: u64,
+        /// What is wrong, without the row's content.
+        reason: &'static str,
+    },
     /// The JSON is malformed or a field has the wrong type.
     #[error("invalid JSON at line {line}, column {column}: {reason}")]
     Json {

@@ -18,8 +18,8 @@ pub use mask::{
     NameRule, PartyPolicy, PhoneRule,
 };
 pub use model::{
-    parse_batch, Address, Item, Party, PersonName, Phone, RecordError, Routing, TrackingNumber,
-    TrackingScheme, VirtualPhone, Waybill,
+    parse_batch, read_batch, Address, InputFormat, Item, Party, PersonName, Phone, RecordError,
+    Routing, TrackingNumber, TrackingScheme, VirtualPhone, Waybill, CSV_COLUMNS, CSV_PARTY_COLUMNS,
 };
 #[cfg(feature = "render")]
 pub use render::{Bitmap, CodeKind, PlacedCode};

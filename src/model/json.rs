@@ -147,44 +147,6 @@ impl Party {
     }
 }
 
-/// Reads a batch: a JSON array of waybills, or JSON Lines (one object per line;
-/// blank lines are skipped). A UTF-8 byte-order mark is ignored.
-///
-/// One result per record, in input order: a bad record is reported with its
-/// position and never stops the others. Malformed JSON in an array loses the whole
-/// array (its structure is gone) and comes back as one error at position 0; in JSON
-/// Lines it loses only its line.
-pub fn parse_batch(text: &str) -> Vec<Result<Waybill, RecordError>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim_start().starts_with('[') {
-        match serde_json::from_str::<Vec<Value>>(text) {
-            Ok(values) => values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| record(i + 1, v))
-                .collect(),
-            Err(e) => vec![Err(RecordError {
-                position: 0,
-                tracking_number: None,
-                error: json_error(e),
-            })],
-        }
-    } else {
-        text.lines()
-            .enumerate()
-            .filter(|(_, line)| !line.trim().is_empty())
-            .map(|(i, line)| match serde_json::from_str::<Value>(line) {
-                Ok(v) => record(i + 1, &v),
-                Err(e) => Err(RecordError {
-                    position: i + 1,
-                    tracking_number: None,
-                    error: json_error(e),
-                }),
-            })
-            .collect()
-    }
-}
-
 /// Converts one parsed record, attaching its position and tracking number to errors.
 pub(crate) fn record(position: usize, value: &Value) -> Result<Waybill, RecordError> {
     Waybill::from_json_value(value).map_err(|error| RecordError {

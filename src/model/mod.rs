@@ -4,14 +4,18 @@
 
 mod address;
 mod address_cn;
+mod batch;
 mod country;
+mod csv_input;
 mod json;
 mod name;
 mod phone;
 mod tracking;
 
 pub use address::Address;
-pub use json::{parse_batch, RecordError};
+pub use batch::{parse_batch, read_batch, InputFormat};
+pub use csv_input::{CSV_COLUMNS, CSV_PARTY_COLUMNS};
+pub use json::RecordError;
 pub use name::PersonName;
 pub use phone::{Phone, VirtualPhone};
 pub use tracking::{TrackingNumber, TrackingScheme};

@@ -1,21 +1,33 @@
-//! Reading the waybill input: a file or standard input.
+//! Opening the waybill input: a file or standard input, and its format.
 
-use std::io::Read;
+use std::io::BufRead;
 use std::path::Path;
 
-/// Reads the whole input as UTF-8 text, from `path` or standard input.
-pub fn read_text(path: Option<&Path>) -> Result<String, String> {
-    let mut bytes = Vec::new();
+use waybill_redact::InputFormat;
+
+/// Opens `path`, or standard input when absent.
+pub fn open(path: Option<&Path>) -> Result<Box<dyn BufRead>, String> {
     match path {
         Some(p) => {
-            bytes = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            let file =
+                std::fs::File::open(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            Ok(Box::new(std::io::BufReader::with_capacity(1 << 16, file)))
         }
-        None => {
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .map_err(|e| format!("cannot read standard input: {e}"))?;
-        }
+        None => Ok(Box::new(std::io::BufReader::new(std::io::stdin()))),
     }
-    String::from_utf8(bytes)
-        .map_err(|e| format!("input is not UTF-8 (byte {})", e.utf8_error().valid_up_to()))
+}
+
+/// The format from the file's extension, or detection from its first byte.
+pub fn format_of(path: Option<&Path>) -> InputFormat {
+    match path
+        .and_then(Path::extension)
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("csv") => InputFormat::Csv,
+        Some("jsonl" | "ndjson") => InputFormat::JsonLines,
+        Some("json") => InputFormat::Json,
+        _ => InputFormat::Auto,
+    }
 }

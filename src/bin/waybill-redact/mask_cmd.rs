@@ -5,12 +5,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use waybill_redact::{mask, AddressRule, ItemRule, MaskPolicy, NameRule, PartyPolicy, PhoneRule};
+use std::ops::ControlFlow;
+
+use waybill_redact::{
+    mask, read_batch, AddressRule, ItemRule, MaskPolicy, NameRule, PartyPolicy, PhoneRule,
+};
 
 /// Arguments of `mask`.
 #[derive(Args)]
 pub struct MaskArgs {
-    /// Waybills as a JSON array or JSON Lines; standard input when absent.
+    /// Waybills as a JSON array, JSON Lines or CSV (by extension, else detected);
+    /// standard input when absent.
     #[arg(long, short)]
     input: Option<PathBuf>,
     /// How much of each address to show.
@@ -68,8 +73,8 @@ impl MaskArgs {
 
 /// Runs `mask`: exit 0 when every record was masked, 1 when any failed.
 pub fn run(args: &MaskArgs) -> ExitCode {
-    let text = match crate::input::read_text(args.input.as_deref()) {
-        Ok(t) => t,
+    let input = match crate::input::open(args.input.as_deref()) {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(1);
@@ -79,23 +84,34 @@ pub fn run(args: &MaskArgs) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = 0usize;
-    for record in waybill_redact::parse_batch(&text) {
-        match record {
-            Ok(waybill) => {
-                let masked = mask(&waybill, &policy);
-                let line = serde_json::to_string(&masked).unwrap_or_default();
-                if writeln!(out, "{line}").is_err() {
-                    eprintln!("error: cannot write to standard output");
-                    return ExitCode::from(1);
+    let mut write_failed = false;
+    let read = read_batch(
+        input,
+        crate::input::format_of(args.input.as_deref()),
+        |record| {
+            match record {
+                Ok(waybill) => {
+                    let masked = mask(&waybill, &policy);
+                    let written =
+                        serde_json::to_writer(&mut out, &masked).is_ok() && writeln!(out).is_ok();
+                    if !written {
+                        write_failed = true;
+                        return ControlFlow::Break(());
+                    }
+                }
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("error: {e}");
                 }
             }
-            Err(e) => {
-                failed += 1;
-                eprintln!("error: {e}");
-            }
-        }
+            ControlFlow::Continue(())
+        },
+    );
+    if let Err(e) = read {
+        eprintln!("error: cannot read input: {e}");
+        return ExitCode::from(1);
     }
-    if out.flush().is_err() {
+    if write_failed || out.flush().is_err() {
         eprintln!("error: cannot write to standard output");
         return ExitCode::from(1);
     }
