@@ -5,6 +5,8 @@
 
 mod input;
 mod mask_cmd;
+#[allow(dead_code)] // wired by the render command
+mod pipeline;
 
 use std::process::ExitCode;
 
