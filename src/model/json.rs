@@ -87,6 +87,15 @@ impl Waybill {
     }
 }
 
+/// Deserialises from the JSON input format with the same validation as
+/// [`Waybill::from_json_value`]; errors name the field, never its value.
+impl<'de> serde::Deserialize<'de> for Waybill {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        Waybill::from_json_value(&value).map_err(serde::de::Error::custom)
+    }
+}
+
 impl Party {
     fn from_obj(o: &Obj<'_>) -> Result<Self, ModelError> {
         let name = PersonName::parse_field(&o.path("name"), o.req_str("name")?)?;
@@ -325,5 +334,34 @@ impl<'a> Obj<'a> {
                 })
             })
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deserialize_validates_like_from_json() {
+        #[derive(serde::Deserialize)]
+        struct Order {
+            waybill: Waybill,
+        }
+        let ok: Order = serde_json::from_str(
+            r#"{"waybill":{"tracking_number":"SF1234567890123","zone":7,"recipient":{"name":"张三","phone":"13812345678","address":"北京市朝阳区"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.waybill.zone(), 7);
+        let err = serde_json::from_str::<Order>(
+            r#"{"waybill":{"tracking_number":"SF1234567890123","zone":7,"recipient":{"name":"张三","phone":"secret-abc","address":"北京市朝阳区"}}}"#,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.starts_with("recipient.phone: invalid phone number"),
+            "{err}"
+        );
+        assert!(!err.contains("secret"), "{err}");
     }
 }
