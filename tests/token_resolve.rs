@@ -163,8 +163,11 @@ fn untrusted_issuer_and_forged_signature_are_denied() {
         denied(&s, &s.resolver(), stranger.as_str(), later()),
         Denied::UntrustedIssuer
     );
-    // Widen the quota of a genuine grant without re-signing it.
+    // Widen the quota of a genuine grant without re-signing it. The resolver has
+    // just verified (and remembered) the genuine one; the forgery must still fail.
     let genuine = s.issuer.issue(&spec(&[755021])).unwrap();
+    let r = s.resolver();
+    assert!(r.resolve(&s.token, genuine.as_str(), &at(later())).is_ok());
     let forged = tamper_grant(&genuine, |bytes| {
         let quota_at = 1 + 8 + 16 + 1 + genuine.courier_id().len() + 8 + 8 + 1;
         bytes[quota_at] ^= 0x40;

@@ -140,17 +140,23 @@ impl Token {
     }
 
     /// Builds a token from its envelope bytes.
+    #[cfg(test)]
     pub(crate) fn from_bytes(bytes: Vec<u8>) -> Result<Self, TokenError> {
         let (header, header_len) = parse_envelope(&bytes)?;
+        Ok(Self::from_parts(bytes, header_len, header))
+    }
+
+    /// Builds a token from envelope bytes the sealer just wrote under `header`.
+    pub(crate) fn from_parts(bytes: Vec<u8>, header_len: usize, header: TokenHeader) -> Self {
         let mut text = String::with_capacity(PREFIX.len() + base45::encoded_len(bytes.len()));
         text.push_str(PREFIX);
         base45::encode_into(&bytes, &mut text);
-        Ok(Self {
+        Self {
             text,
             bytes,
             header_len,
             header,
-        })
+        }
     }
 
     /// The text form, as put in the QR code.

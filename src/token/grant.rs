@@ -321,6 +321,11 @@ impl Grant {
         }
     }
 
+    /// The grant's bytes (before Base45), signature included.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// The text form.
     pub fn as_str(&self) -> &str {
         &self.text

@@ -2,6 +2,8 @@
 //! per-zone keys derived from them.
 
 use core::fmt;
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use hkdf::Hkdf;
 use rand_core::{OsRng, RngCore};
@@ -13,6 +15,9 @@ use crate::error::TokenError;
 
 /// The HKDF `info` prefix; the zone id (u32, big-endian) follows it.
 pub(crate) const ZONE_KEY_INFO: &[u8] = b"waybill-redact zone key v1";
+
+/// Zone keys kept after derivation; the cache is emptied when it reaches this size.
+const ZONE_CACHE_MAX: usize = 4096;
 
 /// The `format` field of the key ring JSON file.
 const FILE_FORMAT: &str = "waybill-redact key ring v1";
@@ -35,10 +40,18 @@ pub(crate) struct ZoneKey(pub(crate) [u8; 32]);
 /// # Guarantees
 /// - The ring always has at least one key, and the current key is in it.
 /// - Key material is zeroized on drop and never printed: `Debug` shows key ids only.
-#[derive(Clone)]
 pub struct KeyRing {
     keys: Vec<MasterKey>,
     current: u16,
+    /// Derived zone keys: HKDF costs about as much as the rest of an open, and a
+    /// resolver sees the same few zones again and again. Zeroized when evicted.
+    zone_cache: Mutex<HashMap<(u16, u32), ZoneKey>>,
+}
+
+impl Clone for KeyRing {
+    fn clone(&self) -> Self {
+        Self::with_keys(self.keys.clone(), self.current)
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -71,9 +84,14 @@ impl KeyRing {
     /// A ring holding one given master key, which becomes current. For importing
     /// keys from a key management system and for test vectors.
     pub fn from_key(kid: u16, secret: [u8; 32]) -> Self {
+        Self::with_keys(vec![MasterKey { kid, secret }], kid)
+    }
+
+    fn with_keys(keys: Vec<MasterKey>, current: u16) -> Self {
         Self {
-            keys: vec![MasterKey { kid, secret }],
-            current: kid,
+            keys,
+            current,
+            zone_cache: Mutex::default(),
         }
     }
 
@@ -120,6 +138,7 @@ impl KeyRing {
         if self.keys.len() == before {
             return Err(TokenError::UnknownKey { kid });
         }
+        self.cache().retain(|&(k, _), _| k != kid);
         Ok(())
     }
 
@@ -170,15 +189,29 @@ impl KeyRing {
             return Err(bad("the current key id has no key"));
         }
         keys.sort_by_key(|k| k.kid);
-        Ok(Self {
-            keys,
-            current: file.current,
-        })
+        Ok(Self::with_keys(keys, file.current))
     }
 
     /// The zone key for `(kid, zone)`: HKDF-SHA256 with no salt, the master key
     /// as input key material and `ZONE_KEY_INFO ‖ zone` as info.
     pub(crate) fn zone_key(&self, kid: u16, zone: u32) -> Option<ZoneKey> {
+        if let Some(key) = self.cache().get(&(kid, zone)) {
+            return Some(ZoneKey(key.0));
+        }
+        let key = self.derive_zone_key(kid, zone)?;
+        let mut cache = self.cache();
+        if cache.len() >= ZONE_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert((kid, zone), ZoneKey(key.0));
+        Some(key)
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<(u16, u32), ZoneKey>> {
+        self.zone_cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn derive_zone_key(&self, kid: u16, zone: u32) -> Option<ZoneKey> {
         let master = self.keys.iter().find(|k| k.kid == kid)?;
         let mut info = [0u8; ZONE_KEY_INFO.len() + 4];
         let (prefix, zone_bytes) = info.split_at_mut(ZONE_KEY_INFO.len());

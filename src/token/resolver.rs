@@ -3,9 +3,10 @@
 
 use core::fmt;
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -105,7 +106,13 @@ pub struct Resolver {
     revoked_parcels: HashSet<String>,
     limiter: Arc<dyn RateLimiter>,
     audit: Arc<dyn AuditSink>,
+    /// SHA-256 of grants whose signature already verified: a courier sends the
+    /// same grant all shift, and Ed25519 verification dominates a resolve.
+    verified: Mutex<HashSet<[u8; 32]>>,
 }
+
+/// Verified grants remembered; the set is emptied when it reaches this size.
+const VERIFIED_MAX: usize = 4096;
 
 impl fmt::Debug for Resolver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -126,6 +133,7 @@ impl Resolver {
             revoked_parcels: HashSet::new(),
             limiter: Arc::new(TokenBucket::default()),
             audit,
+            verified: Mutex::default(),
         }
     }
 
@@ -187,6 +195,26 @@ impl Resolver {
         result
     }
 
+    /// Verifies the grant's signature, or finds it verified before.
+    fn verify(&self, grant: &Grant) -> Result<(), Denied> {
+        let digest: [u8; 32] = Sha256::digest(grant.as_bytes()).into();
+        let seen = |v: &Mutex<HashSet<[u8; 32]>>| {
+            v.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(&digest)
+        };
+        if seen(&self.verified) {
+            return Ok(());
+        }
+        grant.verify(&self.trusted)?;
+        let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if verified.len() >= VERIFIED_MAX {
+            verified.clear();
+        }
+        verified.insert(digest);
+        Ok(())
+    }
+
     fn check(
         &self,
         token: &Token,
@@ -195,7 +223,7 @@ impl Resolver {
     ) -> Result<Disclosure, Denied> {
         let now = u64::try_from(request.now.unix_timestamp()).unwrap_or(0);
         let header = token.header();
-        grant.verify(&self.trusted)?;
+        self.verify(grant)?;
         if now < grant.not_before() {
             return Err(Denied::GrantNotYetValid);
         }

@@ -94,7 +94,11 @@ impl KeyRing {
                 reason: "record too large for a token",
             })?;
         out.extend_from_slice(&tag);
-        Token::from_bytes(core::mem::take(&mut *out))
+        Ok(Token::from_parts(
+            core::mem::take(&mut *out),
+            header_len,
+            header.clone(),
+        ))
     }
 
     /// Opens a token: derives the zone key for its key id and zone, checks the tag
