@@ -321,3 +321,43 @@ fn usage_errors_exit_2_and_files_are_not_overwritten() {
         assert_eq!(mode & 0o077, 0, "key ring must be owner-only");
     }
 }
+
+#[test]
+fn revocation_lists_deny_grants_and_parcels() {
+    let e = env();
+    let tokens = seal_all(&e);
+    let g = grant(&e, "755021,571003", &[]);
+    let list = e.ring.with_file_name("revoked.txt");
+    std::fs::write(&list, "# revoked today\nparcel SF1234567890123\n").unwrap();
+    let run = |token: &str| {
+        cmd()
+            .args([
+                "resolve",
+                "--ring",
+                p(&e.ring),
+                "--trust",
+                p(&e.issuer),
+                "--grant",
+                &g,
+                "--purpose",
+                "delivery",
+                "--revoked",
+                p(&list),
+                "--now",
+                "2026-11-28T10:00:00+08:00",
+                token,
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run(&tokens[0]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("parcel_revoked"));
+    assert!(run(&tokens[1]).status.success());
+    std::fs::write(
+        &list,
+        "grant 00000000000000000000000000000000\nbogus line\n",
+    )
+    .unwrap();
+    assert_eq!(run(&tokens[1]).status.code(), Some(1));
+}

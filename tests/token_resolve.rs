@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use proptest::prelude::*;
+
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     parse_batch, verify_audit_log, Denied, Grant, GrantSpec, IssuerKey, KeyRing, MemorySink,
@@ -363,4 +365,14 @@ fn tamper_grant(grant: &Grant, f: impl FnOnce(&mut Vec<u8>)) -> String {
         }
     }
     s
+}
+
+proptest! {
+    #[test]
+    fn parsing_arbitrary_grant_text_never_panics(text in "(WG1:)?[0-9A-Z $%*+./:-]{0,300}|\\PC{0,100}") {
+        let trusted = [IssuerKey::from_secret([3; 32]).public_key()];
+        if let Ok(g) = Grant::parse(&text) {
+            prop_assert!(g.verify(&trusted).is_err());
+        }
+    }
 }

@@ -114,6 +114,10 @@ pub struct ResolveArgs {
     /// The time to check against (RFC 3339); default now.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     now: Option<OffsetDateTime>,
+    /// A revocation list: lines `grant <32 hex digits>` or `parcel <tracking number>`;
+    /// blank lines and lines starting with `#` are skipped (repeatable).
+    #[arg(long, value_name = "FILE")]
+    revoked: Vec<PathBuf>,
     /// The token text, or `-` to read it from standard input.
     #[arg(value_name = "TOKEN")]
     token: String,
@@ -305,6 +309,28 @@ fn load_trusted(paths: &[PathBuf]) -> Result<Vec<IssuerPublicKey>, String> {
         .collect()
 }
 
+fn load_revocations(resolver: &mut Resolver, path: &Path) -> Result<(), String> {
+    for (i, line) in read(path)?.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bad = || {
+            format!(
+                "{}:{}: expected `grant ID` or `parcel TRACKING`",
+                path.display(),
+                i + 1
+            )
+        };
+        match line.split_once(' ') {
+            Some(("grant", id)) => resolver.revoke_grant(id.parse().map_err(|_| bad())?),
+            Some(("parcel", tn)) => resolver.revoke_parcel(tn),
+            _ => return Err(bad()),
+        }
+    }
+    Ok(())
+}
+
 /// `resolve`: exit 0 with the disclosure JSON, 3 when denied, 1 on other errors.
 pub fn resolve(args: ResolveArgs) -> ExitCode {
     let setup = (|| -> Result<_, String> {
@@ -330,7 +356,11 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
             ),
             None => Arc::new(MemorySink::new()),
         };
-        Ok((Resolver::new(ring, trusted, sink), grant, token))
+        let mut resolver = Resolver::new(ring, trusted, sink);
+        for path in &args.revoked {
+            load_revocations(&mut resolver, path)?;
+        }
+        Ok((resolver, grant, token))
     })();
     let (resolver, grant, token) = match setup {
         Ok(s) => s,
