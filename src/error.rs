@@ -20,6 +20,15 @@ pub enum Error {
     /// Sealing, parsing or opening a token, key ring or grant failed.
     #[error(transparent)]
     Token(#[from] TokenError),
+    /// A courier grant or issuer key is invalid.
+    #[error(transparent)]
+    Grant(#[from] GrantError),
+    /// The resolver refused to disclose a token's contents.
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    /// Writing or verifying the audit log failed.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
     /// Reading or writing a file failed. Check the path and permissions.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -146,4 +155,190 @@ pub enum TokenError {
     /// Deliberately says no more. Treat the token as invalid.
     #[error("token could not be opened")]
     Open,
+    /// The text is not a token: wrong prefix, bad Base45, or a malformed envelope.
+    /// The QR code was misread or is not ours; scan it again.
+    #[error("malformed token: {reason}")]
+    Malformed {
+        /// What is wrong (never any content).
+        reason: &'static str,
+    },
+    /// The token uses a format version or cipher suite this build does not know.
+    /// Upgrade the resolver.
+    #[error("unsupported token suite {suite}")]
+    UnsupportedSuite {
+        /// The suite byte found.
+        suite: u8,
+    },
+    /// The waybill cannot be sealed as asked: expiry not after issue time, or the
+    /// record is too large for a token. Fix the input or the expiry.
+    #[error("cannot seal: {reason}")]
+    Seal {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The key ring file is malformed. Restore it from backup.
+    #[error("invalid key ring: {reason}")]
+    KeyRing {
+        /// What is wrong (never key material).
+        reason: &'static str,
+    },
+    /// The key ring has no key with this id (never created, or retired).
+    /// Use a key id listed in the ring.
+    #[error("no key with id {kid} in the key ring")]
+    UnknownKey {
+        /// The key id asked for.
+        kid: u16,
+    },
+    /// The current key cannot be retired. Rotate first, then retire the old key.
+    #[error("key {kid} is the current key and cannot be retired")]
+    RetireCurrent {
+        /// The current key id.
+        kid: u16,
+    },
+    /// All 65535 key ids are used. Start a new key ring.
+    #[error("key ids exhausted")]
+    KeyIdsExhausted,
+}
+
+/// Courier grant and issuer key errors.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GrantError {
+    /// The text is not a grant: wrong prefix, bad Base45, or a malformed body.
+    /// Ask the carrier for a fresh grant.
+    #[error("malformed grant: {reason}")]
+    Malformed {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The grant uses a format version this build does not know. Upgrade.
+    #[error("unsupported grant version {version}")]
+    UnsupportedVersion {
+        /// The version byte found.
+        version: u8,
+    },
+    /// A value given to issue a grant is invalid. Fix the named field.
+    #[error("invalid grant {field}: {reason}")]
+    Invalid {
+        /// The field (`courier`, `zones`, `window`, `quota`, `scope`).
+        field: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The issuer key file or public key text is malformed. Restore it.
+    #[error("invalid issuer key: {reason}")]
+    IssuerKey {
+        /// What is wrong (never key material).
+        reason: &'static str,
+    },
+}
+
+/// Why the resolver refused a request. Each reason is also written to the audit
+/// log as its [`code`](Denied::code).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Denied {
+    /// The token text is not a token. Rescan the QR code.
+    #[error("malformed token: {0}")]
+    MalformedToken(TokenError),
+    /// The grant text is not a grant. Ask the carrier for a new grant.
+    #[error("malformed grant: {0}")]
+    MalformedGrant(GrantError),
+    /// The grant was signed by an issuer this resolver does not trust.
+    /// Use a grant from the carrier's issuer.
+    #[error("grant issuer is not trusted")]
+    UntrustedIssuer,
+    /// The grant's signature is invalid: it was altered or forged. Do not retry.
+    #[error("grant signature is invalid")]
+    BadSignature,
+    /// The grant's validity has not started yet. Wait, or check the clock.
+    #[error("grant is not valid yet")]
+    GrantNotYetValid,
+    /// The grant has expired. Ask for a new grant.
+    #[error("grant has expired")]
+    GrantExpired,
+    /// The grant was revoked. Contact the carrier.
+    #[error("grant is revoked")]
+    GrantRevoked,
+    /// This parcel's tokens were revoked. Contact the carrier.
+    #[error("parcel is revoked")]
+    ParcelRevoked,
+    /// The parcel's zone is not among the grant's zones. Use a grant for that zone.
+    #[error("zone not covered by the grant")]
+    ZoneNotGranted,
+    /// The token has expired. The label must be reprinted.
+    #[error("token has expired")]
+    TokenExpired,
+    /// Too many requests from this courier. Slow down and retry later.
+    #[error("rate limit exceeded")]
+    RateLimited,
+    /// The grant's quota is used up. Ask for a new grant.
+    #[error("grant quota exceeded")]
+    QuotaExceeded,
+    /// The token could not be opened (wrong key, wrong zone or tampered); deliberately
+    /// says no more. Treat the label as suspect.
+    #[error("token could not be opened")]
+    Unopenable,
+    /// The attempt could not be written to the audit log, so nothing is disclosed.
+    /// Fix the audit store; the request may be retried.
+    #[error("audit log unavailable")]
+    AuditUnavailable,
+}
+
+impl Denied {
+    /// A stable machine-readable reason, as written to the audit log.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedToken(_) => "malformed_token",
+            Self::MalformedGrant(_) => "malformed_grant",
+            Self::UntrustedIssuer => "untrusted_issuer",
+            Self::BadSignature => "bad_signature",
+            Self::GrantNotYetValid => "grant_not_yet_valid",
+            Self::GrantExpired => "grant_expired",
+            Self::GrantRevoked => "grant_revoked",
+            Self::ParcelRevoked => "parcel_revoked",
+            Self::ZoneNotGranted => "zone_not_granted",
+            Self::TokenExpired => "token_expired",
+            Self::RateLimited => "rate_limited",
+            Self::QuotaExceeded => "quota_exceeded",
+            Self::Unopenable => "unopenable",
+            Self::AuditUnavailable => "audit_unavailable",
+        }
+    }
+}
+
+/// How an audit chain is broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuditBreak {
+    /// The record's content does not match its own hash: it was edited.
+    Edited,
+    /// The record does not chain to the one before: that one was edited and
+    /// re-hashed, or records around it were replaced.
+    Unchained,
+    /// One or more records before this one are missing.
+    Dropped,
+    /// This record is out of order (records were swapped or moved).
+    Reordered,
+    /// This record repeats a sequence number: a record was inserted or duplicated.
+    Inserted,
+    /// The line is not an audit record.
+    Malformed,
+}
+
+/// Audit log errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// Reading or writing the log failed. Check the path, permissions and disk.
+    #[error("audit log I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The chain is broken at this record. Investigate the log from this line on.
+    #[error("audit log broken at line {line}: {kind:?}")]
+    Broken {
+        /// 1-based line of the first broken record.
+        line: usize,
+        /// What was found there.
+        kind: AuditBreak,
+    },
 }

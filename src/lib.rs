@@ -12,7 +12,9 @@ mod export;
 #[cfg(feature = "render")]
 mod render;
 
-pub use error::{Error, MaskError, ModelError, Result, TokenError};
+pub use error::{
+    AuditBreak, AuditError, Denied, Error, GrantError, MaskError, ModelError, Result, TokenError,
+};
 pub use mask::{
     danger, mask, AddressRule, ItemRule, MaskPolicy, MaskedParty, MaskedText, MaskedWaybill,
     NameRule, PartyPolicy, PhoneRule,
@@ -23,3 +25,9 @@ pub use model::{
 };
 #[cfg(feature = "render")]
 pub use render::{Bitmap, CodeKind, PlacedCode};
+pub use token::{
+    verify_audit_log, AuditChain, AuditEvent, AuditSink, Disclosure, Grant, GrantId, GrantSpec,
+    IssuerKey, IssuerPublicKey, JsonLinesFileSink, KeyRing, Limit, MemorySink, Outcome, Payload,
+    PayloadItem, Purpose, RateLimiter, ResolveRequest, Resolver, Scope, Token, TokenBucket,
+    TokenHeader,
+};

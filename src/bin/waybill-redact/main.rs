@@ -1,12 +1,13 @@
 //! The `waybill-redact` command: a thin layer over the library.
 //!
-//! Exit status: 0 success, 1 some records failed (or another error), 2 usage error,
-//! 3 resolution denied.
+//! Exit codes: 0 success, 1 failure (some records failed, a broken audit log,
+//! unreadable files), 2 usage, 3 resolve denied.
 
 mod input;
 mod mask_cmd;
 #[allow(dead_code)] // wired by the render command
 mod pipeline;
+mod token_cmd;
 
 use std::process::ExitCode;
 
@@ -25,17 +26,32 @@ struct Cli {
 enum Command {
     /// Mask waybills and print, per record, the strings a label will show (JSON Lines).
     Mask(mask_cmd::MaskArgs),
+    /// Create or rotate the carrier's token key ring.
+    #[command(subcommand)]
+    Keys(token_cmd::KeysCommand),
+    /// Create the carrier's grant issuer key.
+    #[command(subcommand)]
+    Issuer(token_cmd::IssuerCommand),
+    /// Issue a signed courier grant and print its text.
+    Grant(token_cmd::GrantArgs),
+    /// Seal waybills into tokens, one per line.
+    Seal(token_cmd::SealArgs),
+    /// Resolve a token with a courier grant and print the disclosure as JSON.
+    Resolve(token_cmd::ResolveArgs),
+    /// Verify the resolver's audit log.
+    #[command(subcommand)]
+    Audit(token_cmd::AuditCommand),
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-        }
-    };
-    match cli.command {
+    // clap exits with 2 on usage errors and 0 for --help / --version.
+    match Cli::parse().command {
         Command::Mask(args) => mask_cmd::run(&args),
+        Command::Keys(c) => token_cmd::keys(c),
+        Command::Issuer(c) => token_cmd::issuer(c),
+        Command::Grant(a) => token_cmd::grant(a),
+        Command::Seal(a) => token_cmd::seal(a),
+        Command::Resolve(a) => token_cmd::resolve(a),
+        Command::Audit(c) => token_cmd::audit(c),
     }
 }

@@ -1,0 +1,402 @@
+//! Token commands: `keys`, `issuer`, `grant`, `seal`, `resolve`, `audit`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+use waybill_redact::{
+    parse_batch, verify_audit_log, AuditSink, GrantSpec, IssuerKey, IssuerPublicKey,
+    JsonLinesFileSink, KeyRing, MemorySink, Purpose, ResolveRequest, Resolver, Scope,
+};
+
+/// Exit code for a denied resolve.
+const DENIED: u8 = 3;
+
+/// `keys` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a new key ring file with one random key (refuses to overwrite).
+    New {
+        /// Where to write the key ring (JSON, owner-only permissions).
+        #[arg(long, value_name = "RING.json")]
+        out: PathBuf,
+    },
+    /// Add a new key and make it current; prints its key id.
+    Rotate {
+        /// The key ring file to update in place.
+        #[arg(long, value_name = "RING.json")]
+        ring: PathBuf,
+    },
+    /// Remove an old key: its tokens no longer open.
+    Retire {
+        /// The key ring file to update in place.
+        #[arg(long, value_name = "RING.json")]
+        ring: PathBuf,
+        /// The key id to retire (not the current one).
+        #[arg(long)]
+        kid: u16,
+    },
+}
+
+/// `issuer` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum IssuerCommand {
+    /// Create an issuer key file (refuses to overwrite); prints its public key.
+    New {
+        /// Where to write the issuer key (JSON, owner-only permissions).
+        #[arg(long, value_name = "ISSUER.json")]
+        out: PathBuf,
+    },
+}
+
+/// `grant` arguments.
+#[derive(Debug, Args)]
+pub struct GrantArgs {
+    /// The issuer key file.
+    #[arg(long, value_name = "ISSUER.json")]
+    issuer: PathBuf,
+    /// The courier's id.
+    #[arg(long, value_name = "ID")]
+    courier: String,
+    /// Comma-separated zone ids.
+    #[arg(long, value_delimiter = ',', required = true)]
+    zones: Vec<u32>,
+    /// How long the grant is valid, in hours from not-before.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=720))]
+    hours: u16,
+    /// Fields it may disclose: name, phone, address, items.
+    #[arg(long, default_value = "address,phone,name")]
+    scope: String,
+    /// How many resolutions it allows.
+    #[arg(long, default_value_t = 1000)]
+    quota: u32,
+    /// Start of validity (RFC 3339); default now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    not_before: Option<OffsetDateTime>,
+}
+
+/// `seal` arguments.
+#[derive(Debug, Args)]
+pub struct SealArgs {
+    /// The key ring file.
+    #[arg(long, value_name = "RING.json")]
+    ring: PathBuf,
+    /// Waybills as a JSON array or JSON Lines; default standard input.
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Days until the tokens expire.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=3650))]
+    ttl_days: u16,
+}
+
+/// `resolve` arguments.
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The key ring file.
+    #[arg(long, value_name = "RING.json")]
+    ring: PathBuf,
+    /// A trusted issuer: its key file or a file with its public key (repeatable).
+    #[arg(long, value_name = "ISSUER.json", required = true)]
+    trust: Vec<PathBuf>,
+    /// The courier's grant: its text (`WG1:…`) or a file holding it.
+    #[arg(long, value_name = "GRANT")]
+    grant: String,
+    /// Why: delivery, call, return or after-sales.
+    #[arg(long, value_parser = |s: &str| s.parse::<Purpose>())]
+    purpose: Purpose,
+    /// Append the audit record to this JSON-lines log (created if missing).
+    #[arg(long, value_name = "LOG")]
+    audit: Option<PathBuf>,
+    /// The time to check against (RFC 3339); default now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    now: Option<OffsetDateTime>,
+    /// A revocation list: lines `grant <32 hex digits>` or `parcel <tracking number>`;
+    /// blank lines and lines starting with `#` are skipped (repeatable).
+    #[arg(long, value_name = "FILE")]
+    revoked: Vec<PathBuf>,
+    /// The token text, or `-` to read it from standard input.
+    #[arg(value_name = "TOKEN")]
+    token: String,
+}
+
+/// `audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole hash chain; exit 1 naming the first broken record.
+    Verify {
+        /// The JSON-lines audit log.
+        #[arg(value_name = "LOG")]
+        log: PathBuf,
+    },
+}
+
+fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(s, &Rfc3339)
+        .map_err(|_| "expected RFC 3339, e.g. 2026-11-28T10:00:00+08:00".into())
+}
+
+/// Prints an error and returns exit code 1.
+fn fail(context: &str, e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {context}: {e}");
+    ExitCode::FAILURE
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn load_ring(path: &Path) -> Result<KeyRing, String> {
+    KeyRing::from_json(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Writes a secret file atomically with owner-only permissions.
+fn write_secret(path: &Path, text: &str, overwrite: bool) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    // NamedTempFile is created with mode 0600 on Unix.
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| err(&e))?;
+    tmp.write_all(text.as_bytes()).map_err(|e| err(&e))?;
+    tmp.write_all(b"\n").map_err(|e| err(&e))?;
+    tmp.as_file().sync_all().map_err(|e| err(&e))?;
+    if overwrite {
+        tmp.persist(path).map_err(|e| err(&e.error))?;
+    } else {
+        tmp.persist_noclobber(path).map_err(|e| err(&e.error))?;
+    }
+    Ok(())
+}
+
+/// `keys new|rotate|retire`.
+pub fn keys(cmd: KeysCommand) -> ExitCode {
+    let result = match cmd {
+        KeysCommand::New { out } => {
+            let ring = KeyRing::generate();
+            write_secret(&out, &ring.to_json(), false).map(|()| ring.current_kid())
+        }
+        KeysCommand::Rotate { ring: path } => load_ring(&path).and_then(|mut ring| {
+            let kid = ring.rotate().map_err(|e| e.to_string())?;
+            write_secret(&path, &ring.to_json(), true).map(|()| kid)
+        }),
+        KeysCommand::Retire { ring: path, kid } => load_ring(&path).and_then(|mut ring| {
+            ring.retire(kid).map_err(|e| e.to_string())?;
+            write_secret(&path, &ring.to_json(), true).map(|()| ring.current_kid())
+        }),
+    };
+    match result {
+        Ok(current) => {
+            println!("{current}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail("keys", e),
+    }
+}
+
+/// `issuer new`.
+pub fn issuer(cmd: IssuerCommand) -> ExitCode {
+    let IssuerCommand::New { out } = cmd;
+    let key = IssuerKey::generate();
+    match write_secret(&out, &key.to_json(), false) {
+        Ok(()) => {
+            println!("{}", key.public_key());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail("issuer", e),
+    }
+}
+
+/// `grant`.
+pub fn grant(args: GrantArgs) -> ExitCode {
+    let scope: Scope = match args.scope.parse() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: --scope: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let key = match read(&args.issuer)
+        .and_then(|t| IssuerKey::from_json(&t).map_err(|e| e.to_string()))
+    {
+        Ok(k) => k,
+        Err(e) => return fail("grant", e),
+    };
+    let not_before = args.not_before.unwrap_or_else(OffsetDateTime::now_utc);
+    let spec = GrantSpec {
+        courier_id: args.courier,
+        zones: args.zones,
+        not_before,
+        expires_at: not_before + Duration::hours(i64::from(args.hours)),
+        scope,
+        quota: args.quota,
+    };
+    match key.issue(&spec) {
+        Ok(g) => {
+            println!("{g}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: grant: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `seal`: one token per good record on stdout, one line per bad record on stderr.
+pub fn seal(args: SealArgs) -> ExitCode {
+    let ring = match load_ring(&args.ring) {
+        Ok(r) => r,
+        Err(e) => return fail("seal", e),
+    };
+    let text = match &args.input {
+        Some(path) => read(path),
+        None => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map(|_| s)
+                .map_err(|e| e.to_string())
+        }
+    };
+    let text = match text {
+        Ok(t) => t,
+        Err(e) => return fail("seal", e),
+    };
+    let now = OffsetDateTime::now_utc();
+    let expires_at = now + Duration::days(i64::from(args.ttl_days));
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut failed = 0usize;
+    for (i, record) in parse_batch(&text).into_iter().enumerate() {
+        let sealed = record.map_err(|e| e.to_string()).and_then(|w| {
+            ring.seal(&w, expires_at, now)
+                .map_err(|e| format!("record {} ({}): {e}", i + 1, w.tracking_number()))
+        });
+        match sealed {
+            Ok(token) => {
+                if writeln!(out, "{token}").is_err() {
+                    return fail("seal", "cannot write to standard output");
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if out.flush().is_err() {
+        return fail("seal", "cannot write to standard output");
+    }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn load_trusted(paths: &[PathBuf]) -> Result<Vec<IssuerPublicKey>, String> {
+    paths
+        .iter()
+        .map(|p| {
+            IssuerPublicKey::from_text_or_file(&read(p)?)
+                .map_err(|e| format!("{}: {e}", p.display()))
+        })
+        .collect()
+}
+
+fn load_revocations(resolver: &mut Resolver, path: &Path) -> Result<(), String> {
+    for (i, line) in read(path)?.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bad = || {
+            format!(
+                "{}:{}: expected `grant ID` or `parcel TRACKING`",
+                path.display(),
+                i + 1
+            )
+        };
+        match line.split_once(' ') {
+            Some(("grant", id)) => resolver.revoke_grant(id.parse().map_err(|_| bad())?),
+            Some(("parcel", tn)) => resolver.revoke_parcel(tn),
+            _ => return Err(bad()),
+        }
+    }
+    Ok(())
+}
+
+/// `resolve`: exit 0 with the disclosure JSON, 3 when denied, 1 on other errors.
+pub fn resolve(args: ResolveArgs) -> ExitCode {
+    let setup = (|| -> Result<_, String> {
+        let ring = load_ring(&args.ring)?;
+        let trusted = load_trusted(&args.trust)?;
+        let grant = if args.grant.trim_start().starts_with("WG1:") {
+            args.grant.clone()
+        } else {
+            read(Path::new(&args.grant))?
+        };
+        let token = if args.token == "-" {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| e.to_string())?;
+            s
+        } else {
+            args.token.clone()
+        };
+        let sink: Arc<dyn AuditSink> = match &args.audit {
+            Some(path) => Arc::new(
+                JsonLinesFileSink::open(path).map_err(|e| format!("{}: {e}", path.display()))?,
+            ),
+            None => Arc::new(MemorySink::new()),
+        };
+        let mut resolver = Resolver::new(ring, trusted, sink);
+        for path in &args.revoked {
+            load_revocations(&mut resolver, path)?;
+        }
+        Ok((resolver, grant, token))
+    })();
+    let (resolver, grant, token) = match setup {
+        Ok(s) => s,
+        Err(e) => return fail("resolve", e),
+    };
+    let request = ResolveRequest {
+        purpose: args.purpose,
+        now: args.now.unwrap_or_else(OffsetDateTime::now_utc),
+    };
+    match resolver.resolve(token.trim(), grant.trim(), &request) {
+        Ok(disclosure) => match serde_json::to_string(&disclosure) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail("resolve", e),
+        },
+        Err(denied) => {
+            eprintln!("denied: {denied} ({})", denied.code());
+            ExitCode::from(DENIED)
+        }
+    }
+}
+
+/// `audit verify`.
+pub fn audit(cmd: AuditCommand) -> ExitCode {
+    let AuditCommand::Verify { log } = cmd;
+    let file = match std::fs::File::open(&log) {
+        Ok(f) => f,
+        Err(e) => return fail("audit", format!("{}: {e}", log.display())),
+    };
+    match verify_audit_log(std::io::BufReader::new(file)) {
+        Ok(n) => {
+            println!("ok: {n} records, chain intact");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail("audit", e),
+    }
+}

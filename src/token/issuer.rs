@@ -1,0 +1,219 @@
+//! The carrier's grant issuer key (Ed25519) and the public keys resolvers trust.
+
+use core::fmt;
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use rand_core::OsRng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::error::GrantError;
+
+/// The text prefix of a public key.
+const PUBLIC_PREFIX: &str = "WI1:";
+/// The `format` field of the issuer key file.
+const FILE_FORMAT: &str = "waybill-redact issuer key v1";
+
+/// An issuer's signing key: signs courier grants. Zeroized on drop; `Debug`
+/// shows the public key only.
+pub struct IssuerKey {
+    signing: SigningKey,
+}
+
+/// An issuer's public key, which a [`Resolver`](crate::Resolver) trusts.
+///
+/// Text form: `WI1:` followed by the 32-byte Ed25519 key in lowercase hex.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct IssuerPublicKey {
+    key: VerifyingKey,
+}
+
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct IssuerFile {
+    format: String,
+    secret: String,
+    public: String,
+}
+
+fn bad(reason: &'static str) -> GrantError {
+    GrantError::IssuerKey { reason }
+}
+
+impl IssuerKey {
+    /// A fresh key from the OS random source.
+    pub fn generate() -> Self {
+        Self {
+            signing: SigningKey::generate(&mut OsRng),
+        }
+    }
+
+    /// A key from its 32-byte Ed25519 secret. For test vectors and imports.
+    pub fn from_secret(secret: [u8; 32]) -> Self {
+        Self {
+            signing: SigningKey::from_bytes(&secret),
+        }
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> IssuerPublicKey {
+        IssuerPublicKey {
+            key: self.signing.verifying_key(),
+        }
+    }
+
+    /// Signs `message`.
+    pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.signing.sign(message).to_bytes()
+    }
+
+    /// The issuer key file (JSON, holds the secret; store it owner-only).
+    pub fn to_json(&self) -> Zeroizing<String> {
+        let file = IssuerFile {
+            format: FILE_FORMAT.into(),
+            secret: hex::encode(self.signing.to_bytes()),
+            public: self.public_key().to_string(),
+        };
+        Zeroizing::new(serde_json::to_string_pretty(&file).unwrap_or_default())
+    }
+
+    /// Reads an issuer key file written by [`to_json`](Self::to_json).
+    ///
+    /// # Errors
+    /// [`GrantError::IssuerKey`] when it is malformed or its public key does not
+    /// match its secret.
+    pub fn from_json(text: &str) -> Result<Self, GrantError> {
+        let file: IssuerFile =
+            serde_json::from_str(text).map_err(|_| bad("not an issuer key file"))?;
+        if file.format != FILE_FORMAT {
+            return Err(bad("unknown format"));
+        }
+        let mut secret = Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(&file.secret, secret.as_mut_slice())
+            .map_err(|_| bad("the secret is not 64 hex digits"))?;
+        let key = Self::from_secret(*secret);
+        if file.public.parse::<IssuerPublicKey>()? != key.public_key() {
+            return Err(bad("the public key does not match the secret"));
+        }
+        Ok(key)
+    }
+}
+
+impl fmt::Debug for IssuerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuerKey")
+            .field("public", &self.public_key())
+            .finish_non_exhaustive()
+    }
+}
+
+impl IssuerPublicKey {
+    /// Parses the text form, or the public key out of an issuer key file.
+    ///
+    /// # Errors
+    /// [`GrantError::IssuerKey`] when it is neither.
+    pub fn from_text_or_file(text: &str) -> Result<Self, GrantError> {
+        let trimmed = text.trim();
+        if trimmed.starts_with('{') {
+            #[derive(Deserialize)]
+            struct Public {
+                public: String,
+            }
+            let p: Public = serde_json::from_str(trimmed).map_err(|_| bad("not a key file"))?;
+            p.public.parse()
+        } else {
+            trimmed.parse()
+        }
+    }
+
+    /// A short id: the first 8 bytes of SHA-256 of the key. Grants name their
+    /// issuer by it.
+    pub fn id(&self) -> [u8; 8] {
+        let digest = Sha256::digest(self.key.as_bytes());
+        let mut id = [0u8; 8];
+        id.copy_from_slice(digest.get(..8).unwrap_or(&[0; 8]));
+        id
+    }
+
+    /// Checks an Ed25519 signature (strict: no malleable or small-order keys).
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        self.key
+            .verify_strict(message, &Signature::from_bytes(signature))
+            .is_ok()
+    }
+}
+
+impl fmt::Display for IssuerPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{PUBLIC_PREFIX}{}", hex::encode(self.key.as_bytes()))
+    }
+}
+
+impl fmt::Debug for IssuerPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IssuerPublicKey({self})")
+    }
+}
+
+impl core::str::FromStr for IssuerPublicKey {
+    type Err = GrantError;
+    fn from_str(s: &str) -> Result<Self, GrantError> {
+        let hex_text = s
+            .trim()
+            .strip_prefix(PUBLIC_PREFIX)
+            .ok_or(bad("missing WI1: prefix"))?;
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(hex_text, &mut bytes).map_err(|_| bad("not 64 hex digits"))?;
+        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| bad("not an Ed25519 key"))?;
+        Ok(Self { key })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_and_text_round_trip() {
+        let key = IssuerKey::generate();
+        let json = key.to_json();
+        let back = IssuerKey::from_json(&json).unwrap();
+        assert_eq!(back.public_key(), key.public_key());
+        let text = key.public_key().to_string();
+        assert!(text.starts_with("WI1:") && text.len() == 68);
+        assert_eq!(
+            IssuerPublicKey::from_text_or_file(&text),
+            Ok(key.public_key())
+        );
+        assert_eq!(
+            IssuerPublicKey::from_text_or_file(&json),
+            Ok(key.public_key())
+        );
+        let secret = hex::encode(key.signing.to_bytes());
+        assert!(!format!("{key:?}").contains(&secret));
+    }
+
+    #[test]
+    fn signatures_verify_only_for_their_message() {
+        let key = IssuerKey::from_secret([9; 32]);
+        let sig = key.sign(b"grant");
+        assert!(key.public_key().verify(b"grant", &sig));
+        assert!(!key.public_key().verify(b"grunt", &sig));
+        let other = IssuerKey::from_secret([8; 32]).public_key();
+        assert!(!other.verify(b"grant", &sig));
+        assert_ne!(other.id(), key.public_key().id());
+    }
+
+    #[test]
+    fn mismatched_file_is_rejected() {
+        let a = IssuerKey::generate().to_json();
+        let b = IssuerKey::generate().public_key().to_string();
+        let pos = a.find("WI1:").unwrap();
+        let forged = format!("{}{}\"\n}}", &a[..pos], b);
+        assert_eq!(
+            IssuerKey::from_json(&forged).unwrap_err(),
+            bad("the public key does not match the secret")
+        );
+    }
+}

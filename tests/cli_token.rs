@@ -1,0 +1,363 @@
+//! The token commands end to end, as a carrier's scripts use them.
+#![cfg(feature = "cli")]
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+const FIXTURES: &str = "fixtures/waybills.json";
+
+fn cmd() -> Command {
+    Command::cargo_bin("waybill-redact").unwrap()
+}
+
+fn stdout(args: &[&str]) -> String {
+    let out = cmd().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    ring: std::path::PathBuf,
+    issuer: std::path::PathBuf,
+    audit: std::path::PathBuf,
+}
+
+fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let ring = dir.path().join("ring.json");
+    let issuer = dir.path().join("issuer.json");
+    let audit = dir.path().join("audit.jsonl");
+    assert_eq!(stdout(&["keys", "new", "--out", p(&ring)]).trim(), "1");
+    let public = stdout(&["issuer", "new", "--out", p(&issuer)]);
+    assert!(public.starts_with("WI1:") && public.trim().len() == 68);
+    Env {
+        _dir: dir,
+        ring,
+        issuer,
+        audit,
+    }
+}
+
+fn grant(e: &Env, zones: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "grant",
+        "--issuer",
+        p(&e.issuer),
+        "--courier",
+        "C-10023",
+        "--zones",
+        zones,
+        "--hours",
+        "12",
+        "--not-before",
+        "2026-11-28T08:00:00+08:00",
+    ];
+    args.extend_from_slice(extra);
+    stdout(&args).trim().to_owned()
+}
+
+fn seal_all(e: &Env) -> Vec<String> {
+    stdout(&["seal", "--ring", p(&e.ring), "--input", FIXTURES])
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn seal_grant_resolve_and_verify_the_audit_log() {
+    let e = env();
+    let tokens = seal_all(&e);
+    assert_eq!(tokens.len(), 20);
+    let g = grant(&e, "755021,755022", &[]);
+    assert!(g.starts_with("WG1:"));
+    let out = stdout(&[
+        "resolve",
+        "--ring",
+        p(&e.ring),
+        "--trust",
+        p(&e.issuer),
+        "--grant",
+        &g,
+        "--purpose",
+        "delivery",
+        "--audit",
+        p(&e.audit),
+        "--now",
+        "2026-11-28T10:00:00+08:00",
+        &tokens[0],
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["tracking_number"], "SF1234567890123");
+    assert_eq!(json["name"], "张三");
+    assert_eq!(json["phone"], "13812345678");
+    assert!(json["address"]
+        .as_str()
+        .unwrap()
+        .starts_with("广东省深圳市南山区"));
+    assert!(json.get("items").is_none());
+
+    // Wrong zone: denied, exit 3, reason on stderr, still audited.
+    let denied = cmd()
+        .args([
+            "resolve",
+            "--ring",
+            p(&e.ring),
+            "--trust",
+            p(&e.issuer),
+            "--grant",
+            &g,
+            "--purpose",
+            "call",
+            "--audit",
+            p(&e.audit),
+            "--now",
+            "2026-11-28T10:00:00+08:00",
+            &tokens[1],
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(denied.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&denied.stderr).contains("zone_not_granted"));
+    assert!(denied.stdout.is_empty());
+
+    // Expired grant (checked with --now).
+    let late = cmd()
+        .args([
+            "resolve",
+            "--ring",
+            p(&e.ring),
+            "--trust",
+            p(&e.issuer),
+            "--grant",
+            &g,
+            "--purpose",
+            "delivery",
+            "--audit",
+            p(&e.audit),
+            "--now",
+            "2026-11-29T10:00:00+08:00",
+            &tokens[0],
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(late.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&late.stderr).contains("grant_expired"));
+
+    let ok = stdout(&["audit", "verify", p(&e.audit)]);
+    assert!(ok.contains("3 records"), "{ok}");
+    let log = std::fs::read_to_string(&e.audit).unwrap();
+    assert!(!log.contains("张三") && !log.contains("13812345678"));
+
+    // Delete the middle record: verification fails, naming line 2.
+    let lines: Vec<&str> = log.lines().collect();
+    std::fs::write(&e.audit, format!("{}\n{}\n", lines[0], lines[2])).unwrap();
+    let broken = cmd()
+        .args(["audit", "verify", p(&e.audit)])
+        .output()
+        .unwrap();
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("line 2"));
+}
+
+#[test]
+fn scope_limits_the_printed_disclosure_and_grants_read_from_files() {
+    let e = env();
+    let tokens = seal_all(&e);
+    let g = grant(&e, "755021", &["--scope", "address", "--quota", "1"]);
+    let grant_file = e.ring.with_file_name("grant.txt");
+    std::fs::write(&grant_file, &g).unwrap();
+    let args = [
+        "resolve",
+        "--ring",
+        p(&e.ring),
+        "--trust",
+        p(&e.issuer),
+        "--grant",
+        p(&grant_file),
+        "--purpose",
+        "delivery",
+        "--audit",
+        p(&e.audit),
+        "--now",
+        "2026-11-28T10:00:00+08:00",
+        &tokens[0],
+    ];
+    let json: serde_json::Value = serde_json::from_str(&stdout(&args)).unwrap();
+    assert!(json.get("address").is_some());
+    assert!(json.get("name").is_none() && json.get("phone").is_none());
+    // Quota 1, but each CLI run starts a fresh in-memory limiter: the quota is
+    // per resolver process, so a second run is allowed again.
+    assert!(cmd().args(args).output().unwrap().status.success());
+}
+
+#[test]
+fn rotation_keeps_old_tokens_and_untrusted_issuers_are_denied() {
+    let e = env();
+    let before = seal_all(&e);
+    assert_eq!(
+        stdout(&["keys", "rotate", "--ring", p(&e.ring)]).trim(),
+        "2"
+    );
+    let after = seal_all(&e);
+    let g = grant(&e, "755021", &[]);
+    for token in [&before[0], &after[0]] {
+        let out = cmd()
+            .args([
+                "resolve",
+                "--ring",
+                p(&e.ring),
+                "--trust",
+                p(&e.issuer),
+                "--grant",
+                &g,
+                "--purpose",
+                "return",
+                "--now",
+                "2026-11-28T10:00:00+08:00",
+                token,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    let other = e.ring.with_file_name("other.json");
+    stdout(&["issuer", "new", "--out", p(&other)]);
+    let out = cmd()
+        .args([
+            "resolve",
+            "--ring",
+            p(&e.ring),
+            "--trust",
+            p(&other),
+            "--grant",
+            &g,
+            "--purpose",
+            "delivery",
+            "--now",
+            "2026-11-28T10:00:00+08:00",
+            &after[0],
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("untrusted_issuer"));
+}
+
+#[test]
+fn seal_reports_bad_records_and_still_seals_the_others() {
+    let e = env();
+    let input = e.ring.with_file_name("batch.jsonl");
+    let good = r#"{"tracking_number":"SF1234567890123","zone":755021,"recipient":{"name":"张三","phone":"13812345678","address":"广东省深圳市南山区深南大道1号"}}"#;
+    let bad = r#"{"tracking_number":"EE471108152CN","zone":1,"recipient":{"name":"李四","phone":"13812345678","address":"北京市朝阳区建国路1号"}}"#;
+    std::fs::write(&input, format!("{good}\n{bad}\n{good}\n")).unwrap();
+    let out = cmd()
+        .args([
+            "seal",
+            "--ring",
+            p(&e.ring),
+            "--input",
+            p(&input),
+            "--ttl-days",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("record 2") && err.contains("EE471108152CN"),
+        "{err}"
+    );
+    assert!(!err.contains("李四"));
+}
+
+#[test]
+fn usage_errors_exit_2_and_files_are_not_overwritten() {
+    let e = env();
+    let out = cmd()
+        .args(["resolve", "--ring", p(&e.ring)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = cmd()
+        .args([
+            "grant",
+            "--issuer",
+            p(&e.issuer),
+            "--courier",
+            "C",
+            "--zones",
+            "1",
+            "--hours",
+            "1",
+            "--scope",
+            "email",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let before = std::fs::read_to_string(&e.ring).unwrap();
+    let out = cmd()
+        .args(["keys", "new", "--out", p(&e.ring)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&e.ring).unwrap(), before);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&e.ring).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "key ring must be owner-only");
+    }
+}
+
+#[test]
+fn revocation_lists_deny_grants_and_parcels() {
+    let e = env();
+    let tokens = seal_all(&e);
+    let g = grant(&e, "755021,571003", &[]);
+    let list = e.ring.with_file_name("revoked.txt");
+    std::fs::write(&list, "# revoked today\nparcel SF1234567890123\n").unwrap();
+    let run = |token: &str| {
+        cmd()
+            .args([
+                "resolve",
+                "--ring",
+                p(&e.ring),
+                "--trust",
+                p(&e.issuer),
+                "--grant",
+                &g,
+                "--purpose",
+                "delivery",
+                "--revoked",
+                p(&list),
+                "--now",
+                "2026-11-28T10:00:00+08:00",
+                token,
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run(&tokens[0]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("parcel_revoked"));
+    assert!(run(&tokens[1]).status.success());
+    std::fs::write(
+        &list,
+        "grant 00000000000000000000000000000000\nbogus line\n",
+    )
+    .unwrap();
+    assert_eq!(run(&tokens[1]).status.code(), Some(1));
+}
