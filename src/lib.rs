@@ -12,7 +12,9 @@ mod export;
 #[cfg(feature = "render")]
 mod render;
 
-pub use error::{Error, MaskError, ModelError, Result, TokenError};
+pub use error::{Error, ExportError, MaskError, ModelError, RenderError, Result, TokenError};
+#[cfg(feature = "render")]
+pub use export::PngMode;
 pub use mask::{
     danger, mask, AddressRule, ItemRule, MaskPolicy, MaskedParty, MaskedText, MaskedWaybill,
     NameRule, PartyPolicy, PhoneRule,
@@ -22,4 +24,6 @@ pub use model::{
     TrackingScheme, VirtualPhone, Waybill,
 };
 #[cfg(feature = "render")]
-pub use render::{Bitmap, CodeKind, PlacedCode};
+pub use render::{
+    render, Bitmap, CodeKind, Fonts, Label, LabelSize, LabelSpec, PlacedCode, RenderWarning,
+};
