@@ -29,6 +29,12 @@ pub enum Error {
     /// Writing or verifying the audit log failed.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// Rendering a label failed.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// Encoding a label as PNG, ZPL or PDF failed.
+    #[error(transparent)]
+    Export(#[from] ExportError),
     /// Reading or writing a file failed. Check the path and permissions.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -341,4 +347,70 @@ pub enum AuditError {
         /// What was found there.
         kind: AuditBreak,
     },
+}
+
+/// A label could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// The label size or resolution is out of range. Use a preset or a size within
+    /// the documented limits.
+    #[error("invalid label spec: {reason}")]
+    InvalidSpec {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// No font has a glyph for a character of a field. Add a fallback font that
+    /// covers it, or fix the data; the label is never printed with a blank box.
+    #[error("{field}: no font has a glyph for U+{:04X}", *ch as u32)]
+    MissingGlyph {
+        /// The character.
+        ch: char,
+        /// Path of the field it is in (`recipient.name`, …), or `label` for the
+        /// label's own captions.
+        field: &'static str,
+    },
+    /// Font bytes could not be parsed, or the face index is out of range. Supply a
+    /// TrueType/OpenType font or collection and a valid index.
+    #[error("invalid font (face index {index})")]
+    InvalidFont {
+        /// The face index asked for.
+        index: u32,
+    },
+    /// More fallback fonts than supported. Merge or drop some.
+    #[error("too many fallback fonts")]
+    TooManyFonts,
+    /// The token text does not fit a QR code on this label. Use a larger label or
+    /// a shorter token.
+    #[error("token too long for a QR code on this label ({len} bytes)")]
+    TokenTooLong {
+        /// Length of the token text in bytes.
+        len: usize,
+    },
+    /// The tracking number cannot be drawn as Code 128 on this label. Check the
+    /// number or use a wider label.
+    #[error("tracking barcode: {reason}")]
+    Barcode {
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+/// A label could not be encoded in an output format.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// The raster is empty or too large for the format. Render with a valid
+    /// `LabelSpec`.
+    #[error("raster of {width}x{height} dots cannot be encoded")]
+    InvalidSize {
+        /// Width in dots.
+        width: u32,
+        /// Height in dots.
+        height: u32,
+    },
+    /// Compressing or writing the output failed (out of memory, or the writer
+    /// failed). Retry, or check the destination.
+    #[error("encoding failed: {0}")]
+    Io(#[from] std::io::Error),
 }

@@ -13,8 +13,11 @@ mod export;
 mod render;
 
 pub use error::{
-    AuditBreak, AuditError, Denied, Error, GrantError, MaskError, ModelError, Result, TokenError,
+    AuditBreak, AuditError, Denied, Error, ExportError, GrantError, MaskError, ModelError,
+    RenderError, Result, TokenError,
 };
+#[cfg(feature = "render")]
+pub use export::PngMode;
 pub use mask::{
     danger, mask, AddressRule, ItemRule, MaskPolicy, MaskedParty, MaskedText, MaskedWaybill,
     NameRule, PartyPolicy, PhoneRule,
@@ -24,7 +27,9 @@ pub use model::{
     Routing, TrackingNumber, TrackingScheme, VirtualPhone, Waybill, CSV_COLUMNS, CSV_PARTY_COLUMNS,
 };
 #[cfg(feature = "render")]
-pub use render::{Bitmap, CodeKind, PlacedCode};
+pub use render::{
+    render, Bitmap, CodeKind, Fonts, Label, LabelSize, LabelSpec, PlacedCode, RenderWarning,
+};
 pub use token::{
     verify_audit_log, AuditChain, AuditEvent, AuditSink, Disclosure, Grant, GrantId, GrantSpec,
     IssuerKey, IssuerPublicKey, JsonLinesFileSink, KeyRing, Limit, MemorySink, Outcome, Payload,

@@ -82,9 +82,36 @@ impl Bitmap {
         let x1 = x.saturating_add(w).min(self.width);
         let y1 = y.saturating_add(h).min(self.height);
         for yy in y.min(y1)..y1 {
-            for xx in x.min(x1)..x1 {
-                self.set(xx, yy, black);
+            self.fill_span(yy, x, x1, black);
+        }
+    }
+
+    /// Sets dots `x0..x1` of row `y` (a horizontal run), clipped to the bitmap.
+    /// Whole bytes are written at once, so this is the fast path for text and bars.
+    pub fn fill_span(&mut self, y: u32, x0: u32, x1: u32, black: bool) {
+        let x1 = x1.min(self.width);
+        if y >= self.height || x0 >= x1 {
+            return;
+        }
+        let r = self.row_bytes();
+        let start = y as usize * r;
+        let Some(row) = self.data.get_mut(start..start + r) else {
+            return;
+        };
+        let (mut x, end) = (x0 as usize, x1 as usize);
+        while x < end {
+            let (byte, bit) = (x / 8, x % 8);
+            let n = (8 - bit).min(end - x);
+            // `n` ones, placed `bit` dots from the byte's most significant bit.
+            let mask = ((0xFFu16 << (8 - n)) as u8) >> bit;
+            if let Some(b) = row.get_mut(byte) {
+                if black {
+                    *b |= mask;
+                } else {
+                    *b &= !mask;
+                }
             }
+            x += n;
         }
     }
 }
@@ -113,5 +140,24 @@ mod tests {
         assert!(b.get(9, 1) && !b.get(8, 1) && !b.get(100, 100));
         b.fill_rect(0, 0, 100, 1, true);
         assert_eq!(b.row(0), &[0xFF, 0xC0]);
+    }
+
+    #[test]
+    fn fill_span_matches_set() {
+        for w in [1u32, 7, 8, 9, 17, 33] {
+            for x0 in 0..w + 2 {
+                for x1 in 0..w + 3 {
+                    let mut a = Bitmap::new(w, 1);
+                    let mut b = Bitmap::new(w, 1);
+                    a.fill_span(0, x0, x1, true);
+                    for x in x0..x1 {
+                        b.set(x, 0, true);
+                    }
+                    assert_eq!(a, b, "w={w} {x0}..{x1}");
+                    a.fill_span(0, x0, x1, false);
+                    assert_eq!(a, Bitmap::new(w, 1));
+                }
+            }
+        }
     }
 }

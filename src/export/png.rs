@@ -1,0 +1,134 @@
+//! PNG: 1-bit grayscale for thermal printers, or 8-bit grayscale.
+//!
+//! Written directly (signature, IHDR, one IDAT, IEND) with flate2's fast setting:
+//! a 1-bit label compresses in about a tenth of a millisecond, while the default
+//! setting is 15–40× slower for a few percent smaller files.
+
+use std::io::Write;
+
+use flate2::write::ZlibEncoder;
+use flate2::{Compression, Crc};
+
+use crate::error::ExportError;
+use crate::render::{Bitmap, Label};
+
+/// Pixel format of a PNG.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PngMode {
+    /// 1 bit per pixel, black and white: what thermal printers take. Smallest.
+    #[default]
+    OneBit,
+    /// 8-bit grayscale (0 or 255), for viewers and pipelines that dislike 1-bit PNG.
+    Gray,
+}
+
+impl Label {
+    /// Encodes the label as PNG, with its resolution recorded (pHYs), so that
+    /// printing at 100 % gives the physical size.
+    ///
+    /// # Errors
+    /// [`ExportError::InvalidSize`] for an empty raster, [`ExportError::Io`] if
+    /// compression fails.
+    pub fn to_png(&self, mode: PngMode) -> Result<Vec<u8>, ExportError> {
+        encode(self.bitmap(), self.dpi(), mode)
+    }
+}
+
+/// Encodes a bitmap as PNG.
+pub(crate) fn encode(bm: &Bitmap, dpi: u16, mode: PngMode) -> Result<Vec<u8>, ExportError> {
+    let (w, h) = (bm.width(), bm.height());
+    if w == 0 || h == 0 || w > i32::MAX as u32 || h > i32::MAX as u32 {
+        return Err(ExportError::InvalidSize {
+            width: w,
+            height: h,
+        });
+    }
+    let row = bm.row_bytes();
+    let mut z = ZlibEncoder::new(
+        Vec::with_capacity(row * h as usize / 8),
+        Compression::fast(),
+    );
+    let mut line = Vec::with_capacity(1 + w as usize);
+    for y in 0..h {
+        line.clear();
+        line.push(0); // filter type None: fastest, and 1-bit data gains little from filters
+        let src = bm.row(y);
+        match mode {
+            // PNG gray: 0 is black; the bitmap's 1 is black. Padding bits are ignored.
+            PngMode::OneBit => line.extend(src.iter().map(|b| !b)),
+            PngMode::Gray => line.extend((0..w).map(|x| {
+                let bit = src
+                    .get(x as usize / 8)
+                    .is_some_and(|b| b & (0x80 >> (x % 8)) != 0);
+                if bit {
+                    0
+                } else {
+                    255
+                }
+            })),
+        }
+        z.write_all(&line)?;
+    }
+    let idat = z.finish()?;
+
+    let mut out = Vec::with_capacity(idat.len() + 80);
+    out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    let depth = match mode {
+        PngMode::OneBit => 1,
+        PngMode::Gray => 8,
+    };
+    // depth, colour type 0 (gray), compression 0, filter 0, no interlace
+    ihdr.extend_from_slice(&[depth, 0, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    let ppm = (f64::from(dpi) / 0.0254).round() as u32;
+    let mut phys = Vec::with_capacity(9);
+    phys.extend_from_slice(&ppm.to_be_bytes());
+    phys.extend_from_slice(&ppm.to_be_bytes());
+    phys.push(1); // unit: metre
+    chunk(&mut out, b"pHYs", &phys);
+    chunk(&mut out, b"IDAT", &idat);
+    chunk(&mut out, b"IEND", &[]);
+    Ok(out)
+}
+
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    // Chunk lengths are below 2^31: the raster size is checked above and
+    // compressed data of a label is far smaller.
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc = Crc::new();
+    crc.update(kind);
+    crc.update(data);
+    out.extend_from_slice(&crc.sum().to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_modes_decode_to_the_same_pixels() {
+        let mut bm = Bitmap::new(13, 5);
+        bm.fill_rect(2, 1, 9, 3, true);
+        bm.set(12, 4, true);
+        for mode in [PngMode::OneBit, PngMode::Gray] {
+            let png = encode(&bm, 203, mode).unwrap();
+            let img = image::load_from_memory_with_format(&png, image::ImageFormat::Png)
+                .unwrap()
+                .to_luma8();
+            assert_eq!(img.dimensions(), (13, 5));
+            for (x, y, p) in img.enumerate_pixels() {
+                assert_eq!(p.0[0] == 0, bm.get(x, y), "{mode:?} {x},{y}");
+            }
+        }
+        assert!(matches!(
+            encode(&Bitmap::new(0, 3), 203, PngMode::OneBit),
+            Err(ExportError::InvalidSize { .. })
+        ));
+    }
+}
