@@ -12,7 +12,11 @@ mod export;
 #[cfg(feature = "render")]
 mod render;
 
-pub use error::{Error, MaskError, ModelError, Result, TokenError};
+pub use error::{Error, ExportError, MaskError, ModelError, Result, TokenError};
+#[cfg(feature = "render")]
+pub use export::{
+    decode_gf, to_pdf, to_zpl, PdfOptions, PdfPage, PdfWriter, ZplEncoding, ZplOptions,
+};
 pub use mask::{
     danger, mask, AddressRule, ItemRule, MaskPolicy, MaskedParty, MaskedText, MaskedWaybill,
     NameRule, PartyPolicy, PhoneRule,

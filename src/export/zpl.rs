@@ -1,0 +1,401 @@
+//! ZPL II output: the raster as `^GFA` graphic fields (Z64 or plain hex),
+//! optionally with the barcode and QR as native printer commands, and a reader
+//! that turns the graphic fields of ZPL text back into a [`Bitmap`].
+
+use crate::error::ExportError;
+use crate::render::{Bitmap, CodeKind, PlacedCode};
+
+use super::gfdata;
+
+/// ZPL's largest label side and field coordinate, in dots.
+const MAX_DOTS: u32 = 32_000;
+/// Zebra documents 1..=99,999 for the byte counts of `^GF`, so larger rasters
+/// are sent as several horizontal bands.
+const MAX_GF_BYTES: usize = 99_999;
+/// `^PQ` accepts up to 99,999,999 copies.
+const MAX_COPIES: u32 = 99_999_999;
+/// The decoder refuses to build rasters larger than this (a 100x180 mm label at
+/// 600 dpi is about 1.4 MB).
+const MAX_DECODE_BYTES: usize = 16 << 20;
+
+/// How the raster data of a `^GF` graphic field is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ZplEncoding {
+    /// Zebra's Z64: zlib-deflated, Base64-encoded, with a CRC-16. About 10 to 20
+    /// times smaller than hex; understood by Zebra firmware since x.14.
+    #[default]
+    Z64,
+    /// Plain ASCII hex, two digits a byte: large, but every ZPL II printer and
+    /// clone reads it.
+    Hex,
+}
+
+/// Options for [`to_zpl`]. Build with [`ZplOptions::new`] and the setters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZplOptions {
+    encoding: ZplEncoding,
+    copies: u32,
+    native_codes: bool,
+    home: (u32, u32),
+    level: u32,
+}
+
+impl Default for ZplOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ZplOptions {
+    /// Z64, one copy, codes as raster, label home at (0, 0), fast compression.
+    pub fn new() -> Self {
+        Self {
+            encoding: ZplEncoding::Z64,
+            copies: 1,
+            native_codes: false,
+            home: (0, 0),
+            level: 1,
+        }
+    }
+
+    /// The graphic-field encoding.
+    pub fn encoding(mut self, encoding: ZplEncoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// How many copies the printer prints (`^PQ`), 1 to 99,999,999.
+    pub fn copies(mut self, copies: u32) -> Self {
+        self.copies = copies;
+        self
+    }
+
+    /// Draw the Code 128 barcode (`^BC`) and the QR code (`^BQ`) with printer
+    /// commands at their raster positions, so the printer draws them at full
+    /// sharpness; their rectangles are left blank in the raster. A code that a
+    /// printer cannot draw exactly (module above 10 dots, data outside
+    /// `A-Z a-z 0-9 space $%*+-./:`) stays in the raster.
+    pub fn native_codes(mut self, native: bool) -> Self {
+        self.native_codes = native;
+        self
+    }
+
+    /// Label home (`^LH`): shifts the whole label by (`x`, `y`) dots on the media.
+    pub fn home(mut self, x: u32, y: u32) -> Self {
+        self.home = (x, y);
+        self
+    }
+
+    /// zlib level for Z64, 0 (store) to 9 (smallest). The default 1 is the
+    /// fastest; higher levels save little on label rasters.
+    pub fn compression_level(mut self, level: u32) -> Self {
+        self.level = level;
+        self
+    }
+}
+
+/// Writes one label as a ZPL II format: `^XA`, `^PW`/`^LL` from the raster
+/// size, `^LH`, the raster as `^GFA` graphic fields (one per band of at most
+/// 99,999 bytes), native codes if asked for, `^PQ`, `^XZ`.
+///
+/// `dpi` is the resolution the raster was rendered for; ZPL itself counts dots,
+/// so the printer must have the same resolution.
+///
+/// # Errors
+/// [`ExportError::InvalidSize`] for an empty raster or one above 32,000 dots a
+/// side, [`ExportError::Dpi`] for a resolution outside 1..=9600,
+/// [`ExportError::InvalidOption`] for 0 or too many copies, a home beyond
+/// 32,000 dots or a compression level above 9.
+pub fn to_zpl(
+    bitmap: &Bitmap,
+    dpi: u32,
+    codes: &[PlacedCode],
+    opts: &ZplOptions,
+) -> Result<String, ExportError> {
+    let (w, h) = (bitmap.width(), bitmap.height());
+    if w == 0 || h == 0 {
+        return Err(ExportError::InvalidSize {
+            width: w,
+            height: h,
+            reason: "empty raster",
+        });
+    }
+    if w > MAX_DOTS || h > MAX_DOTS {
+        return Err(ExportError::InvalidSize {
+            width: w,
+            height: h,
+            reason: "ZPL labels are at most 32000 dots a side",
+        });
+    }
+    if !(1..=9600).contains(&dpi) {
+        return Err(ExportError::Dpi { dpi });
+    }
+    if !(1..=MAX_COPIES).contains(&opts.copies) {
+        return Err(ExportError::InvalidOption {
+            reason: "copies must be 1 to 99999999",
+        });
+    }
+    if opts.home.0 > MAX_DOTS || opts.home.1 > MAX_DOTS {
+        return Err(ExportError::InvalidOption {
+            reason: "label home beyond 32000 dots",
+        });
+    }
+    if opts.level > 9 {
+        return Err(ExportError::InvalidOption {
+            reason: "compression level must be 0 to 9",
+        });
+    }
+
+    let native: Vec<&PlacedCode> = if opts.native_codes {
+        codes.iter().filter(|c| native_ok(c, bitmap)).collect()
+    } else {
+        Vec::new()
+    };
+    let blanked;
+    let raster = if native.is_empty() {
+        bitmap
+    } else {
+        let mut b = bitmap.clone();
+        for c in &native {
+            b.fill_rect(c.x, c.y, c.width, c.height, false);
+        }
+        blanked = b;
+        &blanked
+    };
+
+    let rb = raster.row_bytes();
+    let mut out = String::with_capacity(match opts.encoding {
+        ZplEncoding::Z64 => rb * h as usize / 6 + 256,
+        ZplEncoding::Hex => rb * h as usize * 2 + 256,
+    });
+    out.push_str(&format!(
+        "^XA\n^PW{w}\n^LL{h}\n^LH{},{}\n",
+        opts.home.0, opts.home.1
+    ));
+    let rows_per_band = (MAX_GF_BYTES / rb).max(1);
+    let data = raster.as_bytes();
+    for (i, band) in data.chunks(rows_per_band * rb).enumerate() {
+        let y0 = i * rows_per_band;
+        let n = band.len();
+        out.push_str(&format!("^FO0,{y0}^GFA,{n},{n},{rb},"));
+        match opts.encoding {
+            ZplEncoding::Z64 => gfdata::z64_encode(band, opts.level, &mut out)?,
+            ZplEncoding::Hex => gfdata::hex_encode(band, &mut out),
+        }
+        out.push_str("^FS\n");
+    }
+    for c in native {
+        push_native(&mut out, c);
+    }
+    out.push_str(&format!("^PQ{}\n^XZ\n", opts.copies));
+    Ok(out)
+}
+
+/// Characters every printer reads literally in `^FD` of `^BC` (mode A) and `^BQ`:
+/// no `^`/`~` (command prefixes), `>` (Code 128 invocation), `_` (`^FH`), `|`.
+fn native_data_ok(data: &str) -> bool {
+    !data.is_empty()
+        && data.len() <= 2000
+        && data
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b" $%*+-./:".contains(&b))
+}
+
+fn native_ok(c: &PlacedCode, bitmap: &Bitmap) -> bool {
+    let inside =
+        c.x.checked_add(c.width)
+            .is_some_and(|r| r <= bitmap.width())
+            && c.y
+                .checked_add(c.height)
+                .is_some_and(|b| b <= bitmap.height());
+    let kind_ok = match c.kind {
+        CodeKind::Code128 => true,
+        // ^BQ places the symbol one ^BY height below ^FO; we use a 1-dot ^BY
+        // height and ^FO one dot higher, so the code needs y >= 1.
+        CodeKind::Qr => c.y >= 1,
+    };
+    inside
+        && kind_ok
+        && (1..=10).contains(&c.module)
+        && c.width > 0
+        && c.height > 0
+        && native_data_ok(&c.data)
+}
+
+fn push_native(out: &mut String, c: &PlacedCode) {
+    let m = c.module;
+    match c.kind {
+        // Mode A: the printer picks the Code 128 subsets (C for digit runs), as
+        // a width-optimising encoder does; no human-readable line.
+        CodeKind::Code128 => out.push_str(&format!(
+            "^FO{},{}^BY{m},2,{h}^BCN,{h},N,N,N,A^FD{}^FS\n",
+            c.x,
+            c.y,
+            c.data,
+            h = c.height
+        )),
+        // Model 2, level M, automatic input mode (`MA,`); see native_ok for the
+        // ^BY height shift.
+        CodeKind::Qr => out.push_str(&format!(
+            "^FO{},{}^BY{m},2,1^BQN,2,{m},M^FDMA,{}^FS\n",
+            c.x,
+            c.y - 1,
+            c.data
+        )),
+    }
+}
+
+/// One `^GF` field found by [`decode_gf`].
+struct Field {
+    x: u32,
+    y: u32,
+    row_bytes: usize,
+    data: Vec<u8>,
+}
+
+/// Reads the `^GFA` graphic fields of the first label (`^XA` … `^XZ`) in `zpl`
+/// back into one raster, drawing each at its `^FO` position (relative to the
+/// label home). Data in Z64, B64 (CRC checked), plain hex or Zebra's ASCII
+/// compression is accepted. The raster is `^PW` wide and `^LL` high, clipped to
+/// the fields' extent (a field's width is only known in whole bytes). Native
+/// barcode and text commands are ignored.
+///
+/// Meant for checking ZPL this crate wrote; it reads untrusted text safely.
+///
+/// # Errors
+/// [`ExportError::ZplSyntax`] when there is no graphic field or one is
+/// malformed (wrong byte count, bad hex, bad Base64, compression type other
+/// than `A`), [`ExportError::ZplChecksum`] for a damaged Z64/B64 field, and
+/// [`ExportError::TooLarge`] above 16 MiB of raster.
+pub fn decode_gf(zpl: &str) -> Result<Bitmap, ExportError> {
+    let mut pw: Option<u32> = None;
+    let mut ll: Option<u32> = None;
+    let mut origin = (0u32, 0u32);
+    let mut fields: Vec<Field> = Vec::new();
+    for (name, params) in commands(zpl) {
+        match name.as_str() {
+            "XA" | "XZ" if !fields.is_empty() => break,
+            "PW" => pw = Some(number(first_param(params))?),
+            "LL" => ll = Some(number(first_param(params))?),
+            "FO" => {
+                let mut it = params.split(',');
+                let x = it.next().map_or(Ok(0), number_or_zero)?;
+                let y = it.next().map_or(Ok(0), number_or_zero)?;
+                origin = (x, y);
+            }
+            "FS" => origin = (0, 0),
+            "GF" => fields.push(parse_gf(params, origin)?),
+            _ => {}
+        }
+    }
+    compose(&fields, pw, ll)
+}
+
+/// Splits ZPL text into (upper-case two-letter name, parameters) pairs.
+fn commands(zpl: &str) -> impl Iterator<Item = (String, &str)> {
+    zpl.split(['^', '~']).skip(1).map(|cmd| {
+        let name: String = cmd
+            .chars()
+            .take(2)
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let params = cmd.get(name.len()..).unwrap_or("");
+        (name, params)
+    })
+}
+
+fn first_param(params: &str) -> &str {
+    params.split(',').next().unwrap_or("")
+}
+
+fn number(s: &str) -> Result<u32, ExportError> {
+    s.trim().parse::<u32>().map_err(|_| ExportError::ZplSyntax {
+        reason: "expected a number",
+    })
+}
+
+fn number_or_zero(s: &str) -> Result<u32, ExportError> {
+    if s.trim().is_empty() {
+        Ok(0)
+    } else {
+        number(s)
+    }
+}
+
+fn parse_gf(params: &str, origin: (u32, u32)) -> Result<Field, ExportError> {
+    let syntax = |reason| ExportError::ZplSyntax { reason };
+    let mut it = params.splitn(5, ',');
+    let kind = it.next().unwrap_or("").trim();
+    if !kind.eq_ignore_ascii_case("A") {
+        return Err(syntax("only ^GF compression type A is supported"));
+    }
+    let _binary_count = number(it.next().unwrap_or(""))?;
+    let total = number(it.next().unwrap_or(""))? as usize;
+    let row_bytes = number(it.next().unwrap_or(""))? as usize;
+    let data = it.next().ok_or_else(|| syntax("^GF without data"))?;
+    if row_bytes == 0 || total == 0 || total % row_bytes != 0 {
+        return Err(syntax("^GF byte count is not a whole number of rows"));
+    }
+    if total > MAX_DECODE_BYTES {
+        return Err(ExportError::TooLarge {
+            bytes: total as u64,
+        });
+    }
+    let data = gfdata::decode_field(data, total, row_bytes)?;
+    Ok(Field {
+        x: origin.0,
+        y: origin.1,
+        row_bytes,
+        data,
+    })
+}
+
+fn compose(fields: &[Field], pw: Option<u32>, ll: Option<u32>) -> Result<Bitmap, ExportError> {
+    if fields.is_empty() {
+        return Err(ExportError::ZplSyntax {
+            reason: "no ^GF graphic field",
+        });
+    }
+    let mut right = 0u64;
+    let mut bottom = 0u64;
+    for f in fields {
+        let rows = (f.data.len() / f.row_bytes) as u64;
+        right = right.max(u64::from(f.x) + f.row_bytes as u64 * 8);
+        bottom = bottom.max(u64::from(f.y) + rows);
+    }
+    let width = pw.map_or(right, |p| right.min(u64::from(p)));
+    let height = ll.map_or(bottom, |l| bottom.min(u64::from(l)));
+    let bytes = width.div_ceil(8).saturating_mul(height);
+    if bytes > MAX_DECODE_BYTES as u64 {
+        return Err(ExportError::TooLarge { bytes });
+    }
+    let (Ok(width), Ok(height)) = (u32::try_from(width), u32::try_from(height)) else {
+        return Err(ExportError::TooLarge { bytes });
+    };
+    let mut bitmap = Bitmap::new(width, height);
+    for f in fields {
+        for (r, row) in f.data.chunks_exact(f.row_bytes).enumerate() {
+            let Some(y) = u32::try_from(r).ok().and_then(|r| f.y.checked_add(r)) else {
+                break;
+            };
+            if y >= height {
+                break;
+            }
+            for (i, &byte) in row.iter().enumerate() {
+                if byte == 0 {
+                    continue;
+                }
+                for bit in 0..8u32 {
+                    if byte & (0x80 >> bit) != 0 {
+                        let dx = u32::try_from(i).ok().and_then(|i| i.checked_mul(8));
+                        if let Some(x) = dx.and_then(|d| f.x.checked_add(d + bit)) {
+                            bitmap.set(x, y, true);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(bitmap)
+}
