@@ -152,19 +152,19 @@ pub fn to_zpl(
     } else {
         Vec::new()
     };
-    let blanked;
-    let raster = if native.is_empty() {
-        bitmap
+    let rb = bitmap.row_bytes();
+    let blanked: Vec<u8>;
+    let data = if native.is_empty() {
+        bitmap.as_bytes()
     } else {
-        let mut b = bitmap.clone();
+        let mut copy = bitmap.as_bytes().to_vec();
         for c in &native {
-            b.fill_rect(c.x, c.y, c.width, c.height, false);
+            clear_rect(&mut copy, rb, c);
         }
-        blanked = b;
+        blanked = copy;
         &blanked
     };
 
-    let rb = raster.row_bytes();
     let mut out = String::with_capacity(match opts.encoding {
         ZplEncoding::Z64 => rb * h as usize / 6 + 256,
         ZplEncoding::Hex => rb * h as usize * 2 + 256,
@@ -174,7 +174,6 @@ pub fn to_zpl(
         opts.home.0, opts.home.1
     ));
     let rows_per_band = (MAX_GF_BYTES / rb).max(1);
-    let data = raster.as_bytes();
     for (i, band) in data.chunks(rows_per_band * rb).enumerate() {
         let y0 = i * rows_per_band;
         let n = band.len();
@@ -190,6 +189,23 @@ pub fn to_zpl(
     }
     out.push_str(&format!("^PQ{}\n^XZ\n", opts.copies));
     Ok(out)
+}
+
+/// Clears the dots of `c`'s rectangle (already checked to lie inside the
+/// raster) in packed rows, a byte at a time.
+fn clear_rect(data: &mut [u8], row_bytes: usize, c: &PlacedCode) {
+    let (x0, x1) = (c.x as usize, c.x as usize + c.width as usize);
+    for y in c.y as usize..c.y as usize + c.height as usize {
+        let Some(row) = data.get_mut(y * row_bytes..(y + 1) * row_bytes) else {
+            return;
+        };
+        for (i, byte) in row.iter_mut().enumerate().take(x1.div_ceil(8)).skip(x0 / 8) {
+            let lo = (i * 8).max(x0) - i * 8; // first cleared bit in this byte
+            let hi = ((i + 1) * 8).min(x1) - i * 8; // one past the last
+            let mask = (0xFFu16 >> lo) as u8 & !((0xFFu16 >> hi) as u8);
+            *byte &= !mask;
+        }
+    }
 }
 
 /// Characters every printer reads literally in `^FD` of `^BC` (mode A) and `^BQ`:
@@ -398,4 +414,30 @@ fn compose(fields: &[Field], pw: Option<u32>, ll: Option<u32>) -> Result<Bitmap,
         }
     }
     Ok(bitmap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clear_rect_matches_fill_rect() {
+        for (x, w) in [(0, 1), (3, 2), (5, 11), (7, 9), (8, 8), (0, 21), (13, 8)] {
+            let mut b = Bitmap::new(21, 3);
+            b.fill_rect(0, 0, 21, 3, true);
+            let code = PlacedCode {
+                kind: CodeKind::Qr,
+                data: "A".into(),
+                x,
+                y: 1,
+                width: w,
+                height: 2,
+                module: 1,
+            };
+            let mut data = b.as_bytes().to_vec();
+            clear_rect(&mut data, b.row_bytes(), &code);
+            b.fill_rect(x, 1, w, 2, false);
+            assert_eq!(data, b.as_bytes(), "x={x} w={w}");
+        }
+    }
 }
