@@ -68,11 +68,13 @@ fn push_hex4(out: &mut String, v: u16) {
 /// Appends the plain ASCII hex form of `raw` (two digits a byte) to `out`.
 pub(crate) fn hex_encode(raw: &[u8], out: &mut String) {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    out.reserve(raw.len() * 2);
+    let mut buf = Vec::with_capacity(raw.len() * 2);
     for &b in raw {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xF)]));
+        buf.push(DIGITS[usize::from(b >> 4)]);
+        buf.push(DIGITS[usize::from(b & 0xF)]);
     }
+    // Only ASCII digits were pushed, so this never fails.
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
 }
 
 /// Decodes the data part of a `^GFA` field into exactly `total` bytes of

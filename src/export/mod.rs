@@ -3,6 +3,8 @@
 mod gfdata;
 mod pdf;
 mod zpl;
+mod zpl_read;
 
 pub use pdf::{to_pdf, PdfOptions, PdfPage, PdfWriter};
-pub use zpl::{decode_gf, to_zpl, ZplEncoding, ZplOptions};
+pub use zpl::{to_zpl, ZplEncoding, ZplOptions};
+pub use zpl_read::decode_gf;
