@@ -155,3 +155,9 @@ fn invalid_input_is_an_error() {
     let w = PdfWriter::new(Vec::new(), &o).unwrap();
     assert!(matches!(w.finish(), Err(ExportError::EmptyBatch)));
 }
+
+#[test]
+fn label_at_300_dpi_passes_independent_pdf_checks() {
+    let s = sample_label_300dpi();
+    check_label_pdf(&s.bitmap, s.dpi, &s.codes);
+}

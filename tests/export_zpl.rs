@@ -110,12 +110,14 @@ pub fn check_label_zpl(bitmap: &Bitmap, dpi: u32, codes: &[PlacedCode]) {
         );
         // The native symbol sits where the raster one was: same top-left corner;
         // the QR exactly the same size; a barcode never wider than the raster's.
+        // Look within the code's quiet zone (4 modules for QR, 10 for Code 128).
+        let q = c.module * if c.kind == CodeKind::Qr { 4 } else { 10 };
         let (x0, y0, x1, y1) = black_bbox(
             &drawn,
-            c.x.saturating_sub(40),
-            c.y.saturating_sub(40),
-            c.x + c.width + 40,
-            c.y + c.height + 40,
+            c.x.saturating_sub(q),
+            c.y.saturating_sub(q),
+            c.x + c.width + q,
+            c.y + c.height + q,
         )
         .expect("native code drawn");
         let found = (x0, y0, x1, y1);
@@ -286,4 +288,12 @@ fn decode_gf_rejects_damaged_or_foreign_text() {
     let b = decode_gf("^XA^PW12^FO4,1^GFA,4,4,2,FF,\n:^FS^XZ").unwrap();
     assert_eq!((b.width(), b.height()), (12, 3));
     assert!(b.get(4, 1) && b.get(11, 2) && !b.get(3, 1) && !b.get(4, 0));
+}
+
+#[test]
+fn label_at_300_dpi_passes_independent_zpl_checks() {
+    let s = sample_label_300dpi();
+    let zpl = to_zpl(&s.bitmap, s.dpi, &[], &ZplOptions::new()).unwrap();
+    assert_eq!(zpl.matches("^GFA,").count(), 3);
+    check_label_zpl(&s.bitmap, s.dpi, &s.codes);
 }

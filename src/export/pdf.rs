@@ -124,10 +124,19 @@ impl PdfPage {
     }
 }
 
-/// Dots to PostScript points (1/72 in). f64 keeps 800 dots at 203 dpi from
-/// rounding below 800 pixels when rendered back at 203 dpi.
+/// Dots to PostScript points (1/72 in), as the largest `f32` whose written
+/// decimal form is strictly below the exact size. Renderers size the page and
+/// the image by rounding `points * dpi / 72` up; a hair above the exact value
+/// makes them one dot larger and resample (blur) the whole raster, a hair
+/// below gives exactly `dots` pixels (checked with poppler at 203 and 300 dpi).
 fn points(dots: u32, dpi: u32) -> f32 {
-    (f64::from(dots) * 72.0 / f64::from(dpi)) as f32
+    let exact = f64::from(dots) * 72.0 / f64::from(dpi);
+    let mut p = exact as f32;
+    // At most a few steps: each moves down one f32 ulp. Stops at 0 for safety.
+    while p > 0.0 && format!("{p}").parse::<f64>().map_or(true, |d| d >= exact) {
+        p = f32::from_bits(p.to_bits() - 1);
+    }
+    p
 }
 
 /// Writes a multi-page PDF to `W` one page at a time.
@@ -300,4 +309,24 @@ pub fn to_pdf(pages: &[(&Bitmap, u32)], opts: &PdfOptions) -> Result<Vec<u8>, Ex
         writer.push(&PdfPage::new(bitmap, dpi, opts)?)?;
     }
     writer.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_are_a_hair_below_the_exact_size() {
+        for dpi in [150, 203, 300, 600] {
+            for dots in [1, 608, 800, 812, 1040, 1181, 1200, 1218, 1772, 2126, 4252] {
+                let p = points(dots, dpi);
+                let written: f64 = format!("{p}").parse().unwrap();
+                let px = written * f64::from(dpi) / 72.0;
+                assert!(
+                    px < f64::from(dots) && px > f64::from(dots) - 0.01,
+                    "{dots}@{dpi}: {px}"
+                );
+            }
+        }
+    }
 }

@@ -311,3 +311,46 @@ pub fn diff_count(a: &Bitmap, b: &Bitmap) -> usize {
     }
     n
 }
+
+/// A 100x150 mm label at 300 dpi (1181x1772 dots, three ZPL bands) with a
+/// Code 128 (module 4) and a QR (module 6) and some strokes.
+pub fn sample_label_300dpi() -> Sample {
+    let (w, h) = (1181, 1772);
+    let mut b = Bitmap::new(w, h);
+    let mut rng = 0x9E37_79B9_u32;
+    for row in 0..12 {
+        for col in 0..30 {
+            glyph(&mut b, 40 + col * 36, 40 + row * 40, 32, &mut rng);
+        }
+    }
+    let bars = code128_modules(TRACKING);
+    let (bx, by, module, bh) = (90, 620, 4, 220);
+    draw_modules(&mut b, &bars, bx, by, module, bh);
+    let (qx, qy, qm) = (640, 1100, 6);
+    let side = draw_qr(&mut b, TOKEN, qx, qy, qm);
+    let codes = vec![
+        PlacedCode {
+            kind: CodeKind::Code128,
+            data: TRACKING.into(),
+            x: bx,
+            y: by,
+            width: bars.len() as u32 * module,
+            height: bh,
+            module,
+        },
+        PlacedCode {
+            kind: CodeKind::Qr,
+            data: TOKEN.into(),
+            x: qx,
+            y: qy,
+            width: side,
+            height: side,
+            module: qm,
+        },
+    ];
+    Sample {
+        bitmap: b,
+        dpi: 300,
+        codes,
+    }
+}
