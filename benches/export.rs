@@ -15,6 +15,7 @@ fn export(c: &mut Criterion) {
     for (name, opts) in [
         ("zpl_z64", ZplOptions::new()),
         ("zpl_hex", ZplOptions::new().encoding(ZplEncoding::Hex)),
+        ("zpl_acs", ZplOptions::new().encoding(ZplEncoding::Acs)),
         ("zpl_z64_native_codes", ZplOptions::new().native_codes(true)),
     ] {
         let bytes = to_zpl(&s.bitmap, s.dpi, &s.codes, &opts).unwrap().len();

@@ -18,8 +18,8 @@ fn bitmap() -> impl Strategy<Value = Bitmap> {
 
 proptest! {
     #[test]
-    fn round_trip_is_exact_in_both_encodings(b in bitmap(), hex in any::<bool>(), level in 0u32..=9) {
-        let enc = if hex { ZplEncoding::Hex } else { ZplEncoding::Z64 };
+    fn round_trip_is_exact_in_every_encoding(b in bitmap(), enc in 0usize..3, level in 0u32..=9) {
+        let enc = [ZplEncoding::Z64, ZplEncoding::Hex, ZplEncoding::Acs][enc];
         let opts = ZplOptions::new().encoding(enc).compression_level(level);
         let zpl = to_zpl(&b, 203, &[], &opts).unwrap();
         prop_assert_eq!(decode_gf(&zpl).unwrap(), b);

@@ -65,13 +65,13 @@ fn labelize_render(dir: &Path, name: &str, zpl: &str, dpi: u32, w: u32, h: u32) 
     cropped
 }
 
-/// The whole independent check for one label: both encodings round-trip
+/// The whole independent check for one label: every encoding round-trips
 /// through `decode_gf` exactly; labelize draws the raster-only ZPL dot for dot
 /// and zbarimg reads every code from it; with native codes, zbarimg reads every
 /// code from labelize's picture, each drawn where the raster had it.
 pub fn check_label_zpl(bitmap: &Bitmap, dpi: u32, codes: &[PlacedCode]) {
     let dir = tempfile::tempdir().unwrap();
-    for enc in [ZplEncoding::Z64, ZplEncoding::Hex] {
+    for enc in [ZplEncoding::Z64, ZplEncoding::Hex, ZplEncoding::Acs] {
         let zpl = to_zpl(bitmap, dpi, codes, &ZplOptions::new().encoding(enc)).unwrap();
         assert_eq!(&decode_gf(&zpl).unwrap(), bitmap, "{enc:?} round trip");
 
@@ -170,8 +170,16 @@ fn layout_of_the_format() {
         &ZplOptions::new().encoding(ZplEncoding::Hex),
     )
     .unwrap();
-    assert!(!hex.contains(":Z64:"));
+    assert!(!hex.contains(":Z64:") && hex.contains("^GFA,99900,99900,100,0000"));
     assert!(hex.len() > 240_000 && hex.len() > 10 * z64_len);
+    let acs = to_zpl(
+        &s.bitmap,
+        s.dpi,
+        &[],
+        &ZplOptions::new().encoding(ZplEncoding::Acs),
+    )
+    .unwrap();
+    assert!(!acs.contains(":Z64:") && acs.len() * 3 < hex.len());
 
     let native = to_zpl(
         &s.bitmap,

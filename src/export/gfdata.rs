@@ -77,6 +77,61 @@ pub(crate) fn hex_encode(raw: &[u8], out: &mut String) {
     out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
 }
 
+/// Appends `raw` in Zebra's ASCII compression scheme: hex digits with
+/// run-length codes (`G`..`Y` = 1..19 and `g`..`z` = 20..400 repeats, added
+/// together), `,` = rest of the row 0, `!` = rest of the row 1, `:` = repeat
+/// the previous row. One line per row.
+pub(crate) fn acs_encode(raw: &[u8], row_bytes: usize, out: &mut String) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut buf: Vec<u8> = Vec::with_capacity(raw.len() / 2);
+    let mut prev: Option<&[u8]> = None;
+    let mut nibbles: Vec<u8> = Vec::with_capacity(row_bytes * 2);
+    for row in raw.chunks(row_bytes.max(1)) {
+        if prev == Some(row) {
+            buf.push(b':');
+        } else {
+            nibbles.clear();
+            nibbles.extend(row.iter().flat_map(|&b| [b >> 4, b & 0xF]));
+            let mut i = 0;
+            while let Some(&nib) = nibbles.get(i) {
+                let run = nibbles[i..].iter().take_while(|&&n| n == nib).count();
+                if i + run == nibbles.len() && (nib == 0 || nib == 0xF) {
+                    buf.push(if nib == 0 { b',' } else { b'!' });
+                    break;
+                }
+                push_count(&mut buf, run);
+                buf.push(DIGITS[usize::from(nib)]);
+                i += run;
+            }
+        }
+        buf.push(b'\n');
+        prev = Some(row);
+    }
+    // Only ASCII was pushed, so this never fails.
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+}
+
+/// Writes the repeat code for `n` copies of the next digit (nothing for 1).
+fn push_count(buf: &mut Vec<u8>, n: usize) {
+    if n < 2 {
+        return;
+    }
+    let mut rest = n;
+    while rest >= 400 {
+        buf.push(b'z');
+        rest -= 400;
+    }
+    if rest >= 20 {
+        // 'g' = 20 .. 'y' = 380.
+        buf.push(b'g' + (rest / 20 - 1) as u8);
+        rest %= 20;
+    }
+    if rest > 0 {
+        // 'G' = 1 .. 'Y' = 19.
+        buf.push(b'G' + (rest - 1) as u8);
+    }
+}
+
 /// Decodes the data part of a `^GFA` field into exactly `total` bytes of
 /// `row_bytes`-byte rows. Z64 and B64 (with CRC check), plain hex, and hex with
 /// Zebra's ASCII compression (`G`–`Y`, `g`–`z` repeat counts, `,` `!` `:`).
@@ -252,6 +307,27 @@ mod tests {
             Err(ExportError::ZplChecksum)
         ));
         assert!(decode_field(&s, 999, 10).is_err());
+    }
+
+    #[test]
+    fn ascii_compression_round_trips() {
+        let mut raw = vec![0u8; 30 * 4];
+        raw[0] = 0xFF; // row 0: FF then zeros
+        raw[30..60].fill(0xFF); // row 1: all ones
+        raw[60..90].fill(0xFF); // row 2: same as row 1
+        for (i, b) in raw[90..].iter_mut().enumerate() {
+            *b = (i as u8).wrapping_mul(37) & 0xF0; // row 3: mixed
+        }
+        let mut s = String::new();
+        acs_encode(&raw, 30, &mut s);
+        assert_eq!(s.lines().nth(1), Some("!"));
+        assert_eq!(s.lines().nth(2), Some(":"));
+        assert!(s.starts_with("HF,\n"));
+        assert_eq!(decode_field(&s, raw.len(), 30).unwrap(), raw);
+        let long = vec![0x11u8; 500];
+        let mut s = String::new();
+        acs_encode(&long, 500, &mut s);
+        assert_eq!(s, "zzp1\n"); // 1000 nibbles = 400 + 400 + 200
     }
 
     #[test]
