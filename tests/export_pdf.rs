@@ -161,3 +161,55 @@ fn label_at_300_dpi_passes_independent_pdf_checks() {
     let s = sample_label_300dpi();
     check_label_pdf(&s.bitmap, s.dpi, &s.codes);
 }
+
+#[test]
+fn a_large_batch_streams_into_one_valid_pdf() {
+    let s = sample_label();
+    let opts = PdfOptions::new();
+    let page = PdfPage::new(&s.bitmap, s.dpi, &opts).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("batch.pdf");
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut w = PdfWriter::new(file, &opts).unwrap();
+    for _ in 0..300 {
+        w.push(&page).unwrap();
+    }
+    drop(w.finish().unwrap());
+    let p = path.to_str().unwrap();
+    qpdf(&["--check", p]);
+    assert_eq!(qpdf(&["--show-npages", p]).trim(), "300");
+}
+
+/// A sink that fails once `room` bytes are used, like a full disk.
+struct Full {
+    room: usize,
+}
+
+impl std::io::Write for Full {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() > self.room {
+            return Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "full"));
+        }
+        self.room -= buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn write_failures_are_reported() {
+    let s = sample_label();
+    let opts = PdfOptions::new();
+    let page = PdfPage::new(&s.bitmap, s.dpi, &opts).unwrap();
+    let mut w = PdfWriter::new(Full { room: 5_000 }, &opts).unwrap();
+    assert!(matches!(w.push(&page), Err(ExportError::Io(_))));
+    // Room for the header and one page, not for the trailer.
+    let mut probe = PdfWriter::new(Vec::new(), &opts).unwrap();
+    probe.push(&page).unwrap();
+    let room = probe.finish().unwrap().len() - 100;
+    let mut w = PdfWriter::new(Full { room }, &opts).unwrap();
+    w.push(&page).unwrap();
+    assert!(matches!(w.finish(), Err(ExportError::Io(_))));
+}

@@ -143,6 +143,20 @@ fn points(dots: u32, dpi: u32) -> f32 {
 ///
 /// Output is deterministic: the same pages and options give the same bytes
 /// (fixed `/Producer`, no dates, no file ID).
+///
+/// ```
+/// use waybill_redact::{Bitmap, PdfOptions, PdfPage, PdfWriter};
+///
+/// let opts = PdfOptions::new();
+/// let mut pdf = PdfWriter::new(Vec::new(), &opts)?; // or a BufWriter<File>
+/// for _ in 0..3 {
+///     let raster = Bitmap::new(800, 1200); // from the renderer
+///     pdf.push(&PdfPage::new(&raster, 203, &opts)?)?;
+/// }
+/// let bytes = pdf.finish()?;
+/// assert!(bytes.starts_with(b"%PDF-1.4"));
+/// # Ok::<(), waybill_redact::ExportError>(())
+/// ```
 #[derive(Debug)]
 pub struct PdfWriter<W: Write> {
     out: W,

@@ -103,6 +103,17 @@ impl ZplOptions {
 /// `dpi` is the resolution the raster was rendered for; ZPL itself counts dots,
 /// so the printer must have the same resolution.
 ///
+/// ```
+/// use waybill_redact::{decode_gf, to_zpl, Bitmap, ZplOptions};
+///
+/// let mut raster = Bitmap::new(800, 1200); // 100x150 mm at 203 dpi
+/// raster.fill_rect(40, 40, 720, 8, true);
+/// let zpl = to_zpl(&raster, 203, &[], &ZplOptions::new().copies(2))?;
+/// assert!(zpl.starts_with("^XA\n^PW800\n^LL1200\n"));
+/// assert_eq!(decode_gf(&zpl)?, raster);
+/// # Ok::<(), waybill_redact::ExportError>(())
+/// ```
+///
 /// # Errors
 /// [`ExportError::InvalidSize`] for an empty raster or one above 32,000 dots a
 /// side, [`ExportError::Dpi`] for a resolution outside 1..=9600,
