@@ -188,7 +188,7 @@ struct Full {
 impl std::io::Write for Full {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if buf.len() > self.room {
-            return Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "full"));
+            return Err(std::io::Error::new(std::io::ErrorKind::WriteZero, "full"));
         }
         self.room -= buf.len();
         Ok(buf.len())
