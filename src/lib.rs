@@ -17,7 +17,9 @@ pub use error::{
     RenderError, Result, TokenError,
 };
 #[cfg(feature = "render")]
-pub use export::PngMode;
+pub use export::{
+    decode_gf, to_pdf, to_zpl, PdfOptions, PdfPage, PdfWriter, PngMode, ZplEncoding, ZplOptions,
+};
 pub use mask::{
     danger, mask, AddressRule, ItemRule, MaskPolicy, MaskedParty, MaskedText, MaskedWaybill,
     NameRule, PartyPolicy, PhoneRule,

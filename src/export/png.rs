@@ -42,6 +42,7 @@ pub(crate) fn encode(bm: &Bitmap, dpi: u16, mode: PngMode) -> Result<Vec<u8>, Ex
         return Err(ExportError::InvalidSize {
             width: w,
             height: h,
+            reason: "a PNG side must be 1 to 2^31-1 pixels",
         });
     }
     let row = bm.row_bytes();
