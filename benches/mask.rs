@@ -27,7 +27,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse 20 fixtures (JSON array, streamed)", |b| {
         b.iter(|| {
             let mut count = 0;
-            read_batch(FIXTURES.as_bytes(), InputFormat::Json, |r| {
+            read_batch(FIXTURES.as_bytes(), InputFormat::Json, |_, r| {
                 count += usize::from(r.is_ok());
                 ControlFlow::Continue(())
             })

@@ -8,7 +8,7 @@ use waybill_redact::{read_batch, InputFormat};
 
 fn run(bytes: &[u8], format: InputFormat) -> (usize, usize) {
     let (mut ok, mut bad) = (0, 0);
-    read_batch(bytes, format, |r| {
+    read_batch(bytes, format, |_, r| {
         match r {
             Ok(_) => ok += 1,
             Err(e) => {

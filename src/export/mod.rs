@@ -10,3 +10,33 @@ pub use pdf::{to_pdf, PdfOptions, PdfPage, PdfWriter};
 pub use png::PngMode;
 pub use zpl::{to_zpl, ZplEncoding, ZplOptions};
 pub use zpl_read::decode_gf;
+
+use crate::error::ExportError;
+use crate::render::Label;
+
+impl Label {
+    /// Encodes the label as one ZPL II label (`^XA … ^XZ`), sized from its raster.
+    ///
+    /// # Errors
+    /// The errors of [`to_zpl`].
+    pub fn to_zpl(&self, opts: &ZplOptions) -> Result<String, ExportError> {
+        to_zpl(self.bitmap(), u32::from(self.dpi()), self.codes(), opts)
+    }
+
+    /// Encodes the label as a one-page PDF at its physical size. For a batch in one
+    /// file, push [`Label::to_pdf_page`] pages into a [`PdfWriter`].
+    ///
+    /// # Errors
+    /// The errors of [`PdfPage::new`].
+    pub fn to_pdf(&self, opts: &PdfOptions) -> Result<Vec<u8>, ExportError> {
+        to_pdf(&[(self.bitmap(), u32::from(self.dpi()))], opts)
+    }
+
+    /// The label as a compressed PDF page, for [`PdfWriter`].
+    ///
+    /// # Errors
+    /// The errors of [`PdfPage::new`].
+    pub fn to_pdf_page(&self, opts: &PdfOptions) -> Result<PdfPage, ExportError> {
+        PdfPage::new(self.bitmap(), u32::from(self.dpi()), opts)
+    }
+}

@@ -27,8 +27,10 @@ pub enum InputFormat {
     Csv,
 }
 
-/// Reads a batch from `reader` and hands each record, in input order, to `each`,
-/// which may stop early by returning [`ControlFlow::Break`].
+/// Reads a batch from `reader` and hands each record, in input order, to `each`
+/// with its position (1-based: array index, line of JSON Lines, or CSV data row —
+/// the same number a [`RecordError`] carries). `each` may stop early by returning
+/// [`ControlFlow::Break`].
 ///
 /// A bad record is handed over as an error with its position (1-based: array
 /// index, line, or CSV data row) and the input goes on. Only damage that destroys
@@ -40,7 +42,7 @@ pub enum InputFormat {
 pub fn read_batch<R: BufRead>(
     mut reader: R,
     format: InputFormat,
-    mut each: impl FnMut(Result<Waybill, RecordError>) -> ControlFlow<()>,
+    mut each: impl FnMut(usize, Result<Waybill, RecordError>) -> ControlFlow<()>,
 ) -> std::io::Result<()> {
     skip_bom(&mut reader)?;
     let format = match format {
@@ -64,7 +66,7 @@ pub fn read_batch<R: BufRead>(
 pub fn parse_batch(text: &str) -> Vec<Result<Waybill, RecordError>> {
     let mut out = Vec::new();
     // Reading from memory has no I/O error to report.
-    let _ = read_batch(text.as_bytes(), InputFormat::Auto, |r| {
+    let _ = read_batch(text.as_bytes(), InputFormat::Auto, |_, r| {
         out.push(r);
         ControlFlow::Continue(())
     });
@@ -98,7 +100,7 @@ fn first_byte<R: BufRead>(reader: &mut R) -> std::io::Result<Option<u8>> {
     }
 }
 
-pub(super) type Each<'a> = dyn FnMut(Result<Waybill, RecordError>) -> ControlFlow<()> + 'a;
+pub(super) type Each<'a> = dyn FnMut(usize, Result<Waybill, RecordError>) -> ControlFlow<()> + 'a;
 
 /// A JSON array streamed element by element, or a stream of JSON values.
 fn read_json<R: BufRead>(mut reader: R, each: &mut Each<'_>) -> std::io::Result<()> {
@@ -112,12 +114,12 @@ fn read_json<R: BufRead>(mut reader: R, each: &mut Each<'_>) -> std::io::Result<
                 value.map_or_else(|e| Err(stream_error(count, e)), |v| Ok(record(count, &v)));
             match result {
                 Ok(r) => {
-                    if each(r).is_break() {
+                    if each(count, r).is_break() {
                         return Ok(());
                     }
                 }
                 Err(e) => {
-                    let _ = each(Err(e?));
+                    let _ = each(count, Err(e?));
                     return Ok(());
                 }
             }
@@ -134,7 +136,7 @@ fn read_json<R: BufRead>(mut reader: R, each: &mut Each<'_>) -> std::io::Result<
     match result {
         Err(_) if stopped => Ok(()),
         Err(e) => {
-            let _ = each(Err(stream_error(count + 1, e)?));
+            let _ = each(count + 1, Err(stream_error(count + 1, e)?));
             Ok(())
         }
         Ok(()) => Ok(()),
@@ -170,7 +172,7 @@ impl<'de> Visitor<'de> for ArrayVisitor<'_, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(v) = seq.next_element::<Value>()? {
             *self.count += 1;
-            if (self.each)(record(*self.count, &v)).is_break() {
+            if (self.each)(*self.count, record(*self.count, &v)).is_break() {
                 *self.stopped = true;
                 return Err(A::Error::custom("stopped"));
             }
@@ -207,7 +209,7 @@ fn read_json_lines<R: BufRead>(mut reader: R, each: &mut Each<'_>) -> std::io::R
                 error: json_error(e),
             }),
         };
-        if each(result).is_break() {
+        if each(number, result).is_break() {
             return Ok(());
         }
     }
@@ -219,7 +221,7 @@ mod tests {
 
     fn summary(text: &str, format: InputFormat) -> Vec<Result<String, String>> {
         let mut out = Vec::new();
-        read_batch(text.as_bytes(), format, |r| {
+        read_batch(text.as_bytes(), format, |_, r| {
             out.push(
                 r.map(|w| w.tracking_number().to_string())
                     .map_err(|e| e.to_string()),
@@ -279,7 +281,7 @@ mod tests {
         bytes.extend_from_slice(b"\n{\"tracking_number\":\"\xff\"}\n");
         bytes.extend_from_slice(B.as_bytes());
         let mut n = (0, 0);
-        read_batch(&bytes[..], InputFormat::JsonLines, |r| {
+        read_batch(&bytes[..], InputFormat::JsonLines, |_, r| {
             if r.is_ok() {
                 n.0 += 1
             } else {
@@ -310,7 +312,7 @@ SF0000000004,1,赵六\n";
             Err("record 4: invalid CSV at line 5: wrong number of cells or bad quoting".into())
         );
         let mut first = None;
-        read_batch(text.as_bytes(), InputFormat::Csv, |r| {
+        read_batch(text.as_bytes(), InputFormat::Csv, |_, r| {
             first = r.ok();
             ControlFlow::Break(())
         })
@@ -325,7 +327,7 @@ SF0000000004,1,赵六\n";
     fn break_stops_early_and_empty_input_has_no_records() {
         let text = format!("[{A},{B}]");
         let mut n = 0;
-        read_batch(text.as_bytes(), InputFormat::Auto, |_| {
+        read_batch(text.as_bytes(), InputFormat::Auto, |_, _| {
             n += 1;
             ControlFlow::Break(())
         })

@@ -67,11 +67,14 @@ pub(super) fn read_csv<R: Read>(reader: R, each: &mut Each<'_>) -> std::io::Resu
                 line: 1,
                 reason: "the header row is malformed",
             };
-            let _ = each(Err(RecordError {
-                position: 0,
-                tracking_number: None,
-                error,
-            }));
+            let _ = each(
+                0,
+                Err(RecordError {
+                    position: 0,
+                    tracking_number: None,
+                    error,
+                }),
+            );
             return Ok(());
         }
     };
@@ -98,7 +101,7 @@ pub(super) fn read_csv<R: Read>(reader: R, each: &mut Each<'_>) -> std::io::Resu
                 })
             }
         };
-        if each(result).is_break() {
+        if each(position, result).is_break() {
             return Ok(());
         }
     }

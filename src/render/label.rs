@@ -26,6 +26,18 @@ pub enum RenderWarning {
     },
 }
 
+impl core::fmt::Display for RenderWarning {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            RenderWarning::Truncated { field } => write!(f, "{field} was cut to fit the label"),
+            RenderWarning::NarrowBars { module, minimum } => write!(
+                f,
+                "barcode drawn with {module}-dot bars, below the {minimum}-dot minimum"
+            ),
+        }
+    }
+}
+
 /// A rendered label.
 ///
 /// Every output format is made from [`bitmap`](Self::bitmap): PNG via

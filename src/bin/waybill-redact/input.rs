@@ -6,7 +6,7 @@ use std::path::Path;
 use waybill_redact::InputFormat;
 
 /// Opens `path`, or standard input when absent.
-pub fn open(path: Option<&Path>) -> Result<Box<dyn BufRead>, String> {
+pub fn open(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, String> {
     match path {
         Some(p) => {
             let file =

@@ -5,8 +5,8 @@
 
 mod input;
 mod mask_cmd;
-#[allow(dead_code)] // wired by the render command
 mod pipeline;
+mod render_cmd;
 mod token_cmd;
 
 use std::process::ExitCode;
@@ -26,6 +26,8 @@ struct Cli {
 enum Command {
     /// Mask waybills and print, per record, the strings a label will show (JSON Lines).
     Mask(mask_cmd::MaskArgs),
+    /// Render labels: mask, seal a QR token and draw each waybill (PNG, ZPL or PDF).
+    Render(render_cmd::RenderArgs),
     /// Create or rotate the carrier's token key ring.
     #[command(subcommand)]
     Keys(token_cmd::KeysCommand),
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
     // clap exits with 2 on usage errors and 0 for --help / --version.
     match Cli::parse().command {
         Command::Mask(args) => mask_cmd::run(&args),
+        Command::Render(args) => render_cmd::run(args),
         Command::Keys(c) => token_cmd::keys(c),
         Command::Issuer(c) => token_cmd::issuer(c),
         Command::Grant(a) => token_cmd::grant(a),

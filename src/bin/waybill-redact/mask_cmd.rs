@@ -88,7 +88,7 @@ pub fn run(args: &MaskArgs) -> ExitCode {
     let read = read_batch(
         input,
         crate::input::format_of(args.input.as_deref()),
-        |record| {
+        |_, record| {
             match record {
                 Ok(waybill) => {
                     let masked = mask(&waybill, &policy);

@@ -149,12 +149,12 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn load_ring(path: &Path) -> Result<KeyRing, String> {
+pub(crate) fn load_ring(path: &Path) -> Result<KeyRing, String> {
     KeyRing::from_json(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Writes a secret file atomically with owner-only permissions.
-fn write_secret(path: &Path, text: &str, overwrite: bool) -> Result<(), String> {
+pub(crate) fn write_secret(path: &Path, text: &str, overwrite: bool) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
