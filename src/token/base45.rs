@@ -127,6 +127,20 @@ mod tests {
     }
 
     #[test]
+    fn the_last_character_is_never_a_space() {
+        // Callers rely on this to trim scanned text safely.
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                for bytes in [&[a, b][..], &[a][..]] {
+                    let mut s = String::new();
+                    encode_into(bytes, &mut s);
+                    assert!(!s.ends_with(' '));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_byte_pair_round_trips() {
         for a in 0..=255u8 {
             for b in [0u8, 1, 44, 45, 127, 200, 255] {
