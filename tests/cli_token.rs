@@ -195,9 +195,10 @@ fn scope_limits_the_printed_disclosure_and_grants_read_from_files() {
     let json: serde_json::Value = serde_json::from_str(&stdout(&args)).unwrap();
     assert!(json.get("address").is_some());
     assert!(json.get("name").is_none() && json.get("phone").is_none());
-    // Quota 1, but each CLI run starts a fresh in-memory limiter: the quota is
-    // per resolver process, so a second run is allowed again.
-    assert!(cmd().args(args).output().unwrap().status.success());
+    // Quota 1: the audit log carries the use over to the next run.
+    let again = cmd().args(args).output().unwrap();
+    assert_eq!(again.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("quota_exceeded"));
 }
 
 #[test]

@@ -376,3 +376,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn quota_survives_a_restart_through_the_audit_log() {
+    let s = setup();
+    let mut sp = spec(&[755021]);
+    sp.quota = 2;
+    let g = s.grant(&sp);
+    let r = s.resolver();
+    assert!(r.resolve(&s.token, &g, &at(later())).is_ok());
+    assert!(r.resolve(&s.token, &g, &at(later())).is_ok());
+    let log = s.audit.lines().join("\n");
+    let bucket = TokenBucket::default();
+    assert_eq!(bucket.restore_from_audit(log.as_bytes()).unwrap(), 2);
+    let restarted = s.resolver().with_rate_limiter(Arc::new(bucket));
+    assert_eq!(denied(&s, &restarted, &g, later()), Denied::QuotaExceeded);
+    // A log with a record removed is refused rather than replayed.
+    let lines = s.audit.lines();
+    let cut = format!("{}\n{}", lines[0], lines[2]);
+    assert!(TokenBucket::default()
+        .restore_from_audit(cut.as_bytes())
+        .is_err());
+}

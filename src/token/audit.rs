@@ -235,6 +235,34 @@ impl AuditSink for JsonLinesFileSink {
     }
 }
 
+/// One attempt that passed the rate limiter, as found in a log.
+pub(crate) struct Use {
+    pub(crate) courier: String,
+    pub(crate) grant: GrantId,
+    pub(crate) time: u64,
+}
+
+/// Verifies a log and returns the attempts that consumed rate and quota.
+pub(crate) fn consumed_uses(reader: impl BufRead) -> Result<Vec<Use>, AuditError> {
+    let lines = reader.lines().collect::<Result<Vec<_>, _>>()?;
+    verify_audit_log(lines.join("\n").as_bytes())?;
+    Ok(lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Record>(l).ok())
+        .filter(|r| r.outcome == "allowed" || r.reason.as_deref() == Some("unopenable"))
+        .filter_map(|r| {
+            let time = OffsetDateTime::parse(&r.time, &Rfc3339)
+                .ok()?
+                .unix_timestamp();
+            Some(Use {
+                courier: r.courier?,
+                grant: r.grant?.parse().ok()?,
+                time: u64::try_from(time).ok()?,
+            })
+        })
+        .collect())
+}
+
 /// Verifies a whole audit log and returns its number of records.
 ///
 /// # Errors

@@ -33,26 +33,21 @@ pub(crate) enum Base45Error {
 
 /// Appends the Base45 encoding of `bytes` to `out`.
 pub(crate) fn encode_into(bytes: &[u8], out: &mut String) {
-    out.reserve(encoded_len(bytes.len()));
+    // Work on bytes: pushing `char`s one by one costs more than the arithmetic.
+    let mut buf = core::mem::take(out).into_bytes();
+    buf.reserve(encoded_len(bytes.len()));
+    let digit = |d: u32| ALPHABET.get(d as usize).copied().unwrap_or(b'0');
     let mut chunks = bytes.chunks_exact(2);
     for pair in &mut chunks {
         let n = u32::from(pair[0]) << 8 | u32::from(pair[1]);
-        push(out, n % 45);
-        push(out, n / 45 % 45);
-        push(out, n / 2025);
+        buf.extend_from_slice(&[digit(n % 45), digit(n / 45 % 45), digit(n / 2025)]);
     }
     if let [last] = chunks.remainder() {
         let n = u32::from(*last);
-        push(out, n % 45);
-        push(out, n / 45);
+        buf.extend_from_slice(&[digit(n % 45), digit(n / 45)]);
     }
-}
-
-fn push(out: &mut String, digit: u32) {
-    // `digit` < 45 by construction of every caller; `get` keeps this panic-free.
-    if let Some(&c) = ALPHABET.get(digit as usize) {
-        out.push(char::from(c));
-    }
+    // Only ASCII was appended to valid UTF-8, so this cannot fail.
+    *out = String::from_utf8(buf).unwrap_or_default();
 }
 
 /// The number of characters `len` bytes encode to.
@@ -124,6 +119,20 @@ mod tests {
         assert_eq!(decode(b"A"), Err(Base45Error::Length));
         assert_eq!(decode(b"aBC"), Err(Base45Error::Character));
         assert_eq!(decode(b"AB\xff"), Err(Base45Error::Character));
+    }
+
+    #[test]
+    fn the_last_character_is_never_a_space() {
+        // Callers rely on this to trim scanned text safely.
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                for bytes in [&[a, b][..], &[a][..]] {
+                    let mut s = String::new();
+                    encode_into(bytes, &mut s);
+                    assert!(!s.ends_with(' '));
+                }
+            }
+        }
     }
 
     #[test]

@@ -234,6 +234,9 @@ impl Grant {
     /// # Errors
     /// [`GrantError::Malformed`] or [`GrantError::UnsupportedVersion`].
     pub fn parse(text: &str) -> Result<Self, GrantError> {
+        // Trimming is safe although Base45 has a space: the last character of a
+        // Base45 text is never a space (its value is at most 32), and the prefix
+        // comes first.
         let body = text
             .trim()
             .strip_prefix(PREFIX)

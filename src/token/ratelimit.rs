@@ -1,8 +1,11 @@
 //! Rate limiting per courier and quotas per grant.
 
 use std::collections::HashMap;
+use std::io::BufRead;
 use std::sync::Mutex;
 
+use super::audit::consumed_uses;
+use crate::error::AuditError;
 use crate::{Grant, GrantId};
 
 /// Why a rate limiter refused a request.
@@ -70,17 +73,41 @@ impl TokenBucket {
 /// Entries above which expired grants are swept from the quota table.
 const SWEEP_AT: usize = 4096;
 
-impl RateLimiter for TokenBucket {
-    fn acquire(&self, grant: &Grant, now: u64) -> Result<(), Limit> {
+impl TokenBucket {
+    /// Replays the quota and rate use recorded in an audit log, so that a restarted
+    /// resolver (or a one-shot command) does not hand out a grant's quota again.
+    /// Attempts that passed the rate limit count: allowed ones, and those denied
+    /// later as unopenable. Returns the number of attempts replayed.
+    ///
+    /// # Errors
+    /// [`AuditError`] when the log cannot be read or its chain is broken: do not
+    /// serve from a log that may have had records removed.
+    pub fn restore_from_audit(&self, log: impl BufRead) -> Result<u64, AuditError> {
+        let uses = consumed_uses(log)?;
+        for u in &uses {
+            // Quota u32::MAX: replayed uses always count, even past today's quota.
+            let _ = self.take(&u.courier, u.grant, u32::MAX, u64::MAX, u.time);
+        }
+        Ok(u64::try_from(uses.len()).unwrap_or(u64::MAX))
+    }
+
+    fn take(
+        &self,
+        courier: &str,
+        grant: GrantId,
+        quota: u32,
+        expires_at: u64,
+        now: u64,
+    ) -> Result<(), Limit> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let used = state.used.get(&grant.id()).map_or(0, |u| u.0);
-        if used >= grant.quota() {
+        let used = state.used.get(&grant).map_or(0, |u| u.0);
+        if used >= quota {
             return Err(Limit::Quota);
         }
         let full = u64::from(self.burst) * 1000;
         let bucket = state
             .buckets
-            .entry(grant.courier_id().to_owned())
+            .entry(courier.to_owned())
             .or_insert((full, now));
         // Refill in thousandths of a request per second elapsed.
         let elapsed = now.saturating_sub(bucket.1);
@@ -102,11 +129,20 @@ impl RateLimiter for TokenBucket {
                 .buckets
                 .retain(|_, (level, last)| *level < full || last.saturating_add(3600) > now);
         }
-        let entry = state
-            .used
-            .entry(grant.id())
-            .or_insert((0, grant.expires_at()));
+        let entry = state.used.entry(grant).or_insert((0, expires_at));
         entry.0 = entry.0.saturating_add(1);
         Ok(())
+    }
+}
+
+impl RateLimiter for TokenBucket {
+    fn acquire(&self, grant: &Grant, now: u64) -> Result<(), Limit> {
+        self.take(
+            grant.courier_id(),
+            grant.id(),
+            grant.quota(),
+            grant.expires_at(),
+            now,
+        )
     }
 }

@@ -10,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     parse_batch, verify_audit_log, AuditSink, GrantSpec, IssuerKey, IssuerPublicKey,
-    JsonLinesFileSink, KeyRing, MemorySink, Purpose, ResolveRequest, Resolver, Scope,
+    JsonLinesFileSink, KeyRing, MemorySink, Purpose, ResolveRequest, Resolver, Scope, TokenBucket,
 };
 
 /// Exit code for a denied resolve.
@@ -108,7 +108,9 @@ pub struct ResolveArgs {
     /// Why: delivery, call, return or after-sales.
     #[arg(long, value_parser = |s: &str| s.parse::<Purpose>())]
     purpose: Purpose,
-    /// Append the audit record to this JSON-lines log (created if missing).
+    /// Append the audit record to this JSON-lines log (created if missing). The
+    /// log is verified and replayed first, so grant quotas and the per-courier rate
+    /// limit hold across runs; without it they only hold within one run.
     #[arg(long, value_name = "LOG")]
     audit: Option<PathBuf>,
     /// The time to check against (RFC 3339); default now.
@@ -350,13 +352,21 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
         } else {
             args.token.clone()
         };
+        // With a log, quotas and rate limits carry over between runs: replay it.
+        let limiter = TokenBucket::default();
         let sink: Arc<dyn AuditSink> = match &args.audit {
-            Some(path) => Arc::new(
-                JsonLinesFileSink::open(path).map_err(|e| format!("{}: {e}", path.display()))?,
-            ),
+            Some(path) => {
+                let at = |e: waybill_redact::AuditError| format!("{}: {e}", path.display());
+                let sink = JsonLinesFileSink::open(path).map_err(at)?;
+                let file = std::fs::File::open(path).map_err(|e| at(e.into()))?;
+                limiter
+                    .restore_from_audit(std::io::BufReader::new(file))
+                    .map_err(at)?;
+                Arc::new(sink)
+            }
             None => Arc::new(MemorySink::new()),
         };
-        let mut resolver = Resolver::new(ring, trusted, sink);
+        let mut resolver = Resolver::new(ring, trusted, sink).with_rate_limiter(Arc::new(limiter));
         for path in &args.revoked {
             load_revocations(&mut resolver, path)?;
         }
