@@ -4,67 +4,9 @@
 
 mod common;
 
-use std::path::Path;
-
+use common::checks::*;
 use common::*;
-use waybill_redact::{to_pdf, Bitmap, ExportError, PdfOptions, PdfPage, PdfWriter, PlacedCode};
-
-fn qpdf(args: &[&str]) -> String {
-    let out = run("qpdf", args, APT_INSTALL);
-    assert!(
-        out.status.success(),
-        "qpdf {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Renders page `page` of `pdf` at `dpi` with pdftoppm; `mono` gives a PBM.
-fn pdftoppm(pdf: &Path, page: u32, dpi: u32, mono: bool, out_stem: &Path) -> std::path::PathBuf {
-    let p = page.to_string();
-    let r = dpi.to_string();
-    let mut args = vec!["-r", &r, "-f", &p, "-l", &p, "-singlefile"];
-    args.push(if mono { "-mono" } else { "-gray" });
-    if !mono {
-        args.push("-png");
-    }
-    args.push(pdf.to_str().unwrap());
-    args.push(out_stem.to_str().unwrap());
-    let out = run("pdftoppm", &args, APT_INSTALL);
-    assert!(
-        out.status.success(),
-        "pdftoppm failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out_stem.with_extension(if mono { "pbm" } else { "png" })
-}
-
-/// The whole independent check for one label as a one-page PDF: qpdf finds it
-/// valid, poppler renders it at the label's dpi dot for dot, and zbarimg reads
-/// every code from the rendered page.
-pub fn check_label_pdf(bitmap: &Bitmap, dpi: u32, codes: &[PlacedCode]) {
-    let dir = tempfile::tempdir().unwrap();
-    let pdf = dir.path().join("label.pdf");
-    std::fs::write(&pdf, to_pdf(&[(bitmap, dpi)], &PdfOptions::new()).unwrap()).unwrap();
-    qpdf(&["--check", pdf.to_str().unwrap()]);
-
-    let pbm = pdftoppm(&pdf, 1, dpi, true, &dir.path().join("mono"));
-    let back = pbm_to_bitmap(&std::fs::read(pbm).unwrap());
-    assert_eq!(
-        (back.width(), back.height()),
-        (bitmap.width(), bitmap.height()),
-        "page size"
-    );
-    assert_eq!(
-        diff_count(&back, bitmap),
-        0,
-        "rendered page differs from the raster"
-    );
-
-    let png = pdftoppm(&pdf, 1, dpi, false, &dir.path().join("gray"));
-    assert_codes_decode(&png, codes);
-}
+use waybill_redact::{to_pdf, Bitmap, ExportError, PdfOptions, PdfPage, PdfWriter};
 
 #[test]
 fn sample_label_passes_independent_pdf_checks() {

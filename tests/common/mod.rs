@@ -6,6 +6,8 @@
 //! renderer can be pointed at them later.
 #![allow(dead_code)]
 
+pub mod checks;
+
 use std::path::Path;
 use std::process::Command;
 
