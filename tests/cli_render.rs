@@ -194,8 +194,9 @@ fn duplicates_keep_the_first_label() {
     let r = render(s(&input), &[]);
     assert_eq!(r.code, Some(1));
     assert!(
-        r.stderr
-            .contains("record 2 (SF0000000000001): duplicate tracking number"),
+        r.stderr.contains(
+            "record 2 (SF0000000000001): duplicate tracking number: an earlier record has it"
+        ),
         "{}",
         r.stderr
     );

@@ -88,10 +88,20 @@ fn parse_size(s: &str) -> Result<LabelSize, String> {
 
 /// What rendering one record produced.
 enum Rendered {
-    /// A whole file's bytes (PNG, ZPL, one-page PDF).
-    File(Vec<u8>),
+    /// The label's own file was written (by the worker, atomically).
+    Written,
+    /// Bytes for the single ZPL stream.
+    Zpl(Vec<u8>),
     /// A page for the single multi-page PDF.
     Page(PdfPage),
+}
+
+/// A record as the reader hands it to the workers.
+struct Input {
+    position: usize,
+    record: Result<Waybill, RecordError>,
+    /// The tracking number was already seen earlier in the input.
+    duplicate: bool,
 }
 
 /// One record's outcome, handed to the writer in input order.
@@ -104,6 +114,7 @@ struct Outcome {
 
 /// Everything a worker needs, shared read-only.
 struct Job {
+    dir: PathBuf,
     ring: KeyRing,
     spec: LabelSpec,
     fonts: Fonts,
@@ -117,8 +128,9 @@ struct Job {
 }
 
 impl Job {
-    fn run(&self, (position, record): (usize, Result<Waybill, RecordError>)) -> Outcome {
-        let waybill = match record {
+    fn run(&self, input: Input) -> Outcome {
+        let position = input.position;
+        let waybill = match input.record {
             Ok(w) => w,
             Err(e) => {
                 let tracking = e.tracking_number.clone();
@@ -130,10 +142,15 @@ impl Job {
             }
         };
         let tracking = Some(waybill.tracking_number().to_string());
+        let result = if input.duplicate {
+            Err("duplicate tracking number: an earlier record has it".into())
+        } else {
+            self.label(&waybill)
+        };
         Outcome {
             position,
             tracking,
-            result: self.label(&waybill),
+            result,
         }
     }
 
@@ -146,18 +163,25 @@ impl Job {
         let label = render(&masked, token.as_str(), &self.spec, &self.fonts)
             .map_err(|e| format!("rendering: {e}"))?;
         let warnings = label.warnings().iter().map(ToString::to_string).collect();
-        let encoded = match self.format {
-            Format::Png => label.to_png(PngMode::OneBit).map(Rendered::File),
-            Format::PngGray => label.to_png(PngMode::Gray).map(Rendered::File),
-            Format::Zpl => label
-                .to_zpl(&self.zpl)
-                .map(|z| Rendered::File(z.into_bytes())),
-            Format::Pdf if self.single_file => label.to_pdf_page(&self.pdf).map(Rendered::Page),
-            Format::Pdf => label.to_pdf(&self.pdf).map(Rendered::File),
+        let bytes = match (self.format, self.single_file) {
+            (Format::Pdf, true) => {
+                let page = label
+                    .to_pdf_page(&self.pdf)
+                    .map_err(|e| format!("encoding: {e}"))?;
+                return Ok((Rendered::Page(page), warnings));
+            }
+            (Format::Png, _) => label.to_png(PngMode::OneBit),
+            (Format::PngGray, _) => label.to_png(PngMode::Gray),
+            (Format::Zpl, _) => label.to_zpl(&self.zpl).map(String::into_bytes),
+            (Format::Pdf, false) => label.to_pdf(&self.pdf),
         };
-        encoded
-            .map(|r| (r, warnings))
-            .map_err(|e| format!("encoding: {e}"))
+        let bytes = bytes.map_err(|e| format!("encoding: {e}"))?;
+        if self.single_file {
+            return Ok((Rendered::Zpl(bytes), warnings));
+        }
+        let name = format!("{}.{}", waybill.tracking_number(), self.format.extension());
+        write_atomic(&self.dir.join(name), &bytes).map_err(|e| format!("writing: {e}"))?;
+        Ok((Rendered::Written, warnings))
     }
 }
 
@@ -186,6 +210,7 @@ fn prepare(args: &RenderArgs) -> Result<(Job, Box<dyn std::io::BufRead + Send>),
     let reader = input::open(args.input.as_deref())?;
     let now = OffsetDateTime::now_utc();
     let job = Job {
+        dir: args.out.clone(),
         ring,
         spec,
         fonts: Fonts::bundled(),
@@ -219,8 +244,18 @@ fn execute(args: &RenderArgs, job: &Job, reader: Box<dyn std::io::BufRead + Send
         threads,
         threads * 8,
         |send| {
+            // The first record with a tracking number wins; 8-byte hashes keep the
+            // set small (100,000 records: under 2 MB).
+            let mut seen = HashSet::new();
             let result = read_batch(reader, format, |position, record| {
-                if send((position, record)) {
+                let duplicate = record
+                    .as_ref()
+                    .is_ok_and(|w| !seen.insert(hash(w.tracking_number().as_str())));
+                if send(Input {
+                    position,
+                    record,
+                    duplicate,
+                }) {
                     ControlFlow::Continue(())
                 } else {
                     ControlFlow::Break(())
@@ -284,11 +319,9 @@ fn report(sink: &Sink, read_error: Option<&std::io::Error>, fatal: Option<&str>)
     }
 }
 
-/// Writes outcomes in input order: one file per label, or one stream.
+/// Takes outcomes in input order: counts them, and appends single-file output.
 struct Sink {
     dir: PathBuf,
-    extension: &'static str,
-    seen: HashSet<String>,
     written: usize,
     failures: Vec<String>,
     warnings: Vec<String>,
@@ -307,16 +340,14 @@ impl Sink {
         };
         let (zpl, pdf) = match (args.single_file, args.format) {
             (true, Format::Zpl) => (Some(temp()?), None),
-            (true, Format::Pdf) => (
-                None,
-                Some(PdfWriter::new(temp()?, &PdfOptions::new()).map_err(|e| e.to_string())?),
-            ),
+            (true, Format::Pdf) => {
+                let pdf = PdfWriter::new(temp()?, &PdfOptions::new()).map_err(|e| e.to_string())?;
+                (None, Some(pdf))
+            }
             _ => (None, None),
         };
         Ok(Self {
             dir: args.out.clone(),
-            extension: args.format.extension(),
-            seen: HashSet::new(),
             written: 0,
             failures: Vec::new(),
             warnings: Vec::new(),
@@ -346,31 +377,17 @@ impl Sink {
                 return true;
             }
         };
-        let Some(tracking) = outcome.tracking else {
-            return true;
-        };
-        if !self.seen.insert(tracking.clone()) {
-            self.failures.push(format!(
-                "{name}: duplicate tracking number; the first label was kept"
-            ));
-            return true;
-        }
         self.warnings
             .extend(warnings.into_iter().map(|w| format!("{name}: {w}")));
-        let written = match rendered {
-            Rendered::Page(page) => match &mut self.pdf {
-                Some(pdf) => pdf.push(&page).map_err(|e| e.to_string()),
-                None => Err("internal: page without a PDF stream".into()),
-            },
-            Rendered::File(bytes) => match &mut self.zpl {
-                Some(zpl) => zpl.write_all(&bytes).map_err(|e| e.to_string()),
-                None => write_atomic(
-                    &self.dir.join(format!("{tracking}.{}", self.extension)),
-                    &bytes,
-                ),
-            },
+        let appended = match (rendered, &mut self.zpl, &mut self.pdf) {
+            (Rendered::Written, _, _) => Ok(()),
+            (Rendered::Zpl(bytes), Some(zpl), _) => {
+                zpl.write_all(&bytes).map_err(|e| e.to_string())
+            }
+            (Rendered::Page(page), _, Some(pdf)) => pdf.push(&page).map_err(|e| e.to_string()),
+            _ => Err("internal: output without its stream".into()),
         };
-        match written {
+        match appended {
             Ok(()) => {
                 self.written += 1;
                 true
@@ -389,29 +406,35 @@ impl Sink {
             return Err(format!("output stopped: {e}"));
         }
         let persist = |tmp: tempfile::NamedTempFile, path: PathBuf| {
+            tmp.as_file().sync_all().map_err(|e| e.to_string())?;
             tmp.persist(&path)
                 .map(drop)
                 .map_err(|e| format!("{}: {e}", path.display()))
         };
         if let Some(zpl) = self.zpl.take() {
             let tmp = zpl.into_inner().map_err(|e| e.to_string())?;
-            tmp.as_file().sync_all().map_err(|e| e.to_string())?;
             persist(tmp, self.dir.join("labels.zpl"))?;
         }
         if let Some(pdf) = self.pdf.take() {
             if self.written == 0 {
                 return Err("no label rendered: labels.pdf not written".into());
             }
-            let tmp = pdf
-                .finish()
-                .map_err(|e| e.to_string())?
-                .into_inner()
-                .map_err(|e| e.to_string())?;
-            tmp.as_file().sync_all().map_err(|e| e.to_string())?;
-            persist(tmp, self.dir.join("labels.pdf"))?;
+            let out = pdf.finish().map_err(|e| e.to_string())?;
+            persist(
+                out.into_inner().map_err(|e| e.to_string())?,
+                self.dir.join("labels.pdf"),
+            )?;
         }
         Ok(())
     }
+}
+
+/// A 64-bit hash of a tracking number, for duplicate detection.
+fn hash(tracking: &str) -> u64 {
+    use std::hash::BuildHasher;
+    static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    KEYS.get_or_init(Default::default).hash_one(tracking)
 }
 
 /// Writes a file under a temporary name, then renames it: a killed run leaves no
