@@ -24,6 +24,9 @@ pub use model::{
     TrackingScheme, VirtualPhone, Waybill,
 };
 #[cfg(feature = "render")]
+#[doc(hidden)]
+pub use render::bench_parts;
+#[cfg(feature = "render")]
 pub use render::{
     render, Bitmap, CodeKind, Fonts, Label, LabelSize, LabelSpec, PlacedCode, RenderWarning,
 };
