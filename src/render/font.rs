@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use ab_glyph::{Font, FontArc, FontRef, FontVec, GlyphId, PxScale, ScaleFont};
+use ab_glyph::{Font, FontArc, FontVec, GlyphId, PxScale, ScaleFont};
 
 use crate::error::RenderError;
 
@@ -67,8 +67,9 @@ static BUNDLED_REGULAR: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc
 #[cfg(feature = "bundled-font")]
 static BUNDLED_BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Label-Bold.otf");
 
+#[cfg(feature = "bundled-font")]
 fn parse_static(bytes: &'static [u8], index: u32) -> Result<FontArc, RenderError> {
-    FontRef::try_from_slice_and_index(bytes, index)
+    ab_glyph::FontRef::try_from_slice_and_index(bytes, index)
         .map(FontArc::new)
         .map_err(|_| RenderError::InvalidFont { index })
 }

@@ -98,7 +98,7 @@ struct G {
 /// Where text went: the em size used and the widest line's width.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Placed {
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[allow(dead_code)] // read by the unit tests
     pub em: u16,
     pub width: u32,
 }
