@@ -197,9 +197,8 @@ impl Fonts {
         g
     }
 
-    /// Rasterises without touching the cache (used by the benches' comparison and
-    /// on a cache miss).
-    pub(crate) fn rasterise(&self, face: u8, id: GlyphId, em: u16) -> Glyph {
+    /// Rasterises and thresholds one glyph (on a cache miss).
+    fn rasterise(&self, face: u8, id: GlyphId, em: u16) -> Glyph {
         let Some(font) = self.inner.faces.get(usize::from(face)) else {
             return Glyph {
                 advance: 0.0,
