@@ -29,6 +29,9 @@ pub use model::{
     Routing, TrackingNumber, TrackingScheme, VirtualPhone, Waybill, CSV_COLUMNS, CSV_PARTY_COLUMNS,
 };
 #[cfg(feature = "render")]
+#[doc(hidden)]
+pub use render::bench_parts;
+#[cfg(feature = "render")]
 pub use render::{
     render, Bitmap, CodeKind, Fonts, Label, LabelSize, LabelSpec, PlacedCode, RenderWarning,
 };

@@ -305,3 +305,30 @@ fn custom_sizes_are_validated_and_scale() {
         Err(RenderError::TokenTooLong { .. })
     ));
 }
+
+#[test]
+fn fonts_and_labels_can_be_shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Fonts>();
+    send_sync::<Label>();
+    // Clones share one glyph cache.
+    let fonts = Fonts::from_bytes(
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/fonts/NotoSansCJKsc-Label.otf"
+        ))
+        .unwrap(),
+        0,
+    )
+    .unwrap();
+    let clone = fonts.clone();
+    assert_eq!(clone.cached_glyphs(), 0);
+    render(
+        &masked(&fixtures()[0]),
+        &stand_in_token(8),
+        &LabelSpec::MM_100X150,
+        &fonts,
+    )
+    .unwrap();
+    assert!(clone.cached_glyphs() > 20);
+}

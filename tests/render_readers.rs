@@ -225,23 +225,31 @@ fn ocr_of_a_photo_shows_no_hidden_parts_but_shows_the_visible_ones() {
             }
         }
         // Proof that OCR worked: the tracking number, the routing code, or the
-        // first two letters of the masked recipient address (province or city) read.
+        // masked recipient address (province, city) read.
         let mut visible = vec![normalise(w.tracking_number().as_str())];
         visible.extend(m.routing().and_then(|r| r.sort_code()).map(normalise));
         if m.zone() != 0 {
             visible.push(m.zone().to_string());
         }
-        let head: String = m
+        // Any two consecutive letters of the masked recipient address.
+        let addr: Vec<char> = m
             .recipient()
             .address()
             .as_str()
             .chars()
             .filter(|c| c.is_alphanumeric())
-            .take(2)
             .collect();
-        let found = visible.iter().any(|v| norm.contains(v.as_str())) || text.contains(&head);
+        let pairs: Vec<String> = addr
+            .windows(2)
+            .filter(|p| !p.iter().all(char::is_ascii_digit))
+            .map(|p| p.iter().collect())
+            .collect();
+        let found = visible.iter().any(|v| norm.contains(v.as_str()))
+            || pairs.iter().any(|p| text.contains(p.as_str()));
         if !found {
-            errs.push(format!("OCR found none of {visible:?} or {head:?}: {text}"));
+            errs.push(format!(
+                "OCR found none of {visible:?} or {pairs:?}: {text}"
+            ));
         }
         if errs.is_empty() {
             Ok(())

@@ -171,4 +171,43 @@ mod tests {
         );
         assert!(bm.get(c.modules() * 3 - 1, 0));
     }
+
+    /// Decodes symbol values back to text, checking the check symbol.
+    fn decode(values: &[u8]) -> Option<String> {
+        let (data, check) = values.split_at(values.len() - 1);
+        let sum: u64 = data
+            .iter()
+            .enumerate()
+            .map(|(k, v)| k.max(1) as u64 * u64::from(*v))
+            .sum();
+        if (sum % 103) as u8 != check[0] {
+            return None;
+        }
+        let mut in_c = match data[0] {
+            START_B => false,
+            START_C => true,
+            _ => return None,
+        };
+        let mut out = String::new();
+        for &v in &data[1..] {
+            match (in_c, v) {
+                (false, SWITCH_TO_C) => in_c = true,
+                (true, SWITCH_TO_B) => in_c = false,
+                (true, 0..=99) => out.push_str(&format!("{v:02}")),
+                (false, 0..=94) => out.push(char::from(v + 32)),
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn encodes_any_printable_ascii_no_longer_than_set_b(text in "[ -~]{1,40}|[0-9]{1,40}|[A-Z]{2}[0-9]{9,20}") {
+            let c = Code128::encode(&text).unwrap();
+            proptest::prop_assert_eq!(decode(c.values()), Some(text.clone()));
+            // Never worse than all of it in set B: start + one symbol per character + check.
+            proptest::prop_assert!(c.values().len() <= text.len() + 2);
+        }
+    }
 }

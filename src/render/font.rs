@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use ab_glyph::{Font, FontArc, FontRef, FontVec, GlyphId, PxScale, ScaleFont};
+use ab_glyph::{Font, FontArc, FontVec, GlyphId, PxScale, ScaleFont};
 
 use crate::error::RenderError;
 
@@ -67,8 +67,9 @@ static BUNDLED_REGULAR: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc
 #[cfg(feature = "bundled-font")]
 static BUNDLED_BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Label-Bold.otf");
 
+#[cfg(feature = "bundled-font")]
 fn parse_static(bytes: &'static [u8], index: u32) -> Result<FontArc, RenderError> {
-    FontRef::try_from_slice_and_index(bytes, index)
+    ab_glyph::FontRef::try_from_slice_and_index(bytes, index)
         .map(FontArc::new)
         .map_err(|_| RenderError::InvalidFont { index })
 }
@@ -196,9 +197,8 @@ impl Fonts {
         g
     }
 
-    /// Rasterises without touching the cache (used by the benches' comparison and
-    /// on a cache miss).
-    pub(crate) fn rasterise(&self, face: u8, id: GlyphId, em: u16) -> Glyph {
+    /// Rasterises and thresholds one glyph (on a cache miss).
+    fn rasterise(&self, face: u8, id: GlyphId, em: u16) -> Glyph {
         let Some(font) = self.inner.faces.get(usize::from(face)) else {
             return Glyph {
                 advance: 0.0,

@@ -98,7 +98,7 @@ struct G {
 /// Where text went: the em size used and the widest line's width.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Placed {
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[allow(dead_code)] // read by the unit tests
     pub em: u16,
     pub width: u32,
 }
@@ -386,5 +386,23 @@ mod tests {
         let gs = shape(&f, Weight::Regular, "Alice Johnson", "t").unwrap();
         let lines = wrap(&f, &gs, 20, width(&f, &gs, 20) - 5.0);
         assert_eq!(lines, vec![(0, 5), (6, 13)]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_text_stays_in_its_box(
+            text in "[a-zA-Z0-9 广东省深圳市南山区硚埇*＊·の-]{1,120}",
+            (x, y, w, h) in (0u32..40, 0u32..40, 1u32..300, 1u32..120),
+            (max, min) in (1u32..80, 1u32..40),
+        ) {
+            let f = Fonts::bundled();
+            let mut bm = Bitmap::new(360, 180);
+            let mut warns = Vec::new();
+            draw(&mut bm, &f, &mut warns, &text, "t", Rect::new(x, y, w, h), style(max, min)).unwrap();
+            for (px, py) in ink(&bm) {
+                proptest::prop_assert!((x..x + w).contains(&px) && (y..y + h).contains(&py));
+            }
+        }
     }
 }
