@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Batch benchmark: labels per second on 1 and 2 worker threads for 10,000
 # records, and peak memory (max RSS) for 1,000 and 100,000 records.
-# Usage: scripts/bench-batch.sh [FORMAT]   (png by default)
+# Usage: scripts/bench-batch.sh [FORMAT [OUTPUT_PARENT]]
+#   FORMAT: png (default), png-gray, zpl, pdf
+#   OUTPUT_PARENT: where labels are written (default: a temporary directory);
+#   pass /dev/shm to measure without the disk (file creation on a VM disk can
+#   cost more than rendering a label).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 format="${1:-png}"
+parent="${2:-}"
 cargo build --release --quiet --bin waybill-redact
 bin=target/release/waybill-redact
-work=$(mktemp -d)
+work=$(mktemp -d ${parent:+-p "$parent"})
 trap 'rm -rf "$work"' EXIT
 $bin keys new --out "$work/ring.json" >/dev/null
 
