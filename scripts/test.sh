@@ -11,11 +11,18 @@ command -v tesseract >/dev/null || need_apt+=(tesseract-ocr)
 [ -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata ] || ls /usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata >/dev/null 2>&1 || need_apt+=(tesseract-ocr-chi-sim)
 command -v qpdf >/dev/null || need_apt+=(qpdf)
 command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# labelize renders our ZPL independently (crates.io, MIT).
+if ! command -v labelize >/dev/null; then
+  echo "installing labelize (cargo install labelize --features cli)"
+  cargo install --locked labelize --version 1.10.0 --features cli
 fi
 
 cargo test --all-features
