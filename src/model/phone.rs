@@ -212,10 +212,11 @@ fn country_code_len(digits: &str) -> usize {
 ///
 /// It exists to be printed: the courier dials it and the platform forwards the call,
 /// so it is shown in full in place of the masked real phone.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct VirtualPhone {
     pub(crate) number: Phone,
     pub(crate) extension: Option<String>,
+    #[zeroize(skip)]
     pub(crate) expires_at: Option<OffsetDateTime>,
 }
 
