@@ -265,3 +265,31 @@ fn csv_input_and_usage_errors() {
         Some(2)
     );
 }
+
+#[test]
+fn a_fallback_font_renders_what_the_bundled_one_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("arabic.jsonl");
+    let rec = r#"{"tracking_number":"SF0000000000021","zone":0,"recipient":{"name":"محمد علي","phone":"+971 4 123 4567","address":{"country":"AE","city":"دبي","street":"1 Main"}}}"#;
+    std::fs::write(&input, format!("{rec}\n")).unwrap();
+    let r = render(s(&input), &[]);
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr.contains("no font has a glyph for U+"),
+        "{}",
+        r.stderr
+    );
+    // DejaVu Sans (Debian fonts-dejavu-core) has Arabic.
+    let r = render(
+        s(&input),
+        &[
+            "--fallback-font",
+            "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(files(&r.out), ["SF0000000000021.png"]);
+    let r = render(s(&input), &["--font", "no/such/font.ttf"]);
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("no/such/font.ttf"), "{}", r.stderr);
+}

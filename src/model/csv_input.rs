@@ -174,16 +174,8 @@ fn csv_to_json(mut cells: Map<String, Value>) -> Value {
             }
         }
         let mut address = Map::new();
-        for key in [
-            "country",
-            "province",
-            "region",
-            "city",
-            "district",
-            "street",
-            "detail",
-            "postal_code",
-        ] {
+        // country … postal_code: the structured address columns.
+        for &key in &CSV_PARTY_COLUMNS[3..11] {
             if let Some(v) = take(key) {
                 address.insert(key.into(), v);
             }
@@ -237,4 +229,26 @@ fn csv_to_json(mut cells: Map<String, Value>) -> Value {
         out.insert("items".into(), Value::Array(vec![Value::Object(item)]));
     }
     Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CSV_PARTY_COLUMNS;
+
+    #[test]
+    fn structured_address_columns_are_where_the_mapping_reads_them() {
+        assert_eq!(
+            CSV_PARTY_COLUMNS[3..11],
+            [
+                "country",
+                "province",
+                "region",
+                "city",
+                "district",
+                "street",
+                "detail",
+                "postal_code"
+            ]
+        );
+    }
 }

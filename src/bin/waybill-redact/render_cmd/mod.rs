@@ -56,6 +56,18 @@ pub struct RenderArgs {
     /// ZPL: draw the barcode and QR with printer commands (^BC, ^BQ) instead of raster.
     #[arg(long)]
     zpl_native_codes: bool,
+    /// A font file (TrueType, OpenType or a collection) to use instead of the bundled
+    /// Noto Sans CJK SC subset.
+    #[arg(long, value_name = "FILE")]
+    font: Option<PathBuf>,
+    /// The face of `--font` to use when it is a collection (.ttc).
+    #[arg(long, default_value_t = 0, requires = "font")]
+    font_index: u32,
+    /// A font for characters the main font lacks (emoji, Arabic…); repeatable, tried
+    /// in order. Without one, such a character fails its record with an error
+    /// naming it.
+    #[arg(long, value_name = "FILE")]
+    fallback_font: Vec<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     jobs: Option<u16>,
@@ -212,11 +224,12 @@ fn prepare(args: &RenderArgs) -> Result<(Job, Box<dyn std::io::BufRead + Send>),
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let reader = input::open(args.input.as_deref())?;
     let now = OffsetDateTime::now_utc();
+    let fonts = fonts(args)?;
     let job = Job {
         dir: args.out.clone(),
         ring,
         spec,
-        fonts: Fonts::bundled(),
+        fonts,
         policy: MaskPolicy::default(),
         format: args.format,
         single_file: args.single_file,
@@ -226,6 +239,22 @@ fn prepare(args: &RenderArgs) -> Result<(Job, Box<dyn std::io::BufRead + Send>),
         expires_at: now + Duration::days(i64::from(args.ttl_days)),
     };
     Ok((job, reader))
+}
+
+/// The bundled fonts, or the caller's, with any fallbacks.
+fn fonts(args: &RenderArgs) -> Result<Fonts, String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let mut fonts = match &args.font {
+        Some(path) => Fonts::from_bytes(read(path)?, args.font_index)
+            .map_err(|e| format!("{}: {e}", path.display()))?,
+        None => Fonts::bundled(),
+    };
+    for path in &args.fallback_font {
+        fonts = fonts
+            .with_fallback(read(path)?, 0)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(fonts)
 }
 
 fn execute(args: &RenderArgs, job: &Job, reader: Box<dyn std::io::BufRead + Send>) -> ExitCode {
