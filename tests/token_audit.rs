@@ -13,7 +13,7 @@ fn event(i: u8) -> AuditEvent {
         courier_id: Some("C-1".into()),
         grant_id: Some(GrantId([i; 16])),
         purpose: Purpose::Call,
-        outcome: if i % 2 == 0 {
+        outcome: if i.is_multiple_of(2) {
             Outcome::Allowed
         } else {
             Outcome::Denied("zone_not_granted")

@@ -98,7 +98,7 @@ fn parse_gf(params: &str, origin: (u32, u32)) -> Result<Field, ExportError> {
     let total = number(it.next().unwrap_or(""))? as usize;
     let row_bytes = number(it.next().unwrap_or(""))? as usize;
     let data = it.next().ok_or_else(|| syntax("^GF without data"))?;
-    if row_bytes == 0 || total == 0 || total % row_bytes != 0 {
+    if row_bytes == 0 || total == 0 || !total.is_multiple_of(row_bytes) {
         return Err(syntax("^GF byte count is not a whole number of rows"));
     }
     if total > MAX_DECODE_BYTES {

@@ -203,6 +203,6 @@ impl MaskPolicy {
     }
 
     pub(crate) fn mask_string(&self, len: usize) -> String {
-        core::iter::repeat(self.mask_char).take(len).collect()
+        core::iter::repeat_n(self.mask_char, len).collect()
     }
 }

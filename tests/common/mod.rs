@@ -127,7 +127,7 @@ const PATTERNS: [&str; 107] = [
 /// Modules (true = bar) of a Code 128 symbol: code set C for an even run of
 /// digits, else code set B. Test-only encoder.
 pub fn code128_modules(data: &str) -> Vec<bool> {
-    let digits = data.len() % 2 == 0 && data.bytes().all(|c| c.is_ascii_digit());
+    let digits = data.len().is_multiple_of(2) && data.bytes().all(|c| c.is_ascii_digit());
     let mut values: Vec<usize> = Vec::new();
     if digits {
         values.push(105);
@@ -149,7 +149,7 @@ pub fn code128_modules(data: &str) -> Vec<bool> {
     let mut out = Vec::new();
     for v in values {
         for (i, w) in PATTERNS[v].bytes().enumerate() {
-            out.extend(std::iter::repeat(i % 2 == 0).take(usize::from(w - b'0')));
+            out.extend(std::iter::repeat_n(i % 2 == 0, usize::from(w - b'0')));
         }
     }
     out
