@@ -1,6 +1,7 @@
 //! Token commands: `keys`, `issuer`, `grant`, `seal`, `resolve`, `audit`.
 
 use std::io::{Read, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use clap::{Args, Subcommand};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    parse_batch, verify_audit_log, AuditSink, GrantSpec, IssuerKey, IssuerPublicKey,
+    read_batch, verify_audit_log, AuditSink, GrantSpec, IssuerKey, IssuerPublicKey,
     JsonLinesFileSink, KeyRing, MemorySink, Purpose, ResolveRequest, Resolver, Scope, TokenBucket,
 };
 
@@ -85,7 +86,7 @@ pub struct SealArgs {
     /// The key ring file.
     #[arg(long, value_name = "RING.json")]
     ring: PathBuf,
-    /// Waybills as a JSON array or JSON Lines; default standard input.
+    /// Waybills as a JSON array, JSON Lines or CSV; default standard input.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     /// Days until the tokens expire.
@@ -255,18 +256,8 @@ pub fn seal(args: SealArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail("seal", e),
     };
-    let text = match &args.input {
-        Some(path) => read(path),
-        None => {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map(|_| s)
-                .map_err(|e| e.to_string())
-        }
-    };
-    let text = match text {
-        Ok(t) => t,
+    let input = match crate::input::open(args.input.as_deref()) {
+        Ok(r) => r,
         Err(e) => return fail("seal", e),
     };
     let now = OffsetDateTime::now_utc();
@@ -274,15 +265,18 @@ pub fn seal(args: SealArgs) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = 0usize;
-    for (i, record) in parse_batch(&text).into_iter().enumerate() {
+    let mut write_failed = false;
+    let format = crate::input::format_of(args.input.as_deref());
+    let read = read_batch(input, format, |position, record| {
         let sealed = record.map_err(|e| e.to_string()).and_then(|w| {
             ring.seal(&w, expires_at, now)
-                .map_err(|e| format!("record {} ({}): {e}", i + 1, w.tracking_number()))
+                .map_err(|e| format!("record {position} ({}): {e}", w.tracking_number()))
         });
         match sealed {
             Ok(token) => {
                 if writeln!(out, "{token}").is_err() {
-                    return fail("seal", "cannot write to standard output");
+                    write_failed = true;
+                    return ControlFlow::Break(());
                 }
             }
             Err(e) => {
@@ -290,8 +284,12 @@ pub fn seal(args: SealArgs) -> ExitCode {
                 eprintln!("error: {e}");
             }
         }
+        ControlFlow::Continue(())
+    });
+    if let Err(e) = read {
+        return fail("seal", format!("cannot read input: {e}"));
     }
-    if out.flush().is_err() {
+    if write_failed || out.flush().is_err() {
         return fail("seal", "cannot write to standard output");
     }
     if failed == 0 {
