@@ -332,3 +332,45 @@ fn fonts_and_labels_can_be_shared_across_threads() {
     .unwrap();
     assert!(clone.cached_glyphs() > 20);
 }
+
+/// Ink in the band below the header where the routing code (大头笔) goes.
+fn routing_band_ink(w: &waybill_redact::Waybill) -> usize {
+    let label = render(
+        &masked(w),
+        &stand_in_token(1),
+        &LabelSpec::MM_100X150,
+        &Fonts::bundled(),
+    )
+    .unwrap();
+    let bm = label.bitmap();
+    let (top, bottom) = (bm.height() * 11 / 100, bm.height() * 20 / 100);
+    (top..bottom)
+        .map(|y| (0..bm.width()).filter(|&x| bm.get(x, y)).count())
+        .sum()
+}
+
+#[test]
+fn international_parcels_without_a_sort_code_show_their_destination() {
+    let all = fixtures();
+    let japan = all
+        .iter()
+        .find(|w| w.tracking_number().as_str() == "RR473124829CN")
+        .unwrap();
+    assert_eq!(japan.zone(), 0);
+    assert!(japan.routing().is_none());
+    assert_eq!(masked(japan).recipient().country(), "JP");
+    assert!(
+        routing_band_ink(japan) > 2_000,
+        "国际 → JP is printed large"
+    );
+
+    let domestic = waybill_redact::Waybill::from_json(
+        r#"{"tracking_number":"SF0000000000001","zone":0,"recipient":{"name":"张三","phone":"13812345678","address":"北京市朝阳区"}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        routing_band_ink(&domestic),
+        0,
+        "no zone, no sort code, nothing to print"
+    );
+}

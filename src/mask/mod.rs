@@ -51,6 +51,8 @@ pub struct MaskedParty {
     address: MaskedText,
     #[serde(skip)]
     virtual_phone: bool,
+    #[serde(skip)]
+    country: String,
 }
 
 impl MaskedParty {
@@ -67,6 +69,12 @@ impl MaskedParty {
     /// The masked address (`广东省深圳市南山区深南大道****`).
     pub fn address(&self) -> &MaskedText {
         &self.address
+    }
+
+    /// The address's ISO 3166-1 alpha-2 country code (`CN`, `GB`, …): not personal
+    /// data, and printed anyway.
+    pub fn country(&self) -> &str {
+        &self.country
     }
 
     /// True when [`phone`](Self::phone) is a platform virtual number.
@@ -267,5 +275,6 @@ fn mask_party(
         phone: MaskedText(phone),
         address: MaskedText(address),
         virtual_phone,
+        country: party.address().country().to_owned(),
     }
 }

@@ -177,12 +177,19 @@ impl Layout<'_> {
     }
 
     fn destination(&mut self, m: &MaskedWaybill, r: Rect) -> Result<(), RenderError> {
-        let zone_code = (m.zone() != 0).then(|| m.zone().to_string());
+        // Without a sort code: the zone id, or for an international parcel (zone 0)
+        // its destination country, so that the sorting zone is never blank.
+        let country = m.recipient().country();
+        let fallback = match m.zone() {
+            0 if country != "CN" => Some(format!("国际 → {country}")),
+            0 => None,
+            zone => Some(zone.to_string()),
+        };
         let sort = m
             .routing()
             .and_then(|r| r.sort_code())
             .map(str::to_owned)
-            .or(zone_code);
+            .or(fallback);
         let hub = m.routing().and_then(|r| r.hub());
         let pad = self.d(8);
         let hub_h = if hub.is_some() { r.h * 3 / 10 } else { 0 };
