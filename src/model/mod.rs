@@ -5,6 +5,7 @@
 mod address;
 mod address_cn;
 mod batch;
+mod build;
 mod country;
 mod csv_input;
 mod json;
@@ -14,6 +15,7 @@ mod tracking;
 
 pub use address::Address;
 pub use batch::{parse_batch, read_batch, InputFormat};
+pub use build::AddressFields;
 pub use csv_input::{CSV_COLUMNS, CSV_PARTY_COLUMNS};
 pub use json::RecordError;
 pub use name::PersonName;

@@ -1,0 +1,320 @@
+//! Building a waybill in code, for crates that embed this one: the same
+//! validation as the JSON input, with field paths in the errors.
+
+use time::OffsetDateTime;
+
+use super::{
+    Address, AddressParts, Item, Party, PersonName, Phone, Routing, TrackingNumber, VirtualPhone,
+    Waybill,
+};
+use crate::error::ModelError;
+
+/// The parts of a structured address; every field is optional, `country` defaults
+/// to `CN`. For a Chinese address use `province`, `city`, `district`, `street` and
+/// `detail`; elsewhere `region` (in `province`), `city`, `street`, `detail` and
+/// `postal_code`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AddressFields<'a> {
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: Option<&'a str>,
+    /// Province, autonomous region or municipality; region or state elsewhere.
+    pub province: Option<&'a str>,
+    /// City.
+    pub city: Option<&'a str>,
+    /// District or county.
+    pub district: Option<&'a str>,
+    /// Street line.
+    pub street: Option<&'a str>,
+    /// Building, unit, room.
+    pub detail: Option<&'a str>,
+    /// Postal code.
+    pub postal_code: Option<&'a str>,
+}
+
+impl Address {
+    /// A free-form address, read as a Chinese address and split at its
+    /// administrative suffixes.
+    ///
+    /// # Errors
+    /// [`ModelError::Empty`], [`ModelError::TooLong`], [`ModelError::ControlCharacter`].
+    pub fn free_form(text: &str) -> Result<Self, ModelError> {
+        Self::from_free_form("address", text)
+    }
+
+    /// A structured address.
+    ///
+    /// # Errors
+    /// [`ModelError::Country`] for an unknown country code, [`ModelError::Missing`]
+    /// when every part is empty, and the text errors of [`Address::free_form`].
+    pub fn structured(fields: &AddressFields<'_>) -> Result<Self, ModelError> {
+        let parts = AddressParts {
+            country: fields.country,
+            province: fields.province,
+            city: fields.city,
+            district: fields.district,
+            street: fields.street,
+            detail: fields.detail,
+            postal_code: fields.postal_code,
+        };
+        Self::from_parts("address", &parts)
+    }
+}
+
+impl Party {
+    /// A sender or recipient.
+    ///
+    /// # Errors
+    /// The first invalid field: name (`name`) or phone (`phone`).
+    pub fn new(name: &str, phone: &str, address: Address) -> Result<Self, ModelError> {
+        Ok(Self {
+            name: PersonName::parse_field("name", name)?,
+            phone: Phone::parse_field("phone", phone)?,
+            virtual_phone: None,
+            address,
+        })
+    }
+
+    /// Adds a platform virtual number (printed in full instead of the masked real
+    /// phone) with its extension and expiry.
+    ///
+    /// # Errors
+    /// [`ModelError::Phone`] for a bad number, [`ModelError::Invalid`] for an
+    /// extension that is not 1 to 8 digits.
+    pub fn with_virtual_phone(
+        mut self,
+        number: &str,
+        extension: Option<&str>,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<Self, ModelError> {
+        let number = Phone::parse_field("virtual_phone.number", number)?;
+        if let Some(e) = extension {
+            if e.is_empty() || e.len() > 8 || !e.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ModelError::Invalid {
+                    field: "virtual_phone.extension".into(),
+                    reason: "must be 1 to 8 digits",
+                });
+            }
+        }
+        self.virtual_phone = Some(VirtualPhone {
+            number,
+            extension: extension.map(str::to_owned),
+            expires_at,
+        });
+        Ok(self)
+    }
+}
+
+impl Item {
+    /// One line of the contents.
+    ///
+    /// # Errors
+    /// [`ModelError::Invalid`] for a quantity of 0.
+    pub fn new(
+        description: Option<&str>,
+        category: Option<&str>,
+        quantity: u32,
+    ) -> Result<Self, ModelError> {
+        if quantity == 0 {
+            return Err(ModelError::Invalid {
+                field: "items.quantity".into(),
+                reason: "must be at least 1",
+            });
+        }
+        let text = |s: Option<&str>| {
+            s.map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        Ok(Self {
+            description: text(description),
+            category: text(category),
+            quantity,
+        })
+    }
+}
+
+impl Routing {
+    /// Sorting data: the routing code (大头笔) and the consolidation hub (集包地).
+    pub fn new(sort_code: Option<&str>, hub: Option<&str>) -> Self {
+        let text = |s: Option<&str>| {
+            s.map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        Self {
+            sort_code: text(sort_code),
+            hub: text(hub),
+        }
+    }
+}
+
+impl Waybill {
+    /// A waybill with its required parts; add the rest with the `with_` methods.
+    ///
+    /// # Errors
+    /// The errors of [`TrackingNumber`] parsing (field `tracking_number`).
+    pub fn new(tracking_number: &str, zone: u32, recipient: Party) -> Result<Self, ModelError> {
+        Ok(Self {
+            tracking_number: TrackingNumber::parse_field("tracking_number", tracking_number)?,
+            zone,
+            carrier: None,
+            service: None,
+            routing: None,
+            recipient,
+            sender: None,
+            items: Vec::new(),
+            weight_grams: None,
+            created_at: None,
+        })
+    }
+
+    /// Sets the sender.
+    #[must_use]
+    pub fn with_sender(mut self, sender: Party) -> Self {
+        self.sender = Some(sender);
+        self
+    }
+
+    /// Sets the contents.
+    #[must_use]
+    pub fn with_items(mut self, items: Vec<Item>) -> Self {
+        self.items = items;
+        self
+    }
+
+    /// Sets the routing code and hub.
+    #[must_use]
+    pub fn with_routing(mut self, routing: Routing) -> Self {
+        self.routing = Some(routing);
+        self
+    }
+
+    /// Sets the carrier's name and service level.
+    #[must_use]
+    pub fn with_carrier(mut self, carrier: &str, service: Option<&str>) -> Self {
+        self.carrier = Some(carrier.trim().to_owned()).filter(|c| !c.is_empty());
+        self.service = service
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        self
+    }
+
+    /// Sets the gross weight.
+    #[must_use]
+    pub fn with_weight_grams(mut self, grams: u32) -> Self {
+        self.weight_grams = Some(grams);
+        self
+    }
+
+    /// Sets when the waybill was created.
+    #[must_use]
+    pub fn with_created_at(mut self, at: OffsetDateTime) -> Self {
+        self.created_at = Some(at);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mask::{mask, MaskPolicy};
+
+    #[test]
+    fn built_in_code_equals_read_from_json() {
+        let built = Waybill::new(
+            "SF1234567890123",
+            755021,
+            Party::new(
+                "张三",
+                "13812345678",
+                Address::structured(&AddressFields {
+                    province: Some("广东省"),
+                    city: Some("深圳市"),
+                    district: Some("南山区"),
+                    street: Some("深南大道10000号"),
+                    detail: Some("腾讯大厦1栋1单元1001室"),
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap()
+        .with_sender(
+            Party::new(
+                "李四",
+                "15900001111",
+                Address::free_form("浙江省杭州市余杭区文一西路969号").unwrap(),
+            )
+            .unwrap(),
+        )
+        .with_items(vec![
+            Item::new(Some("婴儿奶粉 900g"), Some("母婴"), 2).unwrap()
+        ])
+        .with_routing(Routing::new(Some("755W-021-03"), Some("深圳转运中心")))
+        .with_carrier("顺丰速运", Some("标准快递"))
+        .with_weight_grams(2100);
+        let read = Waybill::from_json(
+            r#"{"tracking_number":"SF1234567890123","zone":755021,"carrier":"顺丰速运","service":"标准快递",
+            "routing":{"sort_code":"755W-021-03","hub":"深圳转运中心"},
+            "recipient":{"name":"张三","phone":"13812345678","address":{"province":"广东省","city":"深圳市","district":"南山区","street":"深南大道10000号","detail":"腾讯大厦1栋1单元1001室"}},
+            "sender":{"name":"李四","phone":"15900001111","address":"浙江省杭州市余杭区文一西路969号"},
+            "items":[{"description":"婴儿奶粉 900g","category":"母婴","quantity":2}],"weight_grams":2100}"#,
+        )
+        .unwrap();
+        let policy = MaskPolicy::default();
+        assert_eq!(mask(&built, &policy), mask(&read, &policy));
+    }
+
+    #[test]
+    fn constructors_validate() {
+        assert!(matches!(
+            Party::new(" ", "13812345678", Address::free_form("北京市").unwrap()),
+            Err(ModelError::Empty { .. })
+        ));
+        assert!(matches!(
+            Party::new("张三", "abc", Address::free_form("北京市").unwrap()),
+            Err(ModelError::Phone { .. })
+        ));
+        assert!(matches!(
+            Address::structured(&AddressFields {
+                country: Some("UK"),
+                city: Some("London"),
+                ..Default::default()
+            }),
+            Err(ModelError::Country { .. })
+        ));
+        assert!(matches!(
+            Item::new(None, None, 0),
+            Err(ModelError::Invalid { .. })
+        ));
+        let p = Party::new(
+            "张三",
+            "13812345678",
+            Address::free_form("北京市朝阳区").unwrap(),
+        )
+        .unwrap();
+        assert!(matches!(
+            p.clone()
+                .with_virtual_phone("17100001111", Some("12a"), None),
+            Err(ModelError::Invalid { .. })
+        ));
+        assert_eq!(
+            p.with_virtual_phone("17100001111", Some("2345"), None)
+                .unwrap()
+                .virtual_phone()
+                .unwrap()
+                .to_display(),
+            "17100001111转2345"
+        );
+        assert!(matches!(
+            Waybill::new(
+                "EE471108152CN",
+                1,
+                Party::new("王", "010-64001234", Address::free_form("北京市").unwrap()).unwrap()
+            ),
+            Err(ModelError::CheckDigit { .. })
+        ));
+    }
+}
