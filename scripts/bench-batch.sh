@@ -20,6 +20,9 @@ run() { # records threads
   local n=$1 jobs=$2 input="$work/orders-$1.jsonl" out="$work/out-$1-$2"
   [ -f "$input" ] || python3 scripts/gen_orders.py "$n" > "$input"
   rm -rf "$out"
+  # Let the disk settle: on a filesystem mounted with `discard`, deleting the
+  # previous run's files issues TRIMs that slow the next run's file creation.
+  sync; sleep 5
   /usr/bin/time -f "%e %M" -o "$work/time" \
     $bin render --input "$input" --ring "$work/ring.json" --out "$out" --format "$format" --jobs "$jobs" 2>/dev/null
   read -r secs kb < "$work/time"
