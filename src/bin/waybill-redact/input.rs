@@ -31,3 +31,59 @@ pub fn format_of(path: Option<&Path>) -> InputFormat {
         _ => InputFormat::Auto,
     }
 }
+
+/// Reads waybills from `path` (standard input when absent) and writes the line
+/// `line` makes of each to standard output, in input order. A record that cannot be
+/// read, or that `line` rejects, is reported on standard error with its position
+/// and the others go on. Exit 0 when every record made a line, 1 otherwise.
+pub fn lines_per_record(
+    path: Option<&Path>,
+    mut line: impl FnMut(usize, waybill_redact::Waybill) -> Result<String, String>,
+) -> std::process::ExitCode {
+    use std::io::Write;
+    use std::ops::ControlFlow;
+    use std::process::ExitCode;
+
+    let input = match open(path) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut failed = 0usize;
+    let mut write_failed = false;
+    let read = waybill_redact::read_batch(input, format_of(path), |position, record| {
+        match record
+            .map_err(|e| e.to_string())
+            .and_then(|w| line(position, w))
+        {
+            Ok(text) => {
+                if writeln!(out, "{text}").is_err() {
+                    write_failed = true;
+                    return ControlFlow::Break(());
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e}");
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    if let Err(e) = read {
+        eprintln!("error: cannot read input: {e}");
+        return ExitCode::FAILURE;
+    }
+    if write_failed || out.flush().is_err() {
+        eprintln!("error: cannot write to standard output");
+        return ExitCode::FAILURE;
+    }
+    if failed > 0 {
+        eprintln!("{failed} record(s) failed");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

@@ -1,15 +1,10 @@
 //! `waybill-redact mask`: the strings a label will print, one JSON object per record.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use std::ops::ControlFlow;
-
-use waybill_redact::{
-    mask, read_batch, AddressRule, ItemRule, MaskPolicy, NameRule, PartyPolicy, PhoneRule,
-};
+use waybill_redact::{mask, AddressRule, ItemRule, MaskPolicy, NameRule, PartyPolicy, PhoneRule};
 
 /// Arguments of `mask`.
 #[derive(Args)]
@@ -73,52 +68,8 @@ impl MaskArgs {
 
 /// Runs `mask`: exit 0 when every record was masked, 1 when any failed.
 pub fn run(args: &MaskArgs) -> ExitCode {
-    let input = match crate::input::open(args.input.as_deref()) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
-    };
     let policy = args.policy();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut failed = 0usize;
-    let mut write_failed = false;
-    let read = read_batch(
-        input,
-        crate::input::format_of(args.input.as_deref()),
-        |_, record| {
-            match record {
-                Ok(waybill) => {
-                    let masked = mask(&waybill, &policy);
-                    let written =
-                        serde_json::to_writer(&mut out, &masked).is_ok() && writeln!(out).is_ok();
-                    if !written {
-                        write_failed = true;
-                        return ControlFlow::Break(());
-                    }
-                }
-                Err(e) => {
-                    failed += 1;
-                    eprintln!("error: {e}");
-                }
-            }
-            ControlFlow::Continue(())
-        },
-    );
-    if let Err(e) = read {
-        eprintln!("error: cannot read input: {e}");
-        return ExitCode::from(1);
-    }
-    if write_failed || out.flush().is_err() {
-        eprintln!("error: cannot write to standard output");
-        return ExitCode::from(1);
-    }
-    if failed > 0 {
-        eprintln!("{failed} record(s) failed");
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    crate::input::lines_per_record(args.input.as_deref(), |_, waybill| {
+        serde_json::to_string(&mask(&waybill, &policy)).map_err(|e| e.to_string())
+    })
 }

@@ -1,7 +1,6 @@
 //! Token commands: `keys`, `issuer`, `grant`, `seal`, `resolve`, `audit`.
 
 use std::io::{Read, Write};
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,8 +9,8 @@ use clap::{Args, Subcommand};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    read_batch, verify_audit_log, AuditSink, GrantSpec, IssuerKey, IssuerPublicKey,
-    JsonLinesFileSink, KeyRing, MemorySink, Purpose, ResolveRequest, Resolver, Scope, TokenBucket,
+    verify_audit_log, AuditSink, GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink, KeyRing,
+    MemorySink, Purpose, ResolveRequest, Resolver, Scope, TokenBucket,
 };
 
 /// Exit code for a denied resolve.
@@ -256,47 +255,13 @@ pub fn seal(args: SealArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail("seal", e),
     };
-    let input = match crate::input::open(args.input.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return fail("seal", e),
-    };
     let now = OffsetDateTime::now_utc();
     let expires_at = now + Duration::days(i64::from(args.ttl_days));
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut failed = 0usize;
-    let mut write_failed = false;
-    let format = crate::input::format_of(args.input.as_deref());
-    let read = read_batch(input, format, |position, record| {
-        let sealed = record.map_err(|e| e.to_string()).and_then(|w| {
-            ring.seal(&w, expires_at, now)
-                .map_err(|e| format!("record {position} ({}): {e}", w.tracking_number()))
-        });
-        match sealed {
-            Ok(token) => {
-                if writeln!(out, "{token}").is_err() {
-                    write_failed = true;
-                    return ControlFlow::Break(());
-                }
-            }
-            Err(e) => {
-                failed += 1;
-                eprintln!("error: {e}");
-            }
-        }
-        ControlFlow::Continue(())
-    });
-    if let Err(e) = read {
-        return fail("seal", format!("cannot read input: {e}"));
-    }
-    if write_failed || out.flush().is_err() {
-        return fail("seal", "cannot write to standard output");
-    }
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    crate::input::lines_per_record(args.input.as_deref(), |position, w| {
+        ring.seal(&w, expires_at, now)
+            .map(|token| token.to_string())
+            .map_err(|e| format!("record {position} ({}): {e}", w.tracking_number()))
+    })
 }
 
 fn load_trusted(paths: &[PathBuf]) -> Result<Vec<IssuerPublicKey>, String> {
