@@ -87,9 +87,7 @@ impl MaskedParty {
 /// tracking number and item count. It cannot be turned back into a [`Waybill`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MaskedWaybill {
-    tracking_number: String,
-    #[serde(skip)]
-    tracking: TrackingNumber,
+    tracking_number: TrackingNumber,
     #[serde(skip)]
     zone: u32,
     #[serde(skip)]
@@ -112,7 +110,7 @@ pub struct MaskedWaybill {
 impl MaskedWaybill {
     /// The tracking number (printed in clear and as a barcode).
     pub fn tracking_number(&self) -> &TrackingNumber {
-        &self.tracking
+        &self.tracking_number
     }
 
     /// The delivery zone id.
@@ -196,8 +194,7 @@ pub fn mask(waybill: &Waybill, policy: &MaskPolicy) -> MaskedWaybill {
         }
     };
     MaskedWaybill {
-        tracking_number: waybill.tracking_number().as_str().to_owned(),
-        tracking: waybill.tracking_number().clone(),
+        tracking_number: waybill.tracking_number().clone(),
         zone: waybill.zone(),
         carrier: waybill.carrier().map(str::to_owned),
         service: waybill.service().map(str::to_owned),

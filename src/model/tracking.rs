@@ -102,6 +102,13 @@ impl core::str::FromStr for TrackingNumber {
     }
 }
 
+/// Serialises as its text: it is printed on the label anyway.
+impl serde::Serialize for TrackingNumber {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
 impl core::fmt::Display for TrackingNumber {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&self.text)
