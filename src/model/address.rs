@@ -35,15 +35,25 @@ pub struct Address {
     pub(crate) free_form: Option<String>,
 }
 
-/// The structured parts as read from input, before validation.
-#[derive(Default)]
-pub(crate) struct AddressParts<'a> {
+/// The parts of a structured address; every field is optional, `country` defaults
+/// to `CN`. For a Chinese address use `province`, `city`, `district`, `street` and
+/// `detail`; elsewhere `region` (in `province`), `city`, `street`, `detail` and
+/// `postal_code`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AddressFields<'a> {
+    /// ISO 3166-1 alpha-2 country code.
     pub country: Option<&'a str>,
+    /// Province, autonomous region or municipality; region or state elsewhere.
     pub province: Option<&'a str>,
+    /// City.
     pub city: Option<&'a str>,
+    /// District or county.
     pub district: Option<&'a str>,
+    /// Street line.
     pub street: Option<&'a str>,
+    /// Building, unit, room.
     pub detail: Option<&'a str>,
+    /// Postal code.
     pub postal_code: Option<&'a str>,
 }
 
@@ -75,7 +85,7 @@ impl Address {
     /// # Errors
     /// [`ModelError::Country`] for an unknown country code, [`ModelError::Missing`]
     /// when no part is present, and the text errors of [`Address::from_free_form`].
-    pub(crate) fn from_parts(field: &str, parts: &AddressParts<'_>) -> Result<Self, ModelError> {
+    pub(crate) fn from_parts(field: &str, parts: &AddressFields<'_>) -> Result<Self, ModelError> {
         let sub = |name: &str| format!("{field}.{name}");
         let country = match parts.country.map(str::trim).filter(|c| !c.is_empty()) {
             None => "CN".to_owned(),
@@ -238,7 +248,7 @@ mod tests {
 
     #[test]
     fn structured_domestic() {
-        let parts = AddressParts {
+        let parts = AddressFields {
             province: Some("广东省"),
             city: Some("深圳市"),
             district: Some("南山区"),
@@ -258,7 +268,7 @@ mod tests {
 
     #[test]
     fn structured_international() {
-        let parts = AddressParts {
+        let parts = AddressFields {
             country: Some("gb"),
             province: Some("England"),
             city: Some("London"),
@@ -277,7 +287,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let bad = AddressParts {
+        let bad = AddressFields {
             country: Some("UK"),
             city: Some("London"),
             ..Default::default()
@@ -288,7 +298,7 @@ mod tests {
                 field: "recipient.address.country".into()
             }
         );
-        let empty = AddressParts {
+        let empty = AddressFields {
             country: Some("CN"),
             ..Default::default()
         };

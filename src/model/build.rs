@@ -4,32 +4,10 @@
 use time::OffsetDateTime;
 
 use super::{
-    Address, AddressParts, Item, Party, PersonName, Phone, Routing, TrackingNumber, VirtualPhone,
+    Address, AddressFields, Item, Party, PersonName, Phone, Routing, TrackingNumber, VirtualPhone,
     Waybill,
 };
 use crate::error::ModelError;
-
-/// The parts of a structured address; every field is optional, `country` defaults
-/// to `CN`. For a Chinese address use `province`, `city`, `district`, `street` and
-/// `detail`; elsewhere `region` (in `province`), `city`, `street`, `detail` and
-/// `postal_code`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AddressFields<'a> {
-    /// ISO 3166-1 alpha-2 country code.
-    pub country: Option<&'a str>,
-    /// Province, autonomous region or municipality; region or state elsewhere.
-    pub province: Option<&'a str>,
-    /// City.
-    pub city: Option<&'a str>,
-    /// District or county.
-    pub district: Option<&'a str>,
-    /// Street line.
-    pub street: Option<&'a str>,
-    /// Building, unit, room.
-    pub detail: Option<&'a str>,
-    /// Postal code.
-    pub postal_code: Option<&'a str>,
-}
 
 impl Address {
     /// A free-form address, read as a Chinese address and split at its
@@ -47,16 +25,7 @@ impl Address {
     /// [`ModelError::Country`] for an unknown country code, [`ModelError::Missing`]
     /// when every part is empty, and the text errors of [`Address::free_form`].
     pub fn structured(fields: &AddressFields<'_>) -> Result<Self, ModelError> {
-        let parts = AddressParts {
-            country: fields.country,
-            province: fields.province,
-            city: fields.city,
-            district: fields.district,
-            street: fields.street,
-            detail: fields.detail,
-            postal_code: fields.postal_code,
-        };
-        Self::from_parts("address", &parts)
+        Self::from_parts("address", fields)
     }
 }
 

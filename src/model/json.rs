@@ -10,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::{
-    Address, AddressParts, Item, Party, PersonName, Phone, Routing, TrackingNumber, VirtualPhone,
+    Address, AddressFields, Item, Party, PersonName, Phone, Routing, TrackingNumber, VirtualPhone,
     Waybill,
 };
 use crate::error::ModelError;
@@ -129,7 +129,7 @@ impl Party {
             Some(Value::String(s)) => Address::from_free_form(&field, s)?,
             Some(v @ Value::Object(_)) => {
                 let a = Obj::at(v, field.clone())?;
-                let parts = AddressParts {
+                let parts = AddressFields {
                     country: a.str("country")?,
                     province: a.str("province")?.or(a.str("region")?),
                     city: a.str("city")?,

@@ -14,8 +14,8 @@ mod phone;
 mod tracking;
 
 pub use address::Address;
+pub use address::AddressFields;
 pub use batch::{parse_batch, read_batch, InputFormat};
-pub use build::AddressFields;
 pub use csv_input::{CSV_COLUMNS, CSV_PARTY_COLUMNS};
 pub use json::RecordError;
 pub use name::PersonName;
@@ -24,8 +24,6 @@ pub use tracking::{TrackingNumber, TrackingScheme};
 
 use time::OffsetDateTime;
 use zeroize::{Zeroize, ZeroizeOnDrop};
-
-pub(crate) use address::AddressParts;
 
 /// One parcel's full shipping data.
 ///
