@@ -197,12 +197,23 @@ impl<R: BufRead> Values<R> {
                 return Ok(self.finish(size > self.max));
             }
             let mut end = None;
-            for (i, &b) in chunk.iter().enumerate() {
+            let mut i = 0;
+            while let Some(&b) = chunk.get(i) {
+                if scan.in_string && !scan.escape && b != b'"' && b != b'\\' {
+                    // Inside a string only a quote or a backslash matters.
+                    let rest = chunk.get(i..).unwrap_or_default();
+                    match rest.iter().position(|&b| b == b'"' || b == b'\\') {
+                        Some(k) => i += k,
+                        None => break,
+                    }
+                    continue;
+                }
                 let act = scan.step(b);
                 if act != Act::Go {
                     end = Some((i, act));
                     break;
                 }
+                i += 1;
             }
             let (keep, used) = match end {
                 None => (chunk.len(), chunk.len()),
