@@ -148,7 +148,7 @@ fn read_json_lines<R: BufRead>(
 ) -> std::io::Result<()> {
     let mut line = Vec::new();
     let mut number = 0usize;
-    let mut seen = 0usize;
+    let mut reported = false;
     loop {
         let cut = read_line(&mut reader, &mut line, limits.max_record_bytes())?;
         number += 1;
@@ -166,14 +166,14 @@ fn read_json_lines<R: BufRead>(
             ),
             Line::Text if line.iter().all(u8::is_ascii_whitespace) => continue,
             Line::Text => {
-                seen += 1;
                 let result = record_from_slice(number, &line, limits.max_items());
                 let unfinished = matches!(
                     &result,
                     Err(RecordError { error: ModelError::Json { reason, .. }, .. })
                         if reason == EOF_REASON
                 );
-                if seen == 1 && unfinished {
+                // Only before any record is reported, so positions never go back.
+                if !reported && unfinished {
                     line.push(b'\n');
                     let rest = std::io::Cursor::new(std::mem::take(&mut line)).chain(reader);
                     return read_values(rest, limits, each);
@@ -181,6 +181,7 @@ fn read_json_lines<R: BufRead>(
                 result
             }
         };
+        reported = true;
         if each(number, result).is_break() {
             return Ok(());
         }
@@ -237,6 +238,21 @@ mod tests {
             "{got:?}"
         );
         assert_eq!(got[2], Ok("SF0000000002".into()));
+    }
+
+    #[test]
+    fn positions_never_go_back_after_an_early_bad_line() {
+        // Found by the batch fuzz target: an unfinished object on the first line
+        // that parses switches to a value stream, whose positions restart at 1; after
+        // an over-long first line that would repeat position 1.
+        let mut positions = Vec::new();
+        let limits = InputLimits::new().with_max_record_bytes(1);
+        read_batch_with_limits(&b"\"-\n["[..], InputFormat::JsonLines, &limits, |p, r| {
+            positions.push((p, r.unwrap_err().position));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(positions, [(1, 1), (2, 2)]);
     }
 
     #[test]
