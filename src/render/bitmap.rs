@@ -161,3 +161,11 @@ mod tests {
         }
     }
 }
+
+#[cfg(feature = "image")]
+impl Bitmap {
+    /// All rows, packed, for writers that fill whole rows (the `image` interop).
+    pub(crate) fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.data
+    }
+}
