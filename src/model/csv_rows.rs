@@ -37,6 +37,8 @@ impl<R: BufRead> Rows<R> {
     pub(super) fn new(reader: R, max: usize) -> Self {
         Self {
             reader,
+            // Built afresh each time: csv-core 0.1's `Clone` of a built reader
+            // copies only part of its state machine.
             core: csv_core::Reader::new(),
             max,
             out: vec![0; max.max(1)],

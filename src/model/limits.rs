@@ -36,8 +36,8 @@ impl InputLimits {
     }
 
     /// Sets the largest record, in bytes of input text: a JSON Lines line (without
-    /// its line break), a JSON array element or value, or a CSV row (the header
-    /// row included). 0 is taken as 1.
+    /// its line break), a JSON array element or value, or a CSV row (its quotes
+    /// and line break included; the header row too). 0 is taken as 1.
     #[must_use]
     pub const fn with_max_record_bytes(mut self, bytes: usize) -> Self {
         self.max_record_bytes = if bytes == 0 { 1 } else { bytes };

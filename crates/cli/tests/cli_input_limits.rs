@@ -7,7 +7,7 @@
 //! (`VmHWM` in `/proc/<pid>/status`), read while the process is alive: polled as
 //! it runs, and read once more after all input has been written, while it waits
 //! for the end of its input. Linux only.
-#![cfg(all(feature = "cli", target_os = "linux"))]
+#![cfg(target_os = "linux")]
 
 use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
