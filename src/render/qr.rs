@@ -50,10 +50,18 @@ impl Qr {
         self.width
     }
 
-    /// Draws the modules with the top-left corner at (`x`, `y`), `module` dots each.
+    /// Draws the modules with the top-left corner at (`x`, `y`), `module` dots
+    /// each: each module row is built once as a packed row, then copied into its
+    /// `module` scan lines.
     pub fn draw(&self, bm: &mut Bitmap, x: u32, y: u32, module: u32) {
-        for (r, row) in self.dark.chunks(self.width as usize).enumerate() {
-            let top = y + r as u32 * module;
+        let side = self.width.saturating_mul(module);
+        let bytes = (x as usize / 8)..(x.saturating_add(side) as usize).div_ceil(8);
+        let mut line = Bitmap::new(bm.width(), 1);
+        let bytes = bytes.start..bytes.end.min(line.row_bytes());
+        for (r, row) in self.dark.chunks(self.width.max(1) as usize).enumerate() {
+            if let Some(b) = line.as_bytes_mut().get_mut(bytes.clone()) {
+                b.fill(0);
+            }
             let mut c = 0;
             while c < row.len() {
                 if row.get(c) == Some(&true) {
@@ -62,13 +70,17 @@ impl Qr {
                         c += 1;
                     }
                     let (x0, x1) = (x + start as u32 * module, x + c as u32 * module);
-                    for yy in top..top + module {
-                        bm.fill_span(yy, x0, x1, true);
-                    }
+                    line.fill_span(0, x0, x1, true);
                 } else {
                     c += 1;
                 }
             }
+            bm.or_rows(
+                line.as_bytes(),
+                bytes.clone(),
+                y + r as u32 * module,
+                module,
+            );
         }
     }
 }
