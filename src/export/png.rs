@@ -92,16 +92,28 @@ pub(crate) fn encode(bm: &Bitmap, dpi: u16, mode: PngMode) -> Result<Vec<u8>, Ex
 /// row the inverted bytes, for the others `above - this` (the difference of the
 /// inverted rows). Padding bits are carried along as the inversion left them.
 pub(crate) fn filtered_one_bit(bm: &Bitmap) -> Vec<u8> {
-    let r = bm.row_bytes();
-    let mut raw = Vec::with_capacity((1 + r) * bm.height() as usize);
-    let mut above: Option<&[u8]> = None;
-    for this in bm.as_bytes().chunks_exact(r.max(1)) {
-        raw.push(2);
-        match above {
-            None => raw.extend(this.iter().map(|b| !b)),
-            Some(up) => raw.extend(up.iter().zip(this).map(|(u, t)| u.wrapping_sub(*t))),
+    let r = bm.row_bytes().max(1);
+    let mut raw = vec![0u8; (1 + r) * bm.height() as usize];
+    let rows = bm.as_bytes().chunks_exact(r);
+    let mut lines = raw.chunks_exact_mut(1 + r);
+    if let (Some((f, line)), Some(first)) = (
+        lines.next().and_then(<[u8]>::split_first_mut),
+        bm.as_bytes().get(..r),
+    ) {
+        *f = 2;
+        for (o, t) in line.iter_mut().zip(first) {
+            *o = !t;
         }
-        above = Some(this);
+    }
+    // Row k of the image against row k - 1, in fixed-size slices the compiler
+    // turns into vector code.
+    for (line, (up, this)) in lines.zip(rows.clone().zip(rows.skip(1))) {
+        if let Some((f, line)) = line.split_first_mut() {
+            *f = 2;
+            for (o, (u, t)) in line.iter_mut().zip(up.iter().zip(this)) {
+                *o = u.wrapping_sub(*t);
+            }
+        }
     }
     raw
 }

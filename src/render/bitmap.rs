@@ -45,11 +45,6 @@ impl Bitmap {
         &self.data
     }
 
-    /// All rows, packed, to write in place (padding bits must stay 0).
-    pub(crate) fn as_bytes_mut(&mut self) -> &mut [u8] {
-        &mut self.data
-    }
-
     /// One row, packed.
     ///
     /// # Panics
@@ -128,6 +123,10 @@ pub(crate) struct Packed<'a> {
     pub bits: &'a [u8],
     pub stride: usize,
     pub width: u32,
+    /// The same rows as whole words (most significant bit first), when the
+    /// source is at most 57 dots wide, else empty: a row then shifts into place
+    /// with one shift and one OR of a word.
+    pub words: &'a [u64],
 }
 
 /// A clip rectangle in dots: columns `x0..x1`, rows `y0..y1`.
@@ -166,7 +165,12 @@ impl Bitmap {
                 return;
             };
             if inside {
-                shift_into(row, line, x as usize, black);
+                let word = src.words.get(k).copied();
+                let x = x as usize;
+                match (word, row.get_mut(x / 8..x / 8 + 8)) {
+                    (Some(word), Some(dst)) => or_word(dst, word >> (x % 8), black),
+                    _ => shift_into(row, line, x, black),
+                }
             } else {
                 clipped_into(row, line, src.width, x, (cx0, cx1), black);
             }
@@ -190,6 +194,15 @@ impl Bitmap {
             }
         }
     }
+}
+
+/// ORs (or clears) the 64 dots of `v` into the 8 bytes of `dst`.
+fn or_word(dst: &mut [u8], v: u64, black: bool) {
+    let mut cur = [0u8; 8];
+    cur.copy_from_slice(dst);
+    let cur = u64::from_be_bytes(cur);
+    let new = if black { cur | v } else { cur & !v };
+    dst.copy_from_slice(&new.to_be_bytes());
 }
 
 /// Shifts `line` right by `x % 8` and ORs (or clears) it into `row` from byte
@@ -310,10 +323,19 @@ mod tests {
                 }
             }
         }
+        let words: Vec<u64> = bits
+            .chunks_exact(stride)
+            .map(|r| {
+                r.iter()
+                    .enumerate()
+                    .fold(0, |w, (i, b)| w | u64::from(*b) << (56 - 8 * i))
+            })
+            .collect();
         let src = Packed {
             bits: &bits,
             stride,
             width: sw,
+            words: &words,
         };
         for black in [true, false] {
             for x in -10..30i32 {

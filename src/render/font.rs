@@ -49,6 +49,9 @@ pub(crate) struct Glyph {
     /// `stride` bytes per row, most significant bit first, padding bits 0; empty
     /// rows at the top and bottom are left out.
     pub bits: Vec<u8>,
+    /// The same rows as words, when the ink is at most 57 dots wide (so that it
+    /// still fits a word once shifted into place), else empty.
+    pub words: Vec<u64>,
 }
 
 #[cfg(test)]
@@ -303,6 +306,7 @@ impl Fonts {
             width: 0,
             stride: 0,
             bits: Vec::new(),
+            words: Vec::new(),
         };
         let Some(font) = self.inner.faces.get(usize::from(face)) else {
             return glyph;
@@ -338,6 +342,19 @@ impl Fonts {
             .get(first * stride..last * stride)
             .map(<[u8]>::to_vec)
             .unwrap_or_default();
+        if w <= 57 {
+            glyph.words = glyph
+                .bits
+                .chunks_exact(stride.max(1))
+                .map(|row| {
+                    let mut word = [0u8; 8];
+                    for (d, s) in word.iter_mut().zip(row) {
+                        *d = *s;
+                    }
+                    u64::from_be_bytes(word)
+                })
+                .collect();
+        }
         glyph
     }
 

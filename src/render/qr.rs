@@ -292,35 +292,35 @@ impl Qr {
 
     /// Draws the modules with the top-left corner at (`x`, `y`), `module` dots
     /// each: each module row is built once as a packed row, then copied into its
-    /// `module` scan lines.
+    /// `module` scan lines. The caller keeps the code inside the bitmap.
     pub fn draw(&self, bm: &mut Bitmap, x: u32, y: u32, module: u32) {
         let side = self.width.saturating_mul(module);
-        let bytes = (x as usize / 8)..(x.saturating_add(side) as usize).div_ceil(8);
-        let mut line = Bitmap::new(bm.width(), 1);
-        let bytes = bytes.start..bytes.end.min(line.row_bytes());
+        let first = x as usize / 8;
+        let end = (x.saturating_add(side) as usize)
+            .div_ceil(8)
+            .min(bm.row_bytes());
+        let mut line = vec![0u8; bm.row_bytes()];
+        let module = module.min(32);
+        let ones = (1u64 << module) - 1;
         for (r, row) in self.dark.chunks(self.width.max(1) as usize).enumerate() {
-            if let Some(b) = line.as_bytes_mut().get_mut(bytes.clone()) {
-                b.fill(0);
-            }
-            let mut c = 0;
-            while c < row.len() {
-                if row.get(c) == Some(&true) {
-                    let start = c;
-                    while row.get(c) == Some(&true) {
-                        c += 1;
+            // Modules become dots through a bit accumulator, starting at the
+            // first dot's offset in its byte.
+            let (mut acc, mut n) = (0u64, x % 8);
+            let mut out = line.iter_mut().skip(first);
+            for dark in row {
+                acc = acc << module | if *dark { ones } else { 0 };
+                n += module;
+                while n >= 8 {
+                    n -= 8;
+                    if let Some(b) = out.next() {
+                        *b = (acc >> n) as u8;
                     }
-                    let (x0, x1) = (x + start as u32 * module, x + c as u32 * module);
-                    line.fill_span(0, x0, x1, true);
-                } else {
-                    c += 1;
                 }
             }
-            bm.or_rows(
-                line.as_bytes(),
-                bytes.clone(),
-                y + r as u32 * module,
-                module,
-            );
+            if let Some(b) = out.next() {
+                *b = if n > 0 { (acc << (8 - n)) as u8 } else { 0 };
+            }
+            bm.or_rows(&line, first..end, y + r as u32 * module, module);
         }
     }
 }

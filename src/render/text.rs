@@ -52,6 +52,7 @@ impl Blit {
             bits: &g.bits,
             stride: g.stride,
             width: g.width,
+            words: &g.words,
         };
         bm.blit(src, self.x, self.y, self.clip, self.black);
     }
