@@ -231,19 +231,22 @@ impl Table {
     /// data codeword.
     fn error_correction(&self, block: &[u8]) -> Vec<u8> {
         let n = self.ec_len;
-        let mut rem = vec![0u8; n];
-        for &d in block {
-            let f = d ^ rem.first().copied().unwrap_or(0);
-            rem.rotate_left(1);
-            if let Some(last) = rem.last_mut() {
-                *last = 0;
+        let mut work = Vec::with_capacity(block.len() + n);
+        work.extend_from_slice(block);
+        work.resize(block.len() + n, 0);
+        for i in 0..block.len() {
+            let f = work.get(i).copied().unwrap_or(0);
+            if f == 0 {
+                continue;
             }
             let row = self.gen_times.get(usize::from(f) * n..).unwrap_or_default();
-            for (r, g) in rem.iter_mut().zip(row) {
-                *r ^= g;
+            if let Some(rest) = work.get_mut(i + 1..i + 1 + n) {
+                for (r, g) in rest.iter_mut().zip(row) {
+                    *r ^= g;
+                }
             }
         }
-        rem
+        work.split_off(block.len())
     }
 }
 
@@ -269,12 +272,13 @@ impl Qr {
         let table = Table::of(v).ok_or_else(too_long)?;
         let codewords = table.codewords(&bits.into_bytes());
         let mut dark = table.base.clone();
-        let bits = codewords
-            .iter()
-            .flat_map(|c| (0..8).rev().map(move |k| c >> k & 1 == 1));
-        for (bit, at) in bits.zip(&table.order) {
-            if bit {
-                if let Some(m) = dark.get_mut(usize::from(*at)) {
+        // Each set bit, most significant first, flips the module it goes to.
+        for (&c, at) in codewords.iter().zip(table.order.chunks_exact(8)) {
+            let mut c = c;
+            while c != 0 {
+                let k = c.leading_zeros() as usize;
+                c &= !(0x80 >> k);
+                if let Some(m) = at.get(k).and_then(|a| dark.get_mut(usize::from(*a))) {
                     *m = !*m;
                 }
             }
