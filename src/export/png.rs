@@ -60,10 +60,29 @@ pub(crate) fn encode(bm: &Bitmap, dpi: u16, mode: PngMode) -> Result<Vec<u8>, Ex
             reason: "a PNG side must be 1 to 2^31-1 pixels",
         });
     }
-    let raw = match mode {
-        PngMode::OneBit => filtered_one_bit(bm),
-        PngMode::Gray => filtered_gray(bm),
-    };
+    // The scanlines go to a buffer kept per thread: a fresh 120 KB buffer per
+    // label costs page faults with some allocators.
+    thread_local! {
+        static SCANLINES: core::cell::RefCell<Vec<u8>> = const { core::cell::RefCell::new(Vec::new()) };
+    }
+    SCANLINES.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut raw) => write_png(bm, dpi, mode, &mut raw),
+        Err(_) => write_png(bm, dpi, mode, &mut Vec::new()),
+    })
+}
+
+/// [`encode`] with `raw` as the scanline buffer.
+fn write_png(
+    bm: &Bitmap,
+    dpi: u16,
+    mode: PngMode,
+    raw: &mut Vec<u8>,
+) -> Result<Vec<u8>, ExportError> {
+    let (w, h) = (bm.width(), bm.height());
+    match mode {
+        PngMode::OneBit => filter_one_bit(bm, raw),
+        PngMode::Gray => filter_gray(bm, raw),
+    }
     let mut out = Vec::with_capacity(raw.len() / 8 + 128);
     out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
     let mut ihdr = Vec::with_capacity(13);
@@ -82,7 +101,7 @@ pub(crate) fn encode(bm: &Bitmap, dpi: u16, mode: PngMode) -> Result<Vec<u8>, Ex
     phys.extend_from_slice(&ppm.to_be_bytes());
     phys.push(1); // unit: metre
     chunk(&mut out, b"pHYs", &phys);
-    idat_chunk(&mut out, &raw)?;
+    idat_chunk(&mut out, raw)?;
     chunk(&mut out, b"IEND", &[]);
     Ok(out)
 }
@@ -92,8 +111,16 @@ pub(crate) fn encode(bm: &Bitmap, dpi: u16, mode: PngMode) -> Result<Vec<u8>, Ex
 /// row the inverted bytes, for the others `above - this` (the difference of the
 /// inverted rows). Padding bits are carried along as the inversion left them.
 pub(crate) fn filtered_one_bit(bm: &Bitmap) -> Vec<u8> {
+    let mut raw = Vec::new();
+    filter_one_bit(bm, &mut raw);
+    raw
+}
+
+/// [`filtered_one_bit`] into `raw` (its contents replaced).
+fn filter_one_bit(bm: &Bitmap, raw: &mut Vec<u8>) {
     let r = bm.row_bytes().max(1);
-    let mut raw = vec![0u8; (1 + r) * bm.height() as usize];
+    // Every byte is written below: only the length matters.
+    raw.resize((1 + r) * bm.height() as usize, 0);
     let rows = bm.as_bytes().chunks_exact(r);
     let mut lines = raw.chunks_exact_mut(1 + r);
     if let (Some((f, line)), Some(first)) = (
@@ -115,15 +142,15 @@ pub(crate) fn filtered_one_bit(bm: &Bitmap) -> Vec<u8> {
             }
         }
     }
-    raw
 }
 
 /// The scanlines of the 8-bit gray image of a raster, Up-filtered as they are
 /// widened.
-fn filtered_gray(bm: &Bitmap) -> Vec<u8> {
+fn filter_gray(bm: &Bitmap, raw: &mut Vec<u8>) {
     let w = bm.width() as usize;
     let r = bm.row_bytes();
-    let mut raw = Vec::with_capacity((1 + w) * bm.height() as usize);
+    raw.clear();
+    raw.reserve((1 + w) * bm.height() as usize);
     let mut above: Option<&[u8]> = None;
     for this in bm.as_bytes().chunks_exact(r.max(1)) {
         raw.push(2);
@@ -144,7 +171,6 @@ fn filtered_gray(bm: &Bitmap) -> Vec<u8> {
         raw.truncate(start + w);
         above = Some(this);
     }
-    raw
 }
 
 /// Appends the IDAT chunk: `raw` deflated by fdeflate straight into `out`, then
