@@ -136,12 +136,6 @@ impl core::fmt::Debug for Fonts {
     }
 }
 
-#[cfg(feature = "bundled-font")]
-static BUNDLED_REGULAR: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Label.otf");
-#[cfg(feature = "bundled-font")]
-static BUNDLED_BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Label-Bold.otf");
-
-#[cfg(feature = "bundled-font")]
 fn parse_static(bytes: &'static [u8], index: u32) -> Result<FontArc, RenderError> {
     ab_glyph::FontRef::try_from_slice_and_index(bytes, index)
         .map(FontArc::new)
@@ -162,7 +156,11 @@ impl Fonts {
         static BUNDLED: std::sync::OnceLock<Fonts> = std::sync::OnceLock::new();
         BUNDLED
             .get_or_init(|| {
-                let faces = [BUNDLED_REGULAR, BUNDLED_BOLD].map(|b| {
+                let faces = [
+                    waybill_redact_fonts::NOTO_SANS_CJK_SC_REGULAR,
+                    waybill_redact_fonts::NOTO_SANS_CJK_SC_BOLD,
+                ]
+                .map(|b| {
                     // The bundled files are checked by tests; failing to parse them
                     // is a build defect, not an input error.
                     #[allow(clippy::expect_used)]
@@ -182,6 +180,29 @@ impl Fonts {
     /// of range.
     pub fn from_bytes(bytes: Vec<u8>, index: u32) -> Result<Fonts, RenderError> {
         let face = parse_owned(bytes, index)?;
+        Ok(Fonts::from_faces(vec![face.clone(), face]))
+    }
+
+    /// Fonts from font data the program already holds for its whole run (an
+    /// `include_bytes!`, a leaked buffer, a memory map kept open): nothing is
+    /// copied, unlike [`from_bytes`](Self::from_bytes).
+    ///
+    /// ```
+    /// # #[cfg(feature = "bundled-font")] {
+    /// use waybill_redact::Fonts;
+    /// // Any `&'static [u8]` holding a TrueType or OpenType font works.
+    /// static MY_FONT: &[u8] = waybill_redact_fonts::NOTO_SANS_CJK_SC_REGULAR;
+    /// let fonts = Fonts::from_static(MY_FONT, 0)?;
+    /// assert!(fonts.has_glyph('硚'));
+    /// # }
+    /// # Ok::<(), waybill_redact::RenderError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`RenderError::InvalidFont`] when the bytes are not a font or the index is out
+    /// of range.
+    pub fn from_static(bytes: &'static [u8], index: u32) -> Result<Fonts, RenderError> {
+        let face = parse_static(bytes, index)?;
         Ok(Fonts::from_faces(vec![face.clone(), face]))
     }
 
