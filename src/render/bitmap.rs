@@ -279,6 +279,35 @@ impl Bitmap {
     pub(crate) fn data_mut(&mut self) -> &mut [u8] {
         &mut self.data
     }
+
+    /// Draws `src`'s black dots onto this bitmap with its top-left corner at
+    /// (`x`, `y`), a whole packed row at a time; what falls outside is clipped.
+    pub(crate) fn draw_bitmap(&mut self, src: &Bitmap, x: u32, y: u32) {
+        let row_bytes = self.row_bytes();
+        let (byte, shift) = ((x / 8) as usize, x % 8);
+        let visible = self.width.saturating_sub(x).min(src.width);
+        // Only the source bytes that hold visible dots, the last one masked.
+        let src_bytes = (visible as usize).div_ceil(8);
+        let last_mask = match visible % 8 {
+            0 => 0xFF,
+            n => 0xFFu8 << (8 - n),
+        };
+        for sy in 0..src.height.min(self.height.saturating_sub(y)) {
+            let from = &src.data[sy as usize * src.row_bytes()..][..src_bytes];
+            let to = &mut self.data[(y + sy) as usize * row_bytes..][..row_bytes];
+            for (i, &b) in from.iter().enumerate() {
+                let b = if i + 1 == src_bytes { b & last_mask } else { b };
+                if let Some(d) = to.get_mut(byte + i) {
+                    *d |= b >> shift;
+                }
+                if shift > 0 {
+                    if let Some(d) = to.get_mut(byte + i + 1) {
+                        *d |= b << (8 - shift);
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -397,6 +426,31 @@ mod tests {
         b.or_rows(row.as_bytes(), 0..3, 1, 10);
         for y in 0..5 {
             assert_eq!(b.row(y), if y == 0 { &[0u8, 0, 0][..] } else { row.row(0) });
+        }
+    }
+
+    #[cfg(feature = "image")]
+    #[test]
+    fn draw_bitmap_matches_dot_by_dot_with_clipping() {
+        let mut src = Bitmap::new(21, 7);
+        for y in 0..7 {
+            for x in 0..21 {
+                src.set(x, y, (x * 7 + y * 3) % 5 < 2);
+            }
+        }
+        for (x, y) in [(0, 0), (3, 2), (8, 1), (13, 5), (30, 9), (39, 0), (45, 12)] {
+            let mut fast = Bitmap::new(45, 12);
+            fast.fill_rect(0, 0, 45, 1, true);
+            let mut slow = fast.clone();
+            fast.draw_bitmap(&src, x, y);
+            for sy in 0..7 {
+                for sx in 0..21 {
+                    if src.get(sx, sy) {
+                        slow.set(x + sx, y + sy, true);
+                    }
+                }
+            }
+            assert!(fast == slow, "at ({x}, {y})");
         }
     }
 }

@@ -95,7 +95,7 @@ pub(crate) fn render_recorded(
     // be made (a static caption failed or was cut: then all is drawn as before).
     let template = match record {
         true => None,
-        false => template::get((fonts.id(), *spec, qr.width(), sender), || {
+        false => template::get((fonts.id(), spec.clone(), qr.width(), sender), || {
             let blank = Bitmap::new(geometry.w, geometry.h);
             let mut l = Layout::new(blank, spec, fonts, Pass::Static);
             match l.draw(masked, &qr, &geometry, token_text) {
@@ -113,7 +113,7 @@ pub(crate) fn render_recorded(
     l.draw(masked, &qr, &geometry, token_text)?;
     let label = Label {
         bitmap: l.bm,
-        spec: *spec,
+        spec: spec.clone(),
         codes: l.codes,
         warnings: l.warnings,
     };
@@ -188,7 +188,7 @@ impl<'a> Layout<'a> {
     fn new(bm: Bitmap, spec: &LabelSpec, fonts: &'a Fonts, pass: Pass) -> Layout<'a> {
         Layout {
             bm,
-            spec: *spec,
+            spec: spec.clone(),
             fonts,
             warnings: Vec::new(),
             codes: Vec::new(),

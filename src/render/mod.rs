@@ -8,6 +8,8 @@ mod font;
 mod interop;
 mod label;
 mod layout;
+#[cfg(feature = "image")]
+mod logo;
 mod qr;
 mod spec;
 mod template;
@@ -18,6 +20,8 @@ pub use codes::{CodeKind, PlacedCode};
 pub use font::Fonts;
 pub use label::{Label, RenderWarning};
 pub use layout::render;
+#[cfg(feature = "image")]
+pub use logo::{Logo, LogoMode};
 pub use spec::{LabelSize, LabelSpec};
 
 /// Entry points for the crate's benches, to time the parts of [`render`] apart.

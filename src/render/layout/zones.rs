@@ -37,13 +37,17 @@ impl Layout<'_> {
             let st = Style::new(Weight::Regular, self.d(32), self.d(20)).align(Align::Right);
             self.text(&date, "created_at", b, st)?;
         }
+        #[cfg_attr(not(feature = "image"), allow(unused_mut))]
+        let mut left = inner.x;
+        #[cfg(feature = "image")]
+        if let Some(logo) = self.spec.logo() {
+            let logo = logo.fitted(inner.w / 4, inner.h);
+            let y = inner.y + (inner.h - logo.height()) / 2;
+            self.bm.draw_bitmap(&logo, left, y);
+            left += logo.width() + pad;
+        }
         let carrier = m.carrier().unwrap_or("快递电子运单");
-        let b = Rect::new(
-            inner.x,
-            inner.y,
-            right.saturating_sub(inner.x + pad),
-            inner.h,
-        );
+        let b = Rect::new(left, inner.y, right.saturating_sub(left + pad), inner.h);
         let st = Style::new(Weight::Bold, inner.h * 8 / 10, self.d(25));
         self.text(carrier, "carrier", b, st)?;
         Ok(())
