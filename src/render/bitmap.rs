@@ -346,6 +346,31 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "image")]
+    #[test]
+    fn draw_bitmap_matches_dot_by_dot_with_clipping() {
+        let mut src = Bitmap::new(21, 7);
+        for y in 0..7 {
+            for x in 0..21 {
+                src.set(x, y, (x * 7 + y * 3) % 5 < 2);
+            }
+        }
+        for (x, y) in [(0, 0), (3, 2), (8, 1), (13, 5), (30, 9), (39, 0), (45, 12)] {
+            let mut fast = Bitmap::new(45, 12);
+            fast.fill_rect(0, 0, 45, 1, true);
+            let mut slow = fast.clone();
+            fast.draw_bitmap(&src, x, y);
+            for sy in 0..7 {
+                for sx in 0..21 {
+                    if src.get(sx, sy) {
+                        slow.set(x + sx, y + sy, true);
+                    }
+                }
+            }
+            assert!(fast == slow, "at ({x}, {y})");
+        }
+    }
+
     #[test]
     fn blit_matches_dot_by_dot_drawing_inside_any_clip() {
         // A 13-dot-wide source of 3 rows with an irregular pattern.
@@ -426,31 +451,6 @@ mod tests {
         b.or_rows(row.as_bytes(), 0..3, 1, 10);
         for y in 0..5 {
             assert_eq!(b.row(y), if y == 0 { &[0u8, 0, 0][..] } else { row.row(0) });
-        }
-    }
-
-    #[cfg(feature = "image")]
-    #[test]
-    fn draw_bitmap_matches_dot_by_dot_with_clipping() {
-        let mut src = Bitmap::new(21, 7);
-        for y in 0..7 {
-            for x in 0..21 {
-                src.set(x, y, (x * 7 + y * 3) % 5 < 2);
-            }
-        }
-        for (x, y) in [(0, 0), (3, 2), (8, 1), (13, 5), (30, 9), (39, 0), (45, 12)] {
-            let mut fast = Bitmap::new(45, 12);
-            fast.fill_rect(0, 0, 45, 1, true);
-            let mut slow = fast.clone();
-            fast.draw_bitmap(&src, x, y);
-            for sy in 0..7 {
-                for sx in 0..21 {
-                    if src.get(sx, sy) {
-                        slow.set(x + sx, y + sy, true);
-                    }
-                }
-            }
-            assert!(fast == slow, "at ({x}, {y})");
         }
     }
 }

@@ -12,11 +12,23 @@ use crate::render::{CodeKind, PlacedCode, RenderWarning};
 
 impl Layout<'_> {
     pub(super) fn header(&mut self, m: &MaskedWaybill, r: Rect) -> Result<(), RenderError> {
+        let pad = self.d(10);
+        let inner = Rect::new(r.x, r.y + pad, r.w, r.h - 2 * pad);
+        // The logo depends on the spec alone: it is part of the template.
+        #[cfg_attr(not(feature = "image"), allow(unused_mut))]
+        let mut left = inner.x;
+        #[cfg(feature = "image")]
+        if let Some(logo) = self.spec.logo() {
+            let logo = logo.fitted(inner.w / 4, inner.h);
+            if self.statics() {
+                let y = inner.y + (inner.h - logo.height()) / 2;
+                self.bm.draw_bitmap(&logo, left, y);
+            }
+            left += logo.width() + pad;
+        }
         if !self.data() {
             return Ok(());
         }
-        let pad = self.d(10);
-        let inner = Rect::new(r.x, r.y + pad, r.w, r.h - 2 * pad);
         let mut right = inner.x + inner.w;
         if let Some(service) = m.service() {
             let bw = inner.w * 3 / 10;
@@ -36,15 +48,6 @@ impl Layout<'_> {
             let b = Rect::new(right, inner.y, date_w, inner.h);
             let st = Style::new(Weight::Regular, self.d(32), self.d(20)).align(Align::Right);
             self.text(&date, "created_at", b, st)?;
-        }
-        #[cfg_attr(not(feature = "image"), allow(unused_mut))]
-        let mut left = inner.x;
-        #[cfg(feature = "image")]
-        if let Some(logo) = self.spec.logo() {
-            let logo = logo.fitted(inner.w / 4, inner.h);
-            let y = inner.y + (inner.h - logo.height()) / 2;
-            self.bm.draw_bitmap(&logo, left, y);
-            left += logo.width() + pad;
         }
         let carrier = m.carrier().unwrap_or("快递电子运单");
         let b = Rect::new(left, inner.y, right.saturating_sub(left + pad), inner.h);
