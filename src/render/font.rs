@@ -24,6 +24,11 @@ const CUTOFF: f32 = 0.42;
 /// thousand distinct characters; each entry is a few hundred bytes).
 const CACHE_LIMIT: usize = 50_000;
 
+/// Entries kept in each thread's copy of the cache before it is cleared. Lower
+/// than the shared limit: a thread's copy also holds glyphs of `Fonts` that were
+/// dropped (a program that makes a `Fonts` per request), until it is cleared.
+const LOCAL_LIMIT: usize = 20_000;
+
 /// Which weight a piece of text is set in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Weight {
@@ -291,7 +296,7 @@ impl Fonts {
         let g = Rc::new(Glyph::clone(&self.shared_glyph(face, id, em)));
         LOCAL.with(|local| {
             if let Ok(mut local) = local.try_borrow_mut() {
-                if local.len() >= CACHE_LIMIT {
+                if local.len() >= LOCAL_LIMIT {
                     local.clear();
                 }
                 local.insert(key, Rc::clone(&g));
