@@ -30,7 +30,10 @@ fn waybill(data: &[u8]) -> Option<Waybill> {
     let recipient = Party::new(name, "13812345678", Address::free_form(address).ok()?).ok()?;
     let sender =
         Party::new(sender_name, "15900001111", Address::free_form(sender_address).ok()?).ok()?;
-    let items = item.map(|d| Item::new(Some(d), Some(d), 3)).transpose().ok()?;
+    let items = item
+        .map(|d| Item::new(3).map(|i| i.with_description(d).with_category(d)))
+        .transpose()
+        .ok()?;
     Waybill::new("SF1234567890123", 755_021, recipient)
         .ok()?
         .with_sender(sender)
