@@ -8,6 +8,7 @@ mod batch;
 mod build;
 mod country;
 mod csv_input;
+mod divisions;
 mod json;
 mod name;
 mod phone;
