@@ -222,7 +222,7 @@ impl core::fmt::Debug for Address {
 
 /// Trims and validates one text part: `Ok(None)` when empty.
 fn check_text(field: &str, text: &str) -> Result<Option<String>, ModelError> {
-    let text = text.trim();
+    let text = super::name::trim_invisible(text);
     if text.is_empty() {
         return Ok(None);
     }

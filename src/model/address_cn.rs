@@ -14,8 +14,9 @@ const ROAD_SUFFIXES: [&str; 8] = ["大道", "大街", "胡同", "路", "街", "�
 
 /// Words that mark a building, unit or room: a candidate holding one is not a
 /// road or an administrative name.
-const HOUSE_WORDS: [&str; 12] = [
-    "号", "栋", "幢", "单元", "室", "楼", "层", "座", "户", "房", "期", "院",
+const HOUSE_WORDS: [&str; 18] = [
+    "号", "栋", "幢", "单元", "室", "楼", "层", "座", "户", "房", "期", "院", "號", "棟", "單元",
+    "樓", "層", "戶",
 ];
 
 /// `…区` names that are places inside a district, not districts.

@@ -39,8 +39,6 @@ pub(crate) struct Table {
     by_code: HashMap<u32, u16>,
     /// First two characters → `(name, row)`, longest names first.
     by_head: HashMap<&'static str, Vec<(&'static str, u16)>>,
-    /// Every spelling of a row: its name and aliases.
-    spellings: Vec<Vec<&'static str>>,
 }
 
 /// The table, parsed on first use.
@@ -74,7 +72,6 @@ impl Table {
             rows: Vec::with_capacity(3500),
             by_code: HashMap::with_capacity(3500),
             by_head: HashMap::with_capacity(4000),
-            spellings: Vec::with_capacity(3500),
         };
         for line in text
             .lines()
@@ -125,7 +122,6 @@ impl Table {
                     t.by_head.entry(h).or_default().push((s, index));
                 }
             }
-            t.spellings.push(spellings);
         }
         for bucket in t.by_head.values_mut() {
             bucket.sort_by_key(|(s, _)| core::cmp::Reverse(s.len()));
@@ -133,12 +129,8 @@ impl Table {
         t
     }
 
-    /// Number of divisions.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
     /// All divisions, in code order.
+    #[cfg(test)]
     pub fn rows(&self) -> &[Division] {
         &self.rows
     }
@@ -154,15 +146,9 @@ impl Table {
     }
 
     /// Index of the division with this code.
+    #[cfg(test)]
     pub fn index_of(&self, code: u32) -> Option<u16> {
         self.by_code.get(&code).copied()
-    }
-
-    /// The name and former names or other spellings of the row at `index`.
-    pub fn spellings(&self, index: u16) -> &[&'static str] {
-        self.spellings
-            .get(usize::from(index))
-            .map_or(&[], Vec::as_slice)
     }
 
     /// The longest name at the start of `s` whose row passes `keep`: its byte
@@ -196,6 +182,20 @@ impl Table {
             _ => Vec::new(),
         }
     }
+}
+
+/// The province's name and the city's (when there is one) of the division with
+/// this code; `None` for a code not in the table.
+pub(crate) fn names(code: u32) -> Option<(&'static str, Option<&'static str>)> {
+    let t = table();
+    let row = t.by_code(code)?;
+    let province = t.row(row.province)?.name;
+    let city = match row.level {
+        Level::Province => None,
+        Level::City => Some(row.name),
+        Level::County => row.city.and_then(|c| t.row(c)).map(|c| c.name),
+    };
+    Some((province, city))
 }
 
 /// True when the division `outer` contains `inner` or is it (by code prefix).
@@ -235,9 +235,8 @@ mod tests {
         }
         let huyi = t.by_code(610118).map(|r| r.name);
         assert_eq!(huyi, Some("鄠邑区"));
-        assert!(t
-            .spellings(t.index_of(610118).unwrap_or(0))
-            .contains(&"户县"));
+        let huxian = t.named("户县", |r| r.level == Level::County);
+        assert_eq!(huxian, t.index_of(610118).into_iter().collect::<Vec<_>>());
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub fn render(
         bm: Bitmap::new(spec.width_dots(), spec.height_dots()),
         spec: *spec,
         fonts,
-        warnings: Vec::new(),
+        warnings: masked.warnings().iter().map(RenderWarning::from).collect(),
         codes: Vec::new(),
     };
     let (w, h) = (spec.width_dots(), spec.height_dots());

@@ -69,7 +69,15 @@ impl MaskArgs {
 /// Runs `mask`: exit 0 when every record was masked, 1 when any failed.
 pub fn run(args: &MaskArgs) -> ExitCode {
     let policy = args.policy();
-    crate::input::lines_per_record(args.input.as_deref(), |_, waybill| {
-        serde_json::to_string(&mask(&waybill, &policy)).map_err(|e| e.to_string())
+    crate::input::lines_per_record(args.input.as_deref(), |position, waybill| {
+        let masked = mask(&waybill, &policy);
+        for w in masked.warnings() {
+            eprintln!(
+                "warning: record {} ({}): {w}",
+                position,
+                masked.tracking_number().as_str()
+            );
+        }
+        serde_json::to_string(&masked).map_err(|e| e.to_string())
     })
 }
