@@ -55,6 +55,8 @@ pub struct MaskedParty {
     virtual_phone: bool,
     #[serde(skip)]
     country: String,
+    #[serde(skip)]
+    mask_char: char,
 }
 
 impl MaskedParty {
@@ -77,6 +79,11 @@ impl MaskedParty {
     /// data, and printed anyway.
     pub fn country(&self) -> &str {
         &self.country
+    }
+
+    /// The character the masks are made of (`*` unless the policy changed it).
+    pub fn mask_char(&self) -> char {
+        self.mask_char
     }
 
     /// True when [`phone`](Self::phone) is a platform virtual number.
@@ -300,5 +307,6 @@ fn mask_party(
         address: MaskedText(address),
         virtual_phone,
         country: party.address().country().to_owned(),
+        mask_char: policy.mask_char,
     }
 }

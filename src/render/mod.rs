@@ -9,6 +9,7 @@ mod interop;
 mod label;
 mod layout;
 mod qr;
+mod shape;
 mod spec;
 mod text;
 

@@ -285,8 +285,9 @@ fn csv_input_and_usage_errors() {
 #[test]
 fn a_fallback_font_renders_what_the_bundled_one_lacks() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("arabic.jsonl");
-    let rec = r#"{"tracking_number":"SF0000000000021","zone":0,"recipient":{"name":"محمد علي","phone":"+971 4 123 4567","address":{"country":"AE","city":"دبي","street":"1 Main"}}}"#;
+    let input = dir.path().join("georgian.jsonl");
+    // Georgian: in DejaVu, not in the bundled fonts.
+    let rec = r#"{"tracking_number":"SF0000000000021","zone":0,"recipient":{"name":"ნინო","phone":"+995 32 212 3456","address":{"country":"GE","city":"თბილისი","street":"1 Main"}}}"#;
     std::fs::write(&input, format!("{rec}\n")).unwrap();
     let r = render(s(&input), &[]);
     assert_eq!(r.code, Some(1));
@@ -295,7 +296,7 @@ fn a_fallback_font_renders_what_the_bundled_one_lacks() {
         "{}",
         r.stderr
     );
-    // DejaVu Sans (Debian fonts-dejavu-core) has Arabic.
+    // DejaVu Sans (Debian fonts-dejavu-core) has Georgian.
     let r = render(
         s(&input),
         &[
