@@ -87,9 +87,9 @@ impl Table {
             let Ok(index) = u16::try_from(t.rows.len()) else {
                 break;
             };
-            let level = if code % 10_000 == 0 {
+            let level = if code.is_multiple_of(10_000) {
                 Level::Province
-            } else if code % 100 == 0 {
+            } else if code.is_multiple_of(100) {
                 Level::City
             } else {
                 Level::County
@@ -200,9 +200,9 @@ pub(crate) fn names(code: u32) -> Option<(&'static str, Option<&'static str>)> {
 
 /// True when the division `outer` contains `inner` or is it (by code prefix).
 pub(crate) fn contains(outer: u32, inner: u32) -> bool {
-    if outer % 10_000 == 0 {
+    if outer.is_multiple_of(10_000) {
         outer / 10_000 == inner / 10_000
-    } else if outer % 100 == 0 {
+    } else if outer.is_multiple_of(100) {
         outer / 100 == inner / 100
     } else {
         outer == inner
