@@ -1,4 +1,4 @@
-//! Splitting free-form Chinese addresses at administrative suffixes, and finding
+//! Splitting free-form Chinese addresses into province, city, county and town, and finding
 //! the road name in what is left.
 //!
 //! Names in the official division table (`divisions.rs`) are recognised first,

@@ -162,7 +162,7 @@ fn bad_records_are_reported_and_the_rest_rendered() {
     );
     assert_eq!(r.code, Some(1));
     assert!(
-        r.stderr.contains("rendered 3 label(s), 8 failed"),
+        r.stderr.contains("rendered 4 label(s), 7 failed"),
         "{}",
         r.stderr
     );
@@ -179,12 +179,13 @@ fn bad_records_are_reported_and_the_rest_rendered() {
         "{}",
         r.stderr
     );
-    // An emoji no font has is a typed error naming the character, never a blank box.
-    assert!(r.stderr.contains("record 10 (SF0000000000009): rendering: recipient.name: no font has a glyph for U+1F468"), "{}", r.stderr);
+    // An emoji no font has in a name prints as the mask mark, with a warning.
+    assert!(r.stderr.contains("warning: record 10 (SF0000000000009): recipient.name has a character no font has; printed as the mask mark"), "{}", r.stderr);
     assert_eq!(
         files(&r.out),
         [
             "SF0000000000001.zpl",
+            "SF0000000000009.zpl",
             "SF0000000000010.zpl",
             "SF0000000000011.zpl"
         ]
