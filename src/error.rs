@@ -377,6 +377,13 @@ pub enum RenderError {
         /// The face index asked for.
         index: u32,
     },
+    /// The logo cannot be used: see [`LogoProblem`]. Supply a PNG or JPEG picture
+    /// of at most 4096 pixels a side.
+    #[error("invalid logo: {problem}")]
+    InvalidLogo {
+        /// What is wrong with it.
+        problem: LogoProblem,
+    },
     /// More fallback fonts than supported. Merge or drop some.
     #[error("too many fallback fonts")]
     TooManyFonts,
@@ -394,6 +401,21 @@ pub enum RenderError {
         /// What is wrong.
         reason: &'static str,
     },
+}
+
+/// Why a logo was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogoProblem {
+    /// The bytes are not a picture the crate reads (PNG, JPEG).
+    #[error("not a PNG or JPEG picture")]
+    Undecodable,
+    /// The picture has no pixels.
+    #[error("the picture is empty")]
+    Empty,
+    /// The picture is larger than 4096 pixels a side.
+    #[error("the picture is larger than 4096 pixels a side")]
+    TooLarge,
 }
 
 /// Exporting a raster to ZPL II or PDF failed, or ZPL text could not be read back
