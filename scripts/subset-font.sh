@@ -36,11 +36,12 @@ keep = set()
 for cp in range(0x20, 0x10000):
     if 0xD800 <= cp <= 0xDFFF:
         continue
-    try:
-        chr(cp).encode("gbk")
-    except UnicodeEncodeError:
-        continue
-    keep.add(cp)
+    for codec in ("gbk", "big5"):  # Big5 adds 10 symbols to GBK (¢ ‾ ∼ ╴ ♁ …)
+        try:
+            chr(cp).encode(codec)
+        except UnicodeEncodeError:
+            continue
+        keep.add(cp)
 
 ranges = [
     (0x00A0, 0x00FF),  # Latin-1 Supplement

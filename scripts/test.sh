@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI). Installs the real readers the tests use
-# (zbarimg, tesseract with chi_sim, qpdf, pdftoppm, labelize) when they are missing,
+# (zbarimg, tesseract with chi_sim and the world scripts' languages, qpdf, pdftoppm, labelize) when they are missing,
 # then runs the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,10 @@ need_apt=()
 command -v zbarimg >/dev/null || need_apt+=(zbar-tools)
 command -v tesseract >/dev/null || need_apt+=(tesseract-ocr)
 [ -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata ] || ls /usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata >/dev/null 2>&1 || need_apt+=(tesseract-ocr-chi-sim)
+# The scripts the bundled fonts draw, read back by tests/render_ocr_scripts.rs.
+for lang in kor ara heb tha hin rus ell vie; do
+  ls /usr/share/tesseract-ocr/*/tessdata/$lang.traineddata >/dev/null 2>&1 || need_apt+=(tesseract-ocr-$lang)
+done
 command -v qpdf >/dev/null || need_apt+=(qpdf)
 command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)

@@ -21,8 +21,8 @@ pub use export::{
     decode_gf, to_pdf, to_zpl, PdfOptions, PdfPage, PdfWriter, PngMode, ZplEncoding, ZplOptions,
 };
 pub use mask::{
-    danger, mask, AddressRule, ItemRule, MaskPolicy, MaskedParty, MaskedText, MaskedWaybill,
-    NameRule, PartyPolicy, PhoneRule,
+    danger, mask, AddressRule, ItemRule, MaskPolicy, MaskWarning, MaskedParty, MaskedText,
+    MaskedWaybill, NameRule, PartyPolicy, PhoneRule,
 };
 pub use model::{
     parse_batch, read_batch, read_batch_with_limits, Address, AddressFields, InputFormat,

@@ -173,9 +173,25 @@ fn long_and_rare_text_is_fitted_cut_with_a_warning_and_never_overflows() {
 }
 
 #[test]
-fn characters_in_no_font_are_a_typed_error_never_a_blank_box() {
-    for (name, ch) in [("محمد", 'م'), ("张😀", '😀'), ("Zoë 👍🏽", '👍')] {
+fn characters_in_no_font_are_the_mask_mark_in_names_and_a_typed_error_elsewhere() {
+    // In a name: the mask mark, and a warning. The name is masked anyway.
+    for name in ["张😀", "Zoë 👍🏽", "🦀"] {
         let w = waybill(name, "广东省深圳市南山区");
+        let label = render(
+            &shown(&w),
+            &stand_in_token(4),
+            &LabelSpec::MM_100X150,
+            &Fonts::bundled(),
+        )
+        .unwrap();
+        assert!(label.warnings().contains(&RenderWarning::NameGlyphMasked {
+            field: "recipient.name"
+        }));
+    }
+    // Anywhere else: a typed error naming the field, never a blank box.
+    for (address, ch) in [("广东省深圳市南山区😀", '😀'), ("თბილისი", 'თ')]
+    {
+        let w = waybill("张三", address);
         let e = render(
             &shown(&w),
             &stand_in_token(4),
@@ -187,20 +203,21 @@ fn characters_in_no_font_are_a_typed_error_never_a_blank_box() {
             e,
             RenderError::MissingGlyph {
                 ch,
-                field: "recipient.name"
+                field: "recipient.address"
             }
         );
-        assert!(e.to_string().contains("recipient.name") && !e.to_string().contains(name));
+        assert!(!e.to_string().contains(address));
     }
 }
 
 #[test]
 fn a_fallback_font_supplies_missing_characters() {
-    // DejaVu Sans (Debian fonts-dejavu-core) has Arabic; the bundled font does not.
+    // DejaVu Sans (Debian fonts-dejavu-core) has Arabic and Georgian; the
+    // bundled fonts have no Georgian.
     let dejavu = std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
         .expect("fonts-dejavu-core is installed");
     let bundled = Fonts::bundled();
-    assert!(!bundled.has_glyph('م'));
+    assert!(!bundled.has_glyph('თ') && bundled.has_glyph('م'));
     let cjk = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/crates/fonts/fonts/NotoSansCJKsc-Label.otf"
@@ -221,7 +238,7 @@ fn a_fallback_font_supplies_missing_characters() {
     assert!(ink(&a) > ink(&b) + 50, "{} vs {}", ink(&a), ink(&b));
     // This emoji is in neither font (DejaVu has the emoticons block, not this).
     let e = render(
-        &shown(&waybill("🦀", "广东省")),
+        &shown(&waybill("张三", "广东省🦀")),
         &stand_in_token(5),
         &LabelSpec::MM_100X150,
         &fonts,

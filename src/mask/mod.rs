@@ -7,8 +7,10 @@ pub mod danger;
 mod policy;
 mod rules;
 mod surnames;
+mod zone;
 
 pub use policy::{AddressRule, ItemRule, MaskPolicy, NameRule, PartyPolicy, PhoneRule};
+pub use zone::MaskWarning;
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -53,6 +55,8 @@ pub struct MaskedParty {
     virtual_phone: bool,
     #[serde(skip)]
     country: String,
+    #[serde(skip)]
+    mask_char: char,
 }
 
 impl MaskedParty {
@@ -75,6 +79,11 @@ impl MaskedParty {
     /// data, and printed anyway.
     pub fn country(&self) -> &str {
         &self.country
+    }
+
+    /// The character the masks are made of (`*` unless the policy changed it).
+    pub fn mask_char(&self) -> char {
+        self.mask_char
     }
 
     /// True when [`phone`](Self::phone) is a platform virtual number.
@@ -105,6 +114,8 @@ pub struct MaskedWaybill {
     weight_grams: Option<u32>,
     #[serde(skip)]
     created_at: Option<OffsetDateTime>,
+    #[serde(skip)]
+    warnings: Vec<MaskWarning>,
 }
 
 impl MaskedWaybill {
@@ -162,6 +173,11 @@ impl MaskedWaybill {
     pub fn created_at(&self) -> Option<OffsetDateTime> {
         self.created_at
     }
+
+    /// What the caller should check before printing: empty for most waybills.
+    pub fn warnings(&self) -> &[MaskWarning] {
+        &self.warnings
+    }
 }
 
 /// Masks a waybill under `policy`.
@@ -193,6 +209,14 @@ pub fn mask(waybill: &Waybill, policy: &MaskPolicy) -> MaskedWaybill {
             _ => String::new(),
         }
     };
+    let zone = zone::check(waybill.zone(), waybill.recipient().address());
+    let warnings = if zone.mismatch {
+        vec![MaskWarning::ZoneMismatch {
+            zone: waybill.zone(),
+        }]
+    } else {
+        Vec::new()
+    };
     MaskedWaybill {
         tracking_number: waybill.tracking_number().clone(),
         zone: waybill.zone(),
@@ -204,14 +228,22 @@ pub fn mask(waybill: &Waybill, policy: &MaskPolicy) -> MaskedWaybill {
             &policy.recipient,
             policy,
             waybill.created_at(),
+            (zone.province, zone.city),
         ),
-        sender: waybill
-            .sender()
-            .map(|s| mask_party(s, &policy.sender, policy, waybill.created_at())),
+        sender: waybill.sender().map(|s| {
+            mask_party(
+                s,
+                &policy.sender,
+                policy,
+                waybill.created_at(),
+                (None, None),
+            )
+        }),
         items: MaskedText(items),
         item_count,
         weight_grams: waybill.weight_grams(),
         created_at: waybill.created_at(),
+        warnings,
     }
 }
 
@@ -220,6 +252,7 @@ fn mask_party(
     rules: &PartyPolicy,
     policy: &MaskPolicy,
     created: Option<OffsetDateTime>,
+    fill: (Option<&str>, Option<&str>),
 ) -> MaskedParty {
     let name = if rules.danger.full_name {
         party.name().as_str().to_owned()
@@ -265,6 +298,7 @@ fn mask_party(
             party.address(),
             level,
             &policy.mask_string(ADDRESS_MASK_LEN),
+            fill,
         )
     };
     MaskedParty {
@@ -273,5 +307,6 @@ fn mask_party(
         address: MaskedText(address),
         virtual_phone,
         country: party.address().country().to_owned(),
+        mask_char: policy.mask_char,
     }
 }

@@ -3,24 +3,33 @@
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::surnames::COMPOUND_SURNAMES;
-use crate::model::{Address, Phone};
+use super::surnames::{COMMON_SINGLE_SURNAMES, COMPOUND_SURNAMES};
+use crate::model::{is_invisible, Address, Phone};
 
 /// Separators in transliterated minority and foreign names (买买提·艾力).
 const NAME_DOTS: [char; 5] = ['·', '•', '・', '‧', '•'];
 
-/// Shows the surname, then `mask`. One-grapheme names are hidden whole.
+/// Shows the surname, then `mask`. Names of one letter (punctuation, emoji and
+/// invisible characters do not count: `J.`, `李·`, `王😀`) are hidden whole.
 pub(crate) fn name_surname(name: &str, mask: &str) -> String {
-    let mut graphemes = name.graphemes(true);
-    let (Some(first), Some(_)) = (graphemes.next(), graphemes.next()) else {
+    let name = name.trim_start_matches(is_invisible);
+    let mut letters = name
+        .graphemes(true)
+        .filter(|g| g.chars().any(char::is_alphanumeric));
+    let (Some(_), Some(_)) = (letters.next(), letters.next()) else {
+        return mask.to_owned();
+    };
+    let Some(first) = name.graphemes(true).next() else {
         return mask.to_owned();
     };
     if is_han(first) {
         if !name.contains(NAME_DOTS) {
-            if let Some(c) = COMPOUND_SURNAMES
-                .iter()
-                .find(|c| name.starts_with(*c) && name.len() > c.len())
-            {
+            // When in doubt, show less: 宗政华 may be 宗 + 政华.
+            if let Some(c) = COMPOUND_SURNAMES.iter().find(|c| {
+                name.starts_with(*c)
+                    && name.len() > c.len()
+                    && !c.starts_with(COMMON_SINGLE_SURNAMES)
+            }) {
                 return format!("{c}{mask}");
             }
         }
@@ -69,12 +78,21 @@ pub(crate) enum AddressLevel {
     Street,
 }
 
-/// Masks an address at `level`, always ending in `mask`.
-pub(crate) fn address(a: &Address, level: AddressLevel, mask: &str) -> String {
+/// Masks an address at `level`, always ending in `mask`. `fill` is the province
+/// and city to show when the address has none (from the zone's division code).
+pub(crate) fn address(
+    a: &Address,
+    level: AddressLevel,
+    mask: &str,
+    (fill_province, fill_city): (Option<&str>, Option<&str>),
+) -> String {
     if a.is_domestic() {
         let mut out = String::with_capacity(48);
-        let province = a.province();
+        let province = a.province().or(fill_province);
         out.push_str(province.unwrap_or(""));
+        if let Some(city) = fill_city.filter(|_| a.city().is_none()) {
+            out.push_str(city);
+        }
         if let Some(city) = a.city().filter(|c| Some(*c) != province) {
             out.push_str(city);
         }
@@ -91,7 +109,11 @@ pub(crate) fn address(a: &Address, level: AddressLevel, mask: &str) -> String {
         out
     } else {
         // International: region, city and country; the postal code truncated.
+        // Hong Kong, Macau and Taiwan sort by district (區, 堂區, 鄉鎮市區).
         let mut parts: Vec<String> = vec![mask.to_owned()];
+        if level >= AddressLevel::District && matches!(a.country(), "HK" | "MO" | "TW") {
+            parts.extend(a.district().map(str::to_owned));
+        }
         parts.extend(a.city().map(str::to_owned));
         parts.extend(a.province().map(str::to_owned));
         if let Some(pc) = a.postal_code() {
@@ -132,6 +154,23 @@ mod tests {
         assert_eq!(name_surname("欧阳", m), "欧*");
         // Combining marks stay with their letter.
         assert_eq!(name_surname("E\u{301}mile Zola", m), "E\u{301}*");
+        // One letter with punctuation or an emoji is a one-letter name.
+        for one in ["J.", "李·", "王😀", "·李", "J", "😀😀"] {
+            assert_eq!(name_surname(one, m), "*", "{one}");
+        }
+        // Invisible characters before the name are not its first letter.
+        assert_eq!(name_surname("\u{200f}张三", m), "张*");
+        assert_eq!(name_surname("\u{feff}\u{200b}欧阳娜娜", m), "欧阳*");
+        // A compound surname whose first character is a common surname of its
+        // own is ambiguous: show one character.
+        for (n, shown) in [
+            ("年爱华", "年*"),
+            ("宗政华", "宗*"),
+            ("乐正和", "乐*"),
+            ("谷梁栋", "谷*"),
+        ] {
+            assert_eq!(name_surname(n, m), shown, "{n}");
+        }
     }
 
     #[test]

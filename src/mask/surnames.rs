@@ -11,6 +11,14 @@ pub(crate) const COMPOUND_SURNAMES: [&str; 81] = [
     "呼衍", "归海", "况后", "有琴", "梁丘", "墨哈", "谯笪", "年爱", "阳佟",
 ];
 
+/// Common single surnames that also begin a compound surname. A name starting
+/// with one of these compounds may be the single surname and a given name (宗政华
+/// may be 宗 + 政华), so only the first character is shown.
+pub(crate) const COMMON_SINGLE_SURNAMES: [char; 21] = [
+    '夏', '万', '闻', '宗', '单', '申', '仲', '钟', '谷', '乐', '巫', '梁', '左', '段', '年', '况',
+    '公', '南', '鲜', '归', '阳',
+];
+
 #[cfg(test)]
 mod tests {
     #[test]

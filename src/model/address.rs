@@ -13,7 +13,8 @@ const MAX_FIELD_GRAPHEMES: usize = 200;
 ///
 /// Built from a structured object (`province`/`region`, `city`, `district`,
 /// `street`, `detail`, `postal_code`, `country`) or from one free-form string, which
-/// is read as a Chinese address and split at its administrative suffixes.
+/// is read as a Chinese address and split by the official division table (longest
+/// name first), with suffix rules for names the table lacks.
 ///
 /// # Guarantees
 /// - `country` is an assigned ISO 3166-1 alpha-2 code (default `CN`).
@@ -222,7 +223,7 @@ impl core::fmt::Debug for Address {
 
 /// Trims and validates one text part: `Ok(None)` when empty.
 fn check_text(field: &str, text: &str) -> Result<Option<String>, ModelError> {
-    let text = text.trim();
+    let text = super::name::trim_invisible(text);
     if text.is_empty() {
         return Ok(None);
     }

@@ -1,58 +1,22 @@
-//! Splitting free-form Chinese addresses at administrative suffixes, and finding
+//! Splitting free-form Chinese addresses into province, city, county and town, and finding
 //! the road name in what is left.
 //!
-//! The splitter is conservative: a level is only recognised inside a short window
-//! that holds no digit and no road or building word. Anything it does not
-//! recognise stays in the remainder, which masking hides.
+//! Names in the official division table (`divisions.rs`) are recognised first,
+//! longest first, whatever words they hold (鼓楼区, 道真仡佬族苗族自治县). For
+//! names the table lacks, the suffix rules are conservative: a level is only
+//! recognised inside a short window that holds no digit and no road or building
+//! word. Anything not recognised stays in the remainder, which masking hides.
 
-/// Province-level divisions, full names first so that the longest match wins.
-const PROVINCES: [(&str, &str); 34] = [
-    ("北京市", "北京"),
-    ("天津市", "天津"),
-    ("上海市", "上海"),
-    ("重庆市", "重庆"),
-    ("河北省", "河北"),
-    ("山西省", "山西"),
-    ("辽宁省", "辽宁"),
-    ("吉林省", "吉林"),
-    ("黑龙江省", "黑龙江"),
-    ("江苏省", "江苏"),
-    ("浙江省", "浙江"),
-    ("安徽省", "安徽"),
-    ("福建省", "福建"),
-    ("江西省", "江西"),
-    ("山东省", "山东"),
-    ("河南省", "河南"),
-    ("湖北省", "湖北"),
-    ("湖南省", "湖南"),
-    ("广东省", "广东"),
-    ("海南省", "海南"),
-    ("四川省", "四川"),
-    ("贵州省", "贵州"),
-    ("云南省", "云南"),
-    ("陕西省", "陕西"),
-    ("甘肃省", "甘肃"),
-    ("青海省", "青海"),
-    ("台湾省", "台湾"),
-    ("内蒙古自治区", "内蒙古"),
-    ("广西壮族自治区", "广西"),
-    ("西藏自治区", "西藏"),
-    ("宁夏回族自治区", "宁夏"),
-    ("新疆维吾尔自治区", "新疆"),
-    ("香港特别行政区", "香港"),
-    ("澳门特别行政区", "澳门"),
-];
-
-/// The four municipalities: their province is their city.
-const MUNICIPALITIES: [&str; 4] = ["北京市", "天津市", "上海市", "重庆市"];
+use super::divisions::{self, Division, Level};
 
 /// Words that end a road name.
 const ROAD_SUFFIXES: [&str; 8] = ["大道", "大街", "胡同", "路", "街", "道", "巷", "弄"];
 
 /// Words that mark a building, unit or room: a candidate holding one is not a
 /// road or an administrative name.
-const HOUSE_WORDS: [&str; 12] = [
-    "号", "栋", "幢", "单元", "室", "楼", "层", "座", "户", "房", "期", "院",
+const HOUSE_WORDS: [&str; 18] = [
+    "号", "栋", "幢", "单元", "室", "楼", "层", "座", "户", "房", "期", "院", "號", "棟", "單元",
+    "樓", "層", "戶",
 ];
 
 /// `…区` names that are places inside a district, not districts.
@@ -70,41 +34,95 @@ pub(crate) struct CnSplit {
     pub rest: String,
 }
 
-/// Splits a free-form Chinese address.
+/// Provinces whose city is the province itself: Beijing, Tianjin, Shanghai,
+/// Chongqing, and Macau (which has parishes only).
+fn is_city_province(code: u32) -> bool {
+    matches!(code, 110000 | 120000 | 310000 | 500000 | 820000)
+}
+
+/// Hong Kong's three regions, between the SAR and its 18 districts.
+const HK_REGIONS: [&str; 7] = ["香港岛", "香港島", "港岛", "港島", "九龙", "九龍", "新界"];
+
+/// Taiwan, Hong Kong and Macau: names are shown as typed (traditional or not).
+fn keeps_spelling(code: u32) -> bool {
+    matches!(code / 10_000, 71 | 81 | 82)
+}
+
+/// Splits a free-form Chinese address: the longest name of the division table
+/// first (province, then city, then county), and the suffix rules only where
+/// the table knows no name.
 pub(crate) fn split(text: &str) -> CnSplit {
+    let t = divisions::table();
     let mut out = CnSplit::default();
     let mut rest = text.trim();
+    let mut province = None;
+    let mut city = None;
 
-    if let Some((full, len)) = PROVINCES.iter().find_map(|(full, short)| {
-        if rest.starts_with(full) {
-            Some((*full, full.len()))
-        } else if rest.starts_with(short)
-            && !rest[short.len()..].starts_with(['路', '街', '道', '中', '东', '西', '南', '北'])
+    if let Some((len, rows)) = t.longest_prefix(rest, |r| r.level == Level::Province) {
+        let typed = &rest[..len];
+        let full = typed.ends_with(['省', '市', '区', '區']);
+        let after = &rest[len..];
+        let row = rows.first().and_then(|&i| t.row(i));
+        // A short form (吉林, 海南) is no province when a longer city or county
+        // name starts there (吉林市, 海南藏族自治州), or a road does (北京路).
+        let short_ok = || {
+            !after.starts_with(['路', '街', '道', '中', '东', '西', '南', '北'])
+                && t.longest_prefix(rest, |r| r.level != Level::Province)
+                    .is_none_or(|(l, _)| l <= len)
+        };
+        if let Some(row) = row.filter(|_| full || short_ok()) {
+            province = rows.first().copied();
+            out.province = Some(
+                if keeps_spelling(row.code) {
+                    typed
+                } else {
+                    row.name
+                }
+                .to_owned(),
+            );
+            rest = after;
+            if matches!(row.code, 110000 | 120000 | 310000 | 500000) {
+                // Some people repeat the city or write 市辖区; drop both.
+                rest = rest.strip_prefix(row.name).unwrap_or(rest);
+                rest = rest.strip_prefix("市辖区").unwrap_or(rest);
+            }
+        }
+    }
+    let province_code = province.and_then(|p| t.row(p)).map(|r| r.code);
+    let in_province = |r: &Division| province.is_none_or(|p| r.province == p);
+    if province_code == Some(810000) {
+        if let Some(region) = HK_REGIONS.iter().find(|r| rest.starts_with(*r)) {
+            out.city = Some((*region).to_owned());
+            rest = &rest[region.len()..];
+        }
+    } else if !province_code.is_some_and(is_city_province) {
+        if let Some((len, rows)) =
+            t.longest_prefix(rest, |r| r.level == Level::City && in_province(r))
         {
-            Some((*full, short.len()))
-        } else {
-            None
+            city = rows.first().copied().filter(|_| rows.len() == 1);
+            out.city = Some(rest[..len].to_owned());
+            rest = &rest[len..];
+        } else if t
+            .longest_prefix(rest, |r| r.level == Level::County && in_province(r))
+            .is_none()
+        {
+            if let Some(n) = find_level(rest, 12, city_end) {
+                out.city = Some(rest[..n].to_owned());
+                rest = &rest[n..];
+            }
         }
-    }) {
-        out.province = Some(full.to_owned());
+    }
+    // Under the city; else anywhere in the province, for a county moved to
+    // another city or written under the wrong one.
+    let province = province.or_else(|| city.and_then(|c| t.row(c)).map(|r| r.province));
+    let in_province = |r: &Division| province.is_none_or(|p| r.province == p);
+    let county = city
+        .and_then(|c| t.longest_prefix(rest, |r| r.level == Level::County && r.city == Some(c)))
+        .or_else(|| t.longest_prefix(rest, |r| r.level == Level::County && in_province(r)));
+    if let Some((len, _)) = county {
+        out.district = Some(rest[..len].to_owned());
         rest = &rest[len..];
-        if MUNICIPALITIES.contains(&full) {
-            // Some people repeat the city or write 市辖区; drop both.
-            rest = rest.strip_prefix(full).unwrap_or(rest);
-            rest = rest.strip_prefix("市辖区").unwrap_or(rest);
-        }
-    }
-    let municipality = out
-        .province
-        .as_deref()
-        .is_some_and(|p| MUNICIPALITIES.contains(&p));
-    if !municipality {
-        if let Some(n) = find_level(rest, 12, city_end) {
-            out.city = Some(rest[..n].to_owned());
-            rest = &rest[n..];
-        }
-    }
-    if let Some(n) = find_level(rest, 10, district_end) {
+    } else if let Some(n) = find_level(rest, 10, district_end) {
         out.district = Some(rest[..n].to_owned());
         rest = &rest[n..];
     }
@@ -114,6 +132,43 @@ pub(crate) fn split(text: &str) -> CnSplit {
     }
     out.rest = rest.to_owned();
     out
+}
+
+/// The division codes an address names at its most specific level: one code,
+/// several when the name is ambiguous (鼓楼区 alone), none when the table does
+/// not know it.
+pub(crate) fn division_codes(
+    province: Option<&str>,
+    city: Option<&str>,
+    district: Option<&str>,
+) -> Vec<u32> {
+    let t = divisions::table();
+    let province = province
+        .map(|p| t.named(p, |r| r.level == Level::Province))
+        .and_then(|v| v.first().copied());
+    let in_province = |r: &Division| province.is_none_or(|p| r.province == p);
+    let cities = city
+        .map(|c| t.named(c, |r| r.level == Level::City && in_province(r)))
+        .unwrap_or_default();
+    let counties = district
+        .map(|d| {
+            t.named(d, |r| {
+                r.level == Level::County
+                    && match cities.as_slice() {
+                        [c] => r.city == Some(*c),
+                        _ => in_province(r),
+                    }
+            })
+        })
+        .unwrap_or_default();
+    let most_specific = [counties, cities, province.into_iter().collect()]
+        .into_iter()
+        .find(|v| !v.is_empty())
+        .unwrap_or_default();
+    most_specific
+        .iter()
+        .filter_map(|&i| t.row(i).map(|r| r.code))
+        .collect()
 }
 
 /// Finds the byte length of the first administrative name in `s`, looking at most

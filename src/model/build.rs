@@ -10,8 +10,8 @@ use super::{
 use crate::error::ModelError;
 
 impl Address {
-    /// A free-form address, read as a Chinese address and split at its
-    /// administrative suffixes.
+    /// A free-form address, read as a Chinese address and split by the official
+    /// division table, longest name first (suffix rules for names it lacks).
     ///
     /// # Errors
     /// [`ModelError::Empty`], [`ModelError::TooLong`], [`ModelError::ControlCharacter`].

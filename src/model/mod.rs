@@ -9,6 +9,7 @@ mod build;
 mod country;
 mod csv_input;
 mod csv_rows;
+mod divisions;
 mod json;
 mod json_stream;
 mod json_strict;
@@ -26,6 +27,10 @@ pub use limits::InputLimits;
 pub use name::PersonName;
 pub use phone::{Phone, VirtualPhone};
 pub use tracking::{TrackingNumber, TrackingScheme};
+
+pub(crate) use address_cn::division_codes;
+pub(crate) use divisions::{contains as divisions_contain, names as division_names};
+pub(crate) use name::is_invisible;
 
 use time::OffsetDateTime;
 use zeroize::{Zeroize, ZeroizeOnDrop};

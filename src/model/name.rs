@@ -23,7 +23,7 @@ impl PersonName {
     /// # Errors
     /// [`ModelError::Empty`], [`ModelError::TooLong`], [`ModelError::ControlCharacter`].
     pub(crate) fn parse_field(field: &str, text: &str) -> Result<Self, ModelError> {
-        let text = text.trim();
+        let text = trim_invisible(text);
         if text.is_empty() {
             return Err(ModelError::Empty {
                 field: field.into(),
@@ -51,6 +51,19 @@ impl PersonName {
     }
 }
 
+/// Characters that print nothing and mark nothing (RLM, LRM, ZWSP, joiners, BOM,
+/// bidi controls): pasted in from other systems, they never belong at either end
+/// of a field.
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}' | '\u{00AD}')
+}
+
+/// Trims white space and invisible characters from both ends.
+pub(crate) fn trim_invisible(text: &str) -> &str {
+    text.trim_matches(|c: char| c.is_whitespace() || is_invisible(c))
+}
+
 impl core::str::FromStr for PersonName {
     type Err = ModelError;
     fn from_str(s: &str) -> Result<Self, ModelError> {
@@ -71,6 +84,13 @@ mod tests {
     #[test]
     fn validates() {
         assert_eq!(" 张三 ".parse::<PersonName>().unwrap().as_str(), "张三");
+        for s in ["\u{200f}张三", "\u{feff}张三", "\u{200b} 张三\u{200e}"] {
+            assert_eq!(s.parse::<PersonName>().unwrap().as_str(), "张三", "{s:?}");
+        }
+        assert!(matches!(
+            "\u{200b}\u{feff}".parse::<PersonName>(),
+            Err(ModelError::Empty { .. })
+        ));
         assert!(matches!(
             "".parse::<PersonName>(),
             Err(ModelError::Empty { .. })

@@ -9,7 +9,8 @@ use crate::error::ModelError;
 ///
 /// # Guarantees
 /// - The national number has 3 to 15 ASCII digits (E.164 allows 15 in all).
-/// - The country code, when known, is 1 to 3 digits; `+86`, `0086` and the bare `86`
+/// - The country code, when known, is 1 to 3 digits, typed after `+` or the
+///   international prefix `00`; `+86`, `0086` and the bare `86`
 ///   before a 13-digit mobile all become `86`.
 /// - The extension, when present, has 1 to 6 digits.
 ///
@@ -38,7 +39,7 @@ impl Phone {
             field: field.into(),
             reason,
         };
-        let text = text.trim();
+        let text = super::name::trim_invisible(text);
         if text.is_empty() {
             return Err(ModelError::Empty {
                 field: field.into(),
@@ -86,7 +87,13 @@ impl Phone {
         }
         let mut digits: String = groups.concat();
         let mut country_code = None;
-        if plus {
+        // The international prefix 00 (`00 44 …`, `0082-…`) is a `+`; no national
+        // number in China starts with it.
+        let international = !plus && digits.starts_with("00") && !digits.starts_with("0086");
+        if international {
+            digits.drain(..2);
+        }
+        if plus || international {
             let cc_len = country_code_len(&digits);
             if digits.len() <= cc_len {
                 return Err(err("has a country code but no number"));
@@ -324,6 +331,20 @@ mod tests {
             (Some("81"), "312345678")
         );
         assert_eq!(ph.to_canonical(), "+81 312345678");
+        // 00 is the international prefix: the country code is kept as with +.
+        for (s, cc, national) in [
+            ("00 44 20 7946 0958", "44", "2079460958"),
+            ("0082-10-1234-5678", "82", "1012345678"),
+            ("001 541 555 0199", "1", "5415550199"),
+            ("\u{200f}+852 2345 6789", "852", "23456789"),
+        ] {
+            let ph = p(s);
+            assert_eq!(
+                (ph.country_code(), ph.national_digits()),
+                (Some(cc), national),
+                "{s}"
+            );
+        }
     }
 
     #[test]

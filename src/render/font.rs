@@ -129,6 +129,8 @@ struct Inner {
     id: u64,
     /// Index 0 regular, 1 bold, then fallbacks.
     faces: Vec<FontArc>,
+    /// Each face's file and face index, for the shaper.
+    data: Vec<FaceData>,
     /// Glyphs rasterised by any thread.
     cache: RwLock<HashMap<(u8, u16, u16), Arc<Glyph>>>,
 }
@@ -141,21 +143,44 @@ impl core::fmt::Debug for Fonts {
     }
 }
 
-fn parse_static(bytes: &'static [u8], index: u32) -> Result<FontArc, RenderError> {
+/// A face's font file and its index in it, kept for the shaper (ab_glyph does
+/// not lend its bytes).
+#[derive(Clone)]
+pub(crate) enum FaceData {
+    /// Bundled bytes.
+    Static(&'static [u8], u32),
+    /// The caller's bytes.
+    Shared(Arc<[u8]>, u32),
+}
+
+impl FaceData {
+    /// The file's bytes and the face's index.
+    pub(crate) fn bytes(&self) -> (&[u8], u32) {
+        match self {
+            FaceData::Static(b, i) => (b, *i),
+            FaceData::Shared(b, i) => (b, *i),
+        }
+    }
+}
+
+fn parse_static(bytes: &'static [u8], index: u32) -> Result<(FontArc, FaceData), RenderError> {
     ab_glyph::FontRef::try_from_slice_and_index(bytes, index)
-        .map(FontArc::new)
+        .map(|f| (FontArc::new(f), FaceData::Static(bytes, index)))
         .map_err(|_| RenderError::InvalidFont { index })
 }
 
-fn parse_owned(bytes: Vec<u8>, index: u32) -> Result<FontArc, RenderError> {
+fn parse_owned(bytes: Vec<u8>, index: u32) -> Result<(FontArc, FaceData), RenderError> {
+    let shared: Arc<[u8]> = Arc::from(bytes.as_slice());
     FontVec::try_from_vec_and_index(bytes, index)
-        .map(FontArc::new)
+        .map(|f| (FontArc::new(f), FaceData::Shared(shared, index)))
         .map_err(|_| RenderError::InvalidFont { index })
 }
 
 impl Fonts {
-    /// The bundled Noto Sans CJK SC subset (GBK, Latin, kana), regular and bold.
-    /// All calls share one glyph cache.
+    /// The bundled Noto fonts: Noto Sans CJK SC (GBK, Big5, Latin, kana), regular
+    /// and bold, then regular fallback faces for Latin Extended, Vietnamese, Greek,
+    /// Cyrillic, Hangul, Arabic, Hebrew, Thai, Devanagari, Tibetan, Mongolian and
+    /// Yi. All calls share one glyph cache.
     #[cfg(feature = "bundled-font")]
     pub fn bundled() -> Fonts {
         static BUNDLED: std::sync::OnceLock<Fonts> = std::sync::OnceLock::new();
@@ -165,13 +190,16 @@ impl Fonts {
                     waybill_redact_fonts::NOTO_SANS_CJK_SC_REGULAR,
                     waybill_redact_fonts::NOTO_SANS_CJK_SC_BOLD,
                 ]
+                .iter()
+                .chain(waybill_redact_fonts_world::FACES.iter())
                 .map(|b| {
                     // The bundled files are checked by tests; failing to parse them
                     // is a build defect, not an input error.
                     #[allow(clippy::expect_used)]
                     parse_static(b, 0).expect("bundled font parses")
-                });
-                Fonts::from_faces(faces.to_vec())
+                })
+                .collect();
+                Fonts::from_faces(faces)
             })
             .clone()
     }
@@ -216,7 +244,7 @@ impl Fonts {
     /// # Errors
     /// [`RenderError::InvalidFont`] as for [`from_bytes`](Self::from_bytes).
     pub fn with_bold(self, bytes: Vec<u8>, index: u32) -> Result<Fonts, RenderError> {
-        let mut faces = self.inner.faces.clone();
+        let mut faces = self.faces();
         if let Some(b) = faces.get_mut(1) {
             *b = parse_owned(bytes, index)?;
         }
@@ -230,7 +258,7 @@ impl Fonts {
     /// [`RenderError::InvalidFont`] as for [`from_bytes`](Self::from_bytes), or
     /// [`RenderError::TooManyFonts`] past 32 fallbacks.
     pub fn with_fallback(self, bytes: Vec<u8>, index: u32) -> Result<Fonts, RenderError> {
-        let mut faces = self.inner.faces.clone();
+        let mut faces = self.faces();
         if faces.len() >= 34 {
             return Err(RenderError::TooManyFonts);
         }
@@ -238,13 +266,37 @@ impl Fonts {
         Ok(Fonts::from_faces(faces))
     }
 
-    fn from_faces(faces: Vec<FontArc>) -> Fonts {
+    fn faces(&self) -> Vec<(FontArc, FaceData)> {
+        self.inner
+            .faces
+            .iter()
+            .cloned()
+            .zip(self.inner.data.iter().cloned())
+            .collect()
+    }
+
+    fn from_faces(faces: Vec<(FontArc, FaceData)>) -> Fonts {
+        let (faces, data) = faces.into_iter().unzip();
         Fonts {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 faces,
+                data,
                 cache: RwLock::new(HashMap::new()),
             }),
+        }
+    }
+
+    /// The file and face index of face `face`, for the shaper.
+    pub(crate) fn face_data(&self, face: u8) -> Option<&FaceData> {
+        self.inner.data.get(usize::from(face))
+    }
+
+    /// Dots per font unit of face `face` at an em size of `em` dots.
+    pub(crate) fn dots_per_unit(&self, face: u8, em: u16) -> f32 {
+        match self.inner.faces.get(usize::from(face)) {
+            Some(font) => f32::from(em) / font.units_per_em().unwrap_or(1000.0),
+            None => 0.0,
         }
     }
 
@@ -256,6 +308,30 @@ impl Fonts {
     /// True when some face has a glyph for `ch` (the `.notdef` glyph does not count).
     pub fn has_glyph(&self, ch: char) -> bool {
         self.lookup(Weight::Regular, ch).is_some()
+    }
+
+    /// `text` with every grapheme that holds a character no face has replaced by
+    /// `mark`; `None` when every character has a glyph.
+    pub(crate) fn mask_uncovered(&self, text: &str, mark: char) -> Option<String> {
+        use unicode_segmentation::UnicodeSegmentation;
+        let covered = |g: &str| {
+            g.chars()
+                .all(|c| super::text::ignorable(c) || c.is_whitespace() || self.has_glyph(c))
+        };
+        if text.graphemes(true).all(covered) {
+            return None;
+        }
+        Some(
+            text.graphemes(true)
+                .map(|g| {
+                    if covered(g) {
+                        g.to_owned()
+                    } else {
+                        mark.to_string()
+                    }
+                })
+                .collect(),
+        )
     }
 
     /// The face index and glyph for `ch` in `weight`'s chain, or `None` when no
@@ -403,12 +479,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rare_gbk_characters_are_present_and_arabic_is_not() {
+    fn rare_gbk_characters_and_world_scripts_are_present() {
         let f = Fonts::bundled();
         for ch in ['硚', '埇', '堃', '喆', 'A', '9', 'の', '＊', '·'] {
             assert!(f.has_glyph(ch), "{ch}");
         }
-        for ch in ['م', '😀', '\u{10FFFF}'] {
+        // Latin Extended-A/B, Vietnamese, pinyin capitals, Greek, Cyrillic,
+        // Hangul, Arabic and Uyghur, Hebrew, Thai, Devanagari, Tibetan,
+        // Mongolian, Yi, and Big5's traditional characters.
+        for ch in "ŁİŠŽŐŞĞȚĄĘŚĆČŘǍǏǑǓǗỆƠưΩжЖ한글힣ありمېאกनཀᠮꆈ臺灣廣東".chars()
+        {
+            assert!(f.has_glyph(ch), "{ch}");
+        }
+        for ch in ['😀', '\u{10FFFF}'] {
             assert!(!f.has_glyph(ch), "{ch}");
         }
     }

@@ -2,6 +2,7 @@
 //! be cut to fit.
 
 use super::{Bitmap, LabelSpec, PlacedCode};
+use crate::mask::MaskWarning;
 
 /// Something the caller may want to know about a label that was still rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +25,26 @@ pub enum RenderWarning {
         /// The minimum it should have had.
         minimum: u32,
     },
+    /// The zone is a division code and the recipient's address names another
+    /// division (see [`MaskWarning::ZoneMismatch`]).
+    ZoneMismatch {
+        /// The waybill's zone.
+        zone: u32,
+    },
+    /// A character of a name is in no font and was printed as the mask mark. The
+    /// name is masked anyway; the full name is still in the token.
+    NameGlyphMasked {
+        /// Path of the field, such as `recipient.name`.
+        field: &'static str,
+    },
+}
+
+impl From<&MaskWarning> for RenderWarning {
+    fn from(w: &MaskWarning) -> Self {
+        match w {
+            MaskWarning::ZoneMismatch { zone } => RenderWarning::ZoneMismatch { zone: *zone },
+        }
+    }
 }
 
 impl core::fmt::Display for RenderWarning {
@@ -34,6 +55,16 @@ impl core::fmt::Display for RenderWarning {
                 f,
                 "barcode drawn with {module}-dot bars, below the {minimum}-dot minimum"
             ),
+            RenderWarning::ZoneMismatch { zone } => write!(
+                f,
+                "zone {zone} is a division code, and recipient.address names another one"
+            ),
+            RenderWarning::NameGlyphMasked { field } => {
+                write!(
+                    f,
+                    "{field} has a character no font has; printed as the mask mark"
+                )
+            }
         }
     }
 }

@@ -111,11 +111,14 @@ pub(crate) fn render_recorded(
     let mut l = Layout::new(bm, spec, fonts, pass);
     l.record = record;
     l.draw(masked, &qr, &geometry, token_text)?;
+    let mut warnings: Vec<RenderWarning> =
+        masked.warnings().iter().map(RenderWarning::from).collect();
+    warnings.append(&mut l.warnings);
     let label = Label {
         bitmap: l.bm,
         spec: spec.clone(),
         codes: l.codes,
-        warnings: l.warnings,
+        warnings,
     };
     Ok((label, l.blits))
 }

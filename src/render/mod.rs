@@ -11,6 +11,7 @@ mod layout;
 #[cfg(feature = "image")]
 mod logo;
 mod qr;
+mod shape;
 mod spec;
 mod template;
 mod text;

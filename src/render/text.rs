@@ -9,6 +9,7 @@ use unicode_segmentation::UnicodeSegmentation;
 use super::bitmap::{Clip, Packed};
 use super::font::{Fonts, Glyph, Weight};
 use super::label::RenderWarning;
+use super::shape::{self, needs_shaping};
 use super::Bitmap;
 use crate::error::RenderError;
 
@@ -122,6 +123,17 @@ struct G {
     /// First glyph of a grapheme cluster: a line may break before it.
     starts: bool,
     space: bool,
+    /// From the shaper: advance and offset (x, y up) in font units; `None` for
+    /// the face's own advance and no offset.
+    pos: Option<(i32, i32, i32)>,
+}
+
+/// The advance of `g` at em size `em`, in dots.
+fn advance(fonts: &Fonts, g: &G, em: u16) -> f32 {
+    match g.pos {
+        Some((a, _, _)) => a as f32 * fonts.dots_per_unit(g.face, em),
+        None => fonts.advance(g.face, g.id, em),
+    }
 }
 
 /// Where text went: the em size used and the widest line's width.
@@ -134,12 +146,75 @@ pub(crate) struct Placed {
 
 /// Characters that have no glyph and take no room (joiners, variation selectors,
 /// BOM); they are skipped rather than reported.
-fn ignorable(c: char) -> bool {
+pub(crate) fn ignorable(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{206F}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// The byte length of the run at the start of `s` that the shaper takes: from a
+/// character that needs it to the last one, with the spaces, joiners and
+/// combining marks between them; 0 when `s` does not start with one.
+fn complex_run(s: &str) -> usize {
+    let mut end = 0;
+    for (i, c) in s.char_indices() {
+        if needs_shaping(c) || (end > 0 && (ignorable(c) || ('\u{300}'..='\u{36F}').contains(&c))) {
+            end = i + c.len_utf8();
+        } else if !(end > 0 && c == ' ') {
+            break;
+        }
+    }
+    end
 }
 
 fn shape(fonts: &Fonts, w: Weight, text: &str, field: &'static str) -> Result<Vec<G>, RenderError> {
     let mut out = Vec::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let run = complex_run(rest);
+        let n = if run > 0 {
+            run
+        } else {
+            rest.find(needs_shaping).unwrap_or(rest.len())
+        };
+        let (part, after) = rest.split_at(n);
+        if run == 0 || !shape_run(fonts, w, part, &mut out) {
+            shape_simple(fonts, w, part, field, &mut out)?;
+        }
+        rest = after;
+    }
+    Ok(out)
+}
+
+/// Shapes a run with the face of its first character; false (and nothing
+/// pushed) when that face lacks some of it.
+fn shape_run(fonts: &Fonts, w: Weight, run: &str, out: &mut Vec<G>) -> bool {
+    let Some((face, _)) = run.chars().next().and_then(|c| fonts.lookup(w, c)) else {
+        return false;
+    };
+    let Some(glyphs) = shape::shape(fonts, face, run) else {
+        return false;
+    };
+    let mut last = None;
+    for s in glyphs {
+        let at = usize::try_from(s.cluster).unwrap_or(usize::MAX);
+        out.push(G {
+            face,
+            id: s.id,
+            starts: last != Some(s.cluster),
+            space: run.get(at..).is_some_and(|r| r.starts_with(' ')),
+            pos: Some((s.advance, s.dx, s.dy)),
+        });
+        last = Some(s.cluster);
+    }
+    true
+}
+
+fn shape_simple(
+    fonts: &Fonts,
+    w: Weight,
+    text: &str,
+    field: &'static str,
+    out: &mut Vec<G>,
+) -> Result<(), RenderError> {
     for cluster in text.graphemes(true) {
         let mut starts = true;
         for ch in cluster.chars() {
@@ -155,15 +230,16 @@ fn shape(fonts: &Fonts, w: Weight, text: &str, field: &'static str) -> Result<Ve
                 id,
                 starts,
                 space: ch == ' ',
+                pos: None,
             });
             starts = false;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn width(fonts: &Fonts, gs: &[G], em: u16) -> f32 {
-    gs.iter().map(|g| fonts.advance(g.face, g.id, em)).sum()
+    gs.iter().map(|g| advance(fonts, g, em)).sum()
 }
 
 /// Greedy line breaking at grapheme boundaries, preferring the last space.
@@ -180,7 +256,7 @@ fn wrap(fonts: &Fonts, gs: &[G], em: u16, max_w: f32) -> Vec<(usize, usize)> {
         }
         let (mut x, mut i, mut last_space) = (0.0, start, None);
         while let Some(g) = gs.get(i) {
-            let a = fonts.advance(g.face, g.id, em);
+            let a = advance(fonts, g, em);
             if g.starts && x + a > max_w && i > start {
                 break;
             }
@@ -306,6 +382,7 @@ fn ellipsis(fonts: &Fonts, w: Weight) -> Vec<G> {
             id,
             starts: true,
             space: false,
+            pos: None,
         })
     };
     match g('…') {
@@ -332,11 +409,22 @@ fn place_line(
     let mut pen = x0;
     for g in line {
         let glyph = fonts.glyph(g.face, g.id, em);
-        let advance = glyph.advance;
+        // A shaped glyph's offset: marks placed on their base (y is up in fonts).
+        let (ox, oy) = match g.pos {
+            Some((_, dx, dy)) => {
+                let k = fonts.dots_per_unit(g.face, em);
+                (dx as f32 * k, (dy as f32 * k).round() as i32)
+            }
+            None => (0.0, 0),
+        };
+        let advance = match g.pos {
+            Some(_) => advance(fonts, g, em),
+            None => glyph.advance,
+        };
         if !glyph.bits.is_empty() {
             out.push(Blit {
-                x: pen.round() as i32 + glyph.left,
-                y: baseline + glyph.top,
+                x: (pen + ox).round() as i32 + glyph.left,
+                y: baseline - oy + glyph.top,
                 clip,
                 black,
                 glyph,

@@ -74,6 +74,16 @@ pub fn run(args: &MaskArgs) -> ExitCode {
     crate::input::lines_per_record(
         args.input.as_deref(),
         &args.limits.limits(),
-        |_, waybill| serde_json::to_string(&mask(&waybill, &policy)).map_err(|e| e.to_string()),
+        |position, waybill| {
+            let masked = mask(&waybill, &policy);
+            for w in masked.warnings() {
+                eprintln!(
+                    "warning: record {} ({}): {w}",
+                    position,
+                    masked.tracking_number().as_str()
+                );
+            }
+            serde_json::to_string(&masked).map_err(|e| e.to_string())
+        },
     )
 }

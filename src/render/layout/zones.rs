@@ -178,8 +178,16 @@ impl Layout<'_> {
         };
         let weight = if big { Weight::Bold } else { Weight::Regular };
         let st = Style::new(weight, name_em, min_em);
+        // A name's character no font has prints as the mask mark: the name is
+        // masked anyway, and the label still prints.
+        let name_text = self.fonts.mask_uncovered(p.name().as_str(), p.mask_char());
+        if name_text.is_some() {
+            self.warnings.push(RenderWarning::NameGlyphMasked {
+                field: field("name"),
+            });
+        }
         let name = self.text(
-            p.name().as_str(),
+            name_text.as_deref().unwrap_or(p.name().as_str()),
             field("name"),
             Rect::new(x, top, name_w, line_h),
             st,
