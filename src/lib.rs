@@ -25,9 +25,9 @@ pub use mask::{
     MaskedWaybill, NameRule, PartyPolicy, PhoneRule,
 };
 pub use model::{
-    parse_batch, read_batch, Address, AddressFields, InputFormat, Item, Party, PersonName, Phone,
-    RecordError, Routing, TrackingNumber, TrackingScheme, VirtualPhone, Waybill, CSV_COLUMNS,
-    CSV_PARTY_COLUMNS,
+    parse_batch, read_batch, read_batch_with_limits, Address, AddressFields, InputFormat,
+    InputLimits, Item, Party, PersonName, Phone, RecordError, Routing, TrackingNumber,
+    TrackingScheme, VirtualPhone, Waybill, CSV_COLUMNS, CSV_PARTY_COLUMNS,
 };
 #[cfg(feature = "render")]
 #[doc(hidden)]

@@ -5,6 +5,8 @@
 mod audit;
 mod base45;
 mod envelope;
+#[cfg(fuzzing)]
+mod fuzzing;
 mod grant;
 mod issuer;
 mod keyring;

@@ -12,8 +12,8 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    mask, read_batch, render, Fonts, KeyRing, LabelSize, LabelSpec, Logo, LogoMode, MaskPolicy,
-    PdfOptions, PdfPage, PngMode, RecordError, Waybill, ZplOptions,
+    mask, read_batch_with_limits, render, Fonts, KeyRing, LabelSize, LabelSpec, Logo, LogoMode,
+    MaskPolicy, PdfOptions, PdfPage, PngMode, RecordError, Waybill, ZplOptions,
 };
 
 use crate::{files, input, pipeline, token_cmd};
@@ -28,6 +28,8 @@ pub struct RenderArgs {
     /// standard input when absent.
     #[arg(long, short)]
     input: Option<PathBuf>,
+    #[command(flatten)]
+    limits: input::LimitArgs,
     /// The carrier's key ring (`waybill-redact keys new`), used to seal the QR tokens.
     #[arg(long)]
     ring: PathBuf,
@@ -230,7 +232,7 @@ impl Job {
                 return Outcome {
                     position,
                     tracking,
-                    result: Err(Failure::Record(e.to_string())),
+                    result: Err(Failure::Record(input::describe(&e))),
                 };
             }
         };
@@ -403,7 +405,8 @@ fn execute(
             // The first record with a tracking number wins; 8-byte hashes keep the
             // set small (100,000 records: under 2 MB).
             let mut seen = HashSet::new();
-            let result = read_batch(reader, format, |position, record| {
+            let limits = args.limits.limits();
+            let result = read_batch_with_limits(reader, format, &limits, |position, record| {
                 let duplicate = record
                     .as_ref()
                     .is_ok_and(|w| !seen.insert(hash(w.tracking_number().as_str())));
