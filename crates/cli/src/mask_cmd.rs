@@ -78,8 +78,7 @@ pub fn run(args: &MaskArgs) -> ExitCode {
             let masked = mask(&waybill, &policy);
             for w in masked.warnings() {
                 eprintln!(
-                    "warning: record {} ({}): {w}",
-                    position,
+                    "warning: record {position} ({}): {w}",
                     masked.tracking_number().as_str()
                 );
             }
