@@ -153,11 +153,20 @@ mod tests {
         assert_eq!(StrictDecoder::new(&[0x17]).uint(), Ok(23));
         assert_eq!(StrictDecoder::new(&[0x18, 0x18]).uint(), Ok(24));
         assert_eq!(StrictDecoder::new(&[0x18, 0x05]).uint(), Err(CborError));
-        assert_eq!(StrictDecoder::new(&[0x19, 0x00, 0xFF]).uint(), Err(CborError));
-        assert_eq!(StrictDecoder::new(&[0x78, 0x01, b'a']).text(), Err(CborError));
+        assert_eq!(
+            StrictDecoder::new(&[0x19, 0x00, 0xFF]).uint(),
+            Err(CborError)
+        );
+        assert_eq!(
+            StrictDecoder::new(&[0x78, 0x01, b'a']).text(),
+            Err(CborError)
+        );
         assert_eq!(StrictDecoder::new(&[0x61, b'a']).text(), Ok("a"));
         assert_eq!(StrictDecoder::new(&[0xB8, 0x00]).map(), Err(CborError));
-        assert_eq!(StrictDecoder::new(&[0x98, 0x01, 0x00]).array(), Err(CborError));
+        assert_eq!(
+            StrictDecoder::new(&[0x98, 0x01, 0x00]).array(),
+            Err(CborError)
+        );
     }
 
     #[test]
@@ -172,7 +181,12 @@ mod tests {
             assert_eq!(StrictDecoder::new(bad).skip(), Err(CborError), "{bad:02x?}");
         }
         // A negative integer, bytes, and nested containers are fine.
-        for good in [&[0x20][..], &[0x38, 0x18], &[0x42, 1, 2], &[0x81, 0xA1, 1, 2]] {
+        for good in [
+            &[0x20][..],
+            &[0x38, 0x18],
+            &[0x42, 1, 2],
+            &[0x81, 0xA1, 1, 2],
+        ] {
             assert_eq!(StrictDecoder::new(good).skip(), Ok(()), "{good:02x?}");
         }
         assert_eq!(StrictDecoder::new(&[0x38, 0x05]).skip(), Err(CborError));

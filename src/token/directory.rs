@@ -107,7 +107,11 @@ impl ZoneDirectory {
         m.extend_from_slice(&self.not_before.to_be_bytes());
         m.extend_from_slice(&self.expires_at.to_be_bytes());
         // At most MAX_ZONES entries.
-        m.extend_from_slice(&u32::try_from(self.zones.len()).unwrap_or(u32::MAX).to_be_bytes());
+        m.extend_from_slice(
+            &u32::try_from(self.zones.len())
+                .unwrap_or(u32::MAX)
+                .to_be_bytes(),
+        );
         for (zone, key) in &self.zones {
             m.extend_from_slice(&zone.to_be_bytes());
             m.extend_from_slice(&key.to_bytes());

@@ -312,7 +312,10 @@ mod tests {
     fn header_layout_is_big_endian() {
         let mut out = Vec::new();
         header().write(&mut out);
-        assert_eq!(&out[..11], &[1, 1, 2, 0x00, 0x0B, 0x85, 0x4D, 0x02, 0xE8, 15, b'S']);
+        assert_eq!(
+            &out[..11],
+            &[1, 1, 2, 0x00, 0x0B, 0x85, 0x4D, 0x02, 0xE8, 15, b'S']
+        );
         assert_eq!(out.len(), 10 + 15);
         let mut h2 = header();
         h2.suite = SUITE_2;

@@ -18,7 +18,6 @@
 use core::fmt;
 use core::str::FromStr;
 
-
 use time::OffsetDateTime;
 
 use super::base45;

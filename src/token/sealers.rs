@@ -34,6 +34,18 @@ impl SealerId {
     }
 }
 
+impl core::str::FromStr for SealerId {
+    type Err = SealerError;
+    /// Parses the text form: 8 hex digits.
+    fn from_str(s: &str) -> Result<Self, SealerError> {
+        let mut id = [0u8; 4];
+        hex::decode_to_slice(s.trim(), &mut id).map_err(|_| SealerError::Unknown {
+            id: "(not 8 hex digits)".into(),
+        })?;
+        Ok(Self(id))
+    }
+}
+
 impl fmt::Display for SealerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&hex::encode(self.0))
@@ -116,7 +128,8 @@ impl SealerKey {
         let mut bytes = Zeroizing::new([0u8; 32]);
         hex::decode_to_slice(&file.secret, bytes.as_mut_slice())
             .map_err(|_| SealerError::NotAKeyFile)?;
-        let secret = KemSecret::from_bytes(bytes.as_slice()).map_err(|_| SealerError::NotAKeyFile)?;
+        let secret =
+            KemSecret::from_bytes(bytes.as_slice()).map_err(|_| SealerError::NotAKeyFile)?;
         let public = SealerPublicKey {
             key: Kem::sk_to_pk(&secret),
         };
@@ -334,7 +347,10 @@ mod tests {
         let other = SealerKey::generate().unwrap().public_key().to_string();
         let json = key.to_json();
         let forged = json.replace(&text, &other);
-        assert_eq!(SealerKey::from_json(&forged).unwrap_err(), SealerError::KeyMismatch);
+        assert_eq!(
+            SealerKey::from_json(&forged).unwrap_err(),
+            SealerError::KeyMismatch
+        );
     }
 
     #[test]

@@ -81,15 +81,16 @@ pub(crate) fn seal(
     ephemeral_seed: Zeroizing<[u8; 32]>,
 ) -> Result<([u8; 32], [u8; 16]), TokenError> {
     let mode = OpModeS::<Kem>::Auth((sender.0.clone(), sender.1.clone()));
-    let (enc, tag) = hpke::single_shot_seal_inout_detached_with_rng::<ChaCha20Poly1305, HkdfSha256, Kem>(
-        &mode,
-        zone,
-        INFO,
-        InOutBuf::from(buf),
-        aad,
-        &mut SeedRng(ephemeral_seed),
-    )
-    .map_err(|_| TokenError::Seal(SealError::Encrypt))?;
+    let (enc, tag) =
+        hpke::single_shot_seal_inout_detached_with_rng::<ChaCha20Poly1305, HkdfSha256, Kem>(
+            &mode,
+            zone,
+            INFO,
+            InOutBuf::from(buf),
+            aad,
+            &mut SeedRng(ephemeral_seed),
+        )
+        .map_err(|_| TokenError::Seal(SealError::Encrypt))?;
     let mut enc_bytes = [0u8; 32];
     enc_bytes.copy_from_slice(&enc.to_bytes());
     let mut tag_bytes = [0u8; 16];
@@ -178,7 +179,11 @@ mod tests {
     #[test]
     fn rfc9180_derive_keypair() {
         use rfc9180_a23::*;
-        for (ikm, sk, pk) in [(IKM_E, SK_EM, PK_EM), (IKM_R, SK_RM, PK_RM), (IKM_S, SK_SM, PK_SM)] {
+        for (ikm, sk, pk) in [
+            (IKM_E, SK_EM, PK_EM),
+            (IKM_R, SK_RM, PK_RM),
+            (IKM_S, SK_SM, PK_SM),
+        ] {
             let (s, p) = Kem::derive_keypair(&h(ikm));
             // hpke stores X25519 secrets clamped (RFC 7748); the RFC prints them
             // unclamped. Both are the same scalar.
@@ -197,8 +202,7 @@ mod tests {
         let (sk_s, pk_s) = Kem::derive_keypair(&h(IKM_S));
         let mode = OpModeS::<Kem>::Auth((sk_s, pk_s.clone()));
         let (enc, mut ctx): (_, AeadCtxS<ChaCha20Poly1305, HkdfSha256, Kem>) =
-            hpke::setup_sender_with_rng(&mode, &pk_r, &h(INFO), &mut SeedRng(seed(IKM_E)))
-                .unwrap();
+            hpke::setup_sender_with_rng(&mode, &pk_r, &h(INFO), &mut SeedRng(seed(IKM_E))).unwrap();
         assert_eq!(hex::encode(enc.to_bytes()), ENC);
         let mut rx = hpke::setup_receiver::<ChaCha20Poly1305, HkdfSha256, Kem>(
             &OpModeR::Auth(pk_s),

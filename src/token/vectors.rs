@@ -14,9 +14,7 @@ use super::envelope::{TokenHeader, AAD_DOMAIN, SUITE_1};
 use super::keyring::ZONE_KEY_INFO;
 use super::payload::{Payload, PAD_BUCKETS};
 use super::suite2::{self, ZONE_KEM_INFO};
-use crate::{
-    IssuerKey, KeyRing, PublicSealer, SealerKey, Token, Validity, Waybill, ZoneDirectory,
-};
+use crate::{IssuerKey, KeyRing, PublicSealer, SealerKey, Token, Validity, Waybill, ZoneDirectory};
 
 const DOC: &str = include_str!("../../docs/TOKEN.md");
 
@@ -127,13 +125,25 @@ fn compute_suite2() -> Vec<(&'static str, String)> {
         ("zone seed", hex::encode(*suite2::zone_seed(&master, zone))),
         ("zone secret key", hex::encode(zone_sk.to_bytes())),
         ("zone public key", hex::encode(zone_pk.to_bytes())),
-        ("issuer secret", hex::encode(fixed("waybill-redact vector issuer"))),
+        (
+            "issuer secret",
+            hex::encode(fixed("waybill-redact vector issuer")),
+        ),
         ("issuer public key", issuer.public_key().to_string()),
-        ("directory signature", dir["signature"].as_str().unwrap_or("").to_owned()),
-        ("sealer seed", hex::encode(fixed("waybill-redact vector sealer"))),
+        (
+            "directory signature",
+            dir["signature"].as_str().unwrap_or("").to_owned(),
+        ),
+        (
+            "sealer seed",
+            hex::encode(fixed("waybill-redact vector sealer")),
+        ),
         ("sealer public key", sealer.public_key().to_string()),
         ("sealer id", sealer.public_key().id().to_string()),
-        ("ephemeral seed", hex::encode(fixed("waybill-redact vector ephemeral"))),
+        (
+            "ephemeral seed",
+            hex::encode(fixed("waybill-redact vector ephemeral")),
+        ),
         ("header", hex::encode(header)),
         ("padded plaintext", hex::encode(plain)),
         ("enc", hex::encode(enc)),
@@ -229,7 +239,9 @@ fn negatives() -> Vec<(&'static str, String)> {
         *b = 1;
     }
     let base = |e: &mut Encoder<&mut Vec<u8>>, n: u64| {
-        let _ = e.map(n).and_then(|e| e.u64(1)?.str("a")?.u64(2)?.str("1")?.u64(3)?.str("x"));
+        let _ = e
+            .map(n)
+            .and_then(|e| e.u64(1)?.str("a")?.u64(2)?.str("1")?.u64(3)?.str("x"));
     };
     vec![
         ("wrong prefix", wrong_prefix),
@@ -242,63 +254,55 @@ fn negatives() -> Vec<(&'static str, String)> {
         ("non-zero padding", seal_raw(&nonzero_pad)),
         (
             "keys out of order",
-            seal_raw(
-                &padded(cbor(|e| {
-                    let _ = e.map(5).and_then(|e| {
-                        e.u64(2)?.str("1")?.u64(1)?.str("a")?.u64(3)?.str("x")?;
-                        e.u64(5)?.u64(iat)?.u64(6)?.u64(exp)
-                    });
-                })),
-            ),
+            seal_raw(&padded(cbor(|e| {
+                let _ = e.map(5).and_then(|e| {
+                    e.u64(2)?.str("1")?.u64(1)?.str("a")?.u64(3)?.str("x")?;
+                    e.u64(5)?.u64(iat)?.u64(6)?.u64(exp)
+                });
+            }))),
         ),
         (
             "empty items array",
-            seal_raw(
-                &padded(cbor(|e| {
-                    base(e, 6);
-                    let _ = e.u64(4).and_then(|e| e.array(0)?.u64(5)?.u64(iat)?.u64(6)?.u64(exp));
-                })),
-            ),
+            seal_raw(&padded(cbor(|e| {
+                base(e, 6);
+                let _ = e
+                    .u64(4)
+                    .and_then(|e| e.array(0)?.u64(5)?.u64(iat)?.u64(6)?.u64(exp));
+            }))),
         ),
         (
             "quantity 0",
-            seal_raw(
-                &padded(cbor(|e| {
-                    base(e, 6);
-                    let _ = e.u64(4).and_then(|e| {
-                        e.array(1)?.map(1)?.u64(3)?.u64(0)?;
-                        e.u64(5)?.u64(iat)?.u64(6)?.u64(exp)
-                    });
-                })),
-            ),
+            seal_raw(&padded(cbor(|e| {
+                base(e, 6);
+                let _ = e.u64(4).and_then(|e| {
+                    e.array(1)?.map(1)?.u64(3)?.u64(0)?;
+                    e.u64(5)?.u64(iat)?.u64(6)?.u64(exp)
+                });
+            }))),
         ),
         (
             "unknown key with a float",
-            seal_raw(
-                &padded(cbor(|e| {
-                    base(e, 6);
-                    let _ = e.u64(5).and_then(|e| e.u64(iat)?.u64(6)?.u64(exp)?.u64(9)?.f32(1.0));
-                })),
-            ),
+            seal_raw(&padded(cbor(|e| {
+                base(e, 6);
+                let _ = e
+                    .u64(5)
+                    .and_then(|e| e.u64(iat)?.u64(6)?.u64(exp)?.u64(9)?.f32(1.0));
+            }))),
         ),
         (
             "exact expiry after the header's period",
-            seal_raw(
-                &padded(cbor(|e| {
-                    base(e, 5);
-                    let bound = u64::from(v.expiry_period().unwrap_or(0)) * 28 * 86_400;
-                    let _ = e.u64(5).and_then(|e| e.u64(iat)?.u64(6)?.u64(bound + 1));
-                })),
-            ),
+            seal_raw(&padded(cbor(|e| {
+                base(e, 5);
+                let bound = u64::from(v.expiry_period().unwrap_or(0)) * 28 * 86_400;
+                let _ = e.u64(5).and_then(|e| e.u64(iat)?.u64(6)?.u64(bound + 1));
+            }))),
         ),
         (
             "expiry not after issue",
-            seal_raw(
-                &padded(cbor(|e| {
-                    base(e, 5);
-                    let _ = e.u64(5).and_then(|e| e.u64(exp)?.u64(6)?.u64(exp));
-                })),
-            ),
+            seal_raw(&padded(cbor(|e| {
+                base(e, 5);
+                let _ = e.u64(5).and_then(|e| e.u64(exp)?.u64(6)?.u64(exp));
+            }))),
         ),
     ]
 }
@@ -321,7 +325,10 @@ fn assert_documented(heading: &str, computed: Vec<(&'static str, String)>) {
     let doc = documented(heading);
     assert!(!doc.is_empty(), "no section {heading}");
     for (label, value) in computed {
-        let found = doc.iter().find(|(k, _)| k == label).map(|(_, v)| v.as_str());
+        let found = doc
+            .iter()
+            .find(|(k, _)| k == label)
+            .map(|(_, v)| v.as_str());
         assert_eq!(found, Some(value.as_str()), "{heading}, {label}");
     }
 }
@@ -364,7 +371,11 @@ fn negative_vectors_are_refused() {
 #[test]
 #[ignore]
 fn print_vectors() {
-    for (n, v) in [(1, compute_suite1(1)), (2, compute_suite1(2)), (3, compute_suite2())] {
+    for (n, v) in [
+        (1, compute_suite1(1)),
+        (2, compute_suite1(2)),
+        (3, compute_suite2()),
+    ] {
         println!("### Vector {n}");
         for (label, value) in v {
             println!("{label}: {value}");

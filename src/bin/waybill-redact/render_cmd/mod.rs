@@ -10,13 +10,14 @@ use std::sync::Mutex;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use waybill_redact::{
     mask, read_batch, render, Fonts, KeyRing, LabelSize, LabelSpec, MaskPolicy, PdfOptions,
-    PdfPage, PngMode, RecordError, Waybill, ZplOptions,
+    PdfPage, PngMode, RecordError, Validity, Waybill, ZplOptions,
 };
 
-use crate::{input, pipeline, token_cmd};
+use crate::seller_cmd::Sealing;
+use crate::{input, pipeline, seller_cmd, token_cmd};
 
 mod sink;
 use sink::Sink;
@@ -28,11 +29,12 @@ pub struct RenderArgs {
     /// standard input when absent.
     #[arg(long, short)]
     input: Option<PathBuf>,
-    /// The carrier's key ring (`waybill-redact keys new`), used to seal the QR tokens.
-    #[arg(long)]
-    ring: PathBuf,
+    /// How the QR tokens are sealed: `--ring` (the carrier's key ring, suite 1),
+    /// or `--directory`, `--sealer` and `--carrier` (a seller, suite 2).
+    #[command(flatten)]
+    keys: seller_cmd::SealKeys,
     /// Create the key ring first when the file does not exist (first run, demos).
-    #[arg(long)]
+    #[arg(long, requires = "ring")]
     create_ring: bool,
     /// Directory the labels are written to (created when missing).
     #[arg(long)]
@@ -130,7 +132,7 @@ struct Outcome {
 /// Everything a worker needs, shared read-only.
 struct Job {
     dir: PathBuf,
-    ring: KeyRing,
+    sealing: Sealing,
     spec: LabelSpec,
     fonts: Fonts,
     policy: MaskPolicy,
@@ -138,8 +140,7 @@ struct Job {
     single_file: bool,
     zpl: ZplOptions,
     pdf: PdfOptions,
-    now: OffsetDateTime,
-    expires_at: OffsetDateTime,
+    validity: Validity,
 }
 
 impl Job {
@@ -171,8 +172,8 @@ impl Job {
 
     fn label(&self, waybill: &Waybill) -> Result<(Rendered, Vec<String>), String> {
         let token = self
-            .ring
-            .seal(waybill, self.expires_at, self.now)
+            .sealing
+            .seal(waybill, &self.validity)
             .map_err(|e| format!("sealing: {e}"))?;
         let masked = mask(waybill, &self.policy);
         let label = render(&masked, token.as_str(), &self.spec, &self.fonts)
@@ -212,22 +213,28 @@ pub fn run(args: RenderArgs) -> ExitCode {
 }
 
 fn prepare(args: &RenderArgs) -> Result<(Job, Box<dyn std::io::BufRead + Send>), String> {
-    if args.create_ring && !args.ring.exists() {
-        if let Some(dir) = args.ring.parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(ring) = args
+        .keys
+        .ring
+        .as_ref()
+        .filter(|r| args.create_ring && !r.exists())
+    {
+        if let Some(dir) = ring.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
-        token_cmd::write_secret(&args.ring, &KeyRing::generate().to_json(), false)?;
-        eprintln!("created key ring {}", args.ring.display());
+        token_cmd::write_secret(ring, &KeyRing::generate().to_json(), false)?;
+        eprintln!("created key ring {}", ring.display());
     }
-    let ring = token_cmd::load_ring(&args.ring)?;
+    let now = OffsetDateTime::now_utc();
+    let sealing = args.keys.load(now)?;
+    let validity = Validity::days(now, args.ttl_days).map_err(|e| e.to_string())?;
     let spec = args.size.at_dpi(args.dpi).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let reader = input::open(args.input.as_deref())?;
-    let now = OffsetDateTime::now_utc();
     let fonts = fonts(args)?;
     let job = Job {
         dir: args.out.clone(),
-        ring,
+        sealing,
         spec,
         fonts,
         policy: MaskPolicy::default(),
@@ -235,8 +242,7 @@ fn prepare(args: &RenderArgs) -> Result<(Job, Box<dyn std::io::BufRead + Send>),
         single_file: args.single_file,
         zpl: ZplOptions::new().native_codes(args.zpl_native_codes),
         pdf: PdfOptions::new(),
-        now,
-        expires_at: now + Duration::days(i64::from(args.ttl_days)),
+        validity,
     };
     Ok((job, reader))
 }
