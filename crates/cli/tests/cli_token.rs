@@ -1,5 +1,4 @@
 //! The token commands end to end, as a carrier's scripts use them.
-#![cfg(feature = "cli")]
 
 use std::path::Path;
 use std::sync::LazyLock;
@@ -22,7 +21,7 @@ static NOW: LazyLock<String> = LazyLock::new(|| when(Duration::minutes(1)));
 /// A day later: 12-hour grants have expired.
 static NEXT_DAY: LazyLock<String> = LazyLock::new(|| when(Duration::hours(24)));
 
-const FIXTURES: &str = "fixtures/waybills.json";
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/waybills.json");
 
 fn cmd() -> Command {
     Command::cargo_bin("waybill-redact").unwrap()
