@@ -38,7 +38,7 @@ const ITEM_QUANTITY: u64 = 3;
 
 /// The plaintext sizes a payload is padded to: the CBOR map, then zero bytes up
 /// to the smallest bucket that holds it. Every typical record fits the first.
-pub(crate) const PAD_BUCKETS: [usize; 4] = [192, 384, 768, 1536];
+pub(crate) const PAD_BUCKETS: [usize; 4] = [192, 512, 1024, 1536];
 
 /// The personal data sealed in a token, as recovered by
 /// [`KeyRing::open`](crate::KeyRing::open).
