@@ -89,7 +89,7 @@ pub enum Sealing {
     /// Suite 1, with the carrier's ring.
     Ring(KeyRing),
     /// Suite 2, as a seller.
-    Public(PublicSealer),
+    Public(Box<PublicSealer>),
 }
 
 impl Sealing {
@@ -113,7 +113,7 @@ impl SealKeys {
                     .map_err(|e| format!("{}: zone directory: {e}", dir.display()))?;
                 let key = SealerKey::from_json(&read_secret(sealer)?)
                     .map_err(|e| format!("{}: {e}", sealer.display()))?;
-                Ok(Sealing::Public(PublicSealer::new(directory, key)))
+                Ok(Sealing::Public(Box::new(PublicSealer::new(directory, key))))
             }
             _ => Err("give --ring, or --directory with --sealer and --carrier".into()),
         }
