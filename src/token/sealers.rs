@@ -215,6 +215,8 @@ pub struct SealerRegistry {
 
 #[derive(Debug, Clone)]
 struct Entry {
+    /// The key's id, computed once: a resolver looks it up on every suite-2 token.
+    id: SealerId,
     key: SealerPublicKey,
     revoked: bool,
 }
@@ -247,11 +249,12 @@ impl SealerRegistry {
     /// [`SealerError::IdTaken`] when another key with the same id is registered.
     pub fn register(&mut self, key: SealerPublicKey) -> Result<SealerId, SealerError> {
         let id = key.id();
-        match self.entries.iter().find(|e| e.key.id() == id) {
+        match self.entries.iter().find(|e| e.id == id) {
             Some(e) if e.key == key => Ok(id),
             Some(_) => Err(SealerError::IdTaken { id: id.to_string() }),
             None => {
                 self.entries.push(Entry {
+                    id,
                     key,
                     revoked: false,
                 });
@@ -268,7 +271,7 @@ impl SealerRegistry {
         let entry = self
             .entries
             .iter_mut()
-            .find(|e| e.key.id() == id)
+            .find(|e| e.id == id)
             .ok_or(SealerError::Unknown { id: id.to_string() })?;
         entry.revoked = true;
         Ok(())
@@ -276,7 +279,7 @@ impl SealerRegistry {
 
     /// What the registry says about `id`.
     pub fn status(&self, id: SealerId) -> SealerStatus<'_> {
-        match self.entries.iter().find(|e| e.key.id() == id) {
+        match self.entries.iter().find(|e| e.id == id) {
             Some(e) if e.revoked => SealerStatus::Revoked,
             Some(e) => SealerStatus::Active(&e.key),
             None => SealerStatus::Unknown,
@@ -291,7 +294,7 @@ impl SealerRegistry {
                 .entries
                 .iter()
                 .map(|e| RegistryEntry {
-                    id: e.key.id().to_string(),
+                    id: e.id.to_string(),
                     key: e.key.to_string(),
                     revoked: e.revoked,
                 })
@@ -314,12 +317,12 @@ impl SealerRegistry {
         let mut registry = Self::new();
         for e in file.sealers {
             let key: SealerPublicKey = e.key.parse()?;
-            if key.id().to_string() != e.id
-                || registry.entries.iter().any(|x| x.key.id() == key.id())
-            {
+            let id = key.id();
+            if id.to_string() != e.id || registry.entries.iter().any(|x| x.id == id) {
                 return Err(SealerError::NotARegistry);
             }
             registry.entries.push(Entry {
+                id,
                 key,
                 revoked: e.revoked,
             });
