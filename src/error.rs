@@ -593,7 +593,7 @@ pub enum ExportError {
     #[error("invalid resolution: {dpi} dpi")]
     Dpi {
         /// The rejected value.
-        dpi: u32,
+        dpi: u16,
     },
     /// An export option is out of range (for example 0 copies). Fix the option.
     #[error("invalid export option: {reason}")]

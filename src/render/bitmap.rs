@@ -125,6 +125,14 @@ impl core::fmt::Debug for Bitmap {
     }
 }
 
+#[cfg(feature = "image")]
+impl Bitmap {
+    /// All rows, packed, for writers that fill whole rows (the `image` interop).
+    pub(crate) fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.data
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,7 +62,6 @@ impl core::fmt::Debug for Fonts {
     }
 }
 
-#[cfg(feature = "bundled-font")]
 fn parse_static(bytes: &'static [u8], index: u32) -> Result<FontArc, RenderError> {
     ab_glyph::FontRef::try_from_slice_and_index(bytes, index)
         .map(FontArc::new)
@@ -107,6 +106,29 @@ impl Fonts {
     /// of range.
     pub fn from_bytes(bytes: Vec<u8>, index: u32) -> Result<Fonts, RenderError> {
         let face = parse_owned(bytes, index)?;
+        Ok(Fonts::from_faces(vec![face.clone(), face]))
+    }
+
+    /// Fonts from font data the program already holds for its whole run (an
+    /// `include_bytes!`, a leaked buffer, a memory map kept open): nothing is
+    /// copied, unlike [`from_bytes`](Self::from_bytes).
+    ///
+    /// ```
+    /// # #[cfg(feature = "bundled-font")] {
+    /// use waybill_redact::Fonts;
+    /// // Any `&'static [u8]` holding a TrueType or OpenType font works.
+    /// static MY_FONT: &[u8] = waybill_redact_fonts::NOTO_SANS_CJK_SC_REGULAR;
+    /// let fonts = Fonts::from_static(MY_FONT, 0)?;
+    /// assert!(fonts.has_glyph('硚'));
+    /// # }
+    /// # Ok::<(), waybill_redact::RenderError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`RenderError::InvalidFont`] when the bytes are not a font or the index is out
+    /// of range.
+    pub fn from_static(bytes: &'static [u8], index: u32) -> Result<Fonts, RenderError> {
+        let face = parse_static(bytes, index)?;
         Ok(Fonts::from_faces(vec![face.clone(), face]))
     }
 

@@ -4,6 +4,8 @@ mod bitmap;
 mod code128;
 mod codes;
 mod font;
+#[cfg(feature = "image")]
+mod interop;
 mod label;
 mod layout;
 mod qr;
