@@ -13,6 +13,35 @@ use crate::{SealerKey, Token, Waybill, ZoneDirectory};
 
 /// Seals suite-2 tokens with a verified [`ZoneDirectory`] and a [`SealerKey`].
 /// There is no `open`: the zone secret keys are never in a seller's hands.
+///
+/// ```
+/// use time::{Duration, OffsetDateTime};
+/// use waybill_redact::{
+///     IssuerKey, KeyRing, PublicSealer, SealerKey, SealerRegistry, Validity, Waybill,
+///     ZoneDirectory,
+/// };
+///
+/// let now = OffsetDateTime::now_utc();
+/// // The carrier publishes its zone directory and registers the seller's key.
+/// let (ring, issuer) = (KeyRing::generate(), IssuerKey::generate());
+/// let json = ZoneDirectory::publish(&ring, &issuer, &[755021], now, Duration::days(90))?
+///     .to_json();
+/// let seller_key = SealerKey::generate()?;
+/// let mut registry = SealerRegistry::new();
+/// registry.register(seller_key.public_key().clone())?;
+///
+/// // The seller verifies the directory against the carrier's public key and seals.
+/// let directory = ZoneDirectory::from_json(&json, &issuer.public_key(), now)?;
+/// let sealer = PublicSealer::new(directory, seller_key.clone());
+/// let waybill = Waybill::from_json(r#"{"tracking_number": "SF1234567890123", "zone": 755021,
+///   "recipient": {"name": "张三", "phone": "13812345678", "address": "广东省深圳市南山区"}}"#)?;
+/// let token = sealer.seal(&waybill, &Validity::days(now, 30)?)?;
+///
+/// // Only the carrier's ring opens it.
+/// let payload = ring.open_sealed(&token, seller_key.public_key())?;
+/// assert_eq!(payload.name(), "张三");
+/// # Ok::<(), waybill_redact::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct PublicSealer {
     directory: ZoneDirectory,
