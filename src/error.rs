@@ -143,6 +143,49 @@ pub enum ModelError {
         /// The parser's description, without the offending value.
         reason: String,
     },
+    /// The record is larger than the reader's limit, so it was skipped unread.
+    /// Split the record, or raise the limit
+    /// ([`InputLimits::with_max_record_bytes`](crate::InputLimits::with_max_record_bytes))
+    /// if it is genuine.
+    #[error("too large: more than {max} bytes")]
+    RecordTooLarge {
+        /// The limit, in bytes of input text.
+        max: usize,
+    },
+    /// An array holds more entries than the reader's limit (for `items`, more
+    /// lines of contents than a label can describe). Shorten the list, or raise the
+    /// limit with [`InputLimits::with_max_items`](crate::InputLimits::with_max_items).
+    #[error("{field}: more than {max} entries")]
+    TooManyEntries {
+        /// Path of the array.
+        field: String,
+        /// The limit.
+        max: usize,
+    },
+    /// A key appears twice in one JSON object, so which value is meant is
+    /// ambiguous. Keep one. Keys this format does not know are named `<unknown>`,
+    /// since they may hold anything.
+    #[error("{field}: key appears more than once")]
+    DuplicateKey {
+        /// Path of the repeated key.
+        field: String,
+    },
+    /// Two columns of a CSV header have the same name, so which cell is meant is
+    /// ambiguous. Rename or drop one; no row is read.
+    #[error("invalid CSV at line {line}: columns {first} and {second} have the same name")]
+    DuplicateColumn {
+        /// 1-based line of the header row.
+        line: u64,
+        /// 1-based number of the first of the two columns.
+        first: usize,
+        /// 1-based number of the second.
+        second: usize,
+    },
+    /// A record over the size limit holds a NUL byte: the input is binary, not JSON
+    /// or CSV text, and skipping to the record's end could take forever. Reading
+    /// stops here; check that the right file was given.
+    #[error("the input is binary (a NUL byte), not text; reading stops")]
+    BinaryInput,
 }
 
 /// Masking could not produce a compliant label.
@@ -554,6 +597,13 @@ pub enum RenderError {
         /// The face index asked for.
         index: u32,
     },
+    /// The logo cannot be used: see [`LogoProblem`]. Supply a PNG or JPEG picture
+    /// of at most 4096 pixels a side.
+    #[error("invalid logo: {problem}")]
+    InvalidLogo {
+        /// What is wrong with it.
+        problem: LogoProblem,
+    },
     /// More fallback fonts than supported. Merge or drop some.
     #[error("too many fallback fonts")]
     TooManyFonts,
@@ -571,6 +621,21 @@ pub enum RenderError {
         /// What is wrong.
         reason: &'static str,
     },
+}
+
+/// Why a logo was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogoProblem {
+    /// The bytes are not a picture the crate reads (PNG, JPEG).
+    #[error("not a PNG or JPEG picture")]
+    Undecodable,
+    /// The picture has no pixels.
+    #[error("the picture is empty")]
+    Empty,
+    /// The picture is larger than 4096 pixels a side.
+    #[error("the picture is larger than 4096 pixels a side")]
+    TooLarge,
 }
 
 /// Exporting a raster to ZPL II or PDF failed, or ZPL text could not be read back

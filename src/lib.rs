@@ -14,7 +14,8 @@ mod render;
 
 pub use error::{
     AuditBreak, AuditError, Denied, DirectoryError, Error, ExportError, GrantError, KeyRingError,
-    MalformedToken, MaskError, ModelError, RenderError, Result, SealError, SealerError, TokenError,
+    LogoProblem, MalformedToken, MaskError, ModelError, RenderError, Result, SealError,
+    SealerError, TokenError,
 };
 #[cfg(feature = "render")]
 pub use export::{
@@ -25,9 +26,9 @@ pub use mask::{
     NameRule, PartyPolicy, PhoneRule,
 };
 pub use model::{
-    parse_batch, read_batch, Address, AddressFields, InputFormat, Item, Party, PersonName, Phone,
-    RecordError, Routing, TrackingNumber, TrackingScheme, VirtualPhone, Waybill, CSV_COLUMNS,
-    CSV_PARTY_COLUMNS,
+    parse_batch, read_batch, read_batch_with_limits, Address, AddressFields, InputFormat,
+    InputLimits, Item, Party, PersonName, Phone, RecordError, Routing, TrackingNumber,
+    TrackingScheme, VirtualPhone, Waybill, CSV_COLUMNS, CSV_PARTY_COLUMNS,
 };
 #[cfg(feature = "render")]
 #[doc(hidden)]
@@ -36,6 +37,8 @@ pub use render::bench_parts;
 pub use render::{
     render, Bitmap, CodeKind, Fonts, Label, LabelSize, LabelSpec, PlacedCode, RenderWarning,
 };
+#[cfg(feature = "image")]
+pub use render::{Logo, LogoMode};
 pub use token::{
     verify_audit_log, AuditChain, AuditEvent, AuditSink, Disclosure, Grant, GrantId, GrantSpec,
     IssuerKey, IssuerPublicKey, JsonLinesFileSink, KeyRing, Limit, MemorySink, Outcome, Payload,

@@ -1,16 +1,14 @@
 //! Streaming batch input: a JSON array, JSON Lines (or concatenated JSON objects),
-//! or CSV. Records are handed over one at a time, so memory stays flat however long
-//! the input is.
+//! or CSV. Records are handed over one at a time and each is size-limited while
+//! it is read, so memory stays flat however long the input, or one record, is.
 
 use std::io::{BufRead, Read};
-
 use std::ops::ControlFlow;
 
-use serde::de::{Error as _, SeqAccess, Visitor};
-use serde_json::Value;
-
-use super::json::{json_error, record};
-use super::{RecordError, Waybill};
+use super::json::{record_from_slice, EOF_REASON};
+use super::json_stream::{peek_past_whitespace, read_line, Line, Piece, Values};
+use super::{InputLimits, RecordError, Waybill};
+use crate::error::ModelError;
 
 /// The layout of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -32,10 +30,8 @@ pub enum InputFormat {
 /// the same number a [`RecordError`] carries). `each` may stop early by returning
 /// [`ControlFlow::Break`].
 ///
-/// A bad record is handed over as an error with its position (1-based: array
-/// index, line, or CSV data row) and the input goes on. Only damage that destroys
-/// the structure stops it: malformed JSON inside an array ends the array there,
-/// reported as one last error.
+/// Each record is held to the default [`InputLimits`]: see
+/// [`read_batch_with_limits`].
 ///
 /// ```
 /// use std::ops::ControlFlow;
@@ -60,13 +56,39 @@ pub enum InputFormat {
 /// # Errors
 /// Only an I/O error reading `reader`.
 pub fn read_batch<R: BufRead>(
+    reader: R,
+    format: InputFormat,
+    each: impl FnMut(usize, Result<Waybill, RecordError>) -> ControlFlow<()>,
+) -> std::io::Result<()> {
+    read_batch_with_limits(reader, format, &InputLimits::new(), each)
+}
+
+/// [`read_batch`] with the given limits on each record.
+///
+/// A bad record is handed over as an error with its position and the input goes
+/// on. So is a record over a limit: its bytes are skipped to its end without being
+/// kept (a JSON Lines line to its line break, a CSV row to its end, quotes
+/// followed, a JSON array element to its comma), so memory stays bounded however
+/// long it is. A JSON key repeated in one object, a CSV column name used twice and
+/// item quantities whose sum overflows are refused, never resolved silently.
+///
+/// Only damage that destroys the structure stops the batch, reported as one last
+/// error: unbalanced brackets inside a JSON array or value stream, data after the
+/// array, a CSV header row that is over the limit or repeats a column, and a
+/// record over the limit that holds a NUL byte (binary input such as `/dev/zero`,
+/// whose end may never come).
+///
+/// # Errors
+/// Only an I/O error reading `reader`.
+pub fn read_batch_with_limits<R: BufRead>(
     mut reader: R,
     format: InputFormat,
+    limits: &InputLimits,
     mut each: impl FnMut(usize, Result<Waybill, RecordError>) -> ControlFlow<()>,
 ) -> std::io::Result<()> {
     skip_bom(&mut reader)?;
     let format = match format {
-        InputFormat::Auto => match first_byte(&mut reader)? {
+        InputFormat::Auto => match peek_past_whitespace(&mut reader)? {
             Some(b'[') => InputFormat::Json,
             Some(b'{') | None => InputFormat::JsonLines,
             Some(_) => InputFormat::Csv,
@@ -74,15 +96,16 @@ pub fn read_batch<R: BufRead>(
         f => f,
     };
     match format {
-        InputFormat::Json => read_json(reader, &mut each),
-        InputFormat::Csv => super::csv_input::read_csv(reader, &mut each),
-        _ => read_json_lines(reader, &mut each),
+        InputFormat::Json => read_values(reader, limits, &mut each),
+        InputFormat::Csv => super::csv_input::read_csv(reader, limits, &mut each),
+        _ => read_json_lines(reader, limits, &mut each),
     }
 }
 
 /// Reads a whole batch held in memory (JSON array, JSON Lines or CSV, detected as
-/// in [`InputFormat::Auto`]): one result per record, in input order. A bad record
-/// is reported with its position and never stops the others.
+/// in [`InputFormat::Auto`]) with the default [`InputLimits`]: one result per
+/// record, in input order. A bad record is reported with its position and never
+/// stops the others.
 pub fn parse_batch(text: &str) -> Vec<Result<Waybill, RecordError>> {
     let mut out = Vec::new();
     // Reading from memory has no I/O error to report.
@@ -100,135 +123,85 @@ fn skip_bom<R: BufRead>(reader: &mut R) -> std::io::Result<()> {
     Ok(())
 }
 
-fn first_byte<R: BufRead>(reader: &mut R) -> std::io::Result<Option<u8>> {
-    loop {
-        let buf = reader.fill_buf()?;
-        if buf.is_empty() {
-            return Ok(None);
-        }
-        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
-            Some(i) => {
-                let b = buf[i];
-                reader.consume(i);
-                return Ok(Some(b));
-            }
-            None => {
-                let n = buf.len();
-                reader.consume(n);
-            }
-        }
-    }
-}
-
 pub(super) type Each<'a> = dyn FnMut(usize, Result<Waybill, RecordError>) -> ControlFlow<()> + 'a;
 
-/// A JSON array streamed element by element, or a stream of JSON values.
-fn read_json<R: BufRead>(mut reader: R, each: &mut Each<'_>) -> std::io::Result<()> {
-    let array = first_byte(&mut reader)? == Some(b'[');
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let mut count = 0usize;
-    if !array {
-        for value in de.into_iter::<Value>() {
-            count += 1;
-            let result =
-                value.map_or_else(|e| Err(stream_error(count, e)), |v| Ok(record(count, &v)));
-            match result {
-                Ok(r) => {
-                    if each(count, r).is_break() {
-                        return Ok(());
-                    }
-                }
-                Err(e) => {
-                    let _ = each(count, Err(e?));
-                    return Ok(());
-                }
-            }
-        }
-        return Ok(());
-    }
-    let mut stopped = false;
-    let visitor = ArrayVisitor {
-        each: &mut *each,
-        count: &mut count,
-        stopped: &mut stopped,
-    };
-    let result = serde::Deserializer::deserialize_seq(&mut de, visitor).and_then(|()| de.end());
-    match result {
-        Err(_) if stopped => Ok(()),
-        Err(e) => {
-            let _ = each(count + 1, Err(stream_error(count + 1, e)?));
-            Ok(())
-        }
-        Ok(()) => Ok(()),
-    }
-}
-
-/// An I/O error stops the batch; a JSON error becomes the record's error.
-fn stream_error(position: usize, e: serde_json::Error) -> std::io::Result<RecordError> {
-    if e.is_io() {
-        return Err(e.into());
-    }
-    Ok(RecordError {
+fn failed(position: usize, error: ModelError) -> Result<Waybill, RecordError> {
+    Err(RecordError {
         position,
         tracking_number: None,
-        error: json_error(e),
+        error,
     })
 }
 
-/// Hands each element of a JSON array over as a record.
-struct ArrayVisitor<'a, 'b> {
-    each: &'a mut Each<'b>,
-    count: &'a mut usize,
-    stopped: &'a mut bool,
-}
-
-impl<'de> Visitor<'de> for ArrayVisitor<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("an array of waybills")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(v) = seq.next_element::<Value>()? {
-            *self.count += 1;
-            if (self.each)(*self.count, record(*self.count, &v)).is_break() {
-                *self.stopped = true;
-                return Err(A::Error::custom("stopped"));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// One object per line; a bad line loses only itself. A first line that is the
-/// start of a pretty-printed object switches to streaming JSON values.
-fn read_json_lines<R: BufRead>(mut reader: R, each: &mut Each<'_>) -> std::io::Result<()> {
-    let mut line = Vec::new();
-    let mut number = 0usize;
-    let mut seen = 0usize;
+/// A JSON array element by element, or a stream of JSON values.
+fn read_values<R: BufRead>(
+    reader: R,
+    limits: &InputLimits,
+    each: &mut Each<'_>,
+) -> std::io::Result<()> {
+    let mut values = Values::new(reader, limits.max_record_bytes())?;
+    let mut position = 0usize;
     loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
+        let piece = values.next_piece()?;
+        position += 1;
+        let (result, last) = match piece {
+            Piece::End => return Ok(()),
+            Piece::Value => (
+                record_from_slice(position, &values.bytes, limits.max_items()),
+                false,
+            ),
+            Piece::Skipped(e) => (failed(position, e), false),
+            Piece::Last(e) => (failed(position, e), true),
+        };
+        if each(position, result).is_break() || last {
             return Ok(());
         }
+    }
+}
+
+/// One object per line; a bad or over-long line loses only itself. A first line
+/// that is the start of a pretty-printed object switches to a stream of values.
+fn read_json_lines<R: BufRead>(
+    mut reader: R,
+    limits: &InputLimits,
+    each: &mut Each<'_>,
+) -> std::io::Result<()> {
+    let mut line = Vec::new();
+    let mut number = 0usize;
+    let mut reported = false;
+    loop {
+        let cut = read_line(&mut reader, &mut line, limits.max_record_bytes())?;
         number += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        seen += 1;
-        let result = match serde_json::from_slice::<Value>(&line) {
-            Ok(v) => record(number, &v),
-            Err(e) if seen == 1 && e.is_eof() => {
-                let rest = std::io::Cursor::new(std::mem::take(&mut line)).chain(reader);
-                return read_json(rest, each);
+        let result = match cut {
+            Line::End => return Ok(()),
+            Line::Binary => {
+                let _ = each(number, failed(number, ModelError::BinaryInput));
+                return Ok(());
             }
-            Err(e) => Err(RecordError {
-                position: number,
-                tracking_number: None,
-                error: json_error(e),
-            }),
+            Line::TooLarge => failed(
+                number,
+                ModelError::RecordTooLarge {
+                    max: limits.max_record_bytes(),
+                },
+            ),
+            Line::Text if line.iter().all(u8::is_ascii_whitespace) => continue,
+            Line::Text => {
+                let result = record_from_slice(number, &line, limits.max_items());
+                let unfinished = matches!(
+                    &result,
+                    Err(RecordError { error: ModelError::Json { reason, .. }, .. })
+                        if reason == EOF_REASON
+                );
+                // Only before any record is reported, so positions never go back.
+                if !reported && unfinished {
+                    line.push(b'\n');
+                    let rest = std::io::Cursor::new(std::mem::take(&mut line)).chain(reader);
+                    return read_values(rest, limits, each);
+                }
+                result
+            }
         };
+        reported = true;
         if each(number, result).is_break() {
             return Ok(());
         }
@@ -288,9 +261,25 @@ mod tests {
     }
 
     #[test]
+    fn positions_never_go_back_after_an_early_bad_line() {
+        // Found by the batch fuzz target: an unfinished object on the first line
+        // that parses switches to a value stream, whose positions restart at 1; after
+        // an over-long first line that would repeat position 1.
+        let mut positions = Vec::new();
+        let limits = InputLimits::new().with_max_record_bytes(1);
+        read_batch_with_limits(&b"\"-\n["[..], InputFormat::JsonLines, &limits, |p, r| {
+            positions.push((p, r.unwrap_err().position));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(positions, [(1, 1), (2, 2)]);
+    }
+
+    #[test]
     fn pretty_printed_and_concatenated_objects() {
         let pretty =
-            serde_json::to_string_pretty(&serde_json::from_str::<Value>(A).unwrap()).unwrap();
+            serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(A).unwrap())
+                .unwrap();
         let got = summary(&format!("{pretty}\n{pretty}"), InputFormat::Auto);
         assert_eq!(got, [Ok("SF0000000001".into()), Ok("SF0000000001".into())]);
     }

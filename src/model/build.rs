@@ -143,7 +143,7 @@ impl Waybill {
     ///     Address::free_form("浙江省杭州市西湖区文三路478号华星时代广场A座1203室")?,
     /// )?;
     /// let waybill = Waybill::new("SF1234567890123", 571001, recipient)?
-    ///     .with_items(vec![Item::new(1)?.with_category("美妆")])
+    ///     .with_items(vec![Item::new(1)?.with_category("美妆")])?
     ///     .with_weight_grams(350);
     /// let masked = mask(&waybill, &MaskPolicy::default());
     /// assert_eq!(masked.recipient().name().as_str(), "欧阳*");
@@ -176,10 +176,14 @@ impl Waybill {
     }
 
     /// Sets the contents.
-    #[must_use]
-    pub fn with_items(mut self, items: Vec<Item>) -> Self {
+    ///
+    /// # Errors
+    /// [`ModelError::Invalid`] (field `items`) when the quantities add up to more
+    /// than `u32::MAX`: the label prints their total.
+    pub fn with_items(mut self, items: Vec<Item>) -> Result<Self, ModelError> {
+        super::json::check_total_quantity(&items)?;
         self.items = items;
-        self
+        Ok(self)
     }
 
     /// Sets the routing code and hub.
@@ -253,6 +257,7 @@ mod tests {
             .unwrap()
             .with_description("婴儿奶粉 900g")
             .with_category("母婴")])
+        .unwrap()
         .with_routing(Routing::new(Some("755W-021-03"), Some("深圳转运中心")))
         .with_carrier("顺丰速运", Some("标准快递"))
         .with_weight_grams(2100);
@@ -287,6 +292,25 @@ mod tests {
             Err(ModelError::Country { .. })
         ));
         assert!(matches!(Item::new(0), Err(ModelError::Invalid { .. })));
+        let big = Item::new(u32::MAX).unwrap();
+        let one = Item::new(1).unwrap();
+        let w = Waybill::new(
+            "SF1234567890123",
+            1,
+            Party::new("王", "13812345678", Address::free_form("北京市").unwrap()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            w.clone()
+                .with_items(vec![big.clone(), one])
+                .unwrap_err()
+                .to_string(),
+            "items: quantities add up to more than 4294967295"
+        );
+        assert_eq!(
+            w.with_items(vec![big]).unwrap().items()[0].quantity(),
+            u32::MAX
+        );
         let p = Party::new(
             "张三",
             "13812345678",

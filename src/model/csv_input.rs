@@ -1,13 +1,14 @@
 //! CSV input: flat columns mapped onto the JSON input format, so that CSV records
 //! get exactly the same validation and errors as JSON ones.
 
-use std::io::Read;
+use std::io::BufRead;
 
 use serde_json::{Map, Value};
 
 use super::batch::Each;
-use super::json::record;
-use super::{RecordError, Waybill};
+use super::csv_rows::{Row, Rows};
+use super::json::{record, tracking_number};
+use super::{json_strict, InputLimits, RecordError, Waybill};
 use crate::error::ModelError;
 
 /// The CSV columns understood, besides the per-party ones. Every party column is
@@ -47,13 +48,26 @@ pub const CSV_PARTY_COLUMNS: [&str; 14] = [
     "virtual_expires_at",
 ];
 
-pub(super) fn read_csv<R: Read>(reader: R, each: &mut Each<'_>) -> std::io::Result<()> {
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(reader);
-    let headers: Vec<String> = match csv.byte_headers() {
-        Ok(h) => h
-            .iter()
+pub(super) fn read_csv<R: BufRead>(
+    reader: R,
+    limits: &InputLimits,
+    each: &mut Each<'_>,
+) -> std::io::Result<()> {
+    let mut rows = Rows::new(reader, limits.max_record_bytes());
+    let header_error = |each: &mut Each<'_>, error| {
+        let _ = each(
+            0,
+            Err(RecordError {
+                position: 0,
+                tracking_number: None,
+                error,
+            }),
+        );
+    };
+    let headers: Vec<String> = match rows.next_row()? {
+        Row::End => return Ok(()),
+        Row::Fields => rows
+            .fields()
             .map(|c| {
                 String::from_utf8_lossy(c)
                     .trim()
@@ -61,44 +75,50 @@ pub(super) fn read_csv<R: Read>(reader: R, each: &mut Each<'_>) -> std::io::Resu
                     .to_owned()
             })
             .collect(),
-        Err(e) => {
-            csv_io(e)?;
-            let error = ModelError::Csv {
-                line: 1,
-                reason: "the header row is malformed",
-            };
-            let _ = each(
-                0,
-                Err(RecordError {
-                    position: 0,
-                    tracking_number: None,
-                    error,
-                }),
-            );
+        Row::TooLarge | Row::Binary => {
+            let reason = "the header row is longer than the record size limit";
+            header_error(each, ModelError::Csv { line: 1, reason });
             return Ok(());
         }
     };
-    let mut row = csv::ByteRecord::new();
+    if let Some((first, second)) = duplicate(&headers) {
+        header_error(
+            each,
+            ModelError::DuplicateColumn {
+                line: 1,
+                first,
+                second,
+            },
+        );
+        return Ok(());
+    }
     let mut position = 0usize;
     loop {
-        let line = csv.position().line();
-        let result = match csv.read_byte_record(&mut row) {
-            Ok(false) => return Ok(()),
-            Ok(true) => {
-                position += 1;
-                csv_row(&headers, &row, position)
-            }
-            Err(e) => {
-                position += 1;
-                csv_io(e)?;
-                Err(RecordError {
-                    position,
-                    tracking_number: None,
-                    error: ModelError::Csv {
-                        line,
-                        reason: "wrong number of cells or bad quoting",
-                    },
-                })
+        let line = rows.line();
+        let row = rows.next_row()?;
+        if row == Row::End {
+            return Ok(());
+        }
+        position += 1;
+        let failed = |error| {
+            Err(RecordError {
+                position,
+                tracking_number: None,
+                error,
+            })
+        };
+        let result = match row {
+            Row::Fields if rows.fields().count() != headers.len() => failed(ModelError::Csv {
+                line,
+                reason: "wrong number of cells or bad quoting",
+            }),
+            Row::Fields => csv_row(&headers, rows.fields(), position, line, limits),
+            Row::TooLarge => failed(ModelError::RecordTooLarge {
+                max: limits.max_record_bytes(),
+            }),
+            Row::Binary | Row::End => {
+                let _ = each(position, failed(ModelError::BinaryInput));
+                return Ok(());
             }
         };
         if each(position, result).is_break() {
@@ -107,22 +127,26 @@ pub(super) fn read_csv<R: Read>(reader: R, each: &mut Each<'_>) -> std::io::Resu
     }
 }
 
-/// Passes I/O errors up; other CSV errors are per-row.
-fn csv_io(e: csv::Error) -> std::io::Result<()> {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => Err(io),
-        _ => Ok(()),
-    }
+/// The 1-based numbers of the first two columns with the same (non-empty) name.
+fn duplicate(headers: &[String]) -> Option<(usize, usize)> {
+    headers.iter().enumerate().find_map(|(j, h)| {
+        let i = headers
+            .get(..j)?
+            .iter()
+            .position(|earlier| !h.is_empty() && earlier == h)?;
+        Some((i + 1, j + 1))
+    })
 }
 
-fn csv_row(
+fn csv_row<'a>(
     headers: &[String],
-    row: &csv::ByteRecord,
+    row: impl Iterator<Item = &'a [u8]>,
     position: usize,
+    line: u64,
+    limits: &InputLimits,
 ) -> Result<Waybill, RecordError> {
-    let line = row.position().map_or(0, csv::Position::line);
     let mut cells = Map::new();
-    for (h, cell) in headers.iter().zip(row.iter()) {
+    for (h, cell) in headers.iter().zip(row) {
         let Ok(text) = std::str::from_utf8(cell) else {
             return Err(RecordError {
                 position,
@@ -138,11 +162,23 @@ fn csv_row(
             cells.insert(h.clone(), Value::String(text.to_owned()));
         }
     }
-    record(position, &csv_to_json(cells))
+    let value = csv_to_json(cells, limits.max_items());
+    match value {
+        Ok(value) => record(position, &value),
+        Err((error, value)) => Err(RecordError {
+            position,
+            tracking_number: tracking_number(&value),
+            error,
+        }),
+    }
 }
 
-/// Maps flat CSV cells onto the JSON input format.
-fn csv_to_json(mut cells: Map<String, Value>) -> Value {
+/// Maps flat CSV cells onto the JSON input format. An `items_json` cell is parsed
+/// as strictly as a JSON record; its error comes back with what was mapped.
+fn csv_to_json(
+    mut cells: Map<String, Value>,
+    max_items: usize,
+) -> Result<Value, (ModelError, Value)> {
     let mut out = Map::new();
     for key in [
         "tracking_number",
@@ -221,14 +257,20 @@ fn csv_to_json(mut cells: Map<String, Value>) -> Value {
         }
     }
     if let Some(Value::String(items)) = cells.remove("items_json") {
-        out.insert(
-            "items".into(),
-            serde_json::from_str(&items).unwrap_or(Value::String(String::new())),
-        );
+        match json_strict::parse(items.as_bytes(), "items", max_items) {
+            Ok(items) => {
+                out.insert("items".into(), items);
+            }
+            // Malformed JSON reads as "items: expected an array", as before.
+            Err(ModelError::Json { .. }) => {
+                out.insert("items".into(), Value::String(String::new()));
+            }
+            Err(e) => return Err((e, Value::Object(out))),
+        }
     } else if !item.is_empty() {
         out.insert("items".into(), Value::Array(vec![Value::Object(item)]));
     }
-    Value::Object(out)
+    Ok(Value::Object(out))
 }
 
 #[cfg(test)]

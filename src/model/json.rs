@@ -10,8 +10,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::{
-    Address, AddressFields, Item, Party, PersonName, Phone, Routing, TrackingNumber, VirtualPhone,
-    Waybill,
+    json_strict, Address, AddressFields, InputLimits, Item, Party, PersonName, Phone, Routing,
+    TrackingNumber, VirtualPhone, Waybill,
 };
 use crate::error::ModelError;
 
@@ -29,19 +29,26 @@ pub struct RecordError {
 }
 
 impl Waybill {
-    /// Reads one waybill from a JSON object in the input format.
+    /// Reads one waybill from a JSON object in the input format, with the default
+    /// [`InputLimits`](crate::InputLimits) on arrays (the text itself is already in
+    /// memory, so its size is not limited here).
     ///
     /// # Errors
-    /// [`ModelError::Json`] for malformed JSON, otherwise the first invalid field.
+    /// [`ModelError::Json`] for malformed JSON, [`ModelError::DuplicateKey`] for a
+    /// key repeated in one object, [`ModelError::TooManyEntries`] for an array over
+    /// the limit, otherwise the first invalid field.
     pub fn from_json(text: &str) -> Result<Self, ModelError> {
-        let value: Value = serde_json::from_str(text).map_err(json_error)?;
+        let value = json_strict::parse(text.as_bytes(), "", InputLimits::DEFAULT_MAX_ITEMS)?;
         Self::from_json_value(&value)
     }
 
-    /// Reads one waybill from an already parsed JSON value.
+    /// Reads one waybill from an already parsed JSON value. A `Value` keeps only
+    /// the last of repeated keys, so parse the text with [`Waybill::from_json`] to
+    /// have them refused.
     ///
     /// # Errors
-    /// The first invalid or missing field, named by its path.
+    /// The first invalid or missing field, named by its path; `items` when the
+    /// quantities add up to more than `u32::MAX`.
     pub fn from_json_value(value: &Value) -> Result<Self, ModelError> {
         let o = Obj::root(value)?;
         let tracking_number =
@@ -73,6 +80,7 @@ impl Waybill {
                 });
             }
         }
+        check_total_quantity(&items)?;
         Ok(Waybill {
             tracking_number,
             zone,
@@ -89,12 +97,26 @@ impl Waybill {
 }
 
 /// Deserialises from the JSON input format with the same validation as
-/// [`Waybill::from_json_value`]; errors name the field, never its value.
+/// [`Waybill::from_json`] (repeated keys refused, default array limit); errors name
+/// the field, never its value.
 impl<'de> serde::Deserialize<'de> for Waybill {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(d)?;
+        let value = json_strict::deserialize(d, InputLimits::DEFAULT_MAX_ITEMS)?;
         Waybill::from_json_value(&value).map_err(serde::de::Error::custom)
     }
+}
+
+/// The label prints the total (`共N件`), so it must exist: a sum over `u32::MAX`
+/// is refused rather than saturated.
+pub(crate) fn check_total_quantity(items: &[Item]) -> Result<(), ModelError> {
+    items
+        .iter()
+        .try_fold(0u32, |sum, i| sum.checked_add(i.quantity))
+        .map(drop)
+        .ok_or(ModelError::Invalid {
+            field: "items".into(),
+            reason: "quantities add up to more than 4294967295",
+        })
 }
 
 impl Party {
@@ -157,25 +179,50 @@ impl Party {
     }
 }
 
+/// Parses one record's JSON text strictly and converts it, attaching its position
+/// (and tracking number, when the text parsed) to errors.
+pub(crate) fn record_from_slice(
+    position: usize,
+    bytes: &[u8],
+    max_items: usize,
+) -> Result<Waybill, RecordError> {
+    match json_strict::parse(bytes, "", max_items) {
+        Ok(value) => record(position, &value),
+        Err(error) => Err(RecordError {
+            position,
+            tracking_number: None,
+            error,
+        }),
+    }
+}
+
 /// Converts one parsed record, attaching its position and tracking number to errors.
 pub(crate) fn record(position: usize, value: &Value) -> Result<Waybill, RecordError> {
     Waybill::from_json_value(value).map_err(|error| RecordError {
         position,
-        tracking_number: value
-            .get("tracking_number")
-            .and_then(Value::as_str)
-            .filter(|t| t.len() <= 32 && t.bytes().all(|b| b.is_ascii_alphanumeric()))
-            .map(str::to_owned),
+        tracking_number: tracking_number(value),
         error,
     })
 }
+
+/// A record's tracking number for its error, when it looks like one.
+pub(crate) fn tracking_number(value: &Value) -> Option<String> {
+    value
+        .get("tracking_number")
+        .and_then(Value::as_str)
+        .filter(|t| t.len() <= 32 && t.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .map(str::to_owned)
+}
+
+/// The reason of a [`ModelError::Json`] for text that ends inside a value.
+pub(crate) const EOF_REASON: &str = "unexpected end of input";
 
 /// serde_json's syntax errors carry no input text; its data errors may, so they are
 /// reduced to their position.
 pub(crate) fn json_error(e: serde_json::Error) -> ModelError {
     let reason = match e.classify() {
         serde_json::error::Category::Syntax => "syntax error",
-        serde_json::error::Category::Eof => "unexpected end of input",
+        serde_json::error::Category::Eof => EOF_REASON,
         serde_json::error::Category::Io => "read error",
         serde_json::error::Category::Data => "unexpected value",
     };

@@ -8,6 +8,8 @@ mod base45;
 mod cbor;
 mod directory;
 mod envelope;
+#[cfg(fuzzing)]
+mod fuzzing;
 mod grant;
 mod issuer;
 mod keyring;

@@ -145,7 +145,7 @@ pub(crate) fn decode(header: &TokenHeader, plain: &[u8]) -> Result<Payload, Toke
 }
 
 /// `AAD_DOMAIN ‖ header bytes`.
-fn associated_data(header: &[u8]) -> Vec<u8> {
+pub(super) fn associated_data(header: &[u8]) -> Vec<u8> {
     let mut aad = Vec::with_capacity(AAD_DOMAIN.len() + header.len());
     aad.extend_from_slice(AAD_DOMAIN);
     aad.extend_from_slice(header);

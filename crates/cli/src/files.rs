@@ -15,8 +15,11 @@ pub const LABEL_MODE: u32 = 0o644;
 
 /// A temporary file in `dir`, named after this process, with `mode`.
 pub fn temp_in(dir: &Path, mode: u32) -> std::io::Result<tempfile::NamedTempFile> {
+    // Made once: a batch creates one temporary file per label.
+    static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let prefix = PREFIX.get_or_init(|| format!("{TEMP_PREFIX}{}-", std::process::id()));
     tempfile::Builder::new()
-        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+        .prefix(prefix)
         .permissions(Permissions::from_mode(mode))
         .tempfile_in(dir)
 }

@@ -1,9 +1,43 @@
-//! Opening the waybill input: a file or standard input, and its format.
+//! Opening the waybill input: a file or standard input, its format and limits.
 
 use std::io::BufRead;
 use std::path::Path;
 
-use waybill_redact::InputFormat;
+use clap::Args;
+use waybill_redact::{InputFormat, InputLimits, ModelError, RecordError};
+
+/// The largest `--max-record-bytes`: 1 GiB.
+const MAX_RECORD_BYTES_CAP: u64 = 1 << 30;
+
+/// Limits on each input record (`--max-record-bytes`).
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// The largest input record, in bytes: a JSON Lines line, a JSON array
+    /// element or a CSV row. A longer one fails with its position and is skipped.
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = InputLimits::DEFAULT_MAX_RECORD_BYTES as u64,
+        value_parser = clap::value_parser!(u64).range(256..=MAX_RECORD_BYTES_CAP)
+    )]
+    max_record_bytes: u64,
+}
+
+impl LimitArgs {
+    /// The reader's limits.
+    pub fn limits(&self) -> InputLimits {
+        let bytes = usize::try_from(self.max_record_bytes).unwrap_or(usize::MAX);
+        InputLimits::new().with_max_record_bytes(bytes)
+    }
+}
+
+/// A record's error as the command prints it: with the flag to raise a size limit.
+pub fn describe(e: &RecordError) -> String {
+    match e.error {
+        ModelError::RecordTooLarge { .. } => format!("{e} (see --max-record-bytes)"),
+        _ => e.to_string(),
+    }
+}
 
 /// Opens `path`, or standard input when absent.
 pub fn open(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, String> {
@@ -53,6 +87,7 @@ pub fn format_of(path: Option<&Path>) -> InputFormat {
 /// and the others go on. Exit 0 when every record made a line, 1 otherwise.
 pub fn lines_per_record(
     path: Option<&Path>,
+    limits: &InputLimits,
     mut line: impl FnMut(usize, waybill_redact::Waybill) -> Result<String, String>,
 ) -> std::process::ExitCode {
     use std::io::Write;
@@ -71,25 +106,31 @@ pub fn lines_per_record(
     let mut failed = 0usize;
     let mut seen = 0usize;
     let mut write_failed = false;
-    let read = waybill_redact::read_batch(input, format_of(path), |position, record| {
-        seen += 1;
-        match record
-            .map_err(|e| e.to_string())
-            .and_then(|w| line(position, w))
-        {
-            Ok(text) => {
-                if writeln!(out, "{text}").is_err() {
-                    write_failed = true;
-                    return ControlFlow::Break(());
+    let read = waybill_redact::read_batch_with_limits(
+        input,
+        format_of(path),
+        limits,
+        |position, record| {
+            seen += 1;
+            match record
+                .map_err(|e| describe(&e))
+                .and_then(|w| line(position, w))
+            {
+                Ok(text) => {
+                    if writeln!(out, "{text}").is_err() {
+                        write_failed = true;
+                        return ControlFlow::Break(());
+                    }
+                    ControlFlow::Continue(())
+                }
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("error: {e}");
+                    ControlFlow::Continue(())
                 }
             }
-            Err(e) => {
-                failed += 1;
-                eprintln!("error: {e}");
-            }
-        }
-        ControlFlow::Continue(())
-    });
+        },
+    );
     if let Err(e) = read {
         eprintln!("error: cannot read input: {e}");
         return ExitCode::FAILURE;

@@ -13,6 +13,8 @@ pub struct MaskArgs {
     /// standard input when absent.
     #[arg(long, short)]
     input: Option<PathBuf>,
+    #[command(flatten)]
+    limits: crate::input::LimitArgs,
     /// How much of each address to show.
     #[arg(long, value_enum, ignore_case = true, default_value_t = AddressArg::Street)]
     address: AddressArg,
@@ -69,7 +71,9 @@ impl MaskArgs {
 /// Runs `mask`: exit 0 when every record was masked, 1 when any failed.
 pub fn run(args: &MaskArgs) -> ExitCode {
     let policy = args.policy();
-    crate::input::lines_per_record(args.input.as_deref(), |_, waybill| {
-        serde_json::to_string(&mask(&waybill, &policy)).map_err(|e| e.to_string())
-    })
+    crate::input::lines_per_record(
+        args.input.as_deref(),
+        &args.limits.limits(),
+        |_, waybill| serde_json::to_string(&mask(&waybill, &policy)).map_err(|e| e.to_string()),
+    )
 }

@@ -93,6 +93,8 @@ pub struct SealArgs {
     /// Waybills as a JSON array, JSON Lines or CSV; default standard input.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
+    #[command(flatten)]
+    limits: crate::input::LimitArgs,
     /// Days until the tokens expire.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=3650))]
     ttl_days: u16,
@@ -276,7 +278,8 @@ pub fn seal(args: SealArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail("seal", e),
     };
-    crate::input::lines_per_record(args.input.as_deref(), |position, w| {
+    let limits = args.limits.limits();
+    crate::input::lines_per_record(args.input.as_deref(), &limits, |position, w| {
         sealing
             .seal(&w, &validity)
             .map(|token| token.to_string())
@@ -316,6 +319,26 @@ fn load_revocations(resolver: &mut Resolver, path: &Path) -> Result<(), String> 
     Ok(())
 }
 
+/// The most bytes `resolve -` reads from standard input. A token's text is at
+/// most 4,300 bytes (a version 40 QR code); the rest is room for white space.
+pub const MAX_STDIN_TOKEN_BYTES: u64 = 16 * 1024;
+
+/// Reads a token from `input`, refusing more than [`MAX_STDIN_TOKEN_BYTES`]
+/// before holding them.
+fn read_token_from(input: impl Read) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    input
+        .take(MAX_STDIN_TOKEN_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the token from standard input: {e}"))?;
+    if bytes.len() as u64 > MAX_STDIN_TOKEN_BYTES {
+        return Err(format!(
+            "standard input holds more than {MAX_STDIN_TOKEN_BYTES} bytes: not a token"
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| "the token on standard input is not UTF-8".into())
+}
+
 /// `resolve`: exit 0 with the disclosure JSON, 3 when denied, 1 on other errors.
 pub fn resolve(args: ResolveArgs) -> ExitCode {
     let setup = (|| -> Result<_, String> {
@@ -327,11 +350,7 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
             read(Path::new(&args.grant))?
         };
         let token = if args.token == "-" {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| e.to_string())?;
-            s
+            read_token_from(std::io::stdin().lock())?
         } else {
             args.token.clone()
         };

@@ -305,3 +305,73 @@ fn a_closed_pipe_ends_the_program_quietly() {
         );
     }
 }
+
+#[test]
+fn a_logo_file_prints_and_a_bad_one_stops_before_anything_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let ring = dir.path().join("ring.json");
+    // Any PNG will do as a logo: the repository's own label picture.
+    let logo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/label-100x150.png");
+    let with = dir.path().join("with");
+    let o = cmd()
+        .args([
+            "render",
+            "--input",
+            FIXTURES,
+            "--ring",
+            s(&ring),
+            "--create-ring",
+        ])
+        .args(["--out", s(&with), "--logo", logo, "--logo-mode", "Dither"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let without = dir.path().join("without");
+    let o = cmd()
+        .args([
+            "render",
+            "--input",
+            FIXTURES,
+            "--ring",
+            s(&ring),
+            "--out",
+            s(&without),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let name = "SF1234567890123.png";
+    assert_ne!(
+        std::fs::read(with.join(name)).unwrap(),
+        std::fs::read(without.join(name)).unwrap()
+    );
+
+    let bad = dir.path().join("logo.png");
+    std::fs::write(&bad, "junk").unwrap();
+    let out = dir.path().join("never");
+    let o = cmd()
+        .args([
+            "render",
+            "--input",
+            FIXTURES,
+            "--ring",
+            s(&ring),
+            "--out",
+            s(&out),
+        ])
+        .args(["--logo", s(&bad)])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("invalid logo: not a PNG or JPEG picture"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

@@ -12,8 +12,8 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use time::OffsetDateTime;
 use waybill_redact::{
-    mask, read_batch, render, Fonts, KeyRing, LabelSize, LabelSpec, MaskPolicy, PdfOptions,
-    PdfPage, PngMode, RecordError, Validity, Waybill, ZplOptions,
+    mask, read_batch_with_limits, render, Fonts, KeyRing, LabelSize, LabelSpec, Logo, LogoMode,
+    MaskPolicy, PdfOptions, PdfPage, PngMode, RecordError, Validity, Waybill, ZplOptions,
 };
 
 use crate::seller_cmd::Sealing;
@@ -29,6 +29,8 @@ pub struct RenderArgs {
     /// standard input when absent.
     #[arg(long, short)]
     input: Option<PathBuf>,
+    #[command(flatten)]
+    limits: input::LimitArgs,
     /// How the QR tokens are sealed: `--ring` (the carrier's key ring, suite 1),
     /// or `--directory`, `--sealer` and `--carrier` (a seller, suite 2).
     #[command(flatten)]
@@ -73,9 +75,25 @@ pub struct RenderArgs {
     /// naming it.
     #[arg(long, value_name = "FILE")]
     fallback_font: Vec<PathBuf>,
+    /// The carrier's logo (PNG or JPEG), printed at the left of the header.
+    #[arg(long, value_name = "FILE")]
+    logo: Option<PathBuf>,
+    /// How the logo becomes black and white: a threshold (flat logos) or
+    /// dithering (gradients, photos).
+    #[arg(long, value_enum, ignore_case = true, default_value_t = LogoArg::Threshold, requires = "logo")]
+    logo_mode: LogoArg,
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     jobs: Option<u16>,
+}
+
+/// `--logo-mode` values.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogoArg {
+    /// One threshold for the whole picture (Otsu's method).
+    Threshold,
+    /// Floyd–Steinberg error diffusion.
+    Dither,
 }
 
 /// Output formats of `render`.
@@ -215,7 +233,7 @@ impl Job {
                 return Outcome {
                     position,
                     tracking,
-                    result: Err(Failure::Record(e.to_string())),
+                    result: Err(Failure::Record(input::describe(&e))),
                 };
             }
         };
@@ -281,7 +299,17 @@ pub fn run(args: RenderArgs) -> ExitCode {
 /// Checks every argument and opens every input first, and only then creates the
 /// key ring (with `--create-ring`) and the output folder.
 fn prepare(args: &RenderArgs) -> Result<(Job, Output, Box<dyn std::io::BufRead + Send>), String> {
-    let spec = args.size.at_dpi(args.dpi).map_err(|e| e.to_string())?;
+    let mut spec = args.size.at_dpi(args.dpi).map_err(|e| e.to_string())?;
+    if let Some(path) = &args.logo {
+        let bytes = std::fs::read(path).map_err(|e| format!("--logo {}: {e}", path.display()))?;
+        let mode = match args.logo_mode {
+            LogoArg::Threshold => LogoMode::Threshold,
+            LogoArg::Dither => LogoMode::Dither,
+        };
+        let logo = Logo::from_bytes(&bytes, mode)
+            .map_err(|e| format!("--logo {}: {e}", path.display()))?;
+        spec = spec.with_logo(logo);
+    }
     let output = Output::of(args)?;
     let reader = input::open(args.input.as_deref())?;
     let fonts = fonts(args)?;
@@ -382,7 +410,8 @@ fn execute(
             // The first record with a tracking number wins; 8-byte hashes keep the
             // set small (100,000 records: under 2 MB).
             let mut seen = HashSet::new();
-            let result = read_batch(reader, format, |position, record| {
+            let limits = args.limits.limits();
+            let result = read_batch_with_limits(reader, format, &limits, |position, record| {
                 let duplicate = record
                     .as_ref()
                     .is_ok_and(|w| !seen.insert(hash(w.tracking_number().as_str())));
