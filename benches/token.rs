@@ -1,19 +1,23 @@
-//! Token throughput: seal, open, seal+open, full resolve, and the bare
-//! XChaCha20-Poly1305 on the same number of plaintext bytes, for comparison.
+//! Token throughput: suite 1 and suite 2 seal and open, full resolves, and the
+//! bare primitives on the same bytes for comparison: XChaCha20-Poly1305 for
+//! suite 1, and for suite 2 the X25519 Diffie-Hellman operations HPKE Auth mode
+//! needs plus ChaCha20-Poly1305.
 //!
 //! Run with `cargo bench --bench token`.
 
 use std::hint::black_box;
 use std::sync::Arc;
 
-use chacha20poly1305::aead::AeadInPlace;
-use chacha20poly1305::{Key, KeyInit, XChaCha20Poly1305, XNonce};
+use chacha20poly1305::aead::AeadInOut;
+use chacha20poly1305::{ChaCha20Poly1305, KeyInit, XChaCha20Poly1305};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     parse_batch, AuditError, AuditEvent, AuditSink, Grant, GrantSpec, IssuerKey, KeyRing, Limit,
-    Purpose, RateLimiter, ResolveRequest, Resolver, Scope, Token,
+    PublicSealer, Purpose, RateLimiter, ResolveRequest, Resolver, Scope, SealerKey, SealerRegistry,
+    Token, Validity, ZoneDirectory,
 };
+use x25519_dalek::{PublicKey, StaticSecret};
 
 const FIXTURES: &str = include_str!("../fixtures/waybills.json");
 
@@ -35,60 +39,107 @@ impl RateLimiter for NoLimit {
     }
 }
 
+/// The padded plaintext of every typical record: the first padding bucket.
+const PLAINTEXT: usize = 192;
+
 fn bench(c: &mut Criterion) {
     let waybill = parse_batch(FIXTURES).remove(0).expect("fixture");
     let now = OffsetDateTime::from_unix_timestamp(1_795_000_000).expect("time");
-    let expiry = now + Duration::days(30);
+    let validity = Validity::new(now, Duration::days(30)).expect("validity");
     let ring = KeyRing::generate();
-    let token = ring.seal(&waybill, expiry, now).expect("seal");
-    let text = token.as_str().to_owned();
-    let header_len = 16 + waybill.tracking_number().as_str().len();
-    let plaintext_len = token.as_bytes().len() - header_len - 24 - 16;
+    let issuer = IssuerKey::generate();
+    let directory =
+        ZoneDirectory::publish(&ring, &issuer, &[waybill.zone()], now, Duration::days(90))
+            .expect("directory");
+    let sealer_key = SealerKey::generate().expect("sealer");
+    let sealer = PublicSealer::new(directory, sealer_key.clone());
+    let token1 = ring.seal(&waybill, &validity).expect("seal");
+    let token2 = sealer.seal(&waybill, &validity).expect("seal");
+    let (text1, text2) = (token1.as_str().to_owned(), token2.as_str().to_owned());
     println!(
-        "fixture: {} token chars, {} envelope bytes, {plaintext_len} plaintext bytes",
-        text.len(),
-        token.as_bytes().len()
+        "fixture: suite 1 {} chars, suite 2 {} chars, {PLAINTEXT} plaintext bytes",
+        text1.len(),
+        text2.len()
     );
 
     let mut g = c.benchmark_group("token");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("seal", |b| {
-        b.iter(|| ring.seal(black_box(&waybill), expiry, now).expect("seal"))
+    g.bench_function("suite1_seal", |b| {
+        b.iter(|| ring.seal(black_box(&waybill), &validity).expect("seal"))
     });
-    g.bench_function("open", |b| {
+    g.bench_function("suite1_open", |b| {
         b.iter(|| {
-            let t = Token::parse(black_box(&text)).expect("parse");
+            let t = Token::parse(black_box(&text1)).expect("parse");
             ring.open(&t).expect("open")
         })
     });
-    g.bench_function("seal_open", |b| {
+    g.bench_function("suite2_seal", |b| {
+        b.iter(|| sealer.seal(black_box(&waybill), &validity).expect("seal"))
+    });
+    // Zone keys are cached after the first open, as in a resolver.
+    g.bench_function("suite2_open", |b| {
         b.iter(|| {
-            let t = ring.seal(black_box(&waybill), expiry, now).expect("seal");
-            let t = Token::parse(t.as_str()).expect("parse");
-            ring.open(&t).expect("open")
+            let t = Token::parse(black_box(&text2)).expect("parse");
+            ring.open_sealed(&t, sealer_key.public_key()).expect("open")
         })
     });
 
-    // The bare AEAD: encrypt and decrypt the same number of bytes, same AAD size.
-    let key = Key::from([7u8; 32]);
-    let cipher = XChaCha20Poly1305::new(&key);
-    let nonce = XNonce::from([9u8; 24]);
-    let aad = vec![1u8; 23 + header_len];
-    let plain = vec![0x42u8; plaintext_len];
-    g.bench_function("bare_aead_encrypt_decrypt", |b| {
+    // Suite 1's bare AEAD on the same bytes and associated-data size.
+    let x = XChaCha20Poly1305::new(&[7u8; 32].into());
+    let aad = vec![1u8; 23 + 25];
+    let plain = vec![0x42u8; PLAINTEXT];
+    g.bench_function("bare_xchacha_encrypt", |b| {
         b.iter(|| {
             let mut buf = plain.clone();
-            let tag = cipher
-                .encrypt_in_place_detached(&nonce, &aad, &mut buf)
-                .expect("encrypt");
-            cipher
-                .decrypt_in_place_detached(&nonce, &aad, &mut buf, &tag)
-                .expect("decrypt");
-            buf
+            x.encrypt_inout_detached(&[9u8; 24].into(), &aad, buf.as_mut_slice().into())
+                .expect("encrypt")
         })
     });
 
-    let issuer = IssuerKey::generate();
+    // Suite 2's bare operations: what HPKE Auth mode must do, without HPKE's key
+    // schedule, the envelope, CBOR or Base45.
+    let zone_sk = StaticSecret::from([3u8; 32]);
+    let zone_pk = PublicKey::from(&zone_sk);
+    let sender_sk = StaticSecret::from([4u8; 32]);
+    let sender_pk = PublicKey::from(&sender_sk);
+    let aead = ChaCha20Poly1305::new(&[5u8; 32].into());
+    let aad2 = vec![1u8; 29];
+    // Seal: an ephemeral key pair (one base-point multiplication), DH(eph, zone)
+    // and DH(sender, zone), then the AEAD.
+    g.bench_function("bare_dh_seal", |b| {
+        b.iter(|| {
+            let eph = StaticSecret::from(black_box([6u8; 32]));
+            let enc = PublicKey::from(&eph);
+            let a = eph.diffie_hellman(&zone_pk);
+            let s = sender_sk.diffie_hellman(&zone_pk);
+            let mut buf = plain.clone();
+            let tag = aead
+                .encrypt_inout_detached(&[0u8; 12].into(), &aad2, buf.as_mut_slice().into())
+                .expect("encrypt");
+            (enc, a, s, tag)
+        })
+    });
+    // Open: DH(zone, enc) and DH(zone, sender), then the AEAD.
+    let enc = PublicKey::from(&StaticSecret::from([6u8; 32]));
+    let mut sealed = plain.clone();
+    let tag = aead
+        .encrypt_inout_detached(&[0u8; 12].into(), &aad2, sealed.as_mut_slice().into())
+        .expect("encrypt");
+    g.bench_function("bare_dh_open", |b| {
+        b.iter(|| {
+            let a = zone_sk.diffie_hellman(black_box(&enc));
+            let s = zone_sk.diffie_hellman(&sender_pk);
+            let mut buf = sealed.clone();
+            aead.decrypt_inout_detached(&[0u8; 12].into(), &aad2, buf.as_mut_slice().into(), &tag)
+                .expect("decrypt");
+            (a, s, buf)
+        })
+    });
+    // RFC 9180's AuthDecap also serialises pk(skR): one base-point multiplication.
+    g.bench_function("bare_base_point_mul", |b| {
+        b.iter(|| PublicKey::from(black_box(&zone_sk)))
+    });
+
     let grant = issuer
         .issue(&GrantSpec {
             courier_id: "C-10023".into(),
@@ -99,19 +150,26 @@ fn bench(c: &mut Criterion) {
             quota: u32::MAX,
         })
         .expect("grant");
+    let mut sealers = SealerRegistry::new();
+    sealers
+        .register(sealer_key.public_key().clone())
+        .expect("register");
     let resolver = Resolver::new(ring.clone(), vec![issuer.public_key()], Arc::new(NullSink))
-        .with_rate_limiter(Arc::new(NoLimit));
+        .with_rate_limiter(Arc::new(NoLimit))
+        .with_sealers(sealers);
     let request = ResolveRequest {
         purpose: Purpose::Delivery,
         now: now + Duration::hours(1),
     };
-    g.bench_function("resolve", |b| {
-        b.iter(|| {
-            resolver
-                .resolve(black_box(&text), grant.as_str(), &request)
-                .expect("resolve")
-        })
-    });
+    for (name, text) in [("suite1_resolve", &text1), ("suite2_resolve", &text2)] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                resolver
+                    .resolve(black_box(text), grant.as_str(), &request)
+                    .expect("resolve")
+            })
+        });
+    }
     g.finish();
 }
 

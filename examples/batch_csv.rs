@@ -12,7 +12,7 @@ use std::ops::ControlFlow;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     mask, read_batch, render, Fonts, InputFormat, KeyRing, LabelSpec, MaskPolicy, PdfOptions,
-    PdfWriter,
+    PdfWriter, Validity,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 format!("record {position} ({}): {e}", waybill.tracking_number())
             };
             let token = ring
-                .seal(&waybill, now + Duration::days(30), now)
+                .seal(&waybill, &Validity::new(now, Duration::days(30)).unwrap())
                 .map_err(|e| fail(&e))?;
             let label = render(
                 &mask(&waybill, &policy),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     verify_audit_log, GrantSpec, IssuerKey, KeyRing, MemorySink, Purpose, ResolveRequest, Resolver,
-    Scope, Waybill,
+    Scope, Validity, Waybill,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Carrier HQ: the key ring seals labels; the issuer key signs courier grants.
     let ring = KeyRing::generate();
     let issuer = IssuerKey::generate();
-    let token = ring.seal(&waybill, now + Duration::days(30), now)?;
+    let token = ring.seal(&waybill, &Validity::new(now, Duration::days(30))?)?;
     println!("scanned token: {}…", &token.as_str()[..32]);
 
     // A grant for one shift in the parcel's zone, delivery fields only.

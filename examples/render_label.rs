@@ -7,7 +7,8 @@
 
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    mask, render, Fonts, KeyRing, LabelSpec, MaskPolicy, PdfOptions, PngMode, Waybill, ZplOptions,
+    mask, render, Fonts, KeyRing, LabelSpec, MaskPolicy, PdfOptions, PngMode, Validity, Waybill,
+    ZplOptions,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The carrier's key ring; a real system loads it from its secret store.
     let ring = KeyRing::generate();
     let now = OffsetDateTime::now_utc();
-    let token = ring.seal(&waybill, now + Duration::days(30), now)?;
+    let token = ring.seal(&waybill, &Validity::new(now, Duration::days(30))?)?;
 
     // The renderer only ever sees masked data and the token's text.
     let masked = mask(&waybill, &MaskPolicy::default());

@@ -13,8 +13,9 @@ mod export;
 mod render;
 
 pub use error::{
-    AuditBreak, AuditError, Denied, Error, ExportError, GrantError, LogoProblem, MaskError,
-    ModelError, RenderError, Result, TokenError,
+    AuditBreak, AuditError, Denied, DirectoryError, Error, ExportError, GrantError, KeyRingError,
+    LogoProblem, MalformedToken, MaskError, ModelError, RenderError, Result, SealError,
+    SealerError, TokenError,
 };
 #[cfg(feature = "render")]
 pub use export::{
@@ -41,6 +42,7 @@ pub use render::{Logo, LogoMode};
 pub use token::{
     verify_audit_log, AuditChain, AuditEvent, AuditSink, Disclosure, Grant, GrantId, GrantSpec,
     IssuerKey, IssuerPublicKey, JsonLinesFileSink, KeyRing, Limit, MemorySink, Outcome, Payload,
-    PayloadItem, Purpose, RateLimiter, ResolveRequest, Resolver, Scope, Token, TokenBucket,
-    TokenHeader,
+    PayloadItem, PublicSealer, Purpose, RateLimiter, ResolveRequest, Resolver, Scope, SealerId,
+    SealerKey, SealerPublicKey, SealerRegistry, SealerStatus, Token, TokenBucket, TokenHeader,
+    Validity, ZoneDirectory, ISSUED_AT_SKEW_SECS,
 };

@@ -28,7 +28,7 @@ use waybill_redact::danger::Role;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     mask, render, Fonts, GrantSpec, IssuerKey, KeyRing, Label, LabelSpec, MaskPolicy, MemorySink,
-    PngMode, Purpose, RenderError, ResolveRequest, Resolver, Scope, TokenBucket, Waybill,
+    PngMode, Purpose, RenderError, ResolveRequest, Resolver, Scope, TokenBucket, Validity, Waybill,
 };
 
 /// Runs `job(i)` for `0..n` on two threads (CI has two cores), collecting failures.
@@ -122,7 +122,10 @@ fn zbar_decodes_qr_and_code128_on_every_label_and_the_token_resolves() {
     let failures = parallel(jobs.len(), |k| {
         let (i, spec) = jobs[k].clone();
         let w = &all[i];
-        let token = c.ring.seal(w, now + Duration::days(30), now).unwrap();
+        let token = c
+            .ring
+            .seal(w, &Validity::new(now, Duration::days(30)).unwrap())
+            .unwrap();
         let label = render(&masked(w), token.as_str(), &spec, &Fonts::bundled())
             .map_err(|e| format!("{i}: {e}"))?;
         let mode = if k % 2 == 0 {

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     parse_batch, verify_audit_log, Denied, Grant, GrantSpec, IssuerKey, KeyRing, MemorySink,
-    Purpose, ResolveRequest, Resolver, Scope, TokenBucket, Waybill,
+    Purpose, ResolveRequest, Resolver, Scope, TokenBucket, Validity, Waybill,
 };
 
 const FIXTURES: &str = include_str!("../fixtures/waybills.json");
@@ -28,7 +28,7 @@ fn setup() -> Setup {
     let waybill = parse_batch(FIXTURES).remove(0).unwrap();
     let ring = KeyRing::generate();
     let token = ring
-        .seal(&waybill, t0() + Duration::days(7), t0())
+        .seal(&waybill, &Validity::new(t0(), Duration::days(7)).unwrap())
         .unwrap()
         .as_str()
         .to_owned();

@@ -42,15 +42,17 @@ const CAPTION: &str = "扫码派件 · 隐私信息已加密";
 ///
 /// ```
 /// # #[cfg(feature = "bundled-font")] {
-/// use time::{Duration, OffsetDateTime};
-/// use waybill_redact::{mask, render, Fonts, KeyRing, LabelSpec, MaskPolicy, PngMode, Waybill};
+/// use time::OffsetDateTime;
+/// use waybill_redact::{
+///     mask, render, Fonts, KeyRing, LabelSpec, MaskPolicy, PngMode, Validity, Waybill,
+/// };
 ///
 /// let waybill = Waybill::from_json(r#"{"tracking_number": "SF1234567890123", "zone": 755021,
 ///   "recipient": {"name": "张三", "phone": "13812345678",
 ///                 "address": "广东省深圳市南山区深南大道10000号腾讯大厦1栋1001室"}}"#)?;
 /// let ring = KeyRing::generate();
 /// let now = OffsetDateTime::now_utc();
-/// let token = ring.seal(&waybill, now + Duration::days(30), now)?;
+/// let token = ring.seal(&waybill, &Validity::days(now, 30)?)?;
 /// let label = render(
 ///     &mask(&waybill, &MaskPolicy::default()),
 ///     token.as_str(),

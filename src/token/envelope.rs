@@ -1,51 +1,65 @@
-//! The token envelope: a clear header (authenticated as associated data), a
-//! 24-byte nonce, the ciphertext and a 16-byte tag; Base45 text with a prefix.
+//! The token envelope: a clear header (authenticated), then the suite's
+//! key-exchange part (a 24-byte nonce for suite 1, a 32-byte encapsulated key
+//! for suite 2), the padded ciphertext and a 16-byte tag; Base45 text with a prefix.
 //!
 //! ```text
 //! offset  size  field
-//! 0       1     suite (1)
+//! 0       1     suite (1 or 2)
 //! 1       2     key id, big-endian
 //! 3       4     zone id, big-endian
-//! 7       8     expiry, unix seconds, big-endian
-//! 15      1     tracking number length n (8..=32)
-//! 16      n     tracking number, ASCII
-//! 16+n    24    nonce
-//! 40+n    ≥16   ciphertext ‖ tag
+//! 7       2     expiry period: ceil(expiry / 28 days), big-endian
+//! 9       1     tracking number length n (8..=32)
+//! 10      n     tracking number, ASCII
+//! 10+n    4     suite 2 only: sealer id
+//! h       24|32 suite 1: nonce; suite 2: encapsulated key
+//! …       L     ciphertext, L one of the padding buckets
+//! …       16    tag
 //! ```
 
 use time::OffsetDateTime;
 
 use super::base45;
+use super::payload::PAD_BUCKETS;
 use super::reader::Reader;
-use crate::error::TokenError;
+use super::sealers::SealerId;
+use super::validity::EXPIRY_PERIOD_SECS;
+use crate::error::{MalformedToken, TokenError};
 use crate::TrackingNumber;
 
-/// The text prefix: "WB" and the text format version.
-pub(crate) const PREFIX: &str = "WB1:";
-/// Suite 1: HKDF-SHA256 zone key, XChaCha20-Poly1305, CBOR payload.
+/// The text prefix: "WB" and the envelope generation.
+pub(crate) const PREFIX: &str = "WB2:";
+/// Suite 1: HKDF-SHA256 zone key, XChaCha20-Poly1305 (the carrier seals).
 pub(crate) const SUITE_1: u8 = 1;
-/// The domain string that starts the associated data.
-pub(crate) const AAD_DOMAIN: &[u8] = b"waybill-redact token v1";
+/// Suite 2: HPKE Auth mode to the zone's public key (a registered seller seals).
+pub(crate) const SUITE_2: u8 = 2;
+/// Suite 1's domain string, which starts the associated data.
+pub(crate) const AAD_DOMAIN: &[u8] = b"waybill-redact token v2";
 pub(crate) const NONCE_LEN: usize = 24;
+/// The encapsulated key of DHKEM(X25519): an X25519 public key.
+pub(crate) const ENC_LEN: usize = 32;
 pub(crate) const TAG_LEN: usize = 16;
-/// Largest token text accepted: a version 40-L QR code in alphanumeric mode.
+/// Largest token text accepted, prefix included: a version 40-L QR code in
+/// alphanumeric mode.
 pub(crate) const MAX_TEXT_LEN: usize = 4296;
 
 /// The clear part of a token: readable without any key (a sorting machine can
 /// read the zone and tracking number), and authenticated when the token is opened.
 ///
-/// It holds no personal data: the tracking number is printed on the label anyway.
+/// It holds no personal data: the tracking number is printed on the label anyway,
+/// and the expiry is only given to the 28-day period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenHeader {
     pub(crate) suite: u8,
     pub(crate) kid: u16,
     pub(crate) zone: u32,
-    pub(crate) expires_at: u64,
+    pub(crate) expiry_period: u16,
     pub(crate) tracking_number: TrackingNumber,
+    pub(crate) sealer: Option<SealerId>,
 }
 
 impl TokenHeader {
-    /// The cipher suite (1).
+    /// The cipher suite: 1 (sealed by the carrier) or 2 (sealed by a registered
+    /// seller to the zone's public key).
     pub fn suite(&self) -> u8 {
         self.suite
     }
@@ -60,23 +74,29 @@ impl TokenHeader {
         self.zone
     }
 
-    /// When the token stops opening.
-    pub fn expires_at(&self) -> OffsetDateTime {
-        // The parser only accepts expiries that convert.
-        i64::try_from(self.expires_at)
+    /// The latest possible expiry: the end of the 28-day period the exact expiry
+    /// (sealed inside) falls in. A token is certainly expired from this time on.
+    pub fn expiry_bound(&self) -> OffsetDateTime {
+        // At most 65535 × 28 days: always a valid time.
+        i64::try_from(self.expiry_bound_unix())
             .ok()
             .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
             .unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
-    /// The expiry in unix seconds.
-    pub fn expires_at_unix(&self) -> u64 {
-        self.expires_at
+    /// [`expiry_bound`](Self::expiry_bound) in unix seconds.
+    pub fn expiry_bound_unix(&self) -> u64 {
+        u64::from(self.expiry_period) * EXPIRY_PERIOD_SECS
     }
 
     /// The parcel's tracking number.
     pub fn tracking_number(&self) -> &TrackingNumber {
         &self.tracking_number
+    }
+
+    /// Suite 2: the id of the seller's sealer key that made the token.
+    pub fn sealer_id(&self) -> Option<SealerId> {
+        self.sealer
     }
 
     /// Appends the header bytes.
@@ -85,10 +105,13 @@ impl TokenHeader {
         out.push(self.suite);
         out.extend_from_slice(&self.kid.to_be_bytes());
         out.extend_from_slice(&self.zone.to_be_bytes());
-        out.extend_from_slice(&self.expires_at.to_be_bytes());
+        out.extend_from_slice(&self.expiry_period.to_be_bytes());
         // A TrackingNumber has at most 32 bytes.
         out.push(u8::try_from(tn.len()).unwrap_or(u8::MAX));
         out.extend_from_slice(tn);
+        if let Some(id) = self.sealer {
+            out.extend_from_slice(id.as_bytes());
+        }
     }
 }
 
@@ -104,8 +127,8 @@ pub struct Token {
     header: TokenHeader,
 }
 
-fn malformed(reason: &'static str) -> TokenError {
-    TokenError::Malformed { reason }
+fn malformed(reason: MalformedToken) -> TokenError {
+    TokenError::Malformed(reason)
 }
 
 impl Token {
@@ -115,13 +138,14 @@ impl Token {
     /// [`TokenError::Malformed`] for anything that is not a well-formed token,
     /// [`TokenError::UnsupportedSuite`] for a suite this build does not know.
     pub fn parse(text: &str) -> Result<Self, TokenError> {
+        if text.len() > MAX_TEXT_LEN {
+            return Err(malformed(MalformedToken::TooLong));
+        }
         let body = text
             .strip_prefix(PREFIX)
-            .ok_or(malformed("missing WB1: prefix"))?;
-        if body.len() > MAX_TEXT_LEN {
-            return Err(malformed("too long"));
-        }
-        let bytes = base45::decode(body.as_bytes()).map_err(|_| malformed("invalid Base45"))?;
+            .ok_or(malformed(MalformedToken::Prefix))?;
+        let bytes =
+            base45::decode(body.as_bytes()).map_err(|_| malformed(MalformedToken::Base45))?;
         let (header, header_len) = parse_envelope(&bytes)?;
         Ok(Self {
             text: text.to_owned(),
@@ -174,11 +198,25 @@ impl Token {
         &self.bytes
     }
 
-    /// The envelope split into header bytes, nonce and ciphertext with tag.
-    pub(crate) fn parts(&self) -> (&[u8], &[u8], &[u8]) {
-        let (header, rest) = self.bytes.split_at(self.header_len.min(self.bytes.len()));
-        let (nonce, sealed) = rest.split_at(NONCE_LEN.min(rest.len()));
-        (header, nonce, sealed)
+    /// The envelope split into header bytes, the suite's nonce or encapsulated
+    /// key, the ciphertext and the tag. The parser checked every length.
+    pub(crate) fn parts(&self) -> (&[u8], &[u8], &[u8], &[u8]) {
+        fn split(b: &[u8], n: usize) -> (&[u8], &[u8]) {
+            b.split_at(n.min(b.len()))
+        }
+        let (header, rest) = split(&self.bytes, self.header_len);
+        let (kex, rest) = split(rest, kex_len(self.header.suite));
+        let (ciphertext, tag) = split(rest, rest.len().saturating_sub(TAG_LEN));
+        (header, kex, ciphertext, tag)
+    }
+}
+
+/// The length of the part between header and ciphertext.
+const fn kex_len(suite: u8) -> usize {
+    if suite == SUITE_2 {
+        ENC_LEN
+    } else {
+        NONCE_LEN
     }
 }
 
@@ -205,42 +243,45 @@ impl core::str::FromStr for Token {
 
 /// Parses the envelope, returning the header and its length in bytes.
 fn parse_envelope(bytes: &[u8]) -> Result<(TokenHeader, usize), TokenError> {
-    let truncated = |_| malformed("truncated");
+    let truncated = |_| malformed(MalformedToken::Truncated);
     let mut r = Reader::new(bytes);
     let suite = r.u8().map_err(truncated)?;
-    if suite != SUITE_1 {
+    if suite != SUITE_1 && suite != SUITE_2 {
         return Err(TokenError::UnsupportedSuite { suite });
     }
     let kid = r.u16().map_err(truncated)?;
     let zone = r.u32().map_err(truncated)?;
-    let expires_at = r.u64().map_err(truncated)?;
-    if i64::try_from(expires_at)
-        .ok()
-        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
-        .is_none()
-    {
-        return Err(malformed("expiry out of range"));
+    let expiry_period = r.u16().map_err(truncated)?;
+    if expiry_period == 0 {
+        return Err(malformed(MalformedToken::Expiry));
     }
     let tn_bytes = r.bytes_u8().map_err(truncated)?;
     let tracking_number = core::str::from_utf8(tn_bytes)
         .ok()
         .and_then(|s| s.parse::<TrackingNumber>().ok())
         .filter(|t| t.as_str().as_bytes() == tn_bytes)
-        .ok_or(malformed("invalid tracking number"))?;
+        .ok_or(malformed(MalformedToken::TrackingNumber))?;
+    let sealer = if suite == SUITE_2 {
+        Some(SealerId::from_bytes(r.array().map_err(truncated)?))
+    } else {
+        None
+    };
     let header_len = bytes.len() - r.remaining();
-    r.take(NONCE_LEN).map_err(truncated)?;
-    if r.remaining() < TAG_LEN {
-        return Err(malformed("truncated"));
+    r.take(kex_len(suite)).map_err(truncated)?;
+    let sealed = r.remaining();
+    if sealed < TAG_LEN + PAD_BUCKETS[0] {
+        return Err(malformed(MalformedToken::Truncated));
     }
-    // The ciphertext runs to the end: nothing can trail it.
-    r.take(r.remaining()).map_err(truncated)?;
-    r.finish().map_err(|_| malformed("trailing bytes"))?;
+    if !PAD_BUCKETS.contains(&(sealed - TAG_LEN)) {
+        return Err(malformed(MalformedToken::CiphertextLength));
+    }
     let header = TokenHeader {
         suite,
         kid,
         zone,
-        expires_at,
+        expiry_period,
         tracking_number,
+        sealer,
     };
     Ok((header, header_len))
 }
@@ -254,59 +295,86 @@ mod tests {
             suite: SUITE_1,
             kid: 258,
             zone: 755021,
-            expires_at: 1_800_000_000,
+            expiry_period: 744,
             tracking_number: "SF1234567890123".parse().unwrap(),
+            sealer: None,
         }
+    }
+
+    fn envelope(h: &TokenHeader) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        h.write(&mut bytes);
+        bytes.resize(bytes.len() + kex_len(h.suite) + PAD_BUCKETS[0] + TAG_LEN, 0);
+        bytes
     }
 
     #[test]
     fn header_layout_is_big_endian() {
         let mut out = Vec::new();
         header().write(&mut out);
-        assert_eq!(&out[..7], &[1, 1, 2, 0x00, 0x0B, 0x85, 0x4D]);
-        assert_eq!(out[15], 15);
-        assert_eq!(out.len(), 16 + 15);
+        assert_eq!(
+            &out[..11],
+            &[1, 1, 2, 0x00, 0x0B, 0x85, 0x4D, 0x02, 0xE8, 15, b'S']
+        );
+        assert_eq!(out.len(), 10 + 15);
+        let mut h2 = header();
+        h2.suite = SUITE_2;
+        h2.sealer = Some(SealerId::from_bytes([9, 8, 7, 6]));
+        let mut out = Vec::new();
+        h2.write(&mut out);
+        assert_eq!(&out[25..], &[9, 8, 7, 6]);
+        assert_eq!(header().expiry_bound_unix(), 744 * 28 * 86_400);
     }
 
     #[test]
     fn parses_its_own_layout_and_rejects_short_ones() {
-        let mut bytes = Vec::new();
-        header().write(&mut bytes);
-        bytes.extend_from_slice(&[0; NONCE_LEN + TAG_LEN]);
+        let mut bytes = envelope(&header());
         let t = Token::from_bytes(bytes.clone()).unwrap();
         assert_eq!(t.header(), &header());
         assert!(t.as_str().starts_with(PREFIX));
         assert_eq!(Token::parse(t.as_str()).unwrap(), t);
-        bytes.pop();
+        let (h, kex, ct, tag) = t.parts();
+        assert_eq!((h.len(), kex.len(), ct.len(), tag.len()), (25, 24, 192, 16));
+        bytes.push(0);
+        assert_eq!(
+            Token::from_bytes(bytes.clone()).unwrap_err(),
+            malformed(MalformedToken::CiphertextLength)
+        );
+        bytes.truncate(60);
         assert_eq!(
             Token::from_bytes(bytes).unwrap_err(),
-            malformed("truncated")
+            malformed(MalformedToken::Truncated)
         );
         assert_eq!(
-            Token::parse("WB2:00").unwrap_err(),
-            malformed("missing WB1: prefix")
+            Token::parse("WB1:00").unwrap_err(),
+            malformed(MalformedToken::Prefix)
         );
         assert_eq!(
-            Token::parse("WB1:0").unwrap_err(),
-            malformed("invalid Base45")
+            Token::parse("WB2:0").unwrap_err(),
+            malformed(MalformedToken::Base45)
         );
     }
 
     #[test]
-    fn rejects_unknown_suite_and_bad_tracking_number() {
-        let mut bytes = Vec::new();
-        header().write(&mut bytes);
-        bytes.extend_from_slice(&[0; NONCE_LEN + TAG_LEN]);
+    fn rejects_unknown_suite_bad_tracking_number_and_zero_expiry() {
+        let bytes = envelope(&header());
         let mut other = bytes.clone();
-        other[0] = 2;
+        other[0] = 3;
         assert_eq!(
             Token::from_bytes(other).unwrap_err(),
-            TokenError::UnsupportedSuite { suite: 2 }
+            TokenError::UnsupportedSuite { suite: 3 }
         );
-        bytes[16] = b's'; // lower case is not canonical
+        let mut lower = bytes.clone();
+        lower[10] = b's'; // lower case is not canonical
         assert_eq!(
-            Token::from_bytes(bytes).unwrap_err(),
-            malformed("invalid tracking number")
+            Token::from_bytes(lower).unwrap_err(),
+            malformed(MalformedToken::TrackingNumber)
+        );
+        let mut zero = bytes;
+        zero[7..9].copy_from_slice(&[0, 0]);
+        assert_eq!(
+            Token::from_bytes(zero).unwrap_err(),
+            malformed(MalformedToken::Expiry)
         );
     }
 }

@@ -18,7 +18,6 @@
 use core::fmt;
 use core::str::FromStr;
 
-use rand_core::{OsRng, RngCore};
 use time::OffsetDateTime;
 
 use super::base45;
@@ -196,7 +195,7 @@ impl IssuerKey {
             return Err(invalid("quota", "must be at least 1"));
         }
         let mut id = [0u8; 16];
-        OsRng.fill_bytes(&mut id);
+        getrandom::fill(&mut id).map_err(|_| invalid("id", "the OS random source failed"))?;
         let mut b = Vec::with_capacity(128 + 4 * spec.zones.len());
         b.push(VERSION);
         b.extend_from_slice(&self.public_key().id());

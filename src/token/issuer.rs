@@ -3,7 +3,6 @@
 use core::fmt;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -43,10 +42,15 @@ fn bad(reason: &'static str) -> GrantError {
 
 impl IssuerKey {
     /// A fresh key from the OS random source.
+    ///
+    /// # Panics
+    /// If the operating system's random source fails.
     pub fn generate() -> Self {
-        Self {
-            signing: SigningKey::generate(&mut OsRng),
+        let mut secret = Zeroizing::new([0u8; 32]);
+        if getrandom::fill(secret.as_mut_slice()).is_err() {
+            panic!("the OS random source failed");
         }
+        Self::from_secret(*secret)
     }
 
     /// A key from its 32-byte Ed25519 secret. For test vectors and imports.

@@ -1,26 +1,30 @@
 //! The carrier's key ring: master keys by key id, rotated and retired, and the
-//! per-zone keys derived from them.
+//! per-zone keys derived from them (suite 1's AEAD keys, suite 2's key pairs).
 
 use core::fmt;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use hkdf::Hkdf;
-use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::error::TokenError;
+use super::masterkey::{check_value, is_weak};
+use super::suite2::{self, KemPublic, KemSecret};
+use crate::error::{KeyRingError, TokenError};
 
-/// The HKDF `info` prefix; the zone id (u32, big-endian) follows it.
+/// The HKDF `info` prefix of suite 1's zone key; the zone id (u32, big-endian) follows.
 pub(crate) const ZONE_KEY_INFO: &[u8] = b"waybill-redact zone key v1";
 
-/// Zone keys kept after derivation; the cache is emptied when it reaches this size.
+/// Zone keys kept after derivation, per suite; a cache is emptied when it
+/// reaches this size.
 const ZONE_CACHE_MAX: usize = 4096;
 
 /// The `format` field of the key ring JSON file.
-const FILE_FORMAT: &str = "waybill-redact key ring v1";
+const FILE_FORMAT: &str = "waybill-redact key ring v2";
+/// The previous format, without check values: still read, never written.
+const FILE_FORMAT_V1: &str = "waybill-redact key ring v1";
 
 /// A 32-byte master key. Zeroized on drop.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
@@ -34,18 +38,24 @@ struct MasterKey {
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub(crate) struct ZoneKey(pub(crate) [u8; 32]);
 
+type Cache<V> = Mutex<HashMap<(u16, u32), V>>;
+
 /// Master keys by key id. New tokens are sealed with the current (newest) key;
 /// tokens sealed with older keys still open until those keys are retired.
 ///
 /// # Guarantees
 /// - The ring always has at least one key, and the current key is in it.
+/// - No key is weak (see [`from_key`](Self::from_key)).
 /// - Key material is zeroized on drop and never printed: `Debug` shows key ids only.
 pub struct KeyRing {
     keys: Vec<MasterKey>,
     current: u16,
-    /// Derived zone keys: HKDF costs about as much as the rest of an open, and a
-    /// resolver sees the same few zones again and again. Zeroized when evicted.
-    zone_cache: Mutex<HashMap<(u16, u32), ZoneKey>>,
+    /// Derived zone keys: HKDF costs about as much as the rest of a suite-1 open,
+    /// and a resolver sees the same few zones again and again. Zeroized when evicted.
+    zone_cache: Cache<ZoneKey>,
+    /// Derived suite-2 zone secrets: DeriveKeyPair costs an X25519 base-point
+    /// multiplication, a third of an open.
+    kem_cache: Cache<KemSecret>,
 }
 
 impl Clone for KeyRing {
@@ -69,22 +79,42 @@ struct KeyEntry {
     kid: u16,
     /// 64 lowercase hex digits.
     key: String,
+    /// The key check value, 8 hex digits (absent in v1 files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    check: Option<String>,
+}
+
+fn bad(reason: KeyRingError) -> TokenError {
+    TokenError::KeyRing(reason)
 }
 
 impl KeyRing {
     /// A new ring with one fresh random key, id 1, from the OS random source.
+    ///
+    /// # Panics
+    /// If the operating system's random source fails, as `getrandom` reports it.
     pub fn generate() -> Self {
-        let mut secret = [0u8; 32];
-        OsRng.fill_bytes(&mut secret);
-        let ring = Self::from_key(1, secret);
-        secret.zeroize();
-        ring
+        Self::with_keys(vec![fresh_key(1)], 1)
     }
 
     /// A ring holding one given master key, which becomes current. For importing
     /// keys from a key management system and for test vectors.
-    pub fn from_key(kid: u16, secret: [u8; 32]) -> Self {
-        Self::with_keys(vec![MasterKey { kid, secret }], kid)
+    ///
+    /// # Errors
+    /// [`KeyRingError::WeakKey`] for an all-zero key, repeated bytes, a counting
+    /// sequence or another low-entropy pattern: fewer than 12 distinct byte values,
+    /// or fewer than 12 distinct differences between neighbouring bytes.
+    pub fn from_key(kid: u16, secret: &[u8; 32]) -> Result<Self, TokenError> {
+        if is_weak(secret) {
+            return Err(bad(KeyRingError::WeakKey { kid }));
+        }
+        Ok(Self::with_keys(
+            vec![MasterKey {
+                kid,
+                secret: *secret,
+            }],
+            kid,
+        ))
     }
 
     fn with_keys(keys: Vec<MasterKey>, current: u16) -> Self {
@@ -92,6 +122,7 @@ impl KeyRing {
             keys,
             current,
             zone_cache: Mutex::default(),
+            kem_cache: Mutex::default(),
         }
     }
 
@@ -110,15 +141,13 @@ impl KeyRing {
     ///
     /// # Errors
     /// [`TokenError::KeyIdsExhausted`] when id 65535 is taken.
+    ///
+    /// # Panics
+    /// If the operating system's random source fails.
     pub fn rotate(&mut self) -> Result<u16, TokenError> {
         let max = self.keys.iter().map(|k| k.kid).max().unwrap_or(0);
         let kid = max.checked_add(1).ok_or(TokenError::KeyIdsExhausted)?;
-        let mut key = MasterKey {
-            kid,
-            secret: [0; 32],
-        };
-        OsRng.fill_bytes(&mut key.secret);
-        self.keys.push(key);
+        self.keys.push(fresh_key(kid));
         self.current = kid;
         Ok(kid)
     }
@@ -138,12 +167,14 @@ impl KeyRing {
         if self.keys.len() == before {
             return Err(TokenError::UnknownKey { kid });
         }
-        self.cache().retain(|&(k, _), _| k != kid);
+        lock(&self.zone_cache).retain(|&(k, _), _| k != kid);
+        lock(&self.kem_cache).retain(|&(k, _), _| k != kid);
         Ok(())
     }
 
-    /// The key ring file: JSON with the key ids and hex key material. It holds
-    /// secrets: store it with owner-only permissions. Zeroized when dropped.
+    /// The key ring file: JSON with the key ids, hex key material and each key's
+    /// check value. It holds secrets: store it with owner-only permissions.
+    /// Zeroized when dropped.
     pub fn to_json(&self) -> Zeroizing<String> {
         let file = RingFile {
             format: FILE_FORMAT.into(),
@@ -154,6 +185,7 @@ impl KeyRing {
                 .map(|k| KeyEntry {
                     kid: k.kid,
                     key: hex::encode(k.secret),
+                    check: Some(check_value(&k.secret)),
                 })
                 .collect(),
         };
@@ -161,69 +193,113 @@ impl KeyRing {
         Zeroizing::new(serde_json::to_string_pretty(&file).unwrap_or_default())
     }
 
-    /// Reads a key ring file written by [`to_json`](Self::to_json).
+    /// Reads a key ring file written by [`to_json`](Self::to_json) (or a v1 file,
+    /// which has no check values).
     ///
     /// # Errors
-    /// [`TokenError::KeyRing`] for a malformed file, a duplicate key id, or a
-    /// current id with no key.
+    /// [`TokenError::KeyRing`] for a malformed file, a key whose check value does
+    /// not match, a weak key, a duplicate key id, or a current id with no key.
     pub fn from_json(text: &str) -> Result<Self, TokenError> {
-        let bad = |reason| TokenError::KeyRing { reason };
-        let file: RingFile = serde_json::from_str(text).map_err(|_| bad("not a key ring file"))?;
-        if file.format != FILE_FORMAT {
-            return Err(bad("unknown format"));
+        let file: RingFile =
+            serde_json::from_str(text).map_err(|_| bad(KeyRingError::NotAKeyRing))?;
+        let v2 = file.format == FILE_FORMAT;
+        if !v2 && file.format != FILE_FORMAT_V1 {
+            return Err(bad(KeyRingError::UnknownFormat));
         }
-        let mut keys: Vec<MasterKey> = Vec::with_capacity(file.keys.len());
+        let mut keys: Vec<MasterKey> = Vec::with_capacity(file.keys.len().min(1024));
         for entry in &file.keys {
+            let kid = entry.kid;
             let mut key = MasterKey {
-                kid: entry.kid,
+                kid,
                 secret: [0; 32],
             };
             hex::decode_to_slice(&entry.key, &mut key.secret)
-                .map_err(|_| bad("a key is not 64 hex digits"))?;
-            if keys.iter().any(|k| k.kid == key.kid) {
-                return Err(bad("duplicate key id"));
+                .map_err(|_| bad(KeyRingError::KeyHex { kid }))?;
+            match &entry.check {
+                Some(c) if *c == check_value(&key.secret) => {}
+                None if !v2 => {}
+                _ => return Err(bad(KeyRingError::CheckValue { kid })),
+            }
+            if is_weak(&key.secret) {
+                return Err(bad(KeyRingError::WeakKey { kid }));
+            }
+            if keys.iter().any(|k| k.kid == kid) {
+                return Err(bad(KeyRingError::DuplicateKid { kid }));
             }
             keys.push(key);
         }
         if !keys.iter().any(|k| k.kid == file.current) {
-            return Err(bad("the current key id has no key"));
+            return Err(bad(KeyRingError::NoCurrentKey));
         }
         keys.sort_by_key(|k| k.kid);
         Ok(Self::with_keys(keys, file.current))
     }
 
-    /// The zone key for `(kid, zone)`: HKDF-SHA256 with no salt, the master key
-    /// as input key material and `ZONE_KEY_INFO ‖ zone` as info.
+    fn master(&self, kid: u16) -> Option<&[u8; 32]> {
+        self.keys.iter().find(|k| k.kid == kid).map(|k| &k.secret)
+    }
+
+    /// Suite 1's zone key for `(kid, zone)`: HKDF-SHA256 with no salt, the master
+    /// key as input key material and `ZONE_KEY_INFO ‖ zone` as info.
     pub(crate) fn zone_key(&self, kid: u16, zone: u32) -> Option<ZoneKey> {
-        if let Some(key) = self.cache().get(&(kid, zone)) {
+        if let Some(key) = lock(&self.zone_cache).get(&(kid, zone)) {
             return Some(ZoneKey(key.0));
         }
-        let key = self.derive_zone_key(kid, zone)?;
-        let mut cache = self.cache();
-        if cache.len() >= ZONE_CACHE_MAX {
-            cache.clear();
-        }
-        cache.insert((kid, zone), ZoneKey(key.0));
-        Some(key)
-    }
-
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<(u16, u32), ZoneKey>> {
-        self.zone_cache.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn derive_zone_key(&self, kid: u16, zone: u32) -> Option<ZoneKey> {
-        let master = self.keys.iter().find(|k| k.kid == kid)?;
+        let master = self.master(kid)?;
         let mut info = [0u8; ZONE_KEY_INFO.len() + 4];
         let (prefix, zone_bytes) = info.split_at_mut(ZONE_KEY_INFO.len());
         prefix.copy_from_slice(ZONE_KEY_INFO);
         zone_bytes.copy_from_slice(&zone.to_be_bytes());
-        let mut out = ZoneKey([0; 32]);
+        let mut key = ZoneKey([0; 32]);
         // 32 bytes is far below HKDF-SHA256's 8160-byte limit, so expand cannot fail.
-        Hkdf::<Sha256>::new(None, &master.secret)
-            .expand(&info, &mut out.0)
+        Hkdf::<Sha256>::new(None, master)
+            .expand(&info, &mut key.0)
             .ok()?;
-        Some(out)
+        insert(&self.zone_cache, (kid, zone), ZoneKey(key.0));
+        Some(key)
     }
+
+    /// Suite 2's zone secret key for `(kid, zone)`, cached.
+    pub(crate) fn zone_secret(&self, kid: u16, zone: u32) -> Option<KemSecret> {
+        if let Some(sk) = lock(&self.kem_cache).get(&(kid, zone)) {
+            return Some(sk.clone());
+        }
+        let (sk, _) = suite2::zone_keypair(self.master(kid)?, zone);
+        insert(&self.kem_cache, (kid, zone), sk.clone());
+        Some(sk)
+    }
+
+    /// Suite 2's zone public key for `(kid, zone)`, for a zone directory.
+    pub(crate) fn zone_public(&self, kid: u16, zone: u32) -> Option<KemPublic> {
+        Some(suite2::zone_keypair(self.master(kid)?, zone).1)
+    }
+}
+
+/// A random master key that is not weak.
+fn fresh_key(kid: u16) -> MasterKey {
+    let mut key = MasterKey {
+        kid,
+        secret: [0; 32],
+    };
+    // A weak draw has a probability below 2^-70; draw again all the same.
+    while key.secret == [0; 32] || is_weak(&key.secret) {
+        if getrandom::fill(&mut key.secret).is_err() {
+            panic!("the OS random source failed");
+        }
+    }
+    key
+}
+
+fn lock<V>(cache: &Cache<V>) -> MutexGuard<'_, HashMap<(u16, u32), V>> {
+    cache.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn insert<V>(cache: &Cache<V>, at: (u16, u32), value: V) {
+    let mut cache = lock(cache);
+    if cache.len() >= ZONE_CACHE_MAX {
+        cache.clear();
+    }
+    cache.insert(at, value);
 }
 
 impl fmt::Debug for KeyRing {
@@ -238,6 +314,11 @@ impl fmt::Debug for KeyRing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::Digest;
+
+    fn strong(label: &str) -> [u8; 32] {
+        Sha256::digest(label.as_bytes()).into()
+    }
 
     #[test]
     fn rotate_retire_and_file_round_trip() {
@@ -255,32 +336,72 @@ mod tests {
         );
         ring.retire(1).unwrap();
         assert!(ring.zone_key(1, 7).is_none());
+        assert!(ring.zone_secret(1, 7).is_none());
         assert_eq!(ring.retire(1), Err(TokenError::UnknownKey { kid: 1 }));
     }
 
     #[test]
     fn zone_keys_differ_by_zone_and_epoch() {
-        let mut ring = KeyRing::from_key(1, [7; 32]);
+        let mut ring = KeyRing::from_key(1, &strong("a")).unwrap();
         ring.rotate().unwrap();
         let a = ring.zone_key(1, 755021).unwrap();
         let b = ring.zone_key(1, 755022).unwrap();
         let c = ring.zone_key(2, 755021).unwrap();
         assert_ne!(a.0, b.0);
         assert_ne!(a.0, c.0);
+        let pa = ring.zone_public(1, 755021).unwrap();
+        assert_ne!(pa, ring.zone_public(1, 755022).unwrap());
+        assert_ne!(pa, ring.zone_public(2, 755021).unwrap());
+    }
+
+    #[test]
+    fn weak_keys_are_refused_in_code_and_in_files() {
+        assert_eq!(
+            KeyRing::from_key(3, &[0; 32]).unwrap_err(),
+            bad(KeyRingError::WeakKey { kid: 3 })
+        );
+        let ring = KeyRing::from_key(3, &strong("b")).unwrap();
+        let text = ring
+            .to_json()
+            .replace(&hex::encode(strong("b")), &"00".repeat(32))
+            .replace(&check_value(&strong("b")), &check_value(&[0; 32]));
+        assert_eq!(
+            KeyRing::from_json(&text).unwrap_err(),
+            bad(KeyRingError::WeakKey { kid: 3 })
+        );
+    }
+
+    #[test]
+    fn a_damaged_key_is_caught_by_its_check_value() {
+        let key = strong("c");
+        let ring = KeyRing::from_key(5, &key).unwrap();
+        let hex_key = hex::encode(key);
+        let mut damaged = hex_key.clone().into_bytes();
+        damaged[10] = if damaged[10] == b'0' { b'1' } else { b'0' };
+        let text = ring
+            .to_json()
+            .replace(&hex_key, core::str::from_utf8(&damaged).unwrap());
+        assert_eq!(
+            KeyRing::from_json(&text).unwrap_err(),
+            bad(KeyRingError::CheckValue { kid: 5 })
+        );
+        // A v1 file (no check values) still loads, for migration.
+        let v1 = format!(
+            r#"{{"format":"waybill-redact key ring v1","current":5,"keys":[{{"kid":5,"key":"{hex_key}"}}]}}"#
+        );
+        assert_eq!(KeyRing::from_json(&v1).unwrap().kids(), vec![5]);
     }
 
     #[test]
     fn debug_hides_keys_and_bad_files_are_rejected() {
-        let ring = KeyRing::from_key(3, [0xAB; 32]);
+        let ring = KeyRing::from_key(3, &strong("d")).unwrap();
         let dbg = format!("{ring:?}");
-        assert!(!dbg.to_lowercase().contains("abab"), "{dbg}");
+        assert!(!dbg.contains(&hex::encode(strong("d"))[..8]), "{dbg}");
         assert!(KeyRing::from_json("{}").is_err());
         let text = ring.to_json().replace("\"current\": 3", "\"current\": 4");
         assert_eq!(
             KeyRing::from_json(&text).unwrap_err(),
-            TokenError::KeyRing {
-                reason: "the current key id has no key"
-            }
+            bad(KeyRingError::NoCurrentKey)
         );
     }
 }

@@ -1,5 +1,6 @@
 //! The sealed payload: a CBOR map (RFC 8949) with small integer keys, so that a
-//! courier app in any language can read it.
+//! courier app in any language can read it, padded with zero bytes to a fixed
+//! bucket so that the token's length says nothing about the record's.
 //!
 //! | key | value |
 //! |---|---|
@@ -8,29 +9,36 @@
 //! | 3 | recipient address, one line (text) |
 //! | 4 | items: array of maps `{1: description, 2: category, 3: quantity}`, omitted when empty |
 //! | 5 | issued-at, unix seconds (unsigned) |
+//! | 6 | expires-at, unix seconds (unsigned) |
 //!
-//! Unknown keys are ignored, so that later versions can add fields.
+//! Keys ascend strictly; unknown keys are skipped, so later versions can add
+//! fields. The exact rules are in `docs/TOKEN.md`.
 
 use core::fmt;
 
-use serde::de::{self, IgnoredAny, MapAccess, Visitor};
-use serde::ser::SerializeMap;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use time::OffsetDateTime;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use minicbor::Encoder;
+use serde::Serialize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::error::TokenError;
+use super::cbor::{CborError, StrictDecoder};
+use super::validity::Validity;
+use crate::error::{SealError, TokenError};
 use crate::Waybill;
 
-const NAME: u8 = 1;
-const PHONE: u8 = 2;
-const ADDRESS: u8 = 3;
-const ITEMS: u8 = 4;
-const ISSUED_AT: u8 = 5;
+const NAME: u64 = 1;
+const PHONE: u64 = 2;
+const ADDRESS: u64 = 3;
+const ITEMS: u64 = 4;
+const ISSUED_AT: u64 = 5;
+const EXPIRES_AT: u64 = 6;
 
-const ITEM_DESCRIPTION: u8 = 1;
-const ITEM_CATEGORY: u8 = 2;
-const ITEM_QUANTITY: u8 = 3;
+const ITEM_DESCRIPTION: u64 = 1;
+const ITEM_CATEGORY: u64 = 2;
+const ITEM_QUANTITY: u64 = 3;
+
+/// The plaintext sizes a payload is padded to: the CBOR map, then zero bytes up
+/// to the smallest bucket that holds it. Every typical record fits the first.
+pub(crate) const PAD_BUCKETS: [usize; 4] = [192, 512, 1024, 1536];
 
 /// The personal data sealed in a token, as recovered by
 /// [`KeyRing::open`](crate::KeyRing::open).
@@ -44,6 +52,8 @@ pub struct Payload {
     pub(crate) items: Vec<PayloadItem>,
     #[zeroize(skip)]
     pub(crate) issued_at: u64,
+    #[zeroize(skip)]
+    pub(crate) expires_at: u64,
 }
 
 /// One line of the contents inside a [`Payload`]. `Debug` shows nothing.
@@ -55,8 +65,9 @@ pub struct PayloadItem {
 }
 
 impl Payload {
-    /// Builds the payload for a waybill's recipient, issued at `now`.
-    pub(crate) fn from_waybill(waybill: &Waybill, now: OffsetDateTime) -> Self {
+    /// Builds the payload for a waybill's recipient. The phone is the real
+    /// number (a virtual number is printed on the label, never sealed).
+    pub(crate) fn from_waybill(waybill: &Waybill, validity: &Validity) -> Self {
         let r = waybill.recipient();
         Self {
             name: r.name().as_str().to_owned(),
@@ -71,7 +82,8 @@ impl Payload {
                     quantity: i.quantity(),
                 })
                 .collect(),
-            issued_at: u64::try_from(now.unix_timestamp()).unwrap_or(0),
+            issued_at: validity.issued_at_unix(),
+            expires_at: validity.expires_at_unix(),
         }
     }
 
@@ -100,28 +112,173 @@ impl Payload {
         self.issued_at
     }
 
-    /// Appends the CBOR encoding to `out`.
-    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), TokenError> {
-        ciborium::into_writer(self, out).map_err(|_| TokenError::Seal {
-            reason: "payload could not be encoded",
-        })
+    /// When the token stops opening, in unix seconds (the exact expiry; the clear
+    /// header only carries a coarse bound).
+    pub fn expires_at(&self) -> u64 {
+        self.expires_at
     }
 
-    /// Decodes a CBOR payload, rejecting trailing bytes.
-    pub(crate) fn decode(mut bytes: &[u8]) -> Result<Self, TokenError> {
-        let malformed = TokenError::Malformed {
-            reason: "payload is not the expected CBOR map",
-        };
-        let mut scratch = Zeroizing::new([0u8; 512]);
-        let payload: Self =
-            ciborium::de::from_reader_with_buffer(&mut bytes, scratch.as_mut_slice())
-                .map_err(|_| malformed.clone())?;
-        if bytes.is_empty() {
+    /// Appends the CBOR map, without padding.
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
+        // Writing to a Vec cannot fail.
+        let _ = self.write(&mut Encoder::new(out));
+    }
+
+    fn write(
+        &self,
+        e: &mut Encoder<&mut Vec<u8>>,
+    ) -> Result<(), minicbor::encode::Error<core::convert::Infallible>> {
+        let n = if self.items.is_empty() { 5 } else { 6 };
+        e.map(n)?;
+        e.u64(NAME)?.str(&self.name)?;
+        e.u64(PHONE)?.str(&self.phone)?;
+        e.u64(ADDRESS)?.str(&self.address)?;
+        if !self.items.is_empty() {
+            e.u64(ITEMS)?.array(self.items.len() as u64)?;
+            for i in &self.items {
+                let n = 1 + u64::from(i.description.is_some()) + u64::from(i.category.is_some());
+                e.map(n)?;
+                if let Some(d) = &i.description {
+                    e.u64(ITEM_DESCRIPTION)?.str(d)?;
+                }
+                if let Some(c) = &i.category {
+                    e.u64(ITEM_CATEGORY)?.str(c)?;
+                }
+                e.u64(ITEM_QUANTITY)?.u64(u64::from(i.quantity))?;
+            }
+        }
+        e.u64(ISSUED_AT)?.u64(self.issued_at)?;
+        e.u64(EXPIRES_AT)?.u64(self.expires_at)?;
+        Ok(())
+    }
+
+    /// Appends the CBOR map padded with zero bytes to its bucket.
+    ///
+    /// # Errors
+    /// [`SealError::RecordTooLarge`] when no bucket holds it.
+    pub(crate) fn encode_padded(&self, out: &mut Vec<u8>) -> Result<(), TokenError> {
+        let start = out.len();
+        self.encode_into(out);
+        let len = out.len() - start;
+        let bucket = PAD_BUCKETS
+            .iter()
+            .copied()
+            .find(|&b| b >= len)
+            .ok_or(TokenError::Seal(SealError::RecordTooLarge))?;
+        out.resize(start + bucket, 0);
+        Ok(())
+    }
+
+    /// Decodes a padded plaintext: one strict CBOR map, then only zero bytes,
+    /// the whole exactly one bucket long.
+    pub(crate) fn decode_padded(bytes: &[u8]) -> Result<Self, TokenError> {
+        let malformed = TokenError::Open;
+        if !PAD_BUCKETS.contains(&bytes.len()) {
+            return Err(malformed);
+        }
+        let mut d = StrictDecoder::new(bytes);
+        let payload = read_payload(&mut d).map_err(|_| malformed.clone())?;
+        let rest = bytes.get(d.position()..).ok_or(malformed.clone())?;
+        if rest.iter().all(|&b| b == 0) {
             Ok(payload)
         } else {
             Err(malformed)
         }
     }
+
+    /// Decodes an unpadded CBOR map, rejecting anything after it.
+    #[cfg(test)]
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, CborError> {
+        let mut d = StrictDecoder::new(bytes);
+        let p = read_payload(&mut d)?;
+        if d.position() == bytes.len() {
+            Ok(p)
+        } else {
+            Err(CborError)
+        }
+    }
+}
+
+/// Reads the map's keys, requiring them to ascend strictly (which also rules out
+/// repeats), and calls `field` for each.
+fn read_map<'b>(
+    d: &mut StrictDecoder<'b>,
+    mut field: impl FnMut(u64, &mut StrictDecoder<'b>) -> Result<(), CborError>,
+) -> Result<(), CborError> {
+    let mut last = None;
+    for _ in 0..d.map()? {
+        let key = d.uint()?;
+        if last.is_some_and(|l| key <= l) {
+            return Err(CborError);
+        }
+        last = Some(key);
+        field(key, d)?;
+    }
+    Ok(())
+}
+
+fn read_payload(d: &mut StrictDecoder<'_>) -> Result<Payload, CborError> {
+    let mut p = Payload {
+        name: String::new(),
+        phone: String::new(),
+        address: String::new(),
+        items: Vec::new(),
+        issued_at: 0,
+        expires_at: 0,
+    };
+    let mut seen = 0u8;
+    read_map(d, |key, d| {
+        match key {
+            NAME => p.name = d.text()?.to_owned(),
+            PHONE => p.phone = d.text()?.to_owned(),
+            ADDRESS => p.address = d.text()?.to_owned(),
+            ITEMS => {
+                let n = d.array()?;
+                if n == 0 {
+                    return Err(CborError);
+                }
+                for _ in 0..n {
+                    p.items.push(read_item(d)?);
+                }
+            }
+            ISSUED_AT => p.issued_at = d.uint()?,
+            EXPIRES_AT => p.expires_at = d.uint()?,
+            _ => d.skip()?,
+        }
+        if key <= EXPIRES_AT {
+            seen |= 1 << key;
+        }
+        Ok(())
+    })?;
+    // Keys 1, 2, 3, 5 and 6 are required; 4 is optional.
+    let required = 1 << NAME | 1 << PHONE | 1 << ADDRESS | 1 << ISSUED_AT | 1 << EXPIRES_AT;
+    if seen & required != required || p.expires_at <= p.issued_at {
+        return Err(CborError);
+    }
+    Ok(p)
+}
+
+fn read_item(d: &mut StrictDecoder<'_>) -> Result<PayloadItem, CborError> {
+    let mut item = PayloadItem {
+        description: None,
+        category: None,
+        quantity: 0,
+    };
+    read_map(d, |key, d| {
+        match key {
+            ITEM_DESCRIPTION => item.description = Some(d.text()?.to_owned()),
+            ITEM_CATEGORY => item.category = Some(d.text()?.to_owned()),
+            ITEM_QUANTITY => {
+                item.quantity = u32::try_from(d.uint()?).map_err(|_| CborError)?;
+            }
+            _ => d.skip()?,
+        }
+        Ok(())
+    })?;
+    if item.quantity == 0 {
+        return Err(CborError);
+    }
+    Ok(item)
 }
 
 impl PayloadItem {
@@ -135,7 +292,7 @@ impl PayloadItem {
         self.category.as_deref()
     }
 
-    /// How many.
+    /// How many (at least 1).
     pub fn quantity(&self) -> u32 {
         self.quantity
     }
@@ -150,125 +307,6 @@ impl fmt::Debug for Payload {
 impl fmt::Debug for PayloadItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PayloadItem { .. }")
-    }
-}
-
-impl Serialize for Payload {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let n = if self.items.is_empty() { 4 } else { 5 };
-        let mut m = s.serialize_map(Some(n))?;
-        m.serialize_entry(&NAME, &self.name)?;
-        m.serialize_entry(&PHONE, &self.phone)?;
-        m.serialize_entry(&ADDRESS, &self.address)?;
-        if !self.items.is_empty() {
-            m.serialize_entry(&ITEMS, &CborItems(&self.items))?;
-        }
-        m.serialize_entry(&ISSUED_AT, &self.issued_at)?;
-        m.end()
-    }
-}
-
-/// The items as CBOR maps with integer keys (the JSON disclosure uses names).
-struct CborItems<'a>(&'a [PayloadItem]);
-
-impl Serialize for CborItems<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(CborItem))
-    }
-}
-
-struct CborItem<'a>(&'a PayloadItem);
-
-impl Serialize for CborItem<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let i = self.0;
-        let n = 1 + usize::from(i.description.is_some()) + usize::from(i.category.is_some());
-        let mut m = s.serialize_map(Some(n))?;
-        if let Some(d) = &i.description {
-            m.serialize_entry(&ITEM_DESCRIPTION, d)?;
-        }
-        if let Some(c) = &i.category {
-            m.serialize_entry(&ITEM_CATEGORY, c)?;
-        }
-        m.serialize_entry(&ITEM_QUANTITY, &i.quantity)?;
-        m.end()
-    }
-}
-
-/// Stores `value` in `slot`, rejecting a key seen twice.
-fn set_once<T, E: de::Error>(slot: &mut Option<T>, value: T) -> Result<(), E> {
-    if slot.is_some() {
-        return Err(E::custom("duplicate key"));
-    }
-    *slot = Some(value);
-    Ok(())
-}
-
-impl<'de> Deserialize<'de> for Payload {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Payload;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a payload map")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload, A::Error> {
-                let (mut name, mut phone, mut address, mut items, mut issued) =
-                    (None, None, None, None, None);
-                while let Some(key) = map.next_key::<u64>()? {
-                    match key {
-                        1 => set_once(&mut name, map.next_value::<String>()?)?,
-                        2 => set_once(&mut phone, map.next_value::<String>()?)?,
-                        3 => set_once(&mut address, map.next_value::<String>()?)?,
-                        4 => set_once(&mut items, map.next_value::<Vec<PayloadItem>>()?)?,
-                        5 => set_once(&mut issued, map.next_value::<u64>()?)?,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                let missing = |k: &str| de::Error::custom(format_args!("missing key {k}"));
-                Ok(Payload {
-                    name: name.ok_or_else(|| missing("name"))?,
-                    phone: phone.ok_or_else(|| missing("phone"))?,
-                    address: address.ok_or_else(|| missing("address"))?,
-                    items: items.unwrap_or_default(),
-                    issued_at: issued.ok_or_else(|| missing("issued-at"))?,
-                })
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-impl<'de> Deserialize<'de> for PayloadItem {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = PayloadItem;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an item map")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PayloadItem, A::Error> {
-                let (mut description, mut category, mut quantity) = (None, None, None);
-                while let Some(key) = map.next_key::<u64>()? {
-                    match key {
-                        1 => set_once(&mut description, map.next_value::<String>()?)?,
-                        2 => set_once(&mut category, map.next_value::<String>()?)?,
-                        3 => set_once(&mut quantity, map.next_value::<u32>()?)?,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(PayloadItem {
-                    description,
-                    category,
-                    quantity: quantity.ok_or_else(|| de::Error::custom("missing quantity"))?,
-                })
-            }
-        }
-        d.deserialize_map(V)
     }
 }
 
@@ -287,40 +325,65 @@ mod tests {
                 quantity: 2,
             }],
             issued_at: 1_790_000_000,
+            expires_at: 1_792_592_000,
         }
     }
 
     #[test]
-    fn round_trips_with_integer_keys() {
+    fn round_trips_with_integer_keys_and_pads_to_a_bucket() {
         let p = sample();
         let mut buf = Vec::new();
-        p.encode_into(&mut buf).unwrap();
-        // A 5-entry map whose first key is the unsigned integer 1.
-        assert_eq!(&buf[..2], &[0xA5, 0x01]);
+        p.encode_into(&mut buf);
+        // A 6-entry map whose first key is the unsigned integer 1.
+        assert_eq!(&buf[..2], &[0xA6, 0x01]);
         assert_eq!(Payload::decode(&buf).unwrap(), p);
+        let mut padded = Vec::new();
+        p.encode_padded(&mut padded).unwrap();
+        assert_eq!(padded.len(), PAD_BUCKETS[0]);
+        assert_eq!(Payload::decode_padded(&padded).unwrap(), p);
         assert_eq!(format!("{p:?}"), "Payload { .. }");
     }
 
     #[test]
-    fn rejects_trailing_duplicate_and_missing() {
+    fn padding_must_be_zero_and_exactly_a_bucket() {
+        let mut padded = Vec::new();
+        sample().encode_padded(&mut padded).unwrap();
+        let mut nonzero = padded.clone();
+        *nonzero.last_mut().unwrap() = 1;
+        assert!(Payload::decode_padded(&nonzero).is_err());
+        padded.push(0);
+        assert!(Payload::decode_padded(&padded).is_err());
+    }
+
+    #[test]
+    fn rejects_trailing_repeated_unordered_and_missing() {
         let mut buf = Vec::new();
-        sample().encode_into(&mut buf).unwrap();
+        sample().encode_into(&mut buf);
         buf.push(0);
         assert!(Payload::decode(&buf).is_err());
         // {1: "a", 1: "b"}
         assert!(Payload::decode(&[0xA2, 0x01, 0x61, b'a', 0x01, 0x61, b'b']).is_err());
-        // {1: "a"} lacks phone, address and issued-at.
+        // {1: "a"} lacks the other required keys.
         assert!(Payload::decode(&[0xA1, 0x01, 0x61, b'a']).is_err());
+        // {2:"1", 1:"a", 3:"x", 5:0, 6:1}: keys out of order.
+        let unordered = [
+            0xA5, 0x02, 0x61, b'1', 0x01, 0x61, b'a', 0x03, 0x61, b'x', 0x05, 0x00, 0x06, 0x01,
+        ];
+        assert!(Payload::decode(&unordered).is_err());
     }
 
     #[test]
-    fn ignores_unknown_keys() {
-        // {1:"a", 2:"1", 3:"x", 5:0, 9:"future"}
-        let bytes = [
-            0xA5, 0x01, 0x61, b'a', 0x02, 0x61, b'1', 0x03, 0x61, b'x', 0x05, 0x00, 0x09, 0x61,
-            b'f',
+    fn skips_unknown_keys_of_allowed_types_only() {
+        // {1:"a", 2:"1", 3:"x", 5:0, 6:1, 9:"f"}
+        let mut bytes = vec![
+            0xA6, 0x01, 0x61, b'a', 0x02, 0x61, b'1', 0x03, 0x61, b'x', 0x05, 0x00, 0x06, 0x01,
+            0x09, 0x61, b'f',
         ];
         let p = Payload::decode(&bytes).unwrap();
         assert_eq!((p.name(), p.phone(), p.issued_at()), ("a", "1", 0));
+        // The same with a float under key 9.
+        bytes.truncate(15);
+        bytes.extend_from_slice(&[0xF9, 0x3C, 0x00]);
+        assert!(Payload::decode(&bytes).is_err());
     }
 }

@@ -13,8 +13,10 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use super::audit::{AuditEvent, AuditSink, Outcome};
 use super::payload::PayloadItem;
 use super::ratelimit::{Limit, RateLimiter, TokenBucket};
+use super::sealers::{SealerRegistry, SealerStatus};
+use super::validity::ISSUED_AT_SKEW_SECS;
 use crate::error::Denied;
-use crate::{Grant, GrantId, IssuerPublicKey, KeyRing, Token};
+use crate::{Grant, GrantId, IssuerPublicKey, KeyRing, Payload, Token};
 
 /// Why a courier asks to see a parcel's data. Written to the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,6 +111,19 @@ pub struct Resolver {
     /// SHA-256 of grants whose signature already verified: a courier sends the
     /// same grant all shift, and Ed25519 verification dominates a resolve.
     verified: Mutex<HashSet<[u8; 32]>>,
+    /// The sellers whose suite-2 tokens open; empty: suite 2 is denied.
+    sealers: SealerRegistry,
+}
+
+/// The exact expiry and the issue time, which only the opened payload holds.
+fn check_times(payload: &Payload, now: u64) -> Result<(), Denied> {
+    if now >= payload.expires_at() {
+        return Err(Denied::TokenExpired);
+    }
+    if payload.issued_at() > now.saturating_add(ISSUED_AT_SKEW_SECS) {
+        return Err(Denied::IssuedInFuture);
+    }
+    Ok(())
 }
 
 /// Verified grants remembered; the set is emptied when it reaches this size.
@@ -134,7 +149,15 @@ impl Resolver {
             limiter: Arc::new(TokenBucket::default()),
             audit,
             verified: Mutex::default(),
+            sealers: SealerRegistry::new(),
         }
+    }
+
+    /// Sets the sealer registry: suite-2 tokens open only when their sealer is
+    /// registered and not revoked.
+    pub fn with_sealers(mut self, sealers: SealerRegistry) -> Self {
+        self.sealers = sealers;
+        self
     }
 
     /// Replaces the rate limiter (for example with one over a shared store).
@@ -155,9 +178,11 @@ impl Resolver {
     }
 
     /// Checks, in this order: parse; grant signature and trusted issuer; grant
-    /// validity window; revocation (grant, parcel); token zone within the grant's
-    /// zones; token expiry; rate limit and quota; open; then discloses only what
-    /// the grant's scope allows. Every attempt is audited.
+    /// validity window; revocation (grant, parcel, and for suite 2 the sealer:
+    /// unknown or revoked); token zone within the grant's zones; token expiry
+    /// bound; rate limit and quota; open; exact expiry and issue time (at most
+    /// [`ISSUED_AT_SKEW_SECS`] ahead); then discloses only what the grant's
+    /// scope allows. Every attempt is audited.
     ///
     /// # Errors
     /// The first failed check as a [`Denied`] reason; [`Denied::AuditUnavailable`]
@@ -239,17 +264,30 @@ impl Resolver {
         {
             return Err(Denied::ParcelRevoked);
         }
+        let sealer = match header.sealer_id().map(|id| self.sealers.status(id)) {
+            None => None,
+            Some(SealerStatus::Active(key)) => Some(key),
+            Some(SealerStatus::Revoked) => return Err(Denied::SealerRevoked),
+            Some(_) => return Err(Denied::UnknownSealer),
+        };
         if !grant.zones().contains(&header.zone()) {
             return Err(Denied::ZoneNotGranted);
         }
-        if now >= header.expires_at_unix() {
+        // The clear header bounds the expiry to its 28-day period: a cheap first
+        // check; the exact expiry is checked once the token is open.
+        if now >= header.expiry_bound_unix() {
             return Err(Denied::TokenExpired);
         }
         self.limiter.acquire(grant, now).map_err(|l| match l {
             Limit::Rate => Denied::RateLimited,
             Limit::Quota => Denied::QuotaExceeded,
         })?;
-        let payload = self.ring.open(token).map_err(|_| Denied::Unopenable)?;
+        let payload = match sealer {
+            None => self.ring.open(token),
+            Some(key) => self.ring.open_sealed(token, key),
+        }
+        .map_err(|_| Denied::Unopenable)?;
+        check_times(&payload, now)?;
         let scope = grant.scope();
         Ok(Disclosure {
             tracking_number: header.tracking_number().as_str().to_owned(),

@@ -1,37 +1,29 @@
-//! Sealing a waybill into a token and opening it again (suite 1).
+//! Sealing a waybill into a suite-1 token with the key ring, and opening tokens
+//! of both suites.
 
-use chacha20poly1305::aead::AeadInPlace;
-use chacha20poly1305::{Key, KeyInit, Tag, XChaCha20Poly1305, XNonce};
-use rand_core::{OsRng, RngCore};
-use time::OffsetDateTime;
+use chacha20poly1305::aead::AeadInOut;
+use chacha20poly1305::{KeyInit, Tag, XChaCha20Poly1305, XNonce};
 use zeroize::Zeroizing;
 
-use super::envelope::{TokenHeader, AAD_DOMAIN, NONCE_LEN, SUITE_1, TAG_LEN};
+use super::envelope::{TokenHeader, AAD_DOMAIN, NONCE_LEN, SUITE_1, SUITE_2};
 use super::payload::Payload;
-use crate::error::TokenError;
+use super::sealers::SealerPublicKey;
+use super::suite2;
+use super::validity::{Validity, EXPIRY_PERIOD_SECS};
+use crate::error::{SealError, TokenError};
 use crate::{KeyRing, Token, Waybill};
 
-/// Largest envelope sealed, in bytes: the text must still fit a version 40 QR code.
-const MAX_ENVELOPE: usize = 2048;
-
 impl KeyRing {
-    /// Seals the waybill's recipient data into a token bound to the waybill's
-    /// zone, with the current key, issued at `now` and valid until `expires_at`.
-    /// Every call draws a fresh random nonce, so two tokens for the same waybill
-    /// share no ciphertext.
+    /// Seals the waybill's recipient data into a suite-1 token bound to the
+    /// waybill's zone, with the current key. Every call draws a fresh random
+    /// nonce, so two tokens for the same waybill share no ciphertext.
     ///
     /// # Errors
-    /// [`TokenError::Seal`] when `expires_at` is not after `now`, or the record
-    /// does not fit in a QR code.
-    pub fn seal(
-        &self,
-        waybill: &Waybill,
-        expires_at: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> Result<Token, TokenError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        OsRng.fill_bytes(&mut nonce);
-        self.seal_with_nonce(waybill, expires_at, now, nonce)
+    /// [`TokenError::Seal`] when the record does not fit the largest padding
+    /// bucket, or the OS random source fails.
+    pub fn seal(&self, waybill: &Waybill, validity: &Validity) -> Result<Token, TokenError> {
+        let nonce = suite2::random::<NONCE_LEN>()?;
+        self.seal_with_nonce(waybill, validity, *nonce)
     }
 
     /// [`seal`](Self::seal) with a given nonce: for test vectors only, since a
@@ -39,102 +31,117 @@ impl KeyRing {
     pub(crate) fn seal_with_nonce(
         &self,
         waybill: &Waybill,
-        expires_at: OffsetDateTime,
-        now: OffsetDateTime,
+        validity: &Validity,
         nonce: [u8; NONCE_LEN],
     ) -> Result<Token, TokenError> {
-        if expires_at <= now {
-            return Err(TokenError::Seal {
-                reason: "expiry must be after the issue time",
-            });
-        }
-        let expires_at =
-            u64::try_from(expires_at.unix_timestamp()).map_err(|_| TokenError::Seal {
-                reason: "expiry before 1970",
-            })?;
         let header = TokenHeader {
             suite: SUITE_1,
             kid: self.current_kid(),
             zone: waybill.zone(),
-            expires_at,
+            expiry_period: validity.expiry_period()?,
             tracking_number: waybill.tracking_number().clone(),
+            sealer: None,
         };
-        let payload = Payload::from_waybill(waybill, now);
-        self.seal_payload(&header, &payload, nonce)
-    }
-
-    /// Encrypts `payload` under `header` into envelope bytes.
-    pub(crate) fn seal_payload(
-        &self,
-        header: &TokenHeader,
-        payload: &Payload,
-        nonce: [u8; NONCE_LEN],
-    ) -> Result<Token, TokenError> {
+        let payload = Payload::from_waybill(waybill, validity);
         let key = self
             .zone_key(header.kid, header.zone)
             .ok_or(TokenError::UnknownKey { kid: header.kid })?;
-        let mut out = Vec::with_capacity(320);
+        let mut out = Vec::with_capacity(280);
         header.write(&mut out);
         let header_len = out.len();
         out.extend_from_slice(&nonce);
         let body_start = out.len();
         // The plaintext is encrypted in place; if encryption fails it is wiped.
         let mut out = Zeroizing::new(out);
-        payload.encode_into(&mut out)?;
-        if out.len() + TAG_LEN > MAX_ENVELOPE {
-            return Err(TokenError::Seal {
-                reason: "record too large for a token",
-            });
-        }
+        payload.encode_padded(&mut out)?;
         let aad = associated_data(out.get(..header_len).unwrap_or_default());
         let (_, body) = out.split_at_mut(body_start);
-        let tag = XChaCha20Poly1305::new(Key::from_slice(&key.0))
-            .encrypt_in_place_detached(XNonce::from_slice(&nonce), &aad, body)
-            .map_err(|_| TokenError::Seal {
-                reason: "record too large for a token",
-            })?;
+        let tag = XChaCha20Poly1305::new(&key.0.into())
+            .encrypt_inout_detached(&XNonce::from(nonce), &aad, body.into())
+            .map_err(|_| TokenError::Seal(SealError::RecordTooLarge))?;
         out.extend_from_slice(&tag);
         Ok(Token::from_parts(
             core::mem::take(&mut *out),
             header_len,
-            header.clone(),
+            header,
         ))
     }
 
-    /// Opens a token: derives the zone key for its key id and zone, checks the tag
-    /// over the header and ciphertext, and only then decodes the payload.
+    /// Opens a suite-1 token: derives the zone key for its key id and zone, checks
+    /// the tag over the header and ciphertext, and only then decodes the payload.
     ///
-    /// Expiry is not checked here: the [`Resolver`](crate::Resolver) checks it
-    /// against the request time.
+    /// Expiry is not checked against the clock here: the
+    /// [`Resolver`](crate::Resolver) does that.
     ///
     /// # Errors
-    /// [`TokenError::Open`] for an unknown key id, a wrong zone, or any changed
-    /// byte; nothing more precise, by design.
+    /// [`TokenError::Open`] for a suite-2 token, an unknown key id, a wrong zone,
+    /// or any changed byte; nothing more precise, by design.
     pub fn open(&self, token: &Token) -> Result<Payload, TokenError> {
         let header = token.header();
+        if header.suite != SUITE_1 {
+            return Err(TokenError::Open);
+        }
         let key = self
             .zone_key(header.kid, header.zone)
             .ok_or(TokenError::Open)?;
-        let (header_bytes, nonce, sealed) = token.parts();
-        let split = sealed.len().checked_sub(TAG_LEN).ok_or(TokenError::Open)?;
-        let (ciphertext, tag) = sealed.split_at(split);
-        if nonce.len() != NONCE_LEN {
-            return Err(TokenError::Open);
-        }
+        let (header_bytes, nonce, ciphertext, tag) = token.parts();
+        let nonce = <[u8; NONCE_LEN]>::try_from(nonce).map_err(|_| TokenError::Open)?;
+        let tag = <[u8; 16]>::try_from(tag).map_err(|_| TokenError::Open)?;
         let aad = associated_data(header_bytes);
         let mut plain = Zeroizing::new(ciphertext.to_vec());
-        XChaCha20Poly1305::new(Key::from_slice(&key.0))
-            .decrypt_in_place_detached(
-                XNonce::from_slice(nonce),
+        XChaCha20Poly1305::new(&key.0.into())
+            .decrypt_inout_detached(
+                &XNonce::from(nonce),
                 &aad,
-                plain.as_mut_slice(),
-                Tag::from_slice(tag),
+                plain.as_mut_slice().into(),
+                &Tag::from(tag),
             )
             .map_err(|_| TokenError::Open)?;
-        // Authenticated bytes that do not decode come from a buggy sealer holding
-        // our key; that is no secret, but keep the error opaque all the same.
-        Payload::decode(&plain).map_err(|_| TokenError::Open)
+        decode(header, &plain)
     }
+
+    /// Opens a suite-2 token sealed by `sealer`: derives (or finds cached) the
+    /// zone's secret key, runs HPKE's Auth-mode open with the header as
+    /// associated data, and only then decodes the payload.
+    ///
+    /// The caller looks `sealer` up in its [`SealerRegistry`](crate::SealerRegistry)
+    /// by the header's [`sealer_id`](crate::TokenHeader::sealer_id), and refuses
+    /// unknown and revoked sealers first.
+    ///
+    /// # Errors
+    /// [`TokenError::Open`] for a suite-1 token, a sealer whose id is not the
+    /// header's, an unknown key id, a wrong zone, another sealer's key, or any
+    /// changed byte.
+    pub fn open_sealed(
+        &self,
+        token: &Token,
+        sealer: &SealerPublicKey,
+    ) -> Result<Payload, TokenError> {
+        let header = token.header();
+        if header.suite != SUITE_2 || header.sealer != Some(sealer.id()) {
+            return Err(TokenError::Open);
+        }
+        let zone = self
+            .zone_secret(header.kid, header.zone)
+            .ok_or(TokenError::Open)?;
+        let (header_bytes, enc, ciphertext, tag) = token.parts();
+        let mut plain = Zeroizing::new(ciphertext.to_vec());
+        suite2::open(&zone, sealer.kem(), enc, header_bytes, &mut plain, tag)?;
+        decode(header, &plain)
+    }
+}
+
+/// Decodes an authenticated plaintext and checks that its exact expiry lies in
+/// the header's 28-day period. Authenticated bytes that fail come from a buggy
+/// sealer holding a valid key; keep the error opaque all the same.
+pub(crate) fn decode(header: &TokenHeader, plain: &[u8]) -> Result<Payload, TokenError> {
+    let payload = Payload::decode_padded(plain)?;
+    let bound = header.expiry_bound_unix();
+    let exp = payload.expires_at();
+    if exp > bound || exp <= bound.saturating_sub(EXPIRY_PERIOD_SECS) {
+        return Err(TokenError::Open);
+    }
+    Ok(payload)
 }
 
 /// `AAD_DOMAIN ‖ header bytes`.

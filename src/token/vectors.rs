@@ -1,62 +1,78 @@
 //! Checks the test vectors in `docs/TOKEN.md` against this implementation:
-//! every value in the document is recomputed here from the fixed inputs.
+//! every value in the document is recomputed here from the fixed inputs, and
+//! every negative vector is rebuilt and must be refused.
 
-use time::{Duration, OffsetDateTime};
+use chacha20poly1305::aead::AeadInOut;
+use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
+use hpke::Serializable;
+use minicbor::Encoder;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
 
-use super::envelope::AAD_DOMAIN;
+use super::envelope::{TokenHeader, AAD_DOMAIN, SUITE_1};
 use super::keyring::ZONE_KEY_INFO;
-use super::payload::Payload;
-use crate::{KeyRing, Token, Waybill};
+use super::payload::{Payload, PAD_BUCKETS};
+use super::suite2::{self, ZONE_KEM_INFO};
+use crate::{IssuerKey, KeyRing, PublicSealer, SealerKey, Token, Validity, Waybill, ZoneDirectory};
 
 const DOC: &str = include_str!("../../docs/TOKEN.md");
 
-/// The fixed inputs of each vector: (waybill JSON, kid, master key, nonce).
-fn inputs(n: usize) -> (&'static str, u16, [u8; 32], [u8; 24]) {
-    fn counting<const N: usize>(start: u8) -> [u8; N] {
-        core::array::from_fn(|i| start.wrapping_add(i as u8))
-    }
+const WAYBILL_1: &str = r#"{"tracking_number":"SF1234567890123","zone":755021,"recipient":{"name":"张三","phone":"13812345678","address":"广东省深圳市南山区深南大道10000号腾讯大厦1栋1单元1001室"},"items":[{"description":"婴儿奶粉 900g","category":"母婴","quantity":2}]}"#;
+const WAYBILL_2: &str = r#"{"tracking_number":"RR473124829CN","zone":0,"recipient":{"name":"John Smith","phone":"+44 20 7946 0958","address":{"country":"GB","city":"London","street":"221B Baker Street","postal_code":"NW1 6XE"}}}"#;
+
+/// SHA-256 of a label: how every fixed secret of the vectors is made.
+fn fixed(label: &str) -> [u8; 32] {
+    Sha256::digest(label.as_bytes()).into()
+}
+
+/// The issue time of every vector: 2026-11-28T02:00:00Z; the lifetime is 30 days.
+fn validity() -> Validity {
+    let t = OffsetDateTime::from_unix_timestamp(1_795_831_200).expect("time");
+    Validity::days(t, 30).expect("validity")
+}
+
+fn waybill(n: usize) -> Waybill {
+    Waybill::from_json(if n == 2 { WAYBILL_2 } else { WAYBILL_1 }).expect("vector waybill")
+}
+
+/// Suite 1 inputs: (kid, master key, nonce).
+fn suite1_inputs(n: usize) -> (u16, [u8; 32], [u8; 24]) {
     match n {
         1 => (
-            r#"{"tracking_number":"SF1234567890123","zone":755021,"recipient":{"name":"张三","phone":"13812345678","address":"广东省深圳市南山区深南大道10000号腾讯大厦1栋1单元1001室"},"items":[{"description":"婴儿奶粉 900g","category":"母婴","quantity":2}]}"#,
             1,
-            counting(0x00),
-            counting(0x40),
+            fixed("waybill-redact vector 1"),
+            core::array::from_fn(|i| 0x40 + i as u8),
         ),
-        _ => (
-            r#"{"tracking_number":"RR473124829CN","zone":0,"recipient":{"name":"John Smith","phone":"+44 20 7946 0958","address":{"country":"GB","city":"London","street":"221B Baker Street","postal_code":"NW1 6XE"}}}"#,
-            258,
-            [0xA5; 32],
-            [0x24; 24],
-        ),
+        _ => (258, fixed("waybill-redact vector 2"), [0x24; 24]),
     }
 }
 
-/// The issue time of every vector: 2026-11-28T02:00:00Z; expiry is 30 days later.
-fn issued() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_795_831_200).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+fn ring(kid: u16, master: &[u8; 32]) -> KeyRing {
+    KeyRing::from_key(kid, master).expect("strong vector key")
 }
 
-/// Every labelled value of one vector, computed.
-fn compute(n: usize) -> Vec<(&'static str, String)> {
-    let (json, kid, master, nonce) = inputs(n);
-    let waybill = Waybill::from_json(json).expect("vector waybill is valid");
-    let ring = KeyRing::from_key(kid, master);
-    let expires = issued() + Duration::days(30);
+/// Every labelled value of suite-1 vector `n`, computed.
+fn compute_suite1(n: usize) -> Vec<(&'static str, String)> {
+    let (kid, master, nonce) = suite1_inputs(n);
+    let waybill = waybill(n);
+    let ring = ring(kid, &master);
     let token = ring
-        .seal_with_nonce(&waybill, expires, issued(), nonce)
+        .seal_with_nonce(&waybill, &validity(), nonce)
         .expect("seal");
     let zone_key = ring.zone_key(kid, waybill.zone()).expect("key").0;
-    let (header, _, sealed) = token.parts();
+    let (header, _, ciphertext, tag) = token.parts();
     let mut info = ZONE_KEY_INFO.to_vec();
     info.extend_from_slice(&waybill.zone().to_be_bytes());
     let mut aad = AAD_DOMAIN.to_vec();
     aad.extend_from_slice(header);
-    let mut cbor = Vec::new();
-    Payload::from_waybill(&waybill, issued())
-        .encode_into(&mut cbor)
+    let mut plain = Vec::new();
+    Payload::from_waybill(&waybill, &validity())
+        .encode_padded(&mut plain)
         .expect("cbor");
     vec![
         ("master key", hex::encode(master)),
+        ("key check value", super::masterkey::check_value(&master)),
         ("key id", kid.to_string()),
         ("zone", waybill.zone().to_string()),
         ("hkdf info", hex::encode(info)),
@@ -64,18 +80,237 @@ fn compute(n: usize) -> Vec<(&'static str, String)> {
         ("header", hex::encode(header)),
         ("aad", hex::encode(aad)),
         ("nonce", hex::encode(nonce)),
-        ("plaintext", hex::encode(cbor)),
-        ("ciphertext and tag", hex::encode(sealed)),
+        ("padded plaintext", hex::encode(plain)),
+        ("ciphertext", hex::encode(ciphertext)),
+        ("tag", hex::encode(tag)),
         ("envelope", hex::encode(token.as_bytes())),
         ("token", token.as_str().to_owned()),
     ]
 }
 
-/// The `label: value` lines of the doc's `### Vector n` section.
-fn documented(n: usize) -> Vec<(String, String)> {
-    let heading = format!("### Vector {n}");
+/// Suite 2's vector: vector 1's waybill and master key, sealed by a seller.
+fn suite2_parts() -> (KeyRing, IssuerKey, ZoneDirectory, SealerKey, Token) {
+    let (kid, master, _) = suite1_inputs(1);
+    let ring = ring(kid, &master);
+    let issuer = IssuerKey::from_secret(fixed("waybill-redact vector issuer"));
+    let issued = OffsetDateTime::from_unix_timestamp(1_795_831_200).expect("time");
+    let directory =
+        ZoneDirectory::publish(&ring, &issuer, &[755021], issued, time::Duration::days(90))
+            .expect("directory");
+    let sealer = SealerKey::from_seed(&fixed("waybill-redact vector sealer"));
+    let token = PublicSealer::new(directory.clone(), sealer.clone())
+        .seal_with_seed(
+            &waybill(1),
+            &validity(),
+            Zeroizing::new(fixed("waybill-redact vector ephemeral")),
+        )
+        .expect("seal");
+    (ring, issuer, directory, sealer, token)
+}
+
+fn compute_suite2() -> Vec<(&'static str, String)> {
+    let (_, issuer, directory, sealer, token) = suite2_parts();
+    let (master, zone) = (fixed("waybill-redact vector 1"), 755021u32);
+    let mut info = ZONE_KEM_INFO.to_vec();
+    info.extend_from_slice(&zone.to_be_bytes());
+    let (zone_sk, zone_pk) = suite2::zone_keypair(&master, zone);
+    let (header, enc, ciphertext, tag) = token.parts();
+    let mut plain = Vec::new();
+    Payload::from_waybill(&waybill(1), &validity())
+        .encode_padded(&mut plain)
+        .expect("cbor");
+    let dir: serde_json::Value = serde_json::from_str(&directory.to_json()).expect("json");
+    vec![
+        ("zone kem info", hex::encode(info)),
+        ("zone seed", hex::encode(*suite2::zone_seed(&master, zone))),
+        ("zone secret key", hex::encode(zone_sk.to_bytes())),
+        ("zone public key", hex::encode(zone_pk.to_bytes())),
+        (
+            "issuer secret",
+            hex::encode(fixed("waybill-redact vector issuer")),
+        ),
+        ("issuer public key", issuer.public_key().to_string()),
+        (
+            "directory signature",
+            dir["signature"].as_str().unwrap_or("").to_owned(),
+        ),
+        (
+            "sealer seed",
+            hex::encode(fixed("waybill-redact vector sealer")),
+        ),
+        ("sealer public key", sealer.public_key().to_string()),
+        ("sealer id", sealer.public_key().id().to_string()),
+        (
+            "ephemeral seed",
+            hex::encode(fixed("waybill-redact vector ephemeral")),
+        ),
+        ("header", hex::encode(header)),
+        ("padded plaintext", hex::encode(plain)),
+        ("enc", hex::encode(enc)),
+        ("ciphertext", hex::encode(ciphertext)),
+        ("tag", hex::encode(tag)),
+        ("token", token.as_str().to_owned()),
+    ]
+}
+
+/// Seals any plaintext as suite 1 under vector 1's key, header and nonce: the
+/// negative vectors that authenticate but must still be refused.
+fn seal_raw(plain: &[u8]) -> String {
+    let (kid, master, nonce) = suite1_inputs(1);
+    let ring = ring(kid, &master);
+    let w = waybill(1);
+    let header = TokenHeader {
+        suite: SUITE_1,
+        kid,
+        zone: w.zone(),
+        expiry_period: validity().expiry_period().expect("period"),
+        tracking_number: w.tracking_number().clone(),
+        sealer: None,
+    };
+    let mut out = Vec::new();
+    header.write(&mut out);
+    let mut aad = AAD_DOMAIN.to_vec();
+    aad.extend_from_slice(&out);
+    let key = ring.zone_key(kid, header.zone).expect("key").0;
+    let mut body = plain.to_vec();
+    let tag = XChaCha20Poly1305::new(&key.into())
+        .encrypt_inout_detached(&XNonce::from(nonce), &aad, body.as_mut_slice().into())
+        .expect("encrypt");
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&tag);
+    let mut text = String::from("WB2:");
+    super::base45::encode_into(&out, &mut text);
+    text
+}
+
+fn padded(mut cbor: Vec<u8>) -> Vec<u8> {
+    let bucket = PAD_BUCKETS.iter().copied().find(|&b| b >= cbor.len());
+    cbor.resize(bucket.unwrap_or(cbor.len()), 0);
+    cbor
+}
+
+/// A payload map with the given entries after name, phone and address.
+fn cbor(f: impl FnOnce(&mut Encoder<&mut Vec<u8>>)) -> Vec<u8> {
+    let mut out = Vec::new();
+    f(&mut Encoder::new(&mut out));
+    out
+}
+
+fn valid_cbor() -> Vec<u8> {
+    let mut out = Vec::new();
+    Payload::from_waybill(&waybill(1), &validity()).encode_into(&mut out);
+    out
+}
+
+/// (label, token text) of every negative vector.
+fn negatives() -> Vec<(&'static str, String)> {
+    let v = validity();
+    let (iat, exp) = (v.issued_at_unix(), v.expires_at_unix());
+    let good = seal_raw(&padded(valid_cbor()));
+    let mut bytes = super::base45::decode(good.strip_prefix("WB2:").unwrap_or("").as_bytes())
+        .unwrap_or_default();
+    let b45 = |b: &[u8]| {
+        let mut t = String::from("WB2:");
+        super::base45::encode_into(b, &mut t);
+        t
+    };
+    let wrong_prefix = format!("WB1:{}", good.strip_prefix("WB2:").unwrap_or(""));
+    let mut zero_expiry = bytes.clone();
+    zero_expiry[7..9].copy_from_slice(&[0, 0]);
+    let zero_expiry = b45(&zero_expiry);
+    let mut short = bytes.clone();
+    short.remove(60);
+    let short = b45(&short);
+    let mut moved = bytes.clone();
+    moved[6] ^= 1;
+    let moved = b45(&moved);
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    let bad_tag = b45(&bytes);
+    let mut indefinite = valid_cbor();
+    indefinite[0] = 0xBF;
+    indefinite.push(0xFF);
+    let mut long_int = valid_cbor();
+    let iat_pos = long_int.len() - 12; // 05 1a iiii 06 1a eeee
+    long_int.splice(iat_pos + 1..iat_pos + 2, [0x1B, 0, 0, 0, 0]);
+    let mut nonzero_pad = padded(valid_cbor());
+    if let Some(b) = nonzero_pad.last_mut() {
+        *b = 1;
+    }
+    let base = |e: &mut Encoder<&mut Vec<u8>>, n: u64| {
+        let _ = e
+            .map(n)
+            .and_then(|e| e.u64(1)?.str("a")?.u64(2)?.str("1")?.u64(3)?.str("x"));
+    };
+    vec![
+        ("wrong prefix", wrong_prefix),
+        ("expiry period 0", zero_expiry),
+        ("ciphertext not a bucket", short),
+        ("tag changed", bad_tag),
+        ("header changed (zone)", moved),
+        ("indefinite-length map", seal_raw(&padded(indefinite))),
+        ("non-shortest integer", seal_raw(&padded(long_int))),
+        ("non-zero padding", seal_raw(&nonzero_pad)),
+        (
+            "keys out of order",
+            seal_raw(&padded(cbor(|e| {
+                let _ = e.map(5).and_then(|e| {
+                    e.u64(2)?.str("1")?.u64(1)?.str("a")?.u64(3)?.str("x")?;
+                    e.u64(5)?.u64(iat)?.u64(6)?.u64(exp)
+                });
+            }))),
+        ),
+        (
+            "empty items array",
+            seal_raw(&padded(cbor(|e| {
+                base(e, 6);
+                let _ = e
+                    .u64(4)
+                    .and_then(|e| e.array(0)?.u64(5)?.u64(iat)?.u64(6)?.u64(exp));
+            }))),
+        ),
+        (
+            "quantity 0",
+            seal_raw(&padded(cbor(|e| {
+                base(e, 6);
+                let _ = e.u64(4).and_then(|e| {
+                    e.array(1)?.map(1)?.u64(3)?.u64(0)?;
+                    e.u64(5)?.u64(iat)?.u64(6)?.u64(exp)
+                });
+            }))),
+        ),
+        (
+            "unknown key with a float",
+            seal_raw(&padded(cbor(|e| {
+                base(e, 6);
+                let _ = e
+                    .u64(5)
+                    .and_then(|e| e.u64(iat)?.u64(6)?.u64(exp)?.u64(9)?.f32(1.0));
+            }))),
+        ),
+        (
+            "exact expiry after the header's period",
+            seal_raw(&padded(cbor(|e| {
+                base(e, 5);
+                let bound = u64::from(v.expiry_period().unwrap_or(0)) * 28 * 86_400;
+                let _ = e.u64(5).and_then(|e| e.u64(iat)?.u64(6)?.u64(bound + 1));
+            }))),
+        ),
+        (
+            "expiry not after issue",
+            seal_raw(&padded(cbor(|e| {
+                base(e, 5);
+                let _ = e.u64(5).and_then(|e| e.u64(exp)?.u64(6)?.u64(exp));
+            }))),
+        ),
+    ]
+}
+
+/// The `label: value` lines of the doc's section that starts with `heading`.
+fn documented(heading: &str) -> Vec<(String, String)> {
     DOC.split("\n### ")
-        .find(|s| s.starts_with(heading.trim_start_matches("### ")))
+        .find(|s| s.starts_with(heading))
         .map(|section| {
             section
                 .lines()
@@ -86,28 +321,49 @@ fn documented(n: usize) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+fn assert_documented(heading: &str, computed: Vec<(&'static str, String)>) {
+    let doc = documented(heading);
+    assert!(!doc.is_empty(), "no section {heading}");
+    for (label, value) in computed {
+        let found = doc
+            .iter()
+            .find(|(k, _)| k == label)
+            .map(|(_, v)| v.as_str());
+        assert_eq!(found, Some(value.as_str()), "{heading}, {label}");
+    }
+}
+
 #[test]
 fn documented_vectors_match() {
-    for n in [1, 2] {
-        let doc = documented(n);
-        for (label, value) in compute(n) {
-            let found = doc
-                .iter()
-                .find(|(k, _)| k == label)
-                .map(|(_, v)| v.as_str());
-            assert_eq!(found, Some(value.as_str()), "vector {n}, {label}");
-        }
-    }
+    assert_documented("Vector 1", compute_suite1(1));
+    assert_documented("Vector 2", compute_suite1(2));
+    assert_documented("Vector 3", compute_suite2());
+    assert_documented("Negative vectors", negatives());
 }
 
 #[test]
 fn documented_tokens_open() {
     for n in [1, 2] {
-        let (_, kid, master, _) = inputs(n);
-        let text = compute(n).pop().map(|(_, t)| t).unwrap_or_default();
+        let (kid, master, _) = suite1_inputs(n);
+        let text = compute_suite1(n).pop().map(|(_, t)| t).unwrap_or_default();
         let token = Token::parse(&text).expect("parse");
-        let payload = KeyRing::from_key(kid, master).open(&token).expect("open");
+        let payload = ring(kid, &master).open(&token).expect("open");
         assert_eq!(payload.issued_at(), 1_795_831_200);
+        assert_eq!(payload.expires_at(), 1_795_831_200 + 30 * 86_400);
+    }
+    let (ring, _, _, sealer, token) = suite2_parts();
+    let token = Token::parse(token.as_str()).expect("parse");
+    let payload = ring.open_sealed(&token, sealer.public_key()).expect("open");
+    assert_eq!(payload.name(), "张三");
+}
+
+#[test]
+fn negative_vectors_are_refused() {
+    let (kid, master, _) = suite1_inputs(1);
+    let ring = ring(kid, &master);
+    for (label, text) in negatives() {
+        let opened = Token::parse(&text).and_then(|t| ring.open(&t));
+        assert!(opened.is_err(), "{label} was accepted");
     }
 }
 
@@ -115,10 +371,18 @@ fn documented_tokens_open() {
 #[test]
 #[ignore]
 fn print_vectors() {
-    for n in [1, 2] {
+    for (n, v) in [
+        (1, compute_suite1(1)),
+        (2, compute_suite1(2)),
+        (3, compute_suite2()),
+    ] {
         println!("### Vector {n}");
-        for (label, value) in compute(n) {
+        for (label, value) in v {
             println!("{label}: {value}");
         }
+    }
+    println!("### Negative vectors");
+    for (label, value) in negatives() {
+        println!("{label}: {value}");
     }
 }

@@ -8,6 +8,7 @@ mod input;
 mod mask_cmd;
 mod pipeline;
 mod render_cmd;
+mod seller_cmd;
 mod token_cmd;
 
 use std::process::ExitCode;
@@ -35,9 +36,14 @@ enum Command {
     Mask(mask_cmd::MaskArgs),
     /// Render labels: mask, seal a QR token and draw each waybill (PNG, ZPL or PDF).
     Render(render_cmd::RenderArgs),
-    /// Create or rotate the carrier's token key ring.
+    /// Create, rotate or retire the carrier's token key ring, or publish its
+    /// zone directory for sellers.
     #[command(subcommand)]
     Keys(token_cmd::KeysCommand),
+    /// Sellers' sealer keys (suite 2): create one, or register or revoke one
+    /// in the carrier's registry.
+    #[command(subcommand)]
+    Sealer(seller_cmd::SealerCommand),
     /// Create the carrier's grant issuer key.
     #[command(subcommand)]
     Issuer(token_cmd::IssuerCommand),
@@ -66,6 +72,7 @@ fn main() -> ExitCode {
         Command::Render(args) => render_cmd::run(args),
         Command::Keys(c) => token_cmd::keys(c),
         Command::Issuer(c) => token_cmd::issuer(c),
+        Command::Sealer(c) => seller_cmd::sealer(c),
         Command::Grant(a) => token_cmd::grant(a),
         Command::Seal(a) => token_cmd::seal(a),
         Command::Resolve(a) => token_cmd::resolve(a),

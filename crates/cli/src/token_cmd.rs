@@ -10,8 +10,11 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     verify_audit_log, AuditSink, GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink, KeyRing,
-    MemorySink, Purpose, ResolveRequest, Resolver, Scope, TokenBucket,
+    MemorySink, Purpose, ResolveRequest, Resolver, Scope, TokenBucket, Validity,
 };
+use zeroize::Zeroizing;
+
+use crate::seller_cmd::{self, PublishArgs, SealKeys};
 
 /// Exit code for a denied resolve.
 const DENIED: u8 = 3;
@@ -40,6 +43,9 @@ pub enum KeysCommand {
         #[arg(long)]
         kid: u16,
     },
+    /// Write the signed zone directory sellers seal with (suite 2): the current
+    /// key's zone public keys, with validity dates.
+    Publish(PublishArgs),
 }
 
 /// `issuer` subcommands.
@@ -82,9 +88,8 @@ pub struct GrantArgs {
 /// `seal` arguments.
 #[derive(Debug, Args)]
 pub struct SealArgs {
-    /// The key ring file.
-    #[arg(long, value_name = "RING.json")]
-    ring: PathBuf,
+    #[command(flatten)]
+    keys: SealKeys,
     /// Waybills as a JSON array, JSON Lines or CSV; default standard input.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
@@ -104,6 +109,10 @@ pub struct ResolveArgs {
     /// A trusted issuer: its key file or a file with its public key (repeatable).
     #[arg(long, value_name = "ISSUER.json", required = true)]
     trust: Vec<PathBuf>,
+    /// The sealer registry: suite-2 tokens open only from registered, unrevoked
+    /// sealers (without it, every suite-2 token is denied).
+    #[arg(long, value_name = "SEALERS.json")]
+    sealers: Option<PathBuf>,
     /// The courier's grant: its text (`WG1:…`) or a file holding it.
     #[arg(long, value_name = "GRANT")]
     grant: String,
@@ -144,17 +153,22 @@ fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
 }
 
 /// Prints an error and returns exit code 1.
-fn fail(context: &str, e: impl std::fmt::Display) -> ExitCode {
+pub(crate) fn fail(context: &str, e: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {context}: {e}");
     ExitCode::FAILURE
 }
 
-fn read(path: &Path) -> Result<String, String> {
+pub(crate) fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Reads a file holding a secret into a buffer that is wiped when dropped.
+pub(crate) fn read_secret(path: &Path) -> Result<Zeroizing<String>, String> {
+    read(path).map(Zeroizing::new)
+}
+
 pub(crate) fn load_ring(path: &Path) -> Result<KeyRing, String> {
-    KeyRing::from_json(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))
+    KeyRing::from_json(&read_secret(path)?).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Writes a secret file atomically with owner-only permissions.
@@ -192,6 +206,7 @@ pub fn keys(cmd: KeysCommand) -> ExitCode {
             ring.retire(kid).map_err(|e| e.to_string())?;
             write_secret(&path, &ring.to_json(), true).map(|()| ring.current_kid())
         }),
+        KeysCommand::Publish(args) => return seller_cmd::publish(args),
     };
     match result {
         Ok(current) => {
@@ -224,7 +239,7 @@ pub fn grant(args: GrantArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let key = match read(&args.issuer)
+    let key = match read_secret(&args.issuer)
         .and_then(|t| IssuerKey::from_json(&t).map_err(|e| e.to_string()))
     {
         Ok(k) => k,
@@ -253,15 +268,20 @@ pub fn grant(args: GrantArgs) -> ExitCode {
 
 /// `seal`: one token per good record on stdout, one line per bad record on stderr.
 pub fn seal(args: SealArgs) -> ExitCode {
-    let ring = match load_ring(&args.ring) {
-        Ok(r) => r,
+    let now = OffsetDateTime::now_utc();
+    let (sealing, validity) = match args.keys.load(now).and_then(|s| {
+        Ok((
+            s,
+            Validity::days(now, args.ttl_days).map_err(|e| e.to_string())?,
+        ))
+    }) {
+        Ok(s) => s,
         Err(e) => return fail("seal", e),
     };
-    let now = OffsetDateTime::now_utc();
-    let expires_at = now + Duration::days(i64::from(args.ttl_days));
     let limits = args.limits.limits();
     crate::input::lines_per_record(args.input.as_deref(), &limits, |position, w| {
-        ring.seal(&w, expires_at, now)
+        sealing
+            .seal(&w, &validity)
             .map(|token| token.to_string())
             .map_err(|e| format!("record {position} ({}): {e}", w.tracking_number()))
     })
@@ -349,6 +369,9 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
             None => Arc::new(MemorySink::new()),
         };
         let mut resolver = Resolver::new(ring, trusted, sink).with_rate_limiter(Arc::new(limiter));
+        if let Some(path) = &args.sealers {
+            resolver = resolver.with_sealers(seller_cmd::registry(path)?);
+        }
         for path in &args.revoked {
             load_revocations(&mut resolver, path)?;
         }

@@ -1,8 +1,25 @@
 //! The token commands end to end, as a carrier's scripts use them.
 
 use std::path::Path;
+use std::sync::LazyLock;
 
 use assert_cmd::Command;
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+/// `seal` stamps tokens with the real clock, and the resolver refuses tokens
+/// issued in its future: the times given with `--now` follow the real clock.
+fn when(offset: Duration) -> String {
+    (OffsetDateTime::now_utc() + offset)
+        .format(&Rfc3339)
+        .unwrap()
+}
+/// Grants start two hours ago.
+static NOT_BEFORE: LazyLock<String> = LazyLock::new(|| when(Duration::hours(-2)));
+/// The resolver's time: in one minute.
+static NOW: LazyLock<String> = LazyLock::new(|| when(Duration::minutes(1)));
+/// A day later: 12-hour grants have expired.
+static NEXT_DAY: LazyLock<String> = LazyLock::new(|| when(Duration::hours(24)));
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/waybills.json");
 
@@ -59,7 +76,7 @@ fn grant(e: &Env, zones: &str, extra: &[&str]) -> String {
         "--hours",
         "12",
         "--not-before",
-        "2026-11-28T08:00:00+08:00",
+        &NOT_BEFORE,
     ];
     args.extend_from_slice(extra);
     stdout(&args).trim().to_owned()
@@ -92,7 +109,7 @@ fn seal_grant_resolve_and_verify_the_audit_log() {
         "--audit",
         p(&e.audit),
         "--now",
-        "2026-11-28T10:00:00+08:00",
+        &NOW,
         &tokens[0],
     ]);
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -120,7 +137,7 @@ fn seal_grant_resolve_and_verify_the_audit_log() {
             "--audit",
             p(&e.audit),
             "--now",
-            "2026-11-28T10:00:00+08:00",
+            &NOW,
             &tokens[1],
         ])
         .output()
@@ -144,7 +161,7 @@ fn seal_grant_resolve_and_verify_the_audit_log() {
             "--audit",
             p(&e.audit),
             "--now",
-            "2026-11-29T10:00:00+08:00",
+            &NEXT_DAY,
             &tokens[0],
         ])
         .output()
@@ -188,7 +205,7 @@ fn scope_limits_the_printed_disclosure_and_grants_read_from_files() {
         "--audit",
         p(&e.audit),
         "--now",
-        "2026-11-28T10:00:00+08:00",
+        &NOW,
         &tokens[0],
     ];
     let json: serde_json::Value = serde_json::from_str(&stdout(&args)).unwrap();
@@ -223,7 +240,7 @@ fn rotation_keeps_old_tokens_and_untrusted_issuers_are_denied() {
                 "--purpose",
                 "return",
                 "--now",
-                "2026-11-28T10:00:00+08:00",
+                &NOW,
                 token,
             ])
             .output()
@@ -244,7 +261,7 @@ fn rotation_keeps_old_tokens_and_untrusted_issuers_are_denied() {
             "--purpose",
             "delivery",
             "--now",
-            "2026-11-28T10:00:00+08:00",
+            &NOW,
             &after[0],
         ])
         .output()
@@ -344,7 +361,7 @@ fn revocation_lists_deny_grants_and_parcels() {
                 "--revoked",
                 p(&list),
                 "--now",
-                "2026-11-28T10:00:00+08:00",
+                &NOW,
                 token,
             ])
             .output()

@@ -10,13 +10,14 @@ use std::sync::Mutex;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use waybill_redact::{
     mask, read_batch_with_limits, render, Fonts, KeyRing, LabelSize, LabelSpec, Logo, LogoMode,
-    MaskPolicy, PdfOptions, PdfPage, PngMode, RecordError, Waybill, ZplOptions,
+    MaskPolicy, PdfOptions, PdfPage, PngMode, RecordError, Validity, Waybill, ZplOptions,
 };
 
-use crate::{files, input, pipeline, token_cmd};
+use crate::seller_cmd::Sealing;
+use crate::{files, input, pipeline, seller_cmd, token_cmd};
 
 mod sink;
 use sink::Sink;
@@ -30,11 +31,12 @@ pub struct RenderArgs {
     input: Option<PathBuf>,
     #[command(flatten)]
     limits: input::LimitArgs,
-    /// The carrier's key ring (`waybill-redact keys new`), used to seal the QR tokens.
-    #[arg(long)]
-    ring: PathBuf,
+    /// How the QR tokens are sealed: `--ring` (the carrier's key ring, suite 1),
+    /// or `--directory`, `--sealer` and `--carrier` (a seller, suite 2).
+    #[command(flatten)]
+    keys: seller_cmd::SealKeys,
     /// Create the key ring first when the file does not exist (first run, demos).
-    #[arg(long)]
+    #[arg(long, requires = "ring")]
     create_ring: bool,
     /// Where the labels go. One file per label: a folder (created when missing).
     /// With `--single-file`: the file to write, `-` for standard output, or an
@@ -210,7 +212,7 @@ struct Outcome {
 /// Everything a worker needs, shared read-only.
 struct Job {
     dir: PathBuf,
-    ring: KeyRing,
+    sealing: Sealing,
     spec: LabelSpec,
     fonts: Fonts,
     policy: MaskPolicy,
@@ -218,8 +220,7 @@ struct Job {
     single_file: bool,
     zpl: ZplOptions,
     pdf: PdfOptions,
-    now: OffsetDateTime,
-    expires_at: OffsetDateTime,
+    validity: Validity,
 }
 
 impl Job {
@@ -253,8 +254,8 @@ impl Job {
 
     fn label(&self, waybill: &Waybill) -> Result<(Rendered, Vec<String>), Failure> {
         let token = self
-            .ring
-            .seal(waybill, self.expires_at, self.now)
+            .sealing
+            .seal(waybill, &self.validity)
             .map_err(|e| Failure::Record(format!("sealing: {e}")))?;
         let masked = mask(waybill, &self.policy);
         let label = render(&masked, token.as_str(), &self.spec, &self.fonts)
@@ -312,28 +313,12 @@ fn prepare(args: &RenderArgs) -> Result<(Job, Output, Box<dyn std::io::BufRead +
     let output = Output::of(args)?;
     let reader = input::open(args.input.as_deref())?;
     let fonts = fonts(args)?;
-    let new_ring = match (args.ring.exists(), args.create_ring) {
-        (true, _) => None,
-        (false, true) => Some(KeyRing::generate()),
-        (false, false) => {
-            return Err(format!(
-                "--ring {}: no such file\nhint: create one with `waybill-redact keys new \
-                 --out {}`, or add --create-ring",
-                args.ring.display(),
-                args.ring.display()
-            ))
-        }
-    };
-    let ring = match new_ring {
-        None => token_cmd::load_ring(&args.ring)?,
-        Some(ring) => {
-            if let Some(dir) = args.ring.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            }
-            token_cmd::write_secret(&args.ring, &ring.to_json(), false)?;
-            eprintln!("created key ring {}", args.ring.display());
-            ring
-        }
+    let now = OffsetDateTime::now_utc();
+    let validity = Validity::days(now, args.ttl_days).map_err(|e| e.to_string())?;
+    let sealing = match &args.keys.ring {
+        Some(ring_path) => Sealing::Ring(ring(ring_path, args.create_ring)?),
+        // A seller: the directory is verified and the sealer key read here.
+        None => args.keys.load(now)?,
     };
     if let Some(dir) = output.folder() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -342,13 +327,12 @@ fn prepare(args: &RenderArgs) -> Result<(Job, Output, Box<dyn std::io::BufRead +
             eprintln!("removed {removed} temporary file(s) left by an interrupted run");
         }
     }
-    let now = OffsetDateTime::now_utc();
     let job = Job {
         dir: match &output {
             Output::Dir(d) => d.clone(),
             _ => PathBuf::new(),
         },
-        ring,
+        sealing,
         spec,
         fonts,
         policy: MaskPolicy::default(),
@@ -356,10 +340,31 @@ fn prepare(args: &RenderArgs) -> Result<(Job, Output, Box<dyn std::io::BufRead +
         single_file: args.single_file,
         zpl: ZplOptions::new().native_codes(args.zpl_native_codes),
         pdf: PdfOptions::new(),
-        now,
-        expires_at: now + Duration::days(i64::from(args.ttl_days)),
+        validity,
     };
     Ok((job, output, reader))
+}
+
+/// The carrier's ring, created first with `--create-ring` when missing.
+fn ring(path: &Path, create: bool) -> Result<KeyRing, String> {
+    if path.exists() {
+        return token_cmd::load_ring(path);
+    }
+    if !create {
+        return Err(format!(
+            "--ring {}: no such file\nhint: create one with `waybill-redact keys new \
+             --out {}`, or add --create-ring",
+            path.display(),
+            path.display()
+        ));
+    }
+    let ring = KeyRing::generate();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    token_cmd::write_secret(path, &ring.to_json(), false)?;
+    eprintln!("created key ring {}", path.display());
+    Ok(ring)
 }
 
 /// The bundled fonts, or the caller's, with any fallbacks.

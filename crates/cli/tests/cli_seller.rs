@@ -1,0 +1,253 @@
+//! Suite 2 end to end, as a carrier and a seller would run it: the carrier
+//! publishes a zone directory and registers the seller's key; the seller seals
+//! and renders with the directory and its key only; the carrier resolves.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/waybills.json");
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("waybill-redact")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+    carrier_public: String,
+    seller_public: String,
+}
+
+impl Env {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// Carrier: ring, issuer, directory for every fixture zone. Seller: a key.
+fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let f = |n: &str| dir.path().join(n);
+    stdout(&["keys", "new", "--out", p(&f("ring.json"))]);
+    let carrier_public = stdout(&["issuer", "new", "--out", p(&f("issuer.json"))])
+        .trim()
+        .to_owned();
+    let zones = "0,110105,150102,200000,234100,310115,330106,350203,420104,441900,460105,500103,510106,530102,540102,571003,650102,755021,830011";
+    let out = stdout(&[
+        "keys",
+        "publish",
+        "--ring",
+        p(&f("ring.json")),
+        "--issuer",
+        p(&f("issuer.json")),
+        "--zones",
+        zones,
+        "--out",
+        p(&f("directory.json")),
+    ]);
+    assert!(out.contains("key id 1"), "{out}");
+    let seller_public = stdout(&["sealer", "new", "--out", p(&f("seller.json"))])
+        .trim()
+        .to_owned();
+    assert!(seller_public.starts_with("WS1:") && seller_public.len() == 68);
+    Env {
+        dir,
+        carrier_public,
+        seller_public,
+    }
+}
+
+fn seal_as_seller(e: &Env, input: &str) -> std::process::Output {
+    run(&[
+        "seal",
+        "--directory",
+        p(&e.path("directory.json")),
+        "--sealer",
+        p(&e.path("seller.json")),
+        "--carrier",
+        &e.carrier_public,
+        "--input",
+        input,
+    ])
+}
+
+fn resolve(e: &Env, token: &str, zone: &str) -> std::process::Output {
+    let not_before = (OffsetDateTime::now_utc() - Duration::hours(1))
+        .format(&Rfc3339)
+        .unwrap();
+    let grant = stdout(&[
+        "grant",
+        "--issuer",
+        p(&e.path("issuer.json")),
+        "--courier",
+        "C-1",
+        "--zones",
+        zone,
+        "--hours",
+        "12",
+        "--not-before",
+        &not_before,
+    ]);
+    let trust = e.path("carrier.pub");
+    std::fs::write(&trust, &e.carrier_public).unwrap();
+    run(&[
+        "resolve",
+        "--ring",
+        p(&e.path("ring.json")),
+        "--trust",
+        p(&trust),
+        "--sealers",
+        p(&e.path("sealers.json")),
+        "--grant",
+        grant.trim(),
+        "--purpose",
+        "delivery",
+        token,
+    ])
+}
+
+fn first_record(e: &Env) -> (String, String) {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(FIXTURES).unwrap()).unwrap();
+    let first = &json[0];
+    let path = e.path("one.json");
+    std::fs::write(&path, format!("[{first}]")).unwrap();
+    (p(&path).to_owned(), first["zone"].to_string())
+}
+
+#[test]
+fn a_seller_seals_with_the_directory_and_the_carrier_resolves() {
+    let e = env();
+    let (input, zone) = first_record(&e);
+    // Before registration the token is denied, and says why.
+    stdout(&[
+        "sealer",
+        "register",
+        "--registry",
+        p(&e.path("sealers.json")),
+        "--key",
+        "WS1:0000000000000000000000000000000000000000000000000000000000000009",
+    ]);
+    let token = String::from_utf8(seal_as_seller(&e, &input).stdout).unwrap();
+    let token = token.trim();
+    assert!(token.starts_with("WB2:"), "{token}");
+    let denied = resolve(&e, token, &zone);
+    assert_eq!(denied.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&denied.stderr).contains("unknown_sealer"));
+    let id = stdout(&[
+        "sealer",
+        "register",
+        "--registry",
+        p(&e.path("sealers.json")),
+        "--key",
+        &e.seller_public,
+    ]);
+    assert_eq!(id.trim().len(), 8);
+    let out = resolve(&e, token, &zone);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["name"], "张三");
+    // Revoked: denied again.
+    stdout(&[
+        "sealer",
+        "revoke",
+        "--registry",
+        p(&e.path("sealers.json")),
+        "--id",
+        id.trim(),
+    ]);
+    let revoked = resolve(&e, token, &zone);
+    assert_eq!(revoked.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&revoked.stderr).contains("sealer_revoked"));
+}
+
+#[test]
+fn a_tampered_directory_or_a_secret_carrier_file_is_refused() {
+    let e = env();
+    let (input, _) = first_record(&e);
+    let dir = e.path("directory.json");
+    let text = std::fs::read_to_string(&dir).unwrap();
+    std::fs::write(&dir, text.replacen("\"zone\": 0,", "\"zone\": 1,", 1)).unwrap();
+    let out = seal_as_seller(&e, &input);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("signature is invalid"), "{err}");
+    // The seller must be given the carrier's public key, never its secret file.
+    std::fs::write(&dir, text).unwrap();
+    let out = run(&[
+        "seal",
+        "--directory",
+        p(&dir),
+        "--sealer",
+        p(&e.path("seller.json")),
+        "--carrier",
+        p(&e.path("issuer.json")),
+        "--input",
+        &input,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds the issuer's secret"));
+}
+
+#[test]
+fn a_seller_renders_labels_without_the_ring() {
+    let e = env();
+    let (input, _) = first_record(&e);
+    let out_dir = e.path("labels");
+    let out = run(&[
+        "render",
+        "--directory",
+        p(&e.path("directory.json")),
+        "--sealer",
+        p(&e.path("seller.json")),
+        "--carrier",
+        &e.carrier_public,
+        "--input",
+        &input,
+        "--out",
+        p(&out_dir),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 1);
+    // --ring and --directory together are a usage error.
+    let both = run(&[
+        "seal",
+        "--ring",
+        p(&e.path("ring.json")),
+        "--directory",
+        p(&e.path("directory.json")),
+        "--sealer",
+        p(&e.path("seller.json")),
+        "--carrier",
+        &e.carrier_public,
+    ]);
+    assert_eq!(both.status.code(), Some(2));
+}

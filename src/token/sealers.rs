@@ -1,0 +1,380 @@
+//! Sellers' sealer keys (static X25519, HPKE Auth mode), their `WS1:` public
+//! keys and 4-byte ids, and the carrier's registry of sealers it accepts.
+
+use core::fmt;
+
+use hpke::{Deserializable, Kem as _, Serializable};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use super::suite2::{self, Kem, KemPublic, KemSecret};
+use crate::error::{SealerError, TokenError};
+
+/// The text prefix of a sealer public key.
+const PUBLIC_PREFIX: &str = "WS1:";
+/// The `format` field of a sealer key file.
+const KEY_FORMAT: &str = "waybill-redact sealer key v1";
+/// The `format` field of a sealer registry file.
+const REGISTRY_FORMAT: &str = "waybill-redact sealer registry v1";
+
+/// A sealer's id: the first 4 bytes of SHA-256 of its 32-byte public key. Suite-2
+/// tokens carry it in their header. Text form: 8 lowercase hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SealerId([u8; 4]);
+
+impl SealerId {
+    pub(crate) fn from_bytes(bytes: [u8; 4]) -> Self {
+        Self(bytes)
+    }
+
+    /// The 4 bytes.
+    pub fn as_bytes(&self) -> &[u8; 4] {
+        &self.0
+    }
+}
+
+impl core::str::FromStr for SealerId {
+    type Err = SealerError;
+    /// Parses the text form: 8 hex digits.
+    fn from_str(s: &str) -> Result<Self, SealerError> {
+        let mut id = [0u8; 4];
+        hex::decode_to_slice(s.trim(), &mut id).map_err(|_| SealerError::Unknown {
+            id: "(not 8 hex digits)".into(),
+        })?;
+        Ok(Self(id))
+    }
+}
+
+impl fmt::Display for SealerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+/// A seller's sealer key: seals suite-2 tokens (through a
+/// [`PublicSealer`](crate::PublicSealer)) and proves which seller made them. It
+/// opens nothing. Zeroized on drop; `Debug` shows the public key only.
+#[derive(Clone)]
+pub struct SealerKey {
+    secret: KemSecret,
+    public: SealerPublicKey,
+}
+
+/// A sealer's public key, which the carrier registers.
+///
+/// Text form: `WS1:` followed by the 32-byte X25519 key in lowercase hex.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealerPublicKey {
+    key: KemPublic,
+}
+
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct KeyFile {
+    format: String,
+    secret: String,
+    public: String,
+}
+
+impl SealerKey {
+    /// A fresh key: RFC 9180 `DeriveKeyPair` over 32 bytes from the OS.
+    ///
+    /// # Errors
+    /// [`TokenError::Seal`] when the OS random source fails.
+    pub fn generate() -> Result<Self, TokenError> {
+        let seed = suite2::random::<32>()?;
+        Ok(Self::from_seed(&seed))
+    }
+
+    /// The key `DeriveKeyPair(seed)` gives. For test vectors and imports.
+    pub fn from_seed(seed: &[u8; 32]) -> Self {
+        let (secret, key) = Kem::derive_keypair(seed);
+        Self {
+            secret,
+            public: SealerPublicKey { key },
+        }
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> &SealerPublicKey {
+        &self.public
+    }
+
+    pub(crate) fn pair(&self) -> (&KemSecret, &KemPublic) {
+        (&self.secret, &self.public.key)
+    }
+
+    /// The sealer key file (JSON, holds the secret; store it owner-only).
+    pub fn to_json(&self) -> Zeroizing<String> {
+        let file = KeyFile {
+            format: KEY_FORMAT.into(),
+            secret: hex::encode(self.secret.to_bytes()),
+            public: self.public.to_string(),
+        };
+        Zeroizing::new(serde_json::to_string_pretty(&file).unwrap_or_default())
+    }
+
+    /// Reads a sealer key file written by [`to_json`](Self::to_json).
+    ///
+    /// # Errors
+    /// [`SealerError`] when it is malformed or its public key does not match its
+    /// secret.
+    pub fn from_json(text: &str) -> Result<Self, SealerError> {
+        let file: KeyFile = serde_json::from_str(text).map_err(|_| SealerError::NotAKeyFile)?;
+        if file.format != KEY_FORMAT {
+            return Err(SealerError::UnknownFormat);
+        }
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(&file.secret, bytes.as_mut_slice())
+            .map_err(|_| SealerError::NotAKeyFile)?;
+        let secret =
+            KemSecret::from_bytes(bytes.as_slice()).map_err(|_| SealerError::NotAKeyFile)?;
+        let public = SealerPublicKey {
+            key: Kem::sk_to_pk(&secret),
+        };
+        if file.public.parse::<SealerPublicKey>()? != public {
+            return Err(SealerError::KeyMismatch);
+        }
+        Ok(Self { secret, public })
+    }
+}
+
+impl fmt::Debug for SealerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SealerKey")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SealerPublicKey {
+    /// The 32 key bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&self.key.to_bytes());
+        out
+    }
+
+    /// The sealer id: the first 4 bytes of SHA-256 of the key bytes.
+    pub fn id(&self) -> SealerId {
+        let digest = Sha256::digest(self.to_bytes());
+        let mut id = [0u8; 4];
+        id.copy_from_slice(digest.get(..4).unwrap_or(&[0; 4]));
+        SealerId(id)
+    }
+
+    pub(crate) fn kem(&self) -> &KemPublic {
+        &self.key
+    }
+}
+
+impl fmt::Display for SealerPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{PUBLIC_PREFIX}{}", hex::encode(self.to_bytes()))
+    }
+}
+
+impl fmt::Debug for SealerPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SealerPublicKey({self})")
+    }
+}
+
+impl core::str::FromStr for SealerPublicKey {
+    type Err = SealerError;
+    fn from_str(s: &str) -> Result<Self, SealerError> {
+        let hex_text = s
+            .trim()
+            .strip_prefix(PUBLIC_PREFIX)
+            .ok_or(SealerError::PublicKey)?;
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(hex_text, &mut bytes).map_err(|_| SealerError::PublicKey)?;
+        let key = KemPublic::from_bytes(&bytes).map_err(|_| SealerError::PublicKey)?;
+        Ok(Self { key })
+    }
+}
+
+/// What the registry says about a sealer id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SealerStatus<'a> {
+    /// Registered and not revoked: its tokens may be opened.
+    Active(&'a SealerPublicKey),
+    /// Registered, then revoked: its tokens are denied.
+    Revoked,
+    /// Never registered.
+    Unknown,
+}
+
+/// The sealers a carrier accepts suite-2 tokens from, by id; revocable.
+#[derive(Debug, Clone, Default)]
+pub struct SealerRegistry {
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    /// The key's id, computed once: a resolver looks it up on every suite-2 token.
+    id: SealerId,
+    key: SealerPublicKey,
+    revoked: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistryFile {
+    format: String,
+    sealers: Vec<RegistryEntry>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistryEntry {
+    id: String,
+    key: String,
+    revoked: bool,
+}
+
+impl SealerRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a sealer and returns its id. Registering a key again changes
+    /// nothing (a revoked key stays revoked).
+    ///
+    /// # Errors
+    /// [`SealerError::IdTaken`] when another key with the same id is registered.
+    pub fn register(&mut self, key: SealerPublicKey) -> Result<SealerId, SealerError> {
+        let id = key.id();
+        match self.entries.iter().find(|e| e.id == id) {
+            Some(e) if e.key == key => Ok(id),
+            Some(_) => Err(SealerError::IdTaken { id: id.to_string() }),
+            None => {
+                self.entries.push(Entry {
+                    id,
+                    key,
+                    revoked: false,
+                });
+                Ok(id)
+            }
+        }
+    }
+
+    /// Revokes a sealer: its tokens are denied from now on.
+    ///
+    /// # Errors
+    /// [`SealerError::Unknown`] when no sealer has this id.
+    pub fn revoke(&mut self, id: SealerId) -> Result<(), SealerError> {
+        let entry = self
+            .entries
+            .iter_mut()
+            .find(|e| e.id == id)
+            .ok_or(SealerError::Unknown { id: id.to_string() })?;
+        entry.revoked = true;
+        Ok(())
+    }
+
+    /// What the registry says about `id`.
+    pub fn status(&self, id: SealerId) -> SealerStatus<'_> {
+        match self.entries.iter().find(|e| e.id == id) {
+            Some(e) if e.revoked => SealerStatus::Revoked,
+            Some(e) => SealerStatus::Active(&e.key),
+            None => SealerStatus::Unknown,
+        }
+    }
+
+    /// The registry file (JSON, public data).
+    pub fn to_json(&self) -> String {
+        let file = RegistryFile {
+            format: REGISTRY_FORMAT.into(),
+            sealers: self
+                .entries
+                .iter()
+                .map(|e| RegistryEntry {
+                    id: e.id.to_string(),
+                    key: e.key.to_string(),
+                    revoked: e.revoked,
+                })
+                .collect(),
+        };
+        serde_json::to_string_pretty(&file).unwrap_or_default()
+    }
+
+    /// Reads a registry file written by [`to_json`](Self::to_json).
+    ///
+    /// # Errors
+    /// [`SealerError`] for a malformed file, an id that is not its key's, or two
+    /// entries with one id.
+    pub fn from_json(text: &str) -> Result<Self, SealerError> {
+        let file: RegistryFile =
+            serde_json::from_str(text).map_err(|_| SealerError::NotARegistry)?;
+        if file.format != REGISTRY_FORMAT {
+            return Err(SealerError::UnknownFormat);
+        }
+        let mut registry = Self::new();
+        for e in file.sealers {
+            let key: SealerPublicKey = e.key.parse()?;
+            let id = key.id();
+            if id.to_string() != e.id || registry.entries.iter().any(|x| x.id == id) {
+                return Err(SealerError::NotARegistry);
+            }
+            registry.entries.push(Entry {
+                id,
+                key,
+                revoked: e.revoked,
+            });
+        }
+        Ok(registry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_file_text_and_id() {
+        let key = SealerKey::generate().unwrap();
+        let back = SealerKey::from_json(&key.to_json()).unwrap();
+        assert_eq!(back.public_key(), key.public_key());
+        let text = key.public_key().to_string();
+        assert!(text.starts_with("WS1:") && text.len() == 68);
+        assert_eq!(text.parse::<SealerPublicKey>().unwrap(), *key.public_key());
+        let digest = Sha256::digest(key.public_key().to_bytes());
+        assert_eq!(key.public_key().id().as_bytes(), &digest[..4]);
+        let secret = hex::encode(key.secret.to_bytes());
+        assert!(!format!("{key:?}").contains(&secret));
+        let other = SealerKey::generate().unwrap().public_key().to_string();
+        let json = key.to_json();
+        let forged = json.replace(&text, &other);
+        assert_eq!(
+            SealerKey::from_json(&forged).unwrap_err(),
+            SealerError::KeyMismatch
+        );
+    }
+
+    #[test]
+    fn registry_register_revoke_and_file() {
+        let a = SealerKey::from_seed(&[1; 32]).public_key().clone();
+        let b = SealerKey::from_seed(&[2; 32]).public_key().clone();
+        let mut r = SealerRegistry::new();
+        assert_eq!(r.status(a.id()), SealerStatus::Unknown);
+        assert_eq!(r.register(a.clone()), Ok(a.id()));
+        assert_eq!(r.register(a.clone()), Ok(a.id()));
+        r.register(b.clone()).unwrap();
+        r.revoke(b.id()).unwrap();
+        assert_eq!(r.status(a.id()), SealerStatus::Active(&a));
+        assert_eq!(r.status(b.id()), SealerStatus::Revoked);
+        let back = SealerRegistry::from_json(&r.to_json()).unwrap();
+        assert_eq!(back.status(b.id()), SealerStatus::Revoked);
+        assert_eq!(back.status(a.id()), SealerStatus::Active(&a));
+        let damaged = r.to_json().replacen(&a.id().to_string(), "00000000", 1);
+        assert_eq!(
+            SealerRegistry::from_json(&damaged).unwrap_err(),
+            SealerError::NotARegistry
+        );
+    }
+}
