@@ -11,8 +11,8 @@ use chacha20poly1305::{Key, KeyInit, XChaCha20Poly1305, XNonce};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    parse_batch, AuditError, AuditEvent, AuditSink, Grant, GrantSpec, IssuerKey, KeyRing, Limit,
-    Purpose, RateLimiter, ResolveRequest, Resolver, Scope, Token,
+    parse_batch, AuditError, AuditEvent, AuditSink, FixedClock, Grant, GrantSpec, IssuerKey,
+    KeyRing, Limit, Purpose, RateLimiter, ResolveRequest, Resolver, Scope, Token,
 };
 
 const FIXTURES: &str = include_str!("../fixtures/waybills.json");
@@ -100,11 +100,9 @@ fn bench(c: &mut Criterion) {
         })
         .expect("grant");
     let resolver = Resolver::new(ring.clone(), vec![issuer.public_key()], Arc::new(NullSink))
-        .with_rate_limiter(Arc::new(NoLimit));
-    let request = ResolveRequest {
-        purpose: Purpose::Delivery,
-        now: now + Duration::hours(1),
-    };
+        .with_rate_limiter(Arc::new(NoLimit))
+        .with_clock(Arc::new(FixedClock::new(now + Duration::hours(1))));
+    let request = ResolveRequest::new(Purpose::Delivery);
     g.bench_function("resolve", |b| {
         b.iter(|| {
             resolver

@@ -285,6 +285,11 @@ pub enum Denied {
     /// says no more. Treat the label as suspect.
     #[error("token could not be opened")]
     Unopenable,
+    /// The token says it was sealed later than the resolver's clock allows (beyond
+    /// the stated skew): the sealer's clock or the token is wrong. Treat the label
+    /// as suspect.
+    #[error("token issued in the future")]
+    IssuedInFuture,
     /// The attempt could not be written to the audit log, so nothing is disclosed.
     /// Fix the audit store; the request may be retried.
     #[error("audit log unavailable")]
@@ -308,6 +313,7 @@ impl Denied {
             Self::RateLimited => "rate_limited",
             Self::QuotaExceeded => "quota_exceeded",
             Self::Unopenable => "unopenable",
+            Self::IssuedInFuture => "issued_in_future",
             Self::AuditUnavailable => "audit_unavailable",
         }
     }
@@ -330,6 +336,14 @@ pub enum AuditBreak {
     Inserted,
     /// The line is not an audit record.
     Malformed,
+    /// The record's time is earlier than the previous record's: records were moved
+    /// or the log was rewritten.
+    TimeWentBack,
+    /// A checkpoint's signature does not verify under the audit key, or it does
+    /// not match the chain's head: the chain was rewritten.
+    BadCheckpoint,
+    /// A checkpoint names records that are missing: the chain was cut short.
+    Truncated,
 }
 
 /// Audit log errors.

@@ -37,8 +37,10 @@ pub use render::{
     render, Bitmap, CodeKind, Fonts, Label, LabelSize, LabelSpec, PlacedCode, RenderWarning,
 };
 pub use token::{
-    verify_audit_log, AuditChain, AuditEvent, AuditSink, Disclosure, Grant, GrantId, GrantSpec,
-    IssuerKey, IssuerPublicKey, JsonLinesFileSink, KeyRing, Limit, MemorySink, Outcome, Payload,
-    PayloadItem, Purpose, RateLimiter, ResolveRequest, Resolver, Scope, Token, TokenBucket,
-    TokenHeader,
+    record_time, scope_text, verify_audit_log, verify_audit_log_with_key, Attempt, AuditChain,
+    AuditCheckpoint, AuditEvent, AuditKey, AuditPublicKey, AuditRecord, AuditReport, AuditSink,
+    Clock, Disclosure, FixedClock, Grant, GrantId, GrantSpec, IssuerKey, IssuerPublicKey,
+    JsonLinesFileSink, KeyRing, Limit, MemorySink, Outcome, Payload, PayloadItem, Purpose,
+    QuotaClaim, RateLimiter, ResolveRequest, Resolver, Revocation, Revocations, Scope, SystemClock,
+    Token, TokenBucket, TokenHeader, DEFAULT_MAX_SKEW_SECS,
 };

@@ -2,8 +2,13 @@
 //!
 //! The byte format is written down, with test vectors, in `docs/TOKEN.md`.
 
+mod attempt;
 mod audit;
+mod audit_key;
+mod audit_record;
+mod audit_verify;
 mod base45;
+mod clock;
 mod envelope;
 mod grant;
 mod issuer;
@@ -12,17 +17,22 @@ mod payload;
 mod ratelimit;
 mod reader;
 mod resolver;
+mod revocation;
 mod sealer;
 #[cfg(test)]
 mod vectors;
 
-pub use audit::{
-    verify_audit_log, AuditChain, AuditEvent, AuditSink, JsonLinesFileSink, MemorySink, Outcome,
-};
+pub use attempt::{Attempt, QuotaClaim};
+pub use audit::{AuditEvent, AuditSink, JsonLinesFileSink, MemorySink, Outcome};
+pub use audit_key::{AuditCheckpoint, AuditKey, AuditPublicKey};
+pub use audit_record::{record_time, scope_text, AuditChain, AuditRecord};
+pub use audit_verify::{verify_audit_log, verify_audit_log_with_key, AuditReport};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use envelope::{Token, TokenHeader};
 pub use grant::{Grant, GrantId, GrantSpec, Scope};
 pub use issuer::{IssuerKey, IssuerPublicKey};
 pub use keyring::KeyRing;
 pub use payload::{Payload, PayloadItem};
 pub use ratelimit::{Limit, RateLimiter, TokenBucket};
-pub use resolver::{Disclosure, Purpose, ResolveRequest, Resolver};
+pub use resolver::{Disclosure, Purpose, ResolveRequest, Resolver, DEFAULT_MAX_SKEW_SECS};
+pub use revocation::{Revocation, Revocations};
