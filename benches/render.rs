@@ -47,8 +47,8 @@ fn bench(c: &mut Criterion) {
         b.iter(|| render(&m, &token, &spec, &fonts).expect("renders"))
     });
     // The glyph cache's worth: a fresh font set (empty cache) for every label.
-    let regular = include_bytes!("../assets/fonts/NotoSansCJKsc-Label.otf").to_vec();
-    let bold = include_bytes!("../assets/fonts/NotoSansCJKsc-Label-Bold.otf").to_vec();
+    let regular = waybill_redact_fonts::NOTO_SANS_CJK_SC_REGULAR.to_vec();
+    let bold = waybill_redact_fonts::NOTO_SANS_CJK_SC_BOLD.to_vec();
     g.bench_function("render_cold_glyph_cache", |b| {
         b.iter_batched(
             || {

@@ -2,7 +2,7 @@
 """Check that the bundled label font(s) cover the characters labels need.
 
 Usage: scripts/check-font.py [FONT ...]
-Defaults to every assets/fonts/NotoSansCJKsc-Label*.otf. Needs fonttools.
+Defaults to every crates/fonts/fonts/NotoSansCJKsc-Label*.otf. Needs fonttools.
 Exits non-zero if a font is missing, unreadable, or lacks any required character.
 """
 import glob

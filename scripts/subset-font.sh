@@ -7,7 +7,7 @@
 #   scripts/subset-font.sh SOURCE_TTC [OUT]     # one face
 #
 # SOURCE_TTC defaults to /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
-# OUT defaults to assets/fonts/NotoSansCJKsc-Label.otf
+# OUT defaults to crates/fonts/fonts/NotoSansCJKsc-Label.otf
 #   (…-Label-Bold.otf when SOURCE_TTC's name contains "Bold").
 #
 # Needs: python3 with fonttools (pip install fonttools), which provides pyftsubset.
@@ -118,16 +118,16 @@ PY
 }
 
 if [[ $# -eq 0 ]]; then
-    subset_one "$font_dir/NotoSansCJK-Regular.ttc" "$repo_root/assets/fonts/NotoSansCJKsc-Label.otf"
-    subset_one "$font_dir/NotoSansCJK-Bold.ttc" "$repo_root/assets/fonts/NotoSansCJKsc-Label-Bold.otf"
+    subset_one "$font_dir/NotoSansCJK-Regular.ttc" "$repo_root/crates/fonts/fonts/NotoSansCJKsc-Label.otf"
+    subset_one "$font_dir/NotoSansCJK-Bold.ttc" "$repo_root/crates/fonts/fonts/NotoSansCJKsc-Label-Bold.otf"
 else
     src="$1"
     if [[ $# -ge 2 ]]; then
         out="$2"
     elif [[ "$(basename "$src")" == *Bold* ]]; then
-        out="$repo_root/assets/fonts/NotoSansCJKsc-Label-Bold.otf"
+        out="$repo_root/crates/fonts/fonts/NotoSansCJKsc-Label-Bold.otf"
     else
-        out="$repo_root/assets/fonts/NotoSansCJKsc-Label.otf"
+        out="$repo_root/crates/fonts/fonts/NotoSansCJKsc-Label.otf"
     fi
     subset_one "$src" "$out"
 fi

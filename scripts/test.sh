@@ -25,4 +25,4 @@ if ! command -v labelize >/dev/null; then
   cargo install --locked labelize --version 1.10.0 --features cli
 fi
 
-cargo test --all-features
+cargo test --workspace --all-features

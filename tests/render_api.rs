@@ -203,7 +203,7 @@ fn a_fallback_font_supplies_missing_characters() {
     assert!(!bundled.has_glyph('م'));
     let cjk = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/assets/fonts/NotoSansCJKsc-Label.otf"
+        "/crates/fonts/fonts/NotoSansCJKsc-Label.otf"
     ))
     .unwrap();
     let fonts = Fonts::from_bytes(cjk, 0)
@@ -315,7 +315,7 @@ fn fonts_and_labels_can_be_shared_across_threads() {
     let fonts = Fonts::from_bytes(
         std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/assets/fonts/NotoSansCJKsc-Label.otf"
+            "/crates/fonts/fonts/NotoSansCJKsc-Label.otf"
         ))
         .unwrap(),
         0,

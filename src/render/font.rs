@@ -63,11 +63,6 @@ impl core::fmt::Debug for Fonts {
 }
 
 #[cfg(feature = "bundled-font")]
-static BUNDLED_REGULAR: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Label.otf");
-#[cfg(feature = "bundled-font")]
-static BUNDLED_BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Label-Bold.otf");
-
-#[cfg(feature = "bundled-font")]
 fn parse_static(bytes: &'static [u8], index: u32) -> Result<FontArc, RenderError> {
     ab_glyph::FontRef::try_from_slice_and_index(bytes, index)
         .map(FontArc::new)
@@ -88,7 +83,11 @@ impl Fonts {
         static BUNDLED: std::sync::OnceLock<Fonts> = std::sync::OnceLock::new();
         BUNDLED
             .get_or_init(|| {
-                let faces = [BUNDLED_REGULAR, BUNDLED_BOLD].map(|b| {
+                let faces = [
+                    waybill_redact_fonts::NOTO_SANS_CJK_SC_REGULAR,
+                    waybill_redact_fonts::NOTO_SANS_CJK_SC_BOLD,
+                ]
+                .map(|b| {
                     // The bundled files are checked by tests; failing to parse them
                     // is a build defect, not an input error.
                     #[allow(clippy::expect_used)]

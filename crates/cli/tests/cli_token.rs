@@ -1,11 +1,10 @@
 //! The token commands end to end, as a carrier's scripts use them.
-#![cfg(feature = "cli")]
 
 use std::path::Path;
 
 use assert_cmd::Command;
 
-const FIXTURES: &str = "fixtures/waybills.json";
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/waybills.json");
 
 fn cmd() -> Command {
     Command::cargo_bin("waybill-redact").unwrap()

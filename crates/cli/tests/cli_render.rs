@@ -1,7 +1,6 @@
 //! `waybill-redact render` end to end: every output format, single-file outputs,
 //! bad records, and the courier's loop through real readers: the QR on a rendered
 //! label, read by zbarimg, resolves to the original recipient.
-#![cfg(feature = "cli")]
 
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
@@ -77,7 +76,10 @@ fn zbar(path: &Path, symbology: &str) -> String {
 
 #[test]
 fn png_per_record_and_the_qr_resolves_to_the_recipient() {
-    let r = render("fixtures/waybills.json", &["--jobs", "2"]);
+    let r = render(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/waybills.json"),
+        &["--jobs", "2"],
+    );
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(
         r.stderr.contains("rendered 20 label(s), 0 failed"),
@@ -151,7 +153,13 @@ fn png_per_record_and_the_qr_resolves_to_the_recipient() {
 
 #[test]
 fn bad_records_are_reported_and_the_rest_rendered() {
-    let r = render("fixtures/hard-cases.jsonl", &["--format", "zpl"]);
+    let r = render(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/hard-cases.jsonl"
+        ),
+        &["--format", "zpl"],
+    );
     assert_eq!(r.code, Some(1));
     assert!(
         r.stderr.contains("rendered 3 label(s), 8 failed"),
@@ -206,7 +214,7 @@ fn duplicates_keep_the_first_label() {
 #[test]
 fn single_file_pdf_and_zpl_keep_input_order() {
     let r = render(
-        "fixtures/waybills.json",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/waybills.json"),
         &["--format", "pdf", "--single-file"],
     );
     assert_eq!(r.code, Some(0), "{}", r.stderr);
@@ -224,7 +232,7 @@ fn single_file_pdf_and_zpl_keep_input_order() {
         .success());
 
     let r = render(
-        "fixtures/waybills.json",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/waybills.json"),
         &[
             "--format",
             "zpl",
@@ -257,11 +265,19 @@ fn csv_input_and_usage_errors() {
     assert_eq!(files(&r.out), ["SF0000000000001.png"]);
 
     assert_eq!(
-        render("fixtures/waybills.json", &["--size", "banana"]).code,
+        render(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/waybills.json"),
+            &["--size", "banana"]
+        )
+        .code,
         Some(2)
     );
     assert_eq!(
-        render("fixtures/waybills.json", &["--format", "gif"]).code,
+        render(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/waybills.json"),
+            &["--format", "gif"]
+        )
+        .code,
         Some(2)
     );
 }

@@ -9,7 +9,11 @@ fn cmd() -> Command {
 #[test]
 fn masks_every_fixture_in_order() {
     let out = cmd()
-        .args(["mask", "--input", "fixtures/waybills.json"])
+        .args([
+            "mask",
+            "--input",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/waybills.json"),
+        ])
         .output()
         .unwrap();
     assert_eq!(
@@ -41,7 +45,11 @@ fn masks_every_fixture_in_order() {
 
 #[test]
 fn reads_json_lines_from_stdin_and_reports_bad_records() {
-    let input = std::fs::read_to_string("fixtures/hard-cases.jsonl").unwrap();
+    let input = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/hard-cases.jsonl"
+    ))
+    .unwrap();
     let out = cmd().arg("mask").write_stdin(input).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout).unwrap();
@@ -75,7 +83,7 @@ fn stricter_flags() {
         .args([
             "mask",
             "--input",
-            "fixtures/waybills.json",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/waybills.json"),
             "--address",
             "city",
             "--hide-names",
