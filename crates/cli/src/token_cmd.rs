@@ -138,6 +138,8 @@ pub enum AuditCommand {
         #[arg(long, value_name = "PUB")]
         key: Option<String>,
     },
+    /// Write a service store's audit chains as JSON lines for `audit verify`.
+    Export(waybill_redact_service::ExportArgs),
     /// Create an audit key file that signs checkpoints (refuses to overwrite);
     /// prints its public key for `audit verify --key`.
     KeyNew {
@@ -373,6 +375,7 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
 pub fn audit(cmd: AuditCommand) -> ExitCode {
     let (log, key) = match cmd {
         AuditCommand::Verify { log, key } => (log, key),
+        AuditCommand::Export(args) => return waybill_redact_service::export_command(&args),
         AuditCommand::KeyNew { out } => {
             let key = AuditKey::generate();
             return match write_secret(&out, &key.to_json(), false) {

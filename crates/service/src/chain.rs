@@ -82,7 +82,10 @@ impl ChainState {
 
 /// Interleaves a chain's records and checkpoints for export: each checkpoint
 /// right after the record it covers.
-pub(crate) fn export_lines(records: Vec<AuditRecord>, checkpoints: Vec<AuditCheckpoint>) -> Vec<String> {
+pub(crate) fn export_lines(
+    records: Vec<AuditRecord>,
+    checkpoints: Vec<AuditCheckpoint>,
+) -> Vec<String> {
     let mut cps = checkpoints.into_iter().peekable();
     let mut lines = Vec::with_capacity(records.len());
     for r in records {

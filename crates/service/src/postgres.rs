@@ -114,7 +114,10 @@ async fn migrate(client: &mut Client) -> Result<(), StoreError> {
     .await
     .map_err(pg)?;
     let done: i64 = tx
-        .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )
         .await
         .map_err(pg)?
         .get(0);
@@ -122,9 +125,12 @@ async fn migrate(client: &mut Client) -> Result<(), StoreError> {
         let version = i64::try_from(i).unwrap_or(i64::MAX).saturating_add(1);
         if version > done {
             tx.batch_execute(sql).await.map_err(pg)?;
-            tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&version])
-                .await
-                .map_err(pg)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[&version],
+            )
+            .await
+            .map_err(pg)?;
         }
     }
     tx.commit().await.map_err(pg)
@@ -164,8 +170,9 @@ async fn resume(client: &Client, instance: &str) -> Result<ChainState, StoreErro
         .await
         .map_err(pg)?
         .get(0);
-    ChainState::resume(instance, last, u64::try_from(checkpointed).unwrap_or(0))
-        .ok_or_else(|| StoreError::Corrupt("the chain's last record does not match its hash".into()))
+    ChainState::resume(instance, last, u64::try_from(checkpointed).unwrap_or(0)).ok_or_else(|| {
+        StoreError::Corrupt("the chain's last record does not match its hash".into())
+    })
 }
 
 impl PostgresStore {
@@ -265,7 +272,8 @@ impl Writer {
             self.state = Some(resume(client, &self.instance).await?);
         }
         let state = self.state.as_ref().ok_or(StoreError::Closed)?;
-        let (next, rows) = state.extend(batch.events.iter().map(|(e, _)| e), &self.signing, closing);
+        let (next, rows) =
+            state.extend(batch.events.iter().map(|(e, _)| e), &self.signing, closing);
         let tx = client.transaction().await.map_err(pg)?;
         let claims: Vec<Claim> = batch.claims.iter().map(|(c, _)| c.clone()).collect();
         let now = claims
@@ -273,35 +281,53 @@ impl Writer {
             .map(|c| i64::try_from(c.now_ms).unwrap_or(i64::MAX))
             .max()
             .unwrap_or(0);
-        let (rate_rows, quota_rows) = if claims.is_empty() {
-            (Vec::new(), Vec::new())
+        let rate_rows = if claims.is_empty() {
+            Vec::new()
         } else {
             let couriers = crate::store::tally(claims.iter().map(|c| c.courier.clone()));
             let names: Vec<&str> = couriers.iter().map(|(c, _)| c.as_str()).collect();
             let asked: Vec<i64> = couriers.iter().map(|(_, n)| i64::from(*n)).collect();
             let r = tx
-                .query(RATE_SQL, &[&names, &now, &self.rate.interval_ms, &self.rate.tolerance_ms, &asked])
+                .query(
+                    RATE_SQL,
+                    &[
+                        &names,
+                        &now,
+                        &self.rate.interval_ms,
+                        &self.rate.tolerance_ms,
+                        &asked,
+                    ],
+                )
                 .await
                 .map_err(pg)?;
-            (r, Vec::new())
+            r
         };
         let rate_granted: std::collections::HashMap<String, u32> = rate_rows
             .iter()
-            .map(|r| (r.get::<_, String>(0), u32::try_from(r.get::<_, i64>(1)).unwrap_or(0)))
+            .map(|r| {
+                (
+                    r.get::<_, String>(0),
+                    u32::try_from(r.get::<_, i64>(1)).unwrap_or(0),
+                )
+            })
             .collect();
-        // Rate is decided; quota needs another statement, run between the two
-        // halves of `decide` through a channel of results.
+        // Rate is decided; a dry run of `decide` finds the grants that passed it,
+        // whose quota the next statement decides.
         let mut quota_input = Vec::new();
         let _ = decide::<StoreError>(
             &claims,
-            |couriers| Ok(couriers.iter().map(|(c, _)| rate_granted.get(c).copied().unwrap_or(0)).collect()),
+            |couriers| {
+                Ok(couriers
+                    .iter()
+                    .map(|(c, _)| rate_granted.get(c).copied().unwrap_or(0))
+                    .collect())
+            },
             |grants| {
                 quota_input = grants.to_vec();
                 Ok(vec![0; grants.len()])
             },
         );
         let quota_granted: std::collections::HashMap<String, u32> = if quota_input.is_empty() {
-            drop(quota_rows);
             Default::default()
         } else {
             let ids: Vec<String> = quota_input.iter().map(|g| g.0.to_string()).collect();
@@ -315,12 +341,22 @@ impl Writer {
                 .await
                 .map_err(pg)?
                 .iter()
-                .map(|r| (r.get::<_, String>(0), u32::try_from(r.get::<_, i64>(1)).unwrap_or(0)))
+                .map(|r| {
+                    (
+                        r.get::<_, String>(0),
+                        u32::try_from(r.get::<_, i64>(1)).unwrap_or(0),
+                    )
+                })
                 .collect()
         };
         let decisions = decide::<StoreError>(
             &claims,
-            |couriers| Ok(couriers.iter().map(|(c, _)| rate_granted.get(c).copied().unwrap_or(0)).collect()),
+            |couriers| {
+                Ok(couriers
+                    .iter()
+                    .map(|(c, _)| rate_granted.get(c).copied().unwrap_or(0))
+                    .collect())
+            },
             |grants| {
                 Ok(grants
                     .iter()
@@ -349,8 +385,12 @@ async fn insert_rows(tx: &tokio_postgres::Transaction<'_>, rows: &Rows) -> Resul
     if !rows.records.is_empty() {
         let r = &rows.records;
         let text = |f: fn(&AuditRecord) -> &str| r.iter().map(f).collect::<Vec<&str>>();
-        let opt = |f: fn(&AuditRecord) -> Option<&str>| r.iter().map(f).collect::<Vec<Option<&str>>>();
-        let seq: Vec<i64> = r.iter().map(|x| i64::try_from(x.seq).unwrap_or(i64::MAX)).collect();
+        let opt =
+            |f: fn(&AuditRecord) -> Option<&str>| r.iter().map(f).collect::<Vec<Option<&str>>>();
+        let seq: Vec<i64> = r
+            .iter()
+            .map(|x| i64::try_from(x.seq).unwrap_or(i64::MAX))
+            .collect();
         tx.execute(
             INSERT_AUDIT,
             &[
@@ -412,7 +452,11 @@ impl ResolverStore for PostgresStore {
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
-            self.client().await?.query_one("SELECT 1", &[]).await.map_err(pg)?;
+            self.client()
+                .await?
+                .query_one("SELECT 1", &[])
+                .await
+                .map_err(pg)?;
             Ok(())
         })
     }
@@ -428,7 +472,10 @@ impl ResolverStore for PostgresStore {
             for row in instances {
                 let instance: String = row.get(0);
                 let records = client
-                    .query(&format!("{SELECT_AUDIT} WHERE instance = $1 ORDER BY seq"), &[&instance])
+                    .query(
+                        &format!("{SELECT_AUDIT} WHERE instance = $1 ORDER BY seq"),
+                        &[&instance],
+                    )
                     .await
                     .map_err(pg)?
                     .iter()

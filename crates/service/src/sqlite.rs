@@ -63,7 +63,8 @@ const INSERT_AUDIT: &str = "INSERT INTO audit (instance, seq, time, tracking_num
     grant_id, purpose, outcome, reason, scope, prev, hash)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
-const INSERT_CHECKPOINT: &str = "INSERT INTO audit_checkpoints (instance, seq, head, time, signature)
+const INSERT_CHECKPOINT: &str =
+    "INSERT INTO audit_checkpoints (instance, seq, head, time, signature)
     VALUES (?1, ?2, ?3, ?4, ?5)";
 
 /// The SQLite store.
@@ -88,17 +89,26 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
     }
     let conn = Connection::open(path).map_err(db)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
-    conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
-    conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(db)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(db)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db)?;
     Ok(conn)
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-        .map_err(db)?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)",
+    )
+    .map_err(db)?;
     let done: i64 = conn
-        .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )
         .map_err(db)?;
     for (i, sql) in MIGRATIONS.iter().enumerate() {
         let version = i64::try_from(i).unwrap_or(i64::MAX).saturating_add(1);
@@ -107,8 +117,11 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         }
         let tx = conn.transaction().map_err(db)?;
         tx.execute_batch(sql).map_err(db)?;
-        tx.execute("INSERT INTO schema_migrations (version) VALUES (?1)", [version])
-            .map_err(db)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version) VALUES (?1)",
+            [version],
+        )
+        .map_err(db)?;
         tx.commit().map_err(db)?;
     }
     Ok(())
@@ -150,8 +163,9 @@ fn resume(conn: &Connection, instance: &str) -> Result<ChainState, StoreError> {
             |r| r.get(0),
         )
         .map_err(db)?;
-    ChainState::resume(instance, last, u64::try_from(checkpointed).unwrap_or(0))
-        .ok_or_else(|| StoreError::Corrupt("the chain's last record does not match its hash".into()))
+    ChainState::resume(instance, last, u64::try_from(checkpointed).unwrap_or(0)).ok_or_else(|| {
+        StoreError::Corrupt("the chain's last record does not match its hash".into())
+    })
 }
 
 impl SqliteStore {
@@ -278,10 +292,13 @@ fn commit(
     )?;
     {
         let mut stmt = tx
-            .prepare_cached("INSERT OR IGNORE INTO revocations (kind, subject, created_at) VALUES (?1, ?2, ?3)")
+            .prepare_cached(
+                "INSERT OR IGNORE INTO revocations (kind, subject, created_at) VALUES (?1, ?2, ?3)",
+            )
             .map_err(db)?;
         for r in batch.revocations.iter().flat_map(|(r, _)| r) {
-            stmt.execute(params![r.kind(), r.subject(), now / 1000]).map_err(db)?;
+            stmt.execute(params![r.kind(), r.subject(), now / 1000])
+                .map_err(db)?;
         }
     }
     insert_rows(tx, rows)?;
@@ -289,8 +306,11 @@ fn commit(
     // by server time, once a minute.
     if now_ms > last_sweep.saturating_add(60_000) {
         *last_sweep = now_ms;
-        tx.execute("DELETE FROM quota WHERE expires_at < ?1", [now / 1000 - 86_400])
-            .map_err(db)?;
+        tx.execute(
+            "DELETE FROM quota WHERE expires_at < ?1",
+            [now / 1000 - 86_400],
+        )
+        .map_err(db)?;
         tx.execute("DELETE FROM rate WHERE tat < ?1", [now - 3_600_000])
             .map_err(db)?;
     }
@@ -399,9 +419,7 @@ impl ResolverStore for SqliteStore {
     }
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(self.read(|conn| {
-            conn.query_row("SELECT 1", [], |_| Ok(())).map_err(db)
-        }))
+        Box::pin(self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(db)))
     }
 
     fn export(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {

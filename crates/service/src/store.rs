@@ -143,7 +143,11 @@ impl Queue {
 }
 
 /// Takes what has queued since the last commit: blocks for the first job only.
-pub(crate) fn drain(first: Job, rx: &mut mpsc::UnboundedReceiver<Job>, depth: &AtomicUsize) -> Vec<Job> {
+pub(crate) fn drain(
+    first: Job,
+    rx: &mut mpsc::UnboundedReceiver<Job>,
+    depth: &AtomicUsize,
+) -> Vec<Job> {
     let mut jobs = vec![first];
     while jobs.len() < MAX_BATCH {
         match rx.try_recv() {
@@ -249,13 +253,21 @@ pub(crate) fn decide<E>(
     let mut grants: std::collections::BTreeMap<GrantId, (u32, u32, u64)> = Default::default();
     for (c, d) in claims.iter().zip(&out) {
         if d.is_ok() {
-            let e = grants.entry(c.grant).or_insert((0, c.quota, c.grant_expires_at));
+            let e = grants
+                .entry(c.grant)
+                .or_insert((0, c.quota, c.grant_expires_at));
             e.0 = e.0.saturating_add(1);
         }
     }
-    let rows: Vec<(GrantId, u32, u32, u64)> =
-        grants.iter().map(|(g, (n, q, x))| (*g, *n, *q, *x)).collect();
-    let granted = if rows.is_empty() { Vec::new() } else { quota(&rows)? };
+    let rows: Vec<(GrantId, u32, u32, u64)> = grants
+        .iter()
+        .map(|(g, (n, q, x))| (*g, *n, *q, *x))
+        .collect();
+    let granted = if rows.is_empty() {
+        Vec::new()
+    } else {
+        quota(&rows)?
+    };
     let mut left: std::collections::HashMap<GrantId, u32> =
         rows.iter().zip(&granted).map(|(r, g)| (r.0, *g)).collect();
     for (c, d) in claims.iter().zip(out.iter_mut()) {
@@ -269,8 +281,11 @@ pub(crate) fn decide<E>(
     Ok(out)
 }
 
-/// Signing checkpoints: every `every` records and at close.
-pub(crate) struct Checkpointing {
-    pub(crate) key: Arc<AuditKey>,
-    pub(crate) every: u64,
+/// How a writer signs checkpoints: every `every` records and at close.
+#[derive(Debug, Clone)]
+pub struct Checkpointing {
+    /// The audit key.
+    pub key: Arc<AuditKey>,
+    /// Records between checkpoints (0: only at close).
+    pub every: u64,
 }
