@@ -46,14 +46,15 @@ CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit
 "];
 
 const RATE_SQL: &str = "
+WITH p AS (SELECT $2::int8 AS now, $3::int8 AS t, $4::int8 AS tol)
 INSERT INTO rate AS r (courier, tat, granted, asked)
-SELECT c, $2 + LEAST(n, $4 / $3 + 1) * $3, LEAST(n, $4 / $3 + 1), n
-FROM unnest($1::text[], $5::int8[]) AS u(c, n) ORDER BY c
+SELECT c, p.now + LEAST(n, p.tol / p.t + 1) * p.t, LEAST(n, p.tol / p.t + 1), n
+FROM unnest($1::text[], $5::int8[]) AS u(c, n), p ORDER BY c
 ON CONFLICT (courier) DO UPDATE SET
-  granted = CASE WHEN $2 + $4 < GREATEST(r.tat, $2) THEN 0
-                 ELSE LEAST(EXCLUDED.asked, ($2 + $4 - GREATEST(r.tat, $2)) / $3 + 1) END,
-  tat = GREATEST(r.tat, $2) + $3 * (CASE WHEN $2 + $4 < GREATEST(r.tat, $2) THEN 0
-                 ELSE LEAST(EXCLUDED.asked, ($2 + $4 - GREATEST(r.tat, $2)) / $3 + 1) END),
+  granted = CASE WHEN $2::int8 + $4::int8 < GREATEST(r.tat, $2::int8) THEN 0
+                 ELSE LEAST(EXCLUDED.asked, ($2::int8 + $4::int8 - GREATEST(r.tat, $2::int8)) / $3::int8 + 1) END,
+  tat = GREATEST(r.tat, $2::int8) + $3::int8 * (CASE WHEN $2::int8 + $4::int8 < GREATEST(r.tat, $2::int8) THEN 0
+                 ELSE LEAST(EXCLUDED.asked, ($2::int8 + $4::int8 - GREATEST(r.tat, $2::int8)) / $3::int8 + 1) END),
   asked = EXCLUDED.asked
 RETURNING courier, granted";
 
@@ -82,8 +83,13 @@ pub struct PostgresStore {
     pool: Pool,
 }
 
+/// The error's text; for a database error its message only (never its detail,
+/// which may quote row values).
 fn pg(e: tokio_postgres::Error) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+    match e.as_db_error() {
+        Some(db) => StoreError::Unavailable(format!("{}: {}", db.code().code(), db.message())),
+        None => StoreError::Unavailable(e.to_string()),
+    }
 }
 
 fn config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
