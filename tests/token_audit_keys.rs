@@ -25,7 +25,7 @@ fn signed_log(key: &AuditKey, n: i64, every: u64) -> Vec<String> {
     for i in 0..n {
         let r = chain.append(&event(i));
         lines.push(r.to_json_line());
-        if r.seq % every == 0 {
+        if r.seq.is_multiple_of(every) {
             let cp = key.checkpoint("i-1", r.seq, chain.head(), &r.time);
             lines.push(cp.to_json_line());
         }

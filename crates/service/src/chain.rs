@@ -53,7 +53,7 @@ impl ChainState {
         };
         for event in events {
             let record = next.chain.append(event);
-            if signing.every > 0 && record.seq % signing.every == 0 {
+            if signing.every > 0 && record.seq.is_multiple_of(signing.every) {
                 rows.checkpoints.push(next.sign(&record, signing));
             }
             next.last_record = Some(record.clone());

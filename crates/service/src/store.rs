@@ -159,13 +159,16 @@ pub(crate) fn drain(
     jobs
 }
 
+/// Where a writer answers a job.
+pub(crate) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
 /// A batch split by kind, in arrival order.
 #[derive(Default)]
 pub(crate) struct Batch {
-    pub(crate) claims: Vec<(Claim, oneshot::Sender<Result<Decision, StoreError>>)>,
-    pub(crate) events: Vec<(AuditEvent, oneshot::Sender<Result<(), StoreError>>)>,
-    pub(crate) revocations: Vec<(Vec<Revocation>, oneshot::Sender<Result<(), StoreError>>)>,
-    pub(crate) close: Vec<oneshot::Sender<Result<(), StoreError>>>,
+    pub(crate) claims: Vec<(Claim, Reply<Decision>)>,
+    pub(crate) events: Vec<(AuditEvent, Reply<()>)>,
+    pub(crate) revocations: Vec<(Vec<Revocation>, Reply<()>)>,
+    pub(crate) close: Vec<Reply<()>>,
 }
 
 impl Batch {

@@ -35,6 +35,13 @@ async fn a_rendered_label_resolves_to_its_recipient() {
     assert_eq!(status, 200);
     let recipient = keys.waybill.recipient();
     assert_eq!(body["name"], recipient.name().as_str());
-    assert!(body["phone"].as_str().unwrap().contains(recipient.phone().national_digits()));
-    assert_ne!(masked.recipient().name().as_str(), recipient.name().as_str(), "the label shows a mask");
+    assert!(body["phone"]
+        .as_str()
+        .unwrap()
+        .contains(recipient.phone().national_digits()));
+    assert_ne!(
+        masked.recipient().name().as_str(),
+        recipient.name().as_str(),
+        "the label shows a mask"
+    );
 }

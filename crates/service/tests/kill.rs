@@ -11,7 +11,11 @@ use std::time::Duration;
 use common::*;
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn spawn(keys: &Keys, store: &str, port: u16) -> Child {
@@ -91,7 +95,10 @@ async fn kill_and_restart(store: &str, keys: &Keys, allowed_rows: impl AsyncFn()
     let answered = load_then_kill(&mut child, &url, keys, 1500).await;
     assert!(answered > 100, "the load ran ({answered} answers)");
     let rows = allowed_rows().await;
-    assert!(rows >= answered, "{answered} answered 200s but only {rows} audit rows");
+    assert!(
+        rows >= answered,
+        "{answered} answered 200s but only {rows} audit rows"
+    );
     // Restarted, the chain continues where the durable part ended.
     let mut child = spawn(keys, store, port);
     wait_ready(&url).await;
@@ -109,7 +116,11 @@ async fn sqlite_keeps_every_answered_record_through_kill_9() {
     kill_and_restart(&store, &keys, async || {
         let conn = rusqlite::Connection::open(&db).unwrap();
         let n: i64 = conn
-            .query_row("SELECT count(*) FROM audit WHERE outcome = 'allowed'", [], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM audit WHERE outcome = 'allowed'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         usize::try_from(n).unwrap()
     })
@@ -118,10 +129,14 @@ async fn sqlite_keeps_every_answered_record_through_kill_9() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_keeps_every_answered_record_through_kill_9() {
-    let Some(db) = postgres_db().await else { return };
+    let Some(db) = postgres_db().await else {
+        return;
+    };
     let keys = Keys::new();
     kill_and_restart(&db, &keys, async || {
-        let (client, conn) = tokio_postgres::connect(&db, tokio_postgres::NoTls).await.unwrap();
+        let (client, conn) = tokio_postgres::connect(&db, tokio_postgres::NoTls)
+            .await
+            .unwrap();
         tokio::spawn(conn);
         let n: i64 = client
             .query_one("SELECT count(*) FROM audit WHERE outcome = 'allowed'", &[])

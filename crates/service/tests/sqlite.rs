@@ -68,7 +68,13 @@ async fn quota_holds_exactly_under_concurrency() {
     let keys = Keys::new();
     let store = sqlite_url(keys.dir.path());
     let s = Running::start(keys.config(&store, "node-a")).await;
-    let statuses = burst(&[s.url.clone()], &keys.token(), &keys.grant(100), 300).await;
+    let statuses = burst(
+        std::slice::from_ref(&s.url),
+        &keys.token(),
+        &keys.grant(100),
+        300,
+    )
+    .await;
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 100);
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 200);
     s.stop().await;
@@ -86,7 +92,7 @@ async fn the_rate_limit_and_quota_survive_a_restart() {
     let token = keys.token();
     for round in 0..2 {
         let s = Running::start(keys.config(&store, "node-a")).await;
-        let statuses = burst(&[s.url.clone()], &token, &grant, 2).await;
+        let statuses = burst(std::slice::from_ref(&s.url), &token, &grant, 2).await;
         let ok = statuses.iter().filter(|s| **s == 200).count();
         assert_eq!(ok, if round == 0 { 2 } else { 1 });
         s.stop().await;
@@ -211,7 +217,13 @@ async fn health_metrics_and_openapi() {
             status
         );
     }
-    burst(&[s.url.clone()], &keys.token(), &keys.grant(1), 2).await;
+    burst(
+        std::slice::from_ref(&s.url),
+        &keys.token(),
+        &keys.grant(1),
+        2,
+    )
+    .await;
     let text = c
         .get(format!("{}/metrics", s.url))
         .send()
@@ -233,5 +245,31 @@ async fn health_metrics_and_openapi() {
         .await
         .unwrap();
     assert!(spec["paths"]["/v1/resolve"]["post"].is_object());
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_courier_rate_limit_holds_in_the_store() {
+    let keys = Keys::new();
+    let mut config = keys.config(&sqlite_url(keys.dir.path()), "node-a");
+    config.rate = waybill_redact_service::RateConfig {
+        burst: 3,
+        per_minute: 1,
+    };
+    let s = Running::start(config).await;
+    let c = client();
+    let url = format!("{}/v1/resolve", s.url);
+    let (token, grant) = (keys.token(), keys.grant(100));
+    let mut codes = Vec::new();
+    for _ in 0..5 {
+        let (status, body) = post(&c, &url, resolve_body(&token, &grant)).await;
+        codes.push((status, body["error"]["code"].as_str().map(str::to_owned)));
+    }
+    let limited = (429, Some("rate_limited".to_owned()));
+    assert_eq!(codes[..3], [(200, None), (200, None), (200, None)]);
+    assert_eq!(codes[3..], [limited.clone(), limited]);
+    // Another courier has its own bucket.
+    let other = keys.grant_for("C-2", vec![keys.waybill.zone()], 100);
+    assert_eq!(post(&c, &url, resolve_body(&token, &other)).await.0, 200);
     s.stop().await;
 }
