@@ -53,9 +53,10 @@ async fn wait_ready(url: &str) {
     panic!("the service did not become ready");
 }
 
-/// Loads the service from 32 clients, kills it with SIGKILL after `ms`, and
-/// returns how many 200s the clients received.
-async fn load_then_kill(child: &mut Child, url: &str, keys: &Keys, ms: u64) -> usize {
+/// Loads the service from 32 clients, kills it with SIGKILL once `target` 200s
+/// came back (mid-load: requests are in flight), and returns how many 200s the
+/// clients received in all.
+async fn load_then_kill(child: &mut Child, url: &str, keys: &Keys, target: usize) -> usize {
     let ok = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let (token, grant) = (keys.token(), keys.grant(u32::MAX));
@@ -77,7 +78,12 @@ async fn load_then_kill(child: &mut Child, url: &str, keys: &Keys, ms: u64) -> u
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(ms)).await;
+    for _ in 0..2000 {
+        if ok.load(Ordering::Relaxed) >= target {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     stop.store(true, Ordering::Relaxed);
@@ -92,8 +98,8 @@ async fn kill_and_restart(store: &str, keys: &Keys, allowed_rows: impl AsyncFn()
     let url = format!("http://127.0.0.1:{port}");
     let mut child = spawn(keys, store, port);
     wait_ready(&url).await;
-    let answered = load_then_kill(&mut child, &url, keys, 1500).await;
-    assert!(answered > 100, "the load ran ({answered} answers)");
+    let answered = load_then_kill(&mut child, &url, keys, 500).await;
+    assert!(answered >= 500, "the load ran ({answered} answers)");
     let rows = allowed_rows().await;
     assert!(
         rows >= answered,
@@ -102,8 +108,8 @@ async fn kill_and_restart(store: &str, keys: &Keys, allowed_rows: impl AsyncFn()
     // Restarted, the chain continues where the durable part ended.
     let mut child = spawn(keys, store, port);
     wait_ready(&url).await;
-    let again = load_then_kill(&mut child, &url, keys, 300).await;
-    assert!(again > 0);
+    let again = load_then_kill(&mut child, &url, keys, 50).await;
+    assert!(again >= 50);
     let (records, _) = export_and_verify(store, keys, &format!("export-{port}.jsonl")).await;
     assert!(records >= u64::try_from(answered + again).unwrap());
 }
