@@ -41,6 +41,11 @@ fn export(c: &mut Criterion) {
     g.bench_function("pdf_single_label_file", |b| {
         b.iter(|| to_pdf(&[(black_box(&s.bitmap), s.dpi)], &opts).unwrap())
     });
+    // `image` interop: the packed raster as a GrayImage, one pass over the bytes.
+    #[cfg(feature = "image")]
+    g.bench_function("to_gray_image", |b| {
+        b.iter(|| black_box(&s.bitmap).to_gray_image())
+    });
     g.finish();
 }
 

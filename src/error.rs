@@ -391,6 +391,13 @@ pub enum RenderError {
         /// The face index asked for.
         index: u32,
     },
+    /// The logo cannot be used: see [`LogoProblem`]. Supply a PNG or JPEG picture
+    /// of at most 4096 pixels a side.
+    #[error("invalid logo: {problem}")]
+    InvalidLogo {
+        /// What is wrong with it.
+        problem: LogoProblem,
+    },
     /// More fallback fonts than supported. Merge or drop some.
     #[error("too many fallback fonts")]
     TooManyFonts,
@@ -408,6 +415,21 @@ pub enum RenderError {
         /// What is wrong.
         reason: &'static str,
     },
+}
+
+/// Why a logo was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogoProblem {
+    /// The bytes are not a picture the crate reads (PNG, JPEG).
+    #[error("not a PNG or JPEG picture")]
+    Undecodable,
+    /// The picture has no pixels.
+    #[error("the picture is empty")]
+    Empty,
+    /// The picture is larger than 4096 pixels a side.
+    #[error("the picture is larger than 4096 pixels a side")]
+    TooLarge,
 }
 
 /// Exporting a raster to ZPL II or PDF failed, or ZPL text could not be read back
@@ -430,7 +452,7 @@ pub enum ExportError {
     #[error("invalid resolution: {dpi} dpi")]
     Dpi {
         /// The rejected value.
-        dpi: u32,
+        dpi: u16,
     },
     /// An export option is out of range (for example 0 copies). Fix the option.
     #[error("invalid export option: {reason}")]

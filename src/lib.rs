@@ -13,8 +13,8 @@ mod export;
 mod render;
 
 pub use error::{
-    AuditBreak, AuditError, Denied, Error, ExportError, GrantError, MaskError, ModelError,
-    RenderError, Result, TokenError,
+    AuditBreak, AuditError, Denied, Error, ExportError, GrantError, LogoProblem, MaskError,
+    ModelError, RenderError, Result, TokenError,
 };
 #[cfg(feature = "render")]
 pub use export::{
@@ -36,6 +36,8 @@ pub use render::bench_parts;
 pub use render::{
     render, Bitmap, CodeKind, Fonts, Label, LabelSize, LabelSpec, PlacedCode, RenderWarning,
 };
+#[cfg(feature = "image")]
+pub use render::{Logo, LogoMode};
 pub use token::{
     record_time, scope_text, verify_audit_log, verify_audit_log_with_key, Attempt, AuditChain,
     AuditCheckpoint, AuditEvent, AuditKey, AuditPublicKey, AuditRecord, AuditReport, AuditSink,

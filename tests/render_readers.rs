@@ -117,10 +117,10 @@ fn zbar_decodes_qr_and_code128_on_every_label_and_the_token_resolves() {
     let c = carrier(all.iter().map(Waybill::zone).collect());
     let now = OffsetDateTime::now_utc();
     let jobs: Vec<(usize, LabelSpec)> = (0..all.len())
-        .flat_map(|i| specs.iter().map(move |s| (i, *s)))
+        .flat_map(|i| specs.iter().map(move |s| (i, s.clone())))
         .collect();
     let failures = parallel(jobs.len(), |k| {
-        let (i, spec) = jobs[k];
+        let (i, spec) = jobs[k].clone();
         let w = &all[i];
         let token = c.ring.seal(w, now + Duration::days(30), now).unwrap();
         let label = render(&masked(w), token.as_str(), &spec, &Fonts::bundled())
@@ -171,7 +171,7 @@ fn zbar_decodes_long_tokens() {
     let all = fixtures();
     let specs = specs();
     let failures = parallel(specs.len() * 3, |k| {
-        let spec = specs[k % specs.len()];
+        let spec = specs[k % specs.len()].clone();
         let token = token_for(k);
         let w = &all[k % all.len()];
         let label = match render(&masked(w), &token, &spec, &Fonts::bundled()) {
@@ -294,7 +294,7 @@ fn ocr_of_a_photo_shows_no_hidden_parts_but_shows_the_visible_ones() {
     let specs = specs();
     let failures = parallel(all.len(), |i| {
         let w = &all[i];
-        let spec = specs[i % specs.len()];
+        let spec = specs[i % specs.len()].clone();
         let m = masked(w);
         let label =
             render(&m, &token_for(i), &spec, &Fonts::bundled()).map_err(|e| e.to_string())?;

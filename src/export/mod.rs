@@ -7,6 +7,7 @@ mod zpl;
 mod zpl_read;
 
 pub use pdf::{to_pdf, PdfOptions, PdfPage, PdfWriter};
+pub(crate) use png::filtered_one_bit;
 pub use png::PngMode;
 pub use zpl::{to_zpl, ZplEncoding, ZplOptions};
 pub use zpl_read::decode_gf;
@@ -20,7 +21,7 @@ impl Label {
     /// # Errors
     /// The errors of [`to_zpl`].
     pub fn to_zpl(&self, opts: &ZplOptions) -> Result<String, ExportError> {
-        to_zpl(self.bitmap(), u32::from(self.dpi()), self.codes(), opts)
+        to_zpl(self.bitmap(), self.dpi(), self.codes(), opts)
     }
 
     /// Encodes the label as a one-page PDF at its physical size. For a batch in one
@@ -29,7 +30,7 @@ impl Label {
     /// # Errors
     /// The errors of [`PdfPage::new`].
     pub fn to_pdf(&self, opts: &PdfOptions) -> Result<Vec<u8>, ExportError> {
-        to_pdf(&[(self.bitmap(), u32::from(self.dpi()))], opts)
+        to_pdf(&[(self.bitmap(), self.dpi())], opts)
     }
 
     /// The label as a compressed PDF page, for [`PdfWriter`].
@@ -37,6 +38,6 @@ impl Label {
     /// # Errors
     /// The errors of [`PdfPage::new`].
     pub fn to_pdf_page(&self, opts: &PdfOptions) -> Result<PdfPage, ExportError> {
-        PdfPage::new(self.bitmap(), u32::from(self.dpi()), opts)
+        PdfPage::new(self.bitmap(), self.dpi(), opts)
     }
 }

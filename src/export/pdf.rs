@@ -83,7 +83,7 @@ impl PdfPage {
     /// [`ExportError::InvalidSize`] for an empty raster or a page above 200 in,
     /// [`ExportError::Dpi`] outside 1..=9600, [`ExportError::InvalidOption`] for a
     /// compression level above 9.
-    pub fn new(bitmap: &Bitmap, dpi: u32, opts: &PdfOptions) -> Result<Self, ExportError> {
+    pub fn new(bitmap: &Bitmap, dpi: u16, opts: &PdfOptions) -> Result<Self, ExportError> {
         let (w, h) = (bitmap.width(), bitmap.height());
         if !(1..=9600).contains(&dpi) {
             return Err(ExportError::Dpi { dpi });
@@ -93,8 +93,8 @@ impl PdfPage {
                 reason: "compression level must be 0 to 9",
             });
         }
-        let width_pt = points(w, dpi);
-        let height_pt = points(h, dpi);
+        let width_pt = points(w, u32::from(dpi));
+        let height_pt = points(h, u32::from(dpi));
         if w == 0 || h == 0 || width_pt > MAX_POINTS || height_pt > MAX_POINTS {
             return Err(ExportError::InvalidSize {
                 width: w,
@@ -317,7 +317,7 @@ impl<W: Write> PdfWriter<W> {
 ///
 /// # Errors
 /// [`ExportError::EmptyBatch`] for no pages, and the errors of [`PdfPage::new`].
-pub fn to_pdf(pages: &[(&Bitmap, u32)], opts: &PdfOptions) -> Result<Vec<u8>, ExportError> {
+pub fn to_pdf(pages: &[(&Bitmap, u16)], opts: &PdfOptions) -> Result<Vec<u8>, ExportError> {
     let mut writer = PdfWriter::new(Vec::new(), opts)?;
     for &(bitmap, dpi) in pages {
         writer.push(&PdfPage::new(bitmap, dpi, opts)?)?;

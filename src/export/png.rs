@@ -60,39 +60,30 @@ pub(crate) fn encode(bm: &Bitmap, dpi: u16, mode: PngMode) -> Result<Vec<u8>, Ex
             reason: "a PNG side must be 1 to 2^31-1 pixels",
         });
     }
-    let line_len = match mode {
-        PngMode::OneBit => bm.row_bytes(),
-        PngMode::Gray => w as usize,
-    };
-    let mut raw = Vec::with_capacity((1 + line_len) * h as usize);
-    for y in 0..h {
-        raw.push(2); // filter type Up, applied below
-        let src = bm.row(y);
-        match mode {
-            // PNG gray: 0 is black; the bitmap's 1 is black. Padding bits are ignored.
-            PngMode::OneBit => raw.extend(src.iter().map(|b| !b)),
-            PngMode::Gray => {
-                let start = raw.len();
-                for b in src {
-                    raw.extend_from_slice(&GRAY[usize::from(*b)]);
-                }
-                raw.truncate(start + w as usize);
-            }
-        }
+    // The scanlines go to a buffer kept per thread: a fresh 120 KB buffer per
+    // label costs page faults with some allocators.
+    thread_local! {
+        static SCANLINES: core::cell::RefCell<Vec<u8>> = const { core::cell::RefCell::new(Vec::new()) };
     }
-    // Up filter: most label rows repeat the row above, so they become zeros,
-    // which fdeflate compresses fastest. Done bottom-up in place.
-    let stride = 1 + line_len;
-    for y in (1..h as usize).rev() {
-        let (above, this) = raw.split_at_mut(y * stride);
-        let prev = above.get(above.len() - stride + 1..).unwrap_or_default();
-        for (b, p) in this.iter_mut().skip(1).take(line_len).zip(prev) {
-            *b = b.wrapping_sub(*p);
-        }
-    }
-    let idat = fdeflate::compress_to_vec(&raw);
+    SCANLINES.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut raw) => write_png(bm, dpi, mode, &mut raw),
+        Err(_) => write_png(bm, dpi, mode, &mut Vec::new()),
+    })
+}
 
-    let mut out = Vec::with_capacity(idat.len() + 80);
+/// [`encode`] with `raw` as the scanline buffer.
+fn write_png(
+    bm: &Bitmap,
+    dpi: u16,
+    mode: PngMode,
+    raw: &mut Vec<u8>,
+) -> Result<Vec<u8>, ExportError> {
+    let (w, h) = (bm.width(), bm.height());
+    match mode {
+        PngMode::OneBit => filter_one_bit(bm, raw),
+        PngMode::Gray => filter_gray(bm, raw),
+    }
+    let mut out = Vec::with_capacity(raw.len() / 8 + 128);
     out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
     let mut ihdr = Vec::with_capacity(13);
     ihdr.extend_from_slice(&w.to_be_bytes());
@@ -110,9 +101,103 @@ pub(crate) fn encode(bm: &Bitmap, dpi: u16, mode: PngMode) -> Result<Vec<u8>, Ex
     phys.extend_from_slice(&ppm.to_be_bytes());
     phys.push(1); // unit: metre
     chunk(&mut out, b"pHYs", &phys);
-    chunk(&mut out, b"IDAT", &idat);
+    idat_chunk(&mut out, raw)?;
     chunk(&mut out, b"IEND", &[]);
     Ok(out)
+}
+
+/// The PNG scanlines of a 1-bit raster, inverted (PNG gray 0 is black) and
+/// Up-filtered in one pass: each line is the filter byte 2, then for the first
+/// row the inverted bytes, for the others `above - this` (the difference of the
+/// inverted rows). Padding bits are carried along as the inversion left them.
+pub(crate) fn filtered_one_bit(bm: &Bitmap) -> Vec<u8> {
+    let mut raw = Vec::new();
+    filter_one_bit(bm, &mut raw);
+    raw
+}
+
+/// [`filtered_one_bit`] into `raw` (its contents replaced).
+fn filter_one_bit(bm: &Bitmap, raw: &mut Vec<u8>) {
+    let r = bm.row_bytes().max(1);
+    // Every byte is written below: only the length matters.
+    raw.resize((1 + r) * bm.height() as usize, 0);
+    let rows = bm.as_bytes().chunks_exact(r);
+    let mut lines = raw.chunks_exact_mut(1 + r);
+    if let (Some((f, line)), Some(first)) = (
+        lines.next().and_then(<[u8]>::split_first_mut),
+        bm.as_bytes().get(..r),
+    ) {
+        *f = 2;
+        for (o, t) in line.iter_mut().zip(first) {
+            *o = !t;
+        }
+    }
+    // Row k of the image against row k - 1, in fixed-size slices the compiler
+    // turns into vector code.
+    for (line, (up, this)) in lines.zip(rows.clone().zip(rows.skip(1))) {
+        if let Some((f, line)) = line.split_first_mut() {
+            *f = 2;
+            for (o, (u, t)) in line.iter_mut().zip(up.iter().zip(this)) {
+                *o = u.wrapping_sub(*t);
+            }
+        }
+    }
+}
+
+/// The scanlines of the 8-bit gray image of a raster, Up-filtered as they are
+/// widened.
+fn filter_gray(bm: &Bitmap, raw: &mut Vec<u8>) {
+    let w = bm.width() as usize;
+    let r = bm.row_bytes();
+    raw.clear();
+    raw.reserve((1 + w) * bm.height() as usize);
+    let mut above: Option<&[u8]> = None;
+    for this in bm.as_bytes().chunks_exact(r.max(1)) {
+        raw.push(2);
+        let start = raw.len();
+        match above {
+            None => {
+                for b in this {
+                    raw.extend_from_slice(&GRAY[usize::from(*b)]);
+                }
+            }
+            Some(up) => {
+                for (u, t) in up.iter().zip(this) {
+                    let (g, p) = (&GRAY[usize::from(*t)], &GRAY[usize::from(*u)]);
+                    raw.extend(g.iter().zip(p).map(|(g, p)| g.wrapping_sub(*p)));
+                }
+            }
+        }
+        raw.truncate(start + w);
+        above = Some(this);
+    }
+}
+
+/// Appends the IDAT chunk: `raw` deflated by fdeflate straight into `out`, then
+/// the chunk's length and CRC filled in.
+fn idat_chunk(out: &mut Vec<u8>, raw: &[u8]) -> Result<(), ExportError> {
+    let start = out.len();
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(b"IDAT");
+    // Writing into a Vec cannot fail, but the compressor's type says it may.
+    fdeflate::Compressor::new(&mut *out)
+        .and_then(|mut c| c.write_data(raw).map(|()| c))
+        .and_then(fdeflate::Compressor::finish)?;
+    let len = out.len() - start - 8;
+    let Ok(len) = u32::try_from(len) else {
+        return Err(ExportError::InvalidSize {
+            width: 0,
+            height: 0,
+            reason: "compressed image data too large for one PNG chunk",
+        });
+    };
+    if let Some(field) = out.get_mut(start..start + 4) {
+        field.copy_from_slice(&len.to_be_bytes());
+    }
+    let mut crc = Crc::new();
+    crc.update(out.get(start + 4..).unwrap_or_default());
+    out.extend_from_slice(&crc.sum().to_be_bytes());
+    Ok(())
 }
 
 fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {

@@ -121,7 +121,7 @@ impl ZplOptions {
 /// 32,000 dots or a compression level above 9.
 pub fn to_zpl(
     bitmap: &Bitmap,
-    dpi: u32,
+    dpi: u16,
     codes: &[PlacedCode],
     opts: &ZplOptions,
 ) -> Result<String, ExportError> {

@@ -37,6 +37,26 @@ pub enum InputFormat {
 /// the structure stops it: malformed JSON inside an array ends the array there,
 /// reported as one last error.
 ///
+/// ```
+/// use std::ops::ControlFlow;
+/// use waybill_redact::{read_batch, InputFormat};
+///
+/// let csv = "tracking_number,zone,recipient_name,recipient_phone,recipient_address\n\
+///            SF1234567890123,755021,张三,13812345678,广东省深圳市南山区深南大道10000号\n\
+///            SF0000000000000,755021,李四,not a phone,北京市朝阳区\n";
+/// let (mut good, mut bad) = (Vec::new(), Vec::new());
+/// read_batch(csv.as_bytes(), InputFormat::Auto, |position, record| {
+///     match record {
+///         Ok(waybill) => good.push((position, waybill.tracking_number().to_string())),
+///         Err(e) => bad.push(e.position),
+///     }
+///     ControlFlow::Continue(())
+/// })?;
+/// assert_eq!(good, [(1, "SF1234567890123".to_string())]);
+/// assert_eq!(bad, [2]); // reported, and the batch went on
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
 /// # Errors
 /// Only an I/O error reading `reader`.
 pub fn read_batch<R: BufRead>(

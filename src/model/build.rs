@@ -74,31 +74,44 @@ impl Party {
 }
 
 impl Item {
-    /// One line of the contents.
+    /// One line of the contents: `quantity` pieces, with no description or
+    /// category until [`with_description`](Self::with_description) and
+    /// [`with_category`](Self::with_category) add them (two methods, so the two
+    /// texts cannot be swapped by position).
+    ///
+    /// ```
+    /// use waybill_redact::Item;
+    /// let item = Item::new(2)?.with_description("婴儿奶粉 900g").with_category("母婴");
+    /// assert_eq!(item.quantity(), 2);
+    /// # Ok::<(), waybill_redact::ModelError>(())
+    /// ```
     ///
     /// # Errors
     /// [`ModelError::Invalid`] for a quantity of 0.
-    pub fn new(
-        description: Option<&str>,
-        category: Option<&str>,
-        quantity: u32,
-    ) -> Result<Self, ModelError> {
+    pub fn new(quantity: u32) -> Result<Self, ModelError> {
         if quantity == 0 {
             return Err(ModelError::Invalid {
                 field: "items.quantity".into(),
                 reason: "must be at least 1",
             });
         }
-        let text = |s: Option<&str>| {
-            s.map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-        };
         Ok(Self {
-            description: text(description),
-            category: text(category),
+            description: None,
+            category: None,
             quantity,
         })
+    }
+
+    /// Sets what the parcel holds (hidden on labels by default). Blank text is none.
+    pub fn with_description(mut self, description: &str) -> Self {
+        self.description = Some(description.trim().to_owned()).filter(|s| !s.is_empty());
+        self
+    }
+
+    /// Sets the product category (hidden on labels by default). Blank text is none.
+    pub fn with_category(mut self, category: &str) -> Self {
+        self.category = Some(category.trim().to_owned()).filter(|s| !s.is_empty());
+        self
     }
 }
 
@@ -119,6 +132,24 @@ impl Routing {
 
 impl Waybill {
     /// A waybill with its required parts; add the rest with the `with_` methods.
+    /// Every constructor validates as JSON input does.
+    ///
+    /// ```
+    /// use waybill_redact::{mask, Address, Item, MaskPolicy, Party, Waybill};
+    ///
+    /// let recipient = Party::new(
+    ///     "欧阳娜娜",
+    ///     "+86 139 1234 5678",
+    ///     Address::free_form("浙江省杭州市西湖区文三路478号华星时代广场A座1203室")?,
+    /// )?;
+    /// let waybill = Waybill::new("SF1234567890123", 571001, recipient)?
+    ///     .with_items(vec![Item::new(1)?.with_category("美妆")])
+    ///     .with_weight_grams(350);
+    /// let masked = mask(&waybill, &MaskPolicy::default());
+    /// assert_eq!(masked.recipient().name().as_str(), "欧阳*");
+    /// assert_eq!(masked.recipient().address().as_str(), "浙江省杭州市西湖区文三路****");
+    /// # Ok::<(), waybill_redact::ModelError>(())
+    /// ```
     ///
     /// # Errors
     /// The errors of [`TrackingNumber`] parsing (field `tracking_number`).
@@ -218,9 +249,10 @@ mod tests {
             )
             .unwrap(),
         )
-        .with_items(vec![
-            Item::new(Some("婴儿奶粉 900g"), Some("母婴"), 2).unwrap()
-        ])
+        .with_items(vec![Item::new(2)
+            .unwrap()
+            .with_description("婴儿奶粉 900g")
+            .with_category("母婴")])
         .with_routing(Routing::new(Some("755W-021-03"), Some("深圳转运中心")))
         .with_carrier("顺丰速运", Some("标准快递"))
         .with_weight_grams(2100);
@@ -254,10 +286,7 @@ mod tests {
             }),
             Err(ModelError::Country { .. })
         ));
-        assert!(matches!(
-            Item::new(None, None, 0),
-            Err(ModelError::Invalid { .. })
-        ));
+        assert!(matches!(Item::new(0), Err(ModelError::Invalid { .. })));
         let p = Party::new(
             "张三",
             "13812345678",

@@ -16,6 +16,7 @@ use super::{
 use crate::error::ModelError;
 
 /// A record of a batch that could not be read.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("record {position}{}: {error}", tracking_number.as_ref().map(|t| format!(" ({t})")).unwrap_or_default())]
 pub struct RecordError {

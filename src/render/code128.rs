@@ -107,8 +107,10 @@ impl Code128 {
         &self.values
     }
 
-    /// Draws the bars with their left edge at `x`, `module` dots per module.
+    /// Draws the bars with their left edge at `x`, `module` dots per module: one
+    /// row of bars is built, then copied into the `height` rows.
     pub fn draw(&self, bm: &mut Bitmap, x: u32, y: u32, module: u32, height: u32) {
+        let mut row = Bitmap::new(bm.width(), 1);
         let mut pen = x;
         let widths = self
             .values
@@ -119,10 +121,12 @@ impl Code128 {
         for (k, w) in widths.enumerate() {
             let dots = u32::from(w - b'0') * module;
             if k % 2 == 0 {
-                bm.fill_rect(pen, y, dots, height, true);
+                row.fill_span(0, pen, pen.saturating_add(dots), true);
             }
-            pen += dots;
+            pen = pen.saturating_add(dots);
         }
+        let bytes = (x as usize / 8)..(pen as usize).div_ceil(8).min(row.row_bytes());
+        bm.or_rows(row.as_bytes(), bytes, y, height);
     }
 }
 

@@ -1,7 +1,15 @@
 //! Fonts: a regular and a bold face plus a fallback chain, and a cache of
 //! rasterised, thresholded glyphs shared by every label rendered with them.
+//!
+//! The cache has two levels: a map shared by all threads (behind a lock, taken
+//! only when a thread meets a glyph for the first time) and a per-thread copy
+//! that the hot path reads without any lock or atomic operation.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use ab_glyph::{Font, FontArc, FontVec, GlyphId, PxScale, ScaleFont};
@@ -23,15 +31,78 @@ pub(crate) enum Weight {
     Bold,
 }
 
-/// A glyph ready to blit: horizontal runs of black dots relative to the pen
-/// position on the baseline, and the advance to the next pen position.
-#[derive(Debug)]
+/// A glyph ready to blit: its thresholded ink as packed 1-bit rows (the layout
+/// of [`Bitmap`](super::Bitmap)), placed relative to the pen position on the
+/// baseline, and the advance to the next pen position.
+#[derive(Debug, Clone)]
 pub(crate) struct Glyph {
     /// Advance in dots (fractional; the caller accumulates and rounds).
     pub advance: f32,
-    /// `(dy, dx0, dx1)`: dots `dx0..dx1` of row `dy`, relative to the pen.
-    pub runs: Vec<(i32, i32, i32)>,
+    /// Column of the ink's left edge, relative to the pen.
+    pub left: i32,
+    /// Row of the ink's first row, relative to the baseline (negative: above).
+    pub top: i32,
+    /// Ink width in dots.
+    pub width: u32,
+    /// Bytes per row (`ceil(width / 8)`).
+    pub stride: usize,
+    /// `stride` bytes per row, most significant bit first, padding bits 0; empty
+    /// rows at the top and bottom are left out.
+    pub bits: Vec<u8>,
+    /// The same rows as words, when the ink is at most 57 dots wide (so that it
+    /// still fits a word once shifted into place), else empty.
+    pub words: Vec<u64>,
 }
+
+#[cfg(test)]
+impl Glyph {
+    /// Number of rows of ink.
+    pub fn height(&self) -> usize {
+        self.bits.len().checked_div(self.stride).unwrap_or(0)
+    }
+}
+
+/// Cache key: fonts instance, face, glyph id, em size.
+type Key = (u64, u8, u16, u16);
+
+/// A multiply-rotate hasher for the small integer keys of the glyph cache
+/// (SipHash costs more than the blit it guards).
+#[derive(Default)]
+pub(crate) struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+thread_local! {
+    /// This thread's copy of the glyphs it has drawn, for every `Fonts`.
+    static LOCAL: RefCell<FastMap<Key, Rc<Glyph>>> = RefCell::default();
+}
+
+/// Source of the ids that tell `Fonts` instances apart in the per-thread caches.
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// The fonts labels are set in: a regular face, a bold face (the regular one
 /// unless given), and fallback faces tried in order for characters the main
@@ -49,8 +120,11 @@ pub struct Fonts {
 }
 
 struct Inner {
+    /// Tells this instance's glyphs apart in the per-thread caches.
+    id: u64,
     /// Index 0 regular, 1 bold, then fallbacks.
     faces: Vec<FontArc>,
+    /// Glyphs rasterised by any thread.
     cache: RwLock<HashMap<(u8, u16, u16), Arc<Glyph>>>,
 }
 
@@ -62,7 +136,6 @@ impl core::fmt::Debug for Fonts {
     }
 }
 
-#[cfg(feature = "bundled-font")]
 fn parse_static(bytes: &'static [u8], index: u32) -> Result<FontArc, RenderError> {
     ab_glyph::FontRef::try_from_slice_and_index(bytes, index)
         .map(FontArc::new)
@@ -110,6 +183,29 @@ impl Fonts {
         Ok(Fonts::from_faces(vec![face.clone(), face]))
     }
 
+    /// Fonts from font data the program already holds for its whole run (an
+    /// `include_bytes!`, a leaked buffer, a memory map kept open): nothing is
+    /// copied, unlike [`from_bytes`](Self::from_bytes).
+    ///
+    /// ```
+    /// # #[cfg(feature = "bundled-font")] {
+    /// use waybill_redact::Fonts;
+    /// // Any `&'static [u8]` holding a TrueType or OpenType font works.
+    /// static MY_FONT: &[u8] = waybill_redact_fonts::NOTO_SANS_CJK_SC_REGULAR;
+    /// let fonts = Fonts::from_static(MY_FONT, 0)?;
+    /// assert!(fonts.has_glyph('硚'));
+    /// # }
+    /// # Ok::<(), waybill_redact::RenderError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`RenderError::InvalidFont`] when the bytes are not a font or the index is out
+    /// of range.
+    pub fn from_static(bytes: &'static [u8], index: u32) -> Result<Fonts, RenderError> {
+        let face = parse_static(bytes, index)?;
+        Ok(Fonts::from_faces(vec![face.clone(), face]))
+    }
+
     /// Sets the face used for bold text (the routing code, headings).
     ///
     /// # Errors
@@ -140,10 +236,16 @@ impl Fonts {
     fn from_faces(faces: Vec<FontArc>) -> Fonts {
         Fonts {
             inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 faces,
                 cache: RwLock::new(HashMap::new()),
             }),
         }
+    }
+
+    /// Tells this instance (and its clones) apart in per-thread caches.
+    pub(crate) fn id(&self) -> u64 {
+        self.inner.id
     }
 
     /// True when some face has a glyph for `ch` (the `.notdef` glyph does not count).
@@ -178,8 +280,28 @@ impl Fonts {
     }
 
     /// The cached glyph `id` of face `face` at an em size of `em` dots,
-    /// rasterising it on first use.
-    pub(crate) fn glyph(&self, face: u8, id: GlyphId, em: u16) -> Arc<Glyph> {
+    /// rasterising it on first use. Reads this thread's cache without a lock; on a
+    /// miss, the shared cache, and only then the font.
+    pub(crate) fn glyph(&self, face: u8, id: GlyphId, em: u16) -> Rc<Glyph> {
+        let key = (self.inner.id, face, id.0, em);
+        let hit = LOCAL.with(|local| local.try_borrow().ok()?.get(&key).cloned());
+        if let Some(g) = hit {
+            return g;
+        }
+        let g = Rc::new(Glyph::clone(&self.shared_glyph(face, id, em)));
+        LOCAL.with(|local| {
+            if let Ok(mut local) = local.try_borrow_mut() {
+                if local.len() >= CACHE_LIMIT {
+                    local.clear();
+                }
+                local.insert(key, Rc::clone(&g));
+            }
+        });
+        g
+    }
+
+    /// The glyph from the cache shared by all threads, rasterised on first use.
+    fn shared_glyph(&self, face: u8, id: GlyphId, em: u16) -> Arc<Glyph> {
         let key = (face, id.0, em);
         if let Ok(cache) = self.inner.cache.read() {
             if let Some(g) = cache.get(&key) {
@@ -198,42 +320,63 @@ impl Fonts {
 
     /// Rasterises and thresholds one glyph (on a cache miss).
     fn rasterise(&self, face: u8, id: GlyphId, em: u16) -> Glyph {
+        let mut glyph = Glyph {
+            advance: 0.0,
+            left: 0,
+            top: 0,
+            width: 0,
+            stride: 0,
+            bits: Vec::new(),
+            words: Vec::new(),
+        };
         let Some(font) = self.inner.faces.get(usize::from(face)) else {
-            return Glyph {
-                advance: 0.0,
-                runs: Vec::new(),
-            };
+            return glyph;
         };
         let scale = px_scale(font, em);
-        let advance = font.as_scaled(scale).h_advance(id);
-        let glyph = id.with_scale_and_position(scale, ab_glyph::point(0.0, 0.0));
-        let mut runs = Vec::new();
-        if let Some(outline) = font.outline_glyph(glyph) {
-            let b = outline.px_bounds();
-            let (w, h) = (b.width() as usize, b.height() as usize);
-            let mut cov = vec![0f32; w * h];
-            outline.draw(|x, y, c| {
-                if let Some(v) = cov.get_mut(y as usize * w + x as usize) {
-                    *v = c;
-                }
-            });
-            let (ox, oy) = (b.min.x as i32, b.min.y as i32);
-            for (y, row) in cov.chunks(w.max(1)).enumerate() {
-                let mut x = 0;
-                while x < row.len() {
-                    if row.get(x).is_some_and(|c| *c >= CUTOFF) {
-                        let start = x;
-                        while row.get(x).is_some_and(|c| *c >= CUTOFF) {
-                            x += 1;
-                        }
-                        runs.push((oy + y as i32, ox + start as i32, ox + x as i32));
-                    } else {
-                        x += 1;
-                    }
+        glyph.advance = font.as_scaled(scale).h_advance(id);
+        let outlined = id.with_scale_and_position(scale, ab_glyph::point(0.0, 0.0));
+        let Some(outline) = font.outline_glyph(outlined) else {
+            return glyph;
+        };
+        let b = outline.px_bounds();
+        let (w, h) = (b.width() as usize, b.height() as usize);
+        let stride = w.div_ceil(8);
+        let mut bits = vec![0u8; stride * h];
+        outline.draw(|x, y, c| {
+            let (x, y) = (x as usize, y as usize);
+            if c >= CUTOFF && x < w {
+                if let Some(byte) = bits.get_mut(y * stride + x / 8) {
+                    *byte |= 0x80 >> (x % 8);
                 }
             }
+        });
+        // Leave out empty rows above and below the ink.
+        let inked = |row: &[u8]| row.iter().any(|b| *b != 0);
+        let rows = || bits.chunks_exact(stride.max(1));
+        let first = rows().position(inked).unwrap_or(h);
+        let last = rows().rposition(inked).map_or(first, |r| r + 1);
+        glyph.left = b.min.x as i32;
+        glyph.top = b.min.y as i32 + first as i32;
+        glyph.width = w as u32;
+        glyph.stride = stride;
+        glyph.bits = bits
+            .get(first * stride..last * stride)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default();
+        if w <= 57 {
+            glyph.words = glyph
+                .bits
+                .chunks_exact(stride.max(1))
+                .map(|row| {
+                    let mut word = [0u8; 8];
+                    for (d, s) in word.iter_mut().zip(row) {
+                        *d = *s;
+                    }
+                    u64::from_be_bytes(word)
+                })
+                .collect();
         }
-        Glyph { advance, runs }
+        glyph
     }
 
     /// Number of cached glyphs (for tests and benches).
@@ -272,8 +415,8 @@ mod tests {
         let g = f.glyph(face, id, 100);
         // A hanzi's advance is one em.
         assert!((g.advance - 100.0).abs() < 0.5, "{}", g.advance);
-        let top = g.runs.iter().map(|r| r.0).min().unwrap_or(0);
-        let bottom = g.runs.iter().map(|r| r.0).max().unwrap_or(0);
+        let top = g.top;
+        let bottom = g.top + g.height() as i32 - 1;
         // Ink spans most of the em, above and slightly below the baseline.
         assert!((-90..=-75).contains(&top) && (0..=12).contains(&bottom));
         assert!(f.cached_glyphs() > 0);

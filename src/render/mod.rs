@@ -4,10 +4,15 @@ mod bitmap;
 mod code128;
 mod codes;
 mod font;
+#[cfg(feature = "image")]
+mod interop;
 mod label;
 mod layout;
+#[cfg(feature = "image")]
+mod logo;
 mod qr;
 mod spec;
+mod template;
 mod text;
 
 pub use bitmap::Bitmap;
@@ -15,13 +20,61 @@ pub use codes::{CodeKind, PlacedCode};
 pub use font::Fonts;
 pub use label::{Label, RenderWarning};
 pub use layout::render;
+#[cfg(feature = "image")]
+pub use logo::{Logo, LogoMode};
 pub use spec::{LabelSize, LabelSpec};
 
 /// Entry points for the crate's benches, to time the parts of [`render`] apart.
 /// Not part of the API: may change without notice.
 #[doc(hidden)]
 pub mod bench_parts {
-    use super::Bitmap;
+    use super::{Bitmap, Fonts, LabelSpec};
+    use crate::error::RenderError;
+    use crate::mask::MaskedWaybill;
+
+    /// The PNG scanlines of a raster exactly as the 1-bit PNG encoder hands them to
+    /// fdeflate (inverted, Up-filtered), to time fdeflate alone.
+    pub fn png_scanlines(bm: &Bitmap) -> Vec<u8> {
+        crate::export::filtered_one_bit(bm)
+    }
+
+    /// Every glyph a label draws, taken from the glyph cache and placed, to time
+    /// blitting them alone.
+    #[derive(Debug, Clone)]
+    pub struct LabelGlyphs(Vec<super::text::Blit>);
+
+    impl LabelGlyphs {
+        /// Renders the label once, recording its glyphs.
+        ///
+        /// # Errors
+        /// Those of [`render`](super::render).
+        pub fn of(
+            masked: &MaskedWaybill,
+            token_text: &str,
+            spec: &LabelSpec,
+            fonts: &Fonts,
+        ) -> Result<LabelGlyphs, RenderError> {
+            super::layout::render_recorded(masked, token_text, spec, fonts, true)
+                .map(|(_, blits)| LabelGlyphs(blits))
+        }
+
+        /// Number of glyphs.
+        pub fn len(&self) -> usize {
+            self.0.len()
+        }
+
+        /// True when the label has no text.
+        pub fn is_empty(&self) -> bool {
+            self.0.is_empty()
+        }
+
+        /// Blits all the glyphs into `bm` as packed rows.
+        pub fn draw(&self, bm: &mut Bitmap) {
+            for b in &self.0 {
+                b.draw(bm);
+            }
+        }
+    }
 
     /// Encodes `text` as a level-M QR code with the fixed mask and draws it at
     /// 4 dots per module; returns the width in modules.

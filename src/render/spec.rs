@@ -7,11 +7,42 @@ use crate::error::RenderError;
 /// # Guarantees
 /// Width 50–210 mm, height 70–300 mm and at least 6/5 of the width (labels are
 /// portrait), resolution 150–600 dpi. Presets are at 203 dpi (8 dots/mm).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Specs compare equal when their sizes, resolutions and logos are the same (a
+/// logo by identity: the same [`Logo`](crate::Logo) value, shared).
+#[derive(Debug, Clone)]
 pub struct LabelSpec {
     width_mm: u16,
     height_mm: u16,
     dpi: u16,
+    #[cfg(feature = "image")]
+    logo: Option<std::sync::Arc<super::Logo>>,
+}
+
+impl LabelSpec {
+    /// The logo, as a pointer for equality and hashing.
+    fn logo_id(&self) -> usize {
+        #[cfg(feature = "image")]
+        if let Some(logo) = &self.logo {
+            return std::sync::Arc::as_ptr(logo) as usize;
+        }
+        0
+    }
+}
+
+impl PartialEq for LabelSpec {
+    fn eq(&self, other: &Self) -> bool {
+        (self.width_mm, self.height_mm, self.dpi, self.logo_id())
+            == (other.width_mm, other.height_mm, other.dpi, other.logo_id())
+    }
+}
+
+impl Eq for LabelSpec {}
+
+impl core::hash::Hash for LabelSpec {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        (self.width_mm, self.height_mm, self.dpi, self.logo_id()).hash(state);
+    }
 }
 
 impl LabelSpec {
@@ -27,6 +58,8 @@ impl LabelSpec {
             width_mm,
             height_mm,
             dpi: 203,
+            #[cfg(feature = "image")]
+            logo: None,
         }
     }
 
@@ -48,6 +81,8 @@ impl LabelSpec {
                 width_mm,
                 height_mm,
                 dpi,
+                #[cfg(feature = "image")]
+                logo: None,
             });
         };
         Err(RenderError::InvalidSpec { reason })
@@ -58,7 +93,26 @@ impl LabelSpec {
     /// # Errors
     /// [`RenderError::InvalidSpec`] outside 150–600 dpi.
     pub fn with_dpi(self, dpi: u16) -> Result<LabelSpec, RenderError> {
-        LabelSpec::new(self.width_mm, self.height_mm, dpi)
+        #[cfg_attr(not(feature = "image"), allow(unused_mut))]
+        let mut spec = LabelSpec::new(self.width_mm, self.height_mm, dpi)?;
+        #[cfg(feature = "image")]
+        {
+            spec.logo = self.logo;
+        }
+        Ok(spec)
+    }
+
+    /// The same label with the carrier's logo at the left of the header.
+    #[cfg(feature = "image")]
+    pub fn with_logo(mut self, logo: super::Logo) -> LabelSpec {
+        self.logo = Some(std::sync::Arc::new(logo));
+        self
+    }
+
+    /// The logo printed in the header, if any.
+    #[cfg(feature = "image")]
+    pub fn logo(&self) -> Option<&super::Logo> {
+        self.logo.as_deref()
     }
 
     /// Width in millimetres.

@@ -1,10 +1,13 @@
 //! Text fitting and drawing: shrink to a minimum size, then wrap, then ellipsis.
 //! Text never leaves its box: every dot is clipped to it.
 
+use std::rc::Rc;
+
 use ab_glyph::GlyphId;
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::font::{Fonts, Weight};
+use super::bitmap::{Clip, Packed};
+use super::font::{Fonts, Glyph, Weight};
 use super::label::RenderWarning;
 use super::Bitmap;
 use crate::error::RenderError;
@@ -26,6 +29,32 @@ pub(crate) struct Rect {
 impl Rect {
     pub fn new(x: u32, y: u32, w: u32, h: u32) -> Rect {
         Rect { x, y, w, h }
+    }
+}
+
+/// One glyph placed on the label: drawn by [`Blit::draw`], kept by the layout
+/// when a label's glyphs are recorded (benches).
+#[derive(Debug, Clone)]
+pub(crate) struct Blit {
+    glyph: Rc<Glyph>,
+    /// Top-left dot of the glyph's ink.
+    x: i32,
+    y: i32,
+    clip: Clip,
+    black: bool,
+}
+
+impl Blit {
+    /// Draws the glyph into `bm`, clipped to its text box.
+    pub fn draw(&self, bm: &mut Bitmap) {
+        let g = &self.glyph;
+        let src = Packed {
+            bits: &g.bits,
+            stride: g.stride,
+            width: g.width,
+            words: &g.words,
+        };
+        bm.blit(src, self.x, self.y, self.clip, self.black);
     }
 }
 
@@ -182,12 +211,13 @@ fn line_h(em: u16) -> u32 {
     (f32::from(em) * LINE).ceil() as u32
 }
 
-/// Draws `text` in `rect`, fitted: the largest size from `max_em` down to
+/// Sets `text` in `rect`, fitted: the largest size from `max_em` down to
 /// `min_em` at which it fits on one line, else wrapped at the largest size that
 /// fits, else wrapped at `min_em` with the last line cut and ended by an ellipsis
-/// (reported as a warning naming `field`).
+/// (reported as a warning naming `field`). The glyphs are appended to `out`,
+/// for the caller to [draw](Blit::draw).
 pub(crate) fn draw(
-    bm: &mut Bitmap,
+    out: &mut Vec<Blit>,
     fonts: &Fonts,
     warnings: &mut Vec<RenderWarning>,
     text: &str,
@@ -261,7 +291,7 @@ pub(crate) fn draw(
         };
         let baseline = top as f32 + (k as u32 * line_h(em)) as f32 + f32::from(em) * BASELINE;
         let origin = (rect.x as f32 + x, baseline.round() as i32);
-        blit_line(bm, fonts, &line, em, rect, origin, !style.invert);
+        place_line(out, fonts, &line, em, rect, origin, !style.invert);
     }
     Ok(Placed {
         em,
@@ -284,32 +314,35 @@ fn ellipsis(fonts: &Fonts, w: Weight) -> Vec<G> {
     }
 }
 
-fn blit_line(
-    bm: &mut Bitmap,
+fn place_line(
+    out: &mut Vec<Blit>,
     fonts: &Fonts,
     line: &[G],
     em: u16,
-    clip: Rect,
+    rect: Rect,
     (x0, baseline): (f32, i32),
     black: bool,
 ) {
-    let (cx0, cy0) = (clip.x as i32, clip.y as i32);
-    let (cx1, cy1) = (cx0 + clip.w as i32, cy0 + clip.h as i32);
+    let clip = Clip {
+        x0: rect.x as i32,
+        y0: rect.y as i32,
+        x1: rect.x.saturating_add(rect.w) as i32,
+        y1: rect.y.saturating_add(rect.h) as i32,
+    };
     let mut pen = x0;
     for g in line {
         let glyph = fonts.glyph(g.face, g.id, em);
-        let px = pen.round() as i32;
-        for &(dy, dx0, dx1) in &glyph.runs {
-            let y = baseline + dy;
-            if y < cy0 || y >= cy1 {
-                continue;
-            }
-            let (a, b) = ((px + dx0).max(cx0), (px + dx1).min(cx1));
-            if a < b {
-                bm.fill_span(y as u32, a as u32, b as u32, black);
-            }
+        let advance = glyph.advance;
+        if !glyph.bits.is_empty() {
+            out.push(Blit {
+                x: pen.round() as i32 + glyph.left,
+                y: baseline + glyph.top,
+                clip,
+                black,
+                glyph,
+            });
         }
-        pen += glyph.advance;
+        pen += advance;
     }
 }
 
@@ -319,6 +352,24 @@ mod tests {
 
     fn style(max: u32, min: u32) -> Style {
         Style::new(Weight::Regular, max, min).top()
+    }
+
+    /// Sets and draws, as the layout does.
+    fn draw_into(
+        bm: &mut Bitmap,
+        fonts: &Fonts,
+        warnings: &mut Vec<RenderWarning>,
+        text: &str,
+        field: &'static str,
+        rect: Rect,
+        style: Style,
+    ) -> Result<Placed, RenderError> {
+        let mut blits = Vec::new();
+        let placed = draw(&mut blits, fonts, warnings, text, field, rect, style)?;
+        for b in &blits {
+            b.draw(bm);
+        }
+        Ok(placed)
     }
 
     fn ink(bm: &Bitmap) -> Vec<(u32, u32)> {
@@ -345,7 +396,7 @@ mod tests {
         for (text, truncated, em) in cases {
             let mut bm = Bitmap::new(240, 100);
             let mut w = Vec::new();
-            let p = draw(&mut bm, &f, &mut w, text, "t", r, style(40, 16)).unwrap();
+            let p = draw_into(&mut bm, &f, &mut w, text, "t", r, style(40, 16)).unwrap();
             assert_eq!(!w.is_empty(), truncated, "{text}");
             if em > 0 {
                 assert_eq!(p.em, em);
@@ -362,7 +413,7 @@ mod tests {
     fn missing_character_is_an_error_naming_it() {
         let f = Fonts::bundled();
         let mut bm = Bitmap::new(100, 100);
-        let e = draw(
+        let e = draw_into(
             &mut bm,
             &f,
             &mut Vec::new(),
@@ -399,7 +450,7 @@ mod tests {
             let f = Fonts::bundled();
             let mut bm = Bitmap::new(360, 180);
             let mut warns = Vec::new();
-            draw(&mut bm, &f, &mut warns, &text, "t", Rect::new(x, y, w, h), style(max, min)).unwrap();
+            draw_into(&mut bm, &f, &mut warns, &text, "t", Rect::new(x, y, w, h), style(max, min)).unwrap();
             for (px, py) in ink(&bm) {
                 proptest::prop_assert!((x..x + w).contains(&px) && (y..y + h).contains(&py));
             }

@@ -13,7 +13,7 @@ use waybill_redact::{
 /// Renders `zpl` with labelize at `dpi` (8 dots/mm for 203 dpi, 12 for 300) and
 /// returns the picture as a raster cropped to `w` x `h`, after checking that
 /// everything outside that area is white.
-pub fn labelize_render(dir: &Path, name: &str, zpl: &str, dpi: u32, w: u32, h: u32) -> Bitmap {
+pub fn labelize_render(dir: &Path, name: &str, zpl: &str, dpi: u16, w: u32, h: u32) -> Bitmap {
     let dpmm = match dpi {
         203 => 8,
         300 => 12,
@@ -68,7 +68,7 @@ pub fn labelize_render(dir: &Path, name: &str, zpl: &str, dpi: u32, w: u32, h: u
 /// through `decode_gf` exactly; labelize draws the raster-only ZPL dot for dot
 /// and zbarimg reads every code from it; with native codes, zbarimg reads every
 /// code from labelize's picture, each drawn where the raster had it.
-pub fn check_label_zpl(bitmap: &Bitmap, dpi: u32, codes: &[PlacedCode]) {
+pub fn check_label_zpl(bitmap: &Bitmap, dpi: u16, codes: &[PlacedCode]) {
     let dir = tempfile::tempdir().unwrap();
     for enc in [ZplEncoding::Z64, ZplEncoding::Hex, ZplEncoding::Acs] {
         let zpl = to_zpl(bitmap, dpi, codes, &ZplOptions::new().encoding(enc)).unwrap();
@@ -152,7 +152,7 @@ pub fn qpdf(args: &[&str]) -> String {
 pub fn pdftoppm(
     pdf: &Path,
     page: u32,
-    dpi: u32,
+    dpi: u16,
     mono: bool,
     out_stem: &Path,
 ) -> std::path::PathBuf {
@@ -177,7 +177,7 @@ pub fn pdftoppm(
 /// The whole independent check for one label as a one-page PDF: qpdf finds it
 /// valid, poppler renders it at the label's dpi dot for dot, and zbarimg reads
 /// every code from the rendered page.
-pub fn check_label_pdf(bitmap: &Bitmap, dpi: u32, codes: &[PlacedCode]) {
+pub fn check_label_pdf(bitmap: &Bitmap, dpi: u16, codes: &[PlacedCode]) {
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("label.pdf");
     std::fs::write(&pdf, to_pdf(&[(bitmap, dpi)], &PdfOptions::new()).unwrap()).unwrap();

@@ -18,7 +18,7 @@ pub struct Sample {
     /// The raster.
     pub bitmap: Bitmap,
     /// Its resolution.
-    pub dpi: u32,
+    pub dpi: u16,
     /// Where the codes are.
     pub codes: Vec<PlacedCode>,
 }

@@ -48,7 +48,7 @@ pub fn specs() -> Vec<LabelSpec> {
         LabelSpec::MM_100X150,
         LabelSpec::MM_100X180,
     ] {
-        v.push(base);
+        v.push(base.clone());
         v.push(base.with_dpi(300).expect("300 dpi is valid"));
     }
     v

@@ -13,9 +13,24 @@ pub fn open(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, String> {
                 std::fs::File::open(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
             Ok(Box::new(std::io::BufReader::with_capacity(1 << 16, file)))
         }
-        None => Ok(Box::new(std::io::BufReader::new(std::io::stdin()))),
+        None => {
+            let stdin = std::io::stdin();
+            if std::io::IsTerminal::is_terminal(&stdin) {
+                eprintln!(
+                    "reading waybills from standard input (end with Ctrl-D); \
+                     use --input FILE to read a file"
+                );
+            }
+            Ok(Box::new(std::io::BufReader::new(stdin)))
+        }
     }
 }
+
+/// What to say when the input held no record at all: text that is neither JSON
+/// nor CSV with a header row reads as CSV without rows, and must not pass as an
+/// empty batch.
+pub const NO_RECORDS: &str = "input: no waybills found: expected a JSON array, JSON Lines, \
+     or CSV with a header row and one waybill per row";
 
 /// The format from the file's extension, or detection from its first byte.
 pub fn format_of(path: Option<&Path>) -> InputFormat {
@@ -54,8 +69,10 @@ pub fn lines_per_record(
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = 0usize;
+    let mut seen = 0usize;
     let mut write_failed = false;
     let read = waybill_redact::read_batch(input, format_of(path), |position, record| {
+        seen += 1;
         match record
             .map_err(|e| e.to_string())
             .and_then(|w| line(position, w))
@@ -79,6 +96,10 @@ pub fn lines_per_record(
     }
     if write_failed || out.flush().is_err() {
         eprintln!("error: cannot write to standard output");
+        return ExitCode::FAILURE;
+    }
+    if seen == 0 {
+        eprintln!("error: {NO_RECORDS}");
         return ExitCode::FAILURE;
     }
     if failed > 0 {

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 failure (some records failed, a broken audit log,
 //! unreadable files), 2 usage, 3 resolve denied.
 
+mod files;
 mod input;
 mod mask_cmd;
 mod pipeline;
@@ -54,6 +55,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // A closed pipe (`… | head`) ends the program quietly, as for any Unix tool,
+    // instead of a panic in the next print.
+    sigpipe::reset();
+    // Keys and waybills must not end up in a core file.
+    if let Err(e) = rlimit::setrlimit(rlimit::Resource::CORE, 0, 0) {
+        eprintln!("warning: cannot disable core dumps: {e}");
+    }
     // clap exits with 2 on usage errors and 0 for --help / --version.
     match Cli::parse().command {
         Command::Mask(args) => mask_cmd::run(&args),

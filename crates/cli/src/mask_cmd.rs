@@ -14,7 +14,7 @@ pub struct MaskArgs {
     #[arg(long, short)]
     input: Option<PathBuf>,
     /// How much of each address to show.
-    #[arg(long, value_enum, default_value_t = AddressArg::Street)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = AddressArg::Street)]
     address: AddressArg,
     /// Hide names completely instead of showing the surname.
     #[arg(long)]

@@ -3,7 +3,9 @@
 //!
 //! At most `window` items are between the producer and the consumer at any time
 //! (queued, being worked on, or waiting to be reordered), so memory stays flat
-//! however long the input is.
+//! however long the input is. With one thread there is no pipeline: each item is
+//! worked on and consumed as the producer hands it over, on the calling thread,
+//! with no hand-off between threads.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{sync_channel, Receiver};
@@ -54,7 +56,9 @@ pub fn run<I, O>(
     I: Send,
     O: Send,
 {
-    let threads = threads.max(1);
+    if threads <= 1 {
+        return run_inline(produce, work, consume);
+    }
     let window = window.max(threads);
     let tickets = Tickets {
         free: Mutex::new(window),
@@ -99,6 +103,24 @@ pub fn run<I, O>(
         }
         drop(out_tx);
         consume_in_order(out_rx, tickets, stopped, &mut consume);
+    });
+}
+
+/// The one-thread case: produce, work and consume in turn on this thread.
+fn run_inline<I, O>(
+    produce: impl FnOnce(&mut dyn FnMut(I) -> bool),
+    work: impl Fn(I) -> O,
+    mut consume: impl FnMut(usize, O) -> bool,
+) {
+    let (mut index, mut stopped) = (0usize, false);
+    produce(&mut |item: I| {
+        if stopped {
+            return false;
+        }
+        let go_on = consume(index, work(item));
+        index += 1;
+        stopped = !go_on;
+        go_on
     });
 }
 
@@ -174,6 +196,35 @@ mod tests {
             max_in_flight.load(Ordering::SeqCst) <= 8 + 1,
             "{max_in_flight:?}"
         );
+    }
+
+    #[test]
+    fn one_thread_runs_inline_in_order_and_stops_early() {
+        let caller = std::thread::current().id();
+        let mut seen = Vec::new();
+        let mut produced = 0;
+        run(
+            1,
+            8,
+            |send| {
+                for i in 0..100u64 {
+                    produced += 1;
+                    if !send(i) {
+                        break;
+                    }
+                }
+            },
+            |i| {
+                assert_eq!(std::thread::current().id(), caller);
+                i * 3
+            },
+            |index, out| {
+                seen.push((index, out));
+                index < 9
+            },
+        );
+        assert_eq!(seen, (0..10).map(|i| (i, 3 * i as u64)).collect::<Vec<_>>());
+        assert_eq!(produced, 10);
     }
 
     #[test]

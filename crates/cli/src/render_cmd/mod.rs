@@ -2,7 +2,7 @@
 //! stream / one multi-page PDF) out, rendered in parallel with bounded memory.
 
 use std::collections::HashSet;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,11 +12,11 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    mask, read_batch, render, Fonts, KeyRing, LabelSize, LabelSpec, MaskPolicy, PdfOptions,
-    PdfPage, PngMode, RecordError, Waybill, ZplOptions,
+    mask, read_batch, render, Fonts, KeyRing, LabelSize, LabelSpec, Logo, LogoMode, MaskPolicy,
+    PdfOptions, PdfPage, PngMode, RecordError, Waybill, ZplOptions,
 };
 
-use crate::{input, pipeline, token_cmd};
+use crate::{files, input, pipeline, token_cmd};
 
 mod sink;
 use sink::Sink;
@@ -34,23 +34,26 @@ pub struct RenderArgs {
     /// Create the key ring first when the file does not exist (first run, demos).
     #[arg(long)]
     create_ring: bool,
-    /// Directory the labels are written to (created when missing).
-    #[arg(long)]
+    /// Where the labels go. One file per label: a folder (created when missing).
+    /// With `--single-file`: the file to write, `-` for standard output, or an
+    /// existing folder to write `labels.zpl` / `labels.pdf` in.
+    #[arg(long, value_name = "DIR|FILE|-")]
     out: PathBuf,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Png)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Png)]
     format: Format,
     /// Label size in millimetres: 76x130, 100x150, 100x180 or any WxH.
     #[arg(long, default_value = "100x150", value_parser = parse_size)]
     size: LabelSize,
     /// Printer resolution in dots per inch (203 or 300).
-    #[arg(long, default_value_t = 203, value_parser = clap::value_parser!(u16).range(100..=600))]
+    #[arg(long, default_value_t = 203, value_parser = clap::value_parser!(u16).range(150..=600))]
     dpi: u16,
     /// Days until the QR tokens expire.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=3650))]
     ttl_days: u16,
-    /// ZPL: all labels in one `labels.zpl`; PDF: all labels in one multi-page
-    /// `labels.pdf`, in input order.
+    /// One stream in input order instead of a file per label: ZPL labels one
+    /// after another, or one multi-page PDF (`--format zpl` or `pdf`). `--out -`
+    /// sends it to standard output, e.g. `| nc PRINTER 9100`.
     #[arg(long)]
     single_file: bool,
     /// ZPL: draw the barcode and QR with printer commands (^BC, ^BQ) instead of raster.
@@ -68,9 +71,25 @@ pub struct RenderArgs {
     /// naming it.
     #[arg(long, value_name = "FILE")]
     fallback_font: Vec<PathBuf>,
+    /// The carrier's logo (PNG or JPEG), printed at the left of the header.
+    #[arg(long, value_name = "FILE")]
+    logo: Option<PathBuf>,
+    /// How the logo becomes black and white: a threshold (flat logos) or
+    /// dithering (gradients, photos).
+    #[arg(long, value_enum, ignore_case = true, default_value_t = LogoArg::Threshold, requires = "logo")]
+    logo_mode: LogoArg,
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     jobs: Option<u16>,
+}
+
+/// `--logo-mode` values.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogoArg {
+    /// One threshold for the whole picture (Otsu's method).
+    Threshold,
+    /// Floyd–Steinberg error diffusion.
+    Dither,
 }
 
 /// Output formats of `render`.
@@ -101,6 +120,65 @@ fn parse_size(s: &str) -> Result<LabelSize, String> {
         .map_err(|e: waybill_redact::RenderError| e.to_string())
 }
 
+/// Where `render` writes, decided (and checked) before anything is created.
+enum Output {
+    /// One file per label in this folder.
+    Dir(PathBuf),
+    /// One stream into this file.
+    File(PathBuf),
+    /// One stream to standard output.
+    Stdout,
+}
+
+impl Output {
+    fn of(args: &RenderArgs) -> Result<Output, String> {
+        let dash = args.out.as_os_str() == "-";
+        if !args.single_file {
+            if dash {
+                return Err("--out -: standard output takes one stream; \
+                     add --single-file with --format zpl or pdf"
+                    .into());
+            }
+            if args.out.is_file() {
+                return Err(format!(
+                    "--out {}: is a file; one label per file needs a folder \
+                     (or add --single-file)",
+                    args.out.display()
+                ));
+            }
+            return Ok(Output::Dir(args.out.clone()));
+        }
+        if !matches!(args.format, Format::Zpl | Format::Pdf) {
+            return Err("--single-file: needs --format zpl or pdf".into());
+        }
+        Ok(if dash {
+            Output::Stdout
+        } else if args.out.is_dir() {
+            Output::File(args.out.join(format!("labels.{}", args.format.extension())))
+        } else {
+            Output::File(args.out.clone())
+        })
+    }
+
+    /// The folder that receives files, to create and to clean of stale temps.
+    fn folder(&self) -> Option<&Path> {
+        match self {
+            Output::Dir(d) => Some(d),
+            Output::File(f) => f.parent().filter(|d| !d.as_os_str().is_empty()),
+            Output::Stdout => None,
+        }
+    }
+}
+
+/// Why a record produced no label.
+enum Failure {
+    /// This record failed; the others go on.
+    Record(String),
+    /// The output itself failed (read-only folder, disk full, permissions): the
+    /// run stops.
+    Output(String),
+}
+
 /// What rendering one record produced.
 enum Rendered {
     /// The label's own file was written (by the worker, atomically).
@@ -124,7 +202,7 @@ struct Outcome {
     /// The record's position in the input, as [`RecordError`] counts it.
     position: usize,
     tracking: Option<String>,
-    result: Result<(Rendered, Vec<String>), String>,
+    result: Result<(Rendered, Vec<String>), Failure>,
 }
 
 /// Everything a worker needs, shared read-only.
@@ -152,13 +230,15 @@ impl Job {
                 return Outcome {
                     position,
                     tracking,
-                    result: Err(e.to_string()),
+                    result: Err(Failure::Record(e.to_string())),
                 };
             }
         };
         let tracking = Some(waybill.tracking_number().to_string());
         let result = if input.duplicate {
-            Err("duplicate tracking number: an earlier record has it".into())
+            Err(Failure::Record(
+                "duplicate tracking number: an earlier record has it".into(),
+            ))
         } else {
             self.label(&waybill)
         };
@@ -169,20 +249,20 @@ impl Job {
         }
     }
 
-    fn label(&self, waybill: &Waybill) -> Result<(Rendered, Vec<String>), String> {
+    fn label(&self, waybill: &Waybill) -> Result<(Rendered, Vec<String>), Failure> {
         let token = self
             .ring
             .seal(waybill, self.expires_at, self.now)
-            .map_err(|e| format!("sealing: {e}"))?;
+            .map_err(|e| Failure::Record(format!("sealing: {e}")))?;
         let masked = mask(waybill, &self.policy);
         let label = render(&masked, token.as_str(), &self.spec, &self.fonts)
-            .map_err(|e| format!("rendering: {e}"))?;
+            .map_err(|e| Failure::Record(format!("rendering: {e}")))?;
         let warnings = label.warnings().iter().map(ToString::to_string).collect();
         let bytes = match (self.format, self.single_file) {
             (Format::Pdf, true) => {
                 let page = label
                     .to_pdf_page(&self.pdf)
-                    .map_err(|e| format!("encoding: {e}"))?;
+                    .map_err(|e| Failure::Record(format!("encoding: {e}")))?;
                 return Ok((Rendered::Page(page), warnings));
             }
             (Format::Png, _) => label.to_png(PngMode::OneBit),
@@ -190,12 +270,14 @@ impl Job {
             (Format::Zpl, _) => label.to_zpl(&self.zpl).map(String::into_bytes),
             (Format::Pdf, false) => label.to_pdf(&self.pdf),
         };
-        let bytes = bytes.map_err(|e| format!("encoding: {e}"))?;
+        let bytes = bytes.map_err(|e| Failure::Record(format!("encoding: {e}")))?;
         if self.single_file {
             return Ok((Rendered::Zpl(bytes), warnings));
         }
         let name = format!("{}.{}", waybill.tracking_number(), self.format.extension());
-        write_atomic(&self.dir.join(name), &bytes).map_err(|e| format!("writing: {e}"))?;
+        let path = self.dir.join(name);
+        files::write_atomic(&path, &bytes, files::LABEL_MODE)
+            .map_err(|e| Failure::Output(format!("writing {}: {e}", path.display())))?;
         Ok((Rendered::Written, warnings))
     }
 }
@@ -203,7 +285,7 @@ impl Job {
 /// Runs `render`: exit 0 when every record became a label, 1 otherwise.
 pub fn run(args: RenderArgs) -> ExitCode {
     match prepare(&args) {
-        Ok((job, reader)) => execute(&args, &job, reader),
+        Ok((job, output, reader)) => execute(&args, &job, &output, reader),
         Err(e) => {
             eprintln!("error: render: {e}");
             ExitCode::FAILURE
@@ -211,22 +293,59 @@ pub fn run(args: RenderArgs) -> ExitCode {
     }
 }
 
-fn prepare(args: &RenderArgs) -> Result<(Job, Box<dyn std::io::BufRead + Send>), String> {
-    if args.create_ring && !args.ring.exists() {
-        if let Some(dir) = args.ring.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        token_cmd::write_secret(&args.ring, &KeyRing::generate().to_json(), false)?;
-        eprintln!("created key ring {}", args.ring.display());
+/// Checks every argument and opens every input first, and only then creates the
+/// key ring (with `--create-ring`) and the output folder.
+fn prepare(args: &RenderArgs) -> Result<(Job, Output, Box<dyn std::io::BufRead + Send>), String> {
+    let mut spec = args.size.at_dpi(args.dpi).map_err(|e| e.to_string())?;
+    if let Some(path) = &args.logo {
+        let bytes = std::fs::read(path).map_err(|e| format!("--logo {}: {e}", path.display()))?;
+        let mode = match args.logo_mode {
+            LogoArg::Threshold => LogoMode::Threshold,
+            LogoArg::Dither => LogoMode::Dither,
+        };
+        let logo = Logo::from_bytes(&bytes, mode)
+            .map_err(|e| format!("--logo {}: {e}", path.display()))?;
+        spec = spec.with_logo(logo);
     }
-    let ring = token_cmd::load_ring(&args.ring)?;
-    let spec = args.size.at_dpi(args.dpi).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let output = Output::of(args)?;
     let reader = input::open(args.input.as_deref())?;
-    let now = OffsetDateTime::now_utc();
     let fonts = fonts(args)?;
+    let new_ring = match (args.ring.exists(), args.create_ring) {
+        (true, _) => None,
+        (false, true) => Some(KeyRing::generate()),
+        (false, false) => {
+            return Err(format!(
+                "--ring {}: no such file\nhint: create one with `waybill-redact keys new \
+                 --out {}`, or add --create-ring",
+                args.ring.display(),
+                args.ring.display()
+            ))
+        }
+    };
+    let ring = match new_ring {
+        None => token_cmd::load_ring(&args.ring)?,
+        Some(ring) => {
+            if let Some(dir) = args.ring.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
+            token_cmd::write_secret(&args.ring, &ring.to_json(), false)?;
+            eprintln!("created key ring {}", args.ring.display());
+            ring
+        }
+    };
+    if let Some(dir) = output.folder() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let removed = files::remove_stale_temps(dir);
+        if removed > 0 {
+            eprintln!("removed {removed} temporary file(s) left by an interrupted run");
+        }
+    }
+    let now = OffsetDateTime::now_utc();
     let job = Job {
-        dir: args.out.clone(),
+        dir: match &output {
+            Output::Dir(d) => d.clone(),
+            _ => PathBuf::new(),
+        },
         ring,
         spec,
         fonts,
@@ -238,7 +357,7 @@ fn prepare(args: &RenderArgs) -> Result<(Job, Box<dyn std::io::BufRead + Send>),
         now,
         expires_at: now + Duration::days(i64::from(args.ttl_days)),
     };
-    Ok((job, reader))
+    Ok((job, output, reader))
 }
 
 /// The bundled fonts, or the caller's, with any fallbacks.
@@ -257,13 +376,18 @@ fn fonts(args: &RenderArgs) -> Result<Fonts, String> {
     Ok(fonts)
 }
 
-fn execute(args: &RenderArgs, job: &Job, reader: Box<dyn std::io::BufRead + Send>) -> ExitCode {
+fn execute(
+    args: &RenderArgs,
+    job: &Job,
+    output: &Output,
+    reader: Box<dyn std::io::BufRead + Send>,
+) -> ExitCode {
     let threads = args.jobs.map_or_else(
         || std::thread::available_parallelism().map_or(1, usize::from),
         usize::from,
     );
     let progress = progress_bar();
-    let mut sink = match Sink::new(args) {
+    let mut sink = match Sink::new(output, args.format) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: render: {e}");
@@ -306,7 +430,12 @@ fn execute(args: &RenderArgs, job: &Job, reader: Box<dyn std::io::BufRead + Send
         },
     );
     progress.finish_and_clear();
-    let fatal = sink.finish().err();
+    let mut fatal = sink.finish().err();
+    if let (Output::Dir(dir), None) = (output, &fatal) {
+        if let Err(e) = files::sync_dir(dir) {
+            fatal = Some(format!("{}: {e}", dir.display()));
+        }
+    }
     let read_error = read_error
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -342,7 +471,12 @@ fn report(sink: &Sink, read_error: Option<&std::io::Error>, fatal: Option<&str>)
         eprintln!("error: render: input stopped early: {e}");
     }
     if let Some(e) = fatal {
-        eprintln!("error: render: {e}");
+        eprintln!("error: render: {e}; {} label(s) were written", sink.written);
+    }
+    let seen = sink.written + sink.failures.len();
+    if seen == 0 && read_error.is_none() && fatal.is_none() {
+        eprintln!("error: render: {}", input::NO_RECORDS);
+        return ExitCode::FAILURE;
     }
     if sink.failures.is_empty() && read_error.is_none() && fatal.is_none() {
         ExitCode::SUCCESS
@@ -357,15 +491,4 @@ fn hash(tracking: &str) -> u64 {
     static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
         std::sync::OnceLock::new();
     KEYS.get_or_init(Default::default).hash_one(tracking)
-}
-
-/// Writes a file under a temporary name, then renames it: a killed run leaves no
-/// half-written label behind.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
-    tmp.write_all(bytes).map_err(|e| e.to_string())?;
-    tmp.persist(path)
-        .map(drop)
-        .map_err(|e| format!("{}: {e}", path.display()))
 }

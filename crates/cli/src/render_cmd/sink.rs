@@ -1,42 +1,98 @@
 //! The ordered end of `render`: counts outcomes, collects failures and warnings,
-//! and appends single-file output (one ZPL stream, one multi-page PDF).
+//! and appends single-file output (one ZPL stream, one multi-page PDF) to a file
+//! or to standard output.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use waybill_redact::{PdfOptions, PdfWriter};
 
-use super::{Format, Outcome, RenderArgs, Rendered};
+use super::{Failure, Format, Outcome, Output, Rendered};
+use crate::files;
+
+/// Where a single-file stream goes: a temporary file renamed into place at the
+/// end, or standard output as it is made.
+pub(super) enum Target {
+    File(tempfile::NamedTempFile, PathBuf),
+    Stdout(std::io::Stdout),
+}
+
+impl Write for Target {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Target::File(f, _) => f.write(buf),
+            Target::Stdout(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Target::File(f, _) => f.flush(),
+            Target::Stdout(s) => s.flush(),
+        }
+    }
+}
+
+impl Target {
+    /// Flushes, and for a file syncs it, renames it into place and syncs its folder.
+    fn close(self) -> Result<(), String> {
+        match self {
+            Target::Stdout(mut s) => s.flush().map_err(|e| format!("standard output: {e}")),
+            Target::File(tmp, path) => {
+                let err = |e: std::io::Error| format!("{}: {e}", path.display());
+                tmp.as_file().sync_all().map_err(err)?;
+                tmp.persist(&path).map_err(|e| err(e.error))?;
+                match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    Some(dir) => files::sync_dir(dir).map_err(err),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
 
 /// Takes outcomes in input order: counts them, and appends single-file output.
 pub(super) struct Sink {
-    dir: PathBuf,
     pub(super) written: usize,
     pub(super) failures: Vec<String>,
     pub(super) warnings: Vec<String>,
-    zpl: Option<std::io::BufWriter<tempfile::NamedTempFile>>,
-    pdf: Option<PdfWriter<std::io::BufWriter<tempfile::NamedTempFile>>>,
-    /// The first error that stops the output itself (disk full…).
+    zpl: Option<BufWriter<Target>>,
+    pdf: Option<PdfWriter<BufWriter<Target>>>,
+    /// The first error that stops the output itself (read-only folder, disk full…).
     broken: Option<String>,
 }
 
 impl Sink {
-    pub(super) fn new(args: &RenderArgs) -> Result<Self, String> {
-        let temp = || {
-            tempfile::NamedTempFile::new_in(&args.out)
-                .map(std::io::BufWriter::new)
-                .map_err(|e| format!("{}: {e}", args.out.display()))
+    pub(super) fn new(output: &Output, format: Format) -> Result<Self, String> {
+        let target = |path: &PathBuf| -> Result<BufWriter<Target>, String> {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => std::path::Path::new("."),
+            };
+            let tmp = files::temp_in(dir, files::LABEL_MODE)
+                .map_err(|e| format!("{}: {e}", dir.display()))?;
+            Ok(BufWriter::with_capacity(
+                1 << 16,
+                Target::File(tmp, path.clone()),
+            ))
         };
-        let (zpl, pdf) = match (args.single_file, args.format) {
-            (true, Format::Zpl) => (Some(temp()?), None),
-            (true, Format::Pdf) => {
-                let pdf = PdfWriter::new(temp()?, &PdfOptions::new()).map_err(|e| e.to_string())?;
+        let stream = match output {
+            Output::Dir(_) => None,
+            Output::File(path) => Some(target(path)?),
+            Output::Stdout => Some(BufWriter::with_capacity(
+                1 << 16,
+                Target::Stdout(std::io::stdout()),
+            )),
+        };
+        let (zpl, pdf) = match (stream, format) {
+            (None, _) => (None, None),
+            (Some(s), Format::Pdf) => {
+                let pdf = PdfWriter::new(s, &PdfOptions::new()).map_err(|e| e.to_string())?;
                 (None, Some(pdf))
             }
-            _ => (None, None),
+            (Some(s), _) => (Some(s), None),
         };
         Ok(Self {
-            dir: args.out.clone(),
             written: 0,
             failures: Vec::new(),
             warnings: Vec::new(),
@@ -55,7 +111,7 @@ impl Sink {
         };
         let (rendered, warnings) = match outcome.result {
             Ok(ok) => ok,
-            Err(reason) => {
+            Err(Failure::Record(reason)) => {
                 // Parse errors already say "record N (…)"; keep one prefix.
                 let line = if reason.starts_with("record ") {
                     reason
@@ -64,6 +120,10 @@ impl Sink {
                 };
                 self.failures.push(line);
                 return true;
+            }
+            Err(Failure::Output(reason)) => {
+                self.broken = Some(reason);
+                return false;
             }
         };
         self.warnings
@@ -82,8 +142,7 @@ impl Sink {
                 true
             }
             Err(e) => {
-                self.failures.push(format!("{name}: writing: {e}"));
-                self.broken = Some(e);
+                self.broken = Some(format!("writing: {e}"));
                 false
             }
         }
@@ -94,25 +153,15 @@ impl Sink {
         if let Some(e) = &self.broken {
             return Err(format!("output stopped: {e}"));
         }
-        let persist = |tmp: tempfile::NamedTempFile, path: PathBuf| {
-            tmp.as_file().sync_all().map_err(|e| e.to_string())?;
-            tmp.persist(&path)
-                .map(drop)
-                .map_err(|e| format!("{}: {e}", path.display()))
-        };
         if let Some(zpl) = self.zpl.take() {
-            let tmp = zpl.into_inner().map_err(|e| e.to_string())?;
-            persist(tmp, self.dir.join("labels.zpl"))?;
+            zpl.into_inner().map_err(|e| e.to_string())?.close()?;
         }
         if let Some(pdf) = self.pdf.take() {
             if self.written == 0 {
-                return Err("no label rendered: labels.pdf not written".into());
+                return Err("no label rendered: the PDF was not written".into());
             }
             let out = pdf.finish().map_err(|e| e.to_string())?;
-            persist(
-                out.into_inner().map_err(|e| e.to_string())?,
-                self.dir.join("labels.pdf"),
-            )?;
+            out.into_inner().map_err(|e| e.to_string())?.close()?;
         }
         Ok(())
     }
