@@ -10,6 +10,17 @@ fn cmd() -> Command {
     Command::cargo_bin("waybill-redact").unwrap()
 }
 
+/// Times relative to the real clock: `seal` stamps tokens with it, and the
+/// resolver refuses tokens issued after its (test) clock.
+fn rfc3339(hours: i64) -> String {
+    (time::OffsetDateTime::now_utc() + time::Duration::hours(hours))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+static NOT_BEFORE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| rfc3339(-2));
+static NOW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| rfc3339(1));
+static LATE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| rfc3339(24));
+
 fn stdout(args: &[&str]) -> String {
     let out = cmd().args(args).output().unwrap();
     assert!(
@@ -59,7 +70,7 @@ fn grant(e: &Env, zones: &str, extra: &[&str]) -> String {
         "--hours",
         "12",
         "--not-before",
-        "2026-11-28T08:00:00+08:00",
+        NOT_BEFORE.as_str(),
     ];
     args.extend_from_slice(extra);
     stdout(&args).trim().to_owned()
@@ -92,7 +103,7 @@ fn seal_grant_resolve_and_verify_the_audit_log() {
         "--audit",
         p(&e.audit),
         "--now",
-        "2026-11-28T10:00:00+08:00",
+        NOW.as_str(),
         &tokens[0],
     ]);
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -120,7 +131,7 @@ fn seal_grant_resolve_and_verify_the_audit_log() {
             "--audit",
             p(&e.audit),
             "--now",
-            "2026-11-28T10:00:00+08:00",
+            NOW.as_str(),
             &tokens[1],
         ])
         .output()
@@ -144,7 +155,7 @@ fn seal_grant_resolve_and_verify_the_audit_log() {
             "--audit",
             p(&e.audit),
             "--now",
-            "2026-11-29T10:00:00+08:00",
+            LATE.as_str(),
             &tokens[0],
         ])
         .output()
@@ -188,7 +199,7 @@ fn scope_limits_the_printed_disclosure_and_grants_read_from_files() {
         "--audit",
         p(&e.audit),
         "--now",
-        "2026-11-28T10:00:00+08:00",
+        NOW.as_str(),
         &tokens[0],
     ];
     let json: serde_json::Value = serde_json::from_str(&stdout(&args)).unwrap();
@@ -223,7 +234,7 @@ fn rotation_keeps_old_tokens_and_untrusted_issuers_are_denied() {
                 "--purpose",
                 "return",
                 "--now",
-                "2026-11-28T10:00:00+08:00",
+                NOW.as_str(),
                 token,
             ])
             .output()
@@ -244,7 +255,7 @@ fn rotation_keeps_old_tokens_and_untrusted_issuers_are_denied() {
             "--purpose",
             "delivery",
             "--now",
-            "2026-11-28T10:00:00+08:00",
+            NOW.as_str(),
             &after[0],
         ])
         .output()
@@ -344,7 +355,7 @@ fn revocation_lists_deny_grants_and_parcels() {
                 "--revoked",
                 p(&list),
                 "--now",
-                "2026-11-28T10:00:00+08:00",
+                NOW.as_str(),
                 token,
             ])
             .output()
