@@ -13,9 +13,9 @@ use chacha20poly1305::{ChaCha20Poly1305, KeyInit, XChaCha20Poly1305};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    parse_batch, AuditError, AuditEvent, AuditSink, Grant, GrantSpec, IssuerKey, KeyRing, Limit,
-    PublicSealer, Purpose, RateLimiter, ResolveRequest, Resolver, Scope, SealerKey, SealerRegistry,
-    Token, Validity, ZoneDirectory,
+    parse_batch, AuditError, AuditEvent, AuditSink, FixedClock, Grant, GrantSpec, IssuerKey,
+    KeyRing, Limit, PublicSealer, Purpose, RateLimiter, ResolveRequest, Resolver, Scope, SealerKey,
+    SealerRegistry, Token, Validity, ZoneDirectory,
 };
 use x25519_dalek::{PublicKey, StaticSecret};
 
@@ -156,11 +156,9 @@ fn bench(c: &mut Criterion) {
         .expect("register");
     let resolver = Resolver::new(ring.clone(), vec![issuer.public_key()], Arc::new(NullSink))
         .with_rate_limiter(Arc::new(NoLimit))
-        .with_sealers(sealers);
-    let request = ResolveRequest {
-        purpose: Purpose::Delivery,
-        now: now + Duration::hours(1),
-    };
+        .with_sealers(sealers)
+        .with_clock(Arc::new(FixedClock::new(now + Duration::hours(1))));
+    let request = ResolveRequest::new(Purpose::Delivery);
     for (name, text) in [("suite1_resolve", &text1), ("suite2_resolve", &text2)] {
         g.bench_function(name, |b| {
             b.iter(|| {

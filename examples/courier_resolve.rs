@@ -41,10 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The resolver the carrier runs.
     let audit = Arc::new(MemorySink::new());
     let resolver = Resolver::new(ring, vec![issuer.public_key()], audit.clone());
-    let request = ResolveRequest {
-        purpose: Purpose::Delivery,
-        now,
-    };
+    let request = ResolveRequest::new(Purpose::Delivery);
     let disclosure = resolver.resolve(token.as_str(), grant.as_str(), &request)?;
     println!(
         "disclosed to C-10023: {} {} {}",

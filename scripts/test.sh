@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI). Installs the real readers the tests use
-# (zbarimg, tesseract with chi_sim and the world scripts' languages, qpdf, pdftoppm, labelize) when they are missing,
-# then runs the whole test suite.
+# (zbarimg, tesseract with chi_sim and the world scripts' languages, qpdf, pdftoppm,
+# labelize) and PostgreSQL when they are missing, then runs the whole test suite
+# with a throwaway PostgreSQL cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,4 +30,6 @@ if ! command -v labelize >/dev/null; then
   cargo install --locked labelize --version 1.10.0 --features cli
 fi
 
-cargo test --workspace --all-features
+# The resolver service's tests need a real PostgreSQL: a throwaway cluster on
+# 127.0.0.1, started as an unprivileged user and stopped at the end.
+scripts/with-postgres.sh cargo test --workspace --all-features

@@ -550,6 +550,14 @@ pub enum AuditBreak {
     Inserted,
     /// The line is not an audit record.
     Malformed,
+    /// The record's time is earlier than the previous record's: records were moved
+    /// or the log was rewritten.
+    TimeWentBack,
+    /// A checkpoint's signature does not verify under the audit key, or it does
+    /// not match the chain's head: the chain was rewritten.
+    BadCheckpoint,
+    /// A checkpoint names records that are missing: the chain was cut short.
+    Truncated,
 }
 
 /// Audit log errors.

@@ -40,9 +40,11 @@ pub use render::{
 #[cfg(feature = "image")]
 pub use render::{Logo, LogoMode};
 pub use token::{
-    verify_audit_log, AuditChain, AuditEvent, AuditSink, Disclosure, Grant, GrantId, GrantSpec,
-    IssuerKey, IssuerPublicKey, JsonLinesFileSink, KeyRing, Limit, MemorySink, Outcome, Payload,
-    PayloadItem, PublicSealer, Purpose, RateLimiter, ResolveRequest, Resolver, Scope, SealerId,
-    SealerKey, SealerPublicKey, SealerRegistry, SealerStatus, Token, TokenBucket, TokenHeader,
-    Validity, ZoneDirectory, ISSUED_AT_SKEW_SECS,
+    record_time, scope_text, verify_audit_log, verify_audit_log_with_key, Attempt, AuditChain,
+    AuditCheckpoint, AuditEvent, AuditKey, AuditPublicKey, AuditRecord, AuditReport, AuditSink,
+    Clock, Disclosure, FixedClock, Grant, GrantId, GrantSpec, IssuerKey, IssuerPublicKey,
+    JsonLinesFileSink, KeyRing, Limit, MemorySink, Outcome, Payload, PayloadItem, PublicSealer,
+    Purpose, QuotaClaim, RateLimiter, ResolveRequest, Resolver, Revocation, Revocations, Scope,
+    SealerId, SealerKey, SealerPublicKey, SealerRegistry, SealerStatus, SystemClock, Token,
+    TokenBucket, TokenHeader, Validity, ZoneDirectory, DEFAULT_MAX_SKEW_SECS, ISSUED_AT_SKEW_SECS,
 };

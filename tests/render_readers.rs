@@ -149,10 +149,7 @@ fn zbar_decodes_qr_and_code128_on_every_label_and_the_token_resolves() {
             ));
         }
         // What zbar read is what a courier's app sends to the resolver.
-        let request = ResolveRequest {
-            purpose: Purpose::Delivery,
-            now,
-        };
+        let request = ResolveRequest::new(Purpose::Delivery);
         let disclosure = c
             .resolver
             .resolve(&qr, &c.grant, &request)

@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 use waybill_redact::{
     verify_audit_log, AuditBreak, AuditError, AuditEvent, AuditSink, GrantId, JsonLinesFileSink,
-    MemorySink, Outcome, Purpose,
+    MemorySink, Outcome, Purpose, Scope,
 };
 
 fn event(i: u8) -> AuditEvent {
@@ -18,6 +18,7 @@ fn event(i: u8) -> AuditEvent {
         } else {
             Outcome::Denied("zone_not_granted")
         },
+        scope: i.is_multiple_of(2).then_some(Scope::DELIVERY),
     }
 }
 
@@ -45,7 +46,8 @@ fn an_intact_log_verifies() {
     let lines = log(6);
     assert_eq!(check(&lines).unwrap(), 6);
     assert_eq!(check(&[]).unwrap(), 0);
-    assert!(lines[0].starts_with("{\"seq\":1,\"time\":\"2026-"));
+    assert!(lines[0].starts_with("{\"seq\":1,\"instance\":\"local\",\"time\":\"2026-"));
+    assert!(lines[0].contains("\"scope\":\"name,phone,address\""));
     assert!(lines[0].contains(&format!("\"prev\":\"{}\"", "0".repeat(64))));
     assert!(lines[1].contains("\"outcome\":\"denied\",\"reason\":\"zone_not_granted\""));
     assert!(lines[1].contains("\"purpose\":\"call\""));
@@ -120,8 +122,8 @@ fn the_file_sink_appends_and_continues_the_chain_on_reopen() {
     assert!(matches!(
         JsonLinesFileSink::open(&path),
         Err(AuditError::Broken {
-            line: 4,
-            kind: AuditBreak::Malformed
+            kind: AuditBreak::Malformed,
+            ..
         })
     ));
 }

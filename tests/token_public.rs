@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    parse_batch, Denied, DirectoryError, GrantSpec, IssuerKey, KeyRing, MemorySink, PublicSealer,
-    Purpose, ResolveRequest, Resolver, Scope, SealerKey, SealerRegistry, Token, TokenError,
-    Validity, Waybill, ZoneDirectory,
+    parse_batch, Denied, DirectoryError, FixedClock, GrantSpec, IssuerKey, KeyRing, MemorySink,
+    PublicSealer, Purpose, ResolveRequest, Resolver, Scope, SealerKey, SealerRegistry, Token,
+    TokenError, Validity, Waybill, ZoneDirectory,
 };
 
 const FIXTURES: &str = include_str!("../fixtures/waybills.json");
@@ -57,7 +57,14 @@ fn validity() -> Validity {
 }
 
 fn resolver(c: &Carrier, sealers: SealerRegistry, audit: Arc<MemorySink>) -> Resolver {
-    Resolver::new(c.ring.clone(), vec![c.issuer.public_key()], audit).with_sealers(sealers)
+    Resolver::new(c.ring.clone(), vec![c.issuer.public_key()], audit)
+        .with_sealers(sealers)
+        .with_clock(Arc::new(FixedClock::new(now())))
+}
+
+/// The resolver's clock in these tests.
+fn now() -> OffsetDateTime {
+    t0() + Duration::hours(1)
 }
 
 fn grant(c: &Carrier, zones: Vec<u32>) -> String {
@@ -75,10 +82,7 @@ fn grant(c: &Carrier, zones: Vec<u32>) -> String {
 }
 
 fn request() -> ResolveRequest {
-    ResolveRequest {
-        purpose: Purpose::Delivery,
-        now: t0() + Duration::hours(1),
-    }
+    ResolveRequest::new(Purpose::Delivery)
 }
 
 #[test]
@@ -203,7 +207,8 @@ fn unregistered_and_revoked_sealers_are_denied_and_audited() {
         Denied::SealerRevoked
     );
     // Without a registry, suite 2 is denied altogether.
-    let bare = Resolver::new(c.ring.clone(), vec![c.issuer.public_key()], audit.clone());
+    let bare = Resolver::new(c.ring.clone(), vec![c.issuer.public_key()], audit.clone())
+        .with_clock(Arc::new(FixedClock::new(now())));
     assert_eq!(
         bare.resolve(good.as_str(), &g, &request()).unwrap_err(),
         Denied::UnknownSealer
@@ -275,7 +280,7 @@ fn issued_in_the_future_and_expired_are_denied_after_opening() {
     // Expired (exactly) although inside its 28-day clear period.
     let short = Validity::new(t0(), Duration::minutes(30)).unwrap();
     let token = sealer.seal(w, &short).unwrap();
-    assert!(token.header().expiry_bound() > request().now);
+    assert!(token.header().expiry_bound() > now());
     assert_eq!(
         r.resolve(token.as_str(), &g, &request()).unwrap_err(),
         Denied::TokenExpired

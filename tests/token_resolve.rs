@@ -1,12 +1,13 @@
 //! The resolver's checks, in the order DESIGN.md lists them, through the public API.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use proptest::prelude::*;
 
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    parse_batch, verify_audit_log, Denied, Grant, GrantSpec, IssuerKey, KeyRing, MemorySink,
+    parse_batch, verify_audit_log, Clock, Denied, Grant, GrantSpec, IssuerKey, KeyRing, MemorySink,
     Purpose, ResolveRequest, Resolver, Scope, TokenBucket, Validity, Waybill,
 };
 
@@ -59,6 +60,7 @@ impl Setup {
             vec![self.issuer.public_key()],
             self.audit.clone(),
         )
+        .with_clock(Arc::new(TestClock))
     }
 
     fn grant(&self, spec: &GrantSpec) -> String {
@@ -66,11 +68,24 @@ impl Setup {
     }
 }
 
-fn at(now: OffsetDateTime) -> ResolveRequest {
-    ResolveRequest {
-        purpose: Purpose::Delivery,
-        now,
+thread_local! {
+    /// Each test runs on its own thread: `at` sets that thread's resolver time.
+    static NOW: Cell<i64> = const { Cell::new(0) };
+}
+
+/// The resolver's clock in these tests: the time the test last set with `at`.
+#[derive(Debug)]
+struct TestClock;
+
+impl Clock for TestClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(NOW.with(Cell::get)).unwrap()
     }
+}
+
+fn at(now: OffsetDateTime) -> ResolveRequest {
+    NOW.with(|c| c.set(now.unix_timestamp()));
+    ResolveRequest::new(Purpose::Delivery)
 }
 
 fn later() -> OffsetDateTime {
@@ -187,13 +202,13 @@ fn untrusted_issuer_and_forged_signature_are_denied() {
 fn revoked_grant_and_revoked_parcel_are_denied() {
     let s = setup();
     let grant = s.issuer.issue(&spec(&[755021])).unwrap();
-    let mut r = s.resolver();
+    let r = s.resolver();
     r.revoke_grant(grant.id());
     assert_eq!(
         denied(&s, &r, grant.as_str(), later()),
         Denied::GrantRevoked
     );
-    let mut r = s.resolver();
+    let r = s.resolver();
     r.revoke_parcel("sf1234567890123");
     assert_eq!(
         denied(&s, &r, grant.as_str(), later()),
@@ -304,7 +319,7 @@ fn checks_run_in_the_documented_order() {
     assert_eq!(denied(&s, &s.resolver(), &g, later()), Denied::GrantExpired);
     // Revoked parcel before wrong zone, wrong zone before token expiry.
     let g = s.grant(&spec(&[1]));
-    let mut r = s.resolver();
+    let r = s.resolver();
     assert_eq!(denied(&s, &r, &g, later()), Denied::ZoneNotGranted);
     r.revoke_parcel("SF1234567890123");
     assert_eq!(denied(&s, &r, &g, later()), Denied::ParcelRevoked);
@@ -397,4 +412,34 @@ fn quota_survives_a_restart_through_the_audit_log() {
     assert!(TokenBucket::default()
         .restore_from_audit(cut.as_bytes())
         .is_err());
+}
+
+#[test]
+fn a_payload_issued_in_the_future_is_refused() {
+    let s = setup();
+    // Sealed by a sealer whose clock runs an hour ahead of the resolver's.
+    let ahead = s
+        .ring
+        .seal(
+            &s.waybill,
+            &Validity::new(later() + Duration::hours(1), Duration::days(6)).unwrap(),
+        )
+        .unwrap();
+    let g = s.grant(&spec(&[s.waybill.zone()]));
+    let r = s.resolver();
+    assert_eq!(
+        r.resolve(ahead.as_str(), &g, &at(later())).unwrap_err(),
+        Denied::IssuedInFuture
+    );
+    // Within the stated skew (5 minutes) it opens.
+    let near = s
+        .ring
+        .seal(
+            &s.waybill,
+            &Validity::new(later() + Duration::minutes(4), Duration::days(6)).unwrap(),
+        )
+        .unwrap();
+    assert!(r.resolve(near.as_str(), &g, &at(later())).is_ok());
+    let log = s.audit.lines();
+    assert!(log[0].contains("\"reason\":\"issued_in_future\""));
 }

@@ -1,22 +1,18 @@
-//! The hash-chained audit log of resolve attempts.
-//!
-//! Each record is one JSON line. Its `hash` is the SHA-256 of the record's JSON
-//! without the `hash` field, and its `prev` is the previous record's `hash` (64
-//! zeros for the first). Sequence numbers start at 1. Records carry no personal
-//! data: tracking number, courier id, grant id, purpose, outcome and time only.
+//! Audit events and sinks. The record format and its hash are in
+//! `audit_record`, checkpoints in `audit_key`, verification in `audit_verify`.
+//! Records carry no personal data: tracking number, courier id, grant id,
+//! purpose, outcome, scope disclosed and server time only.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::Mutex;
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
+use super::audit_record::{AuditChain, AuditRecord};
 use crate::error::{AuditBreak, AuditError};
-use crate::{GrantId, Purpose};
+use crate::{GrantId, Purpose, Scope};
 
 /// What happened to one resolve attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +26,7 @@ pub enum Outcome {
 /// One resolve attempt, as handed to an [`AuditSink`]. Holds no personal data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
-    /// The request time.
+    /// The resolver's time when the attempt was checked.
     pub time: OffsetDateTime,
     /// The token's tracking number, when the token could be parsed.
     pub tracking_number: Option<String>,
@@ -42,118 +38,29 @@ pub struct AuditEvent {
     pub purpose: Purpose,
     /// Allowed, or denied and why.
     pub outcome: Outcome,
+    /// The fields disclosed, when allowed.
+    pub scope: Option<Scope>,
+}
+
+impl AuditEvent {
+    /// Whether the attempt passed the rate limiter and so consumed rate and quota:
+    /// allowed ones and those denied afterwards as unopenable or issued in the future.
+    pub fn consumed_quota(&self) -> bool {
+        matches!(
+            self.outcome,
+            Outcome::Allowed | Outcome::Denied("unopenable" | "issued_in_future")
+        )
+    }
 }
 
 /// Where audit records go. Implement it for a database or a log service; use
-/// [`AuditChain`] to produce the chained lines.
+/// [`AuditChain`] to produce the chained records.
 pub trait AuditSink: Send + Sync {
     /// Appends one record durably before returning.
     ///
     /// # Errors
     /// Any failure to store it; the resolver then discloses nothing.
     fn record(&self, event: &AuditEvent) -> Result<(), AuditError>;
-}
-
-/// One record on disk; field order is the JSON order and is part of the format.
-#[derive(Serialize, Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-struct Record {
-    seq: u64,
-    time: String,
-    tracking_number: Option<String>,
-    courier: Option<String>,
-    grant: Option<String>,
-    purpose: String,
-    outcome: String,
-    reason: Option<String>,
-    prev: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    hash: String,
-}
-
-impl Record {
-    /// SHA-256 of the JSON of the record without its hash.
-    fn digest(&self) -> [u8; 32] {
-        let mut body = self.clone();
-        body.hash.clear();
-        let json = serde_json::to_vec(&body).unwrap_or_default();
-        Sha256::digest(json).into()
-    }
-}
-
-/// The state of a chain: the next sequence number and the last record's hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditChain {
-    next_seq: u64,
-    prev: [u8; 32],
-}
-
-impl Default for AuditChain {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl AuditChain {
-    /// A chain for an empty log.
-    pub fn new() -> Self {
-        Self {
-            next_seq: 1,
-            prev: [0; 32],
-        }
-    }
-
-    /// Continues the chain after an existing log's last line.
-    ///
-    /// # Errors
-    /// [`AuditError::Broken`] with [`AuditBreak::Malformed`] or
-    /// [`AuditBreak::Edited`] when that line is not an intact record.
-    pub fn resume(last_line: &str, line_number: usize) -> Result<Self, AuditError> {
-        let broken = |kind| AuditError::Broken {
-            line: line_number,
-            kind,
-        };
-        let record: Record =
-            serde_json::from_str(last_line).map_err(|_| broken(AuditBreak::Malformed))?;
-        let digest = record.digest();
-        if hex::encode(digest) != record.hash {
-            return Err(broken(AuditBreak::Edited));
-        }
-        Ok(Self {
-            next_seq: record.seq.saturating_add(1),
-            prev: digest,
-        })
-    }
-
-    /// Produces the next record's JSON line (without newline) and advances.
-    pub fn next_line(&mut self, event: &AuditEvent) -> String {
-        let (outcome, reason) = match event.outcome {
-            Outcome::Allowed => ("allowed", None),
-            Outcome::Denied(code) => ("denied", Some(code.to_owned())),
-        };
-        let time = event
-            .time
-            .to_offset(UtcOffset::UTC)
-            .format(&Rfc3339)
-            .unwrap_or_default();
-        let mut record = Record {
-            seq: self.next_seq,
-            time,
-            tracking_number: event.tracking_number.clone(),
-            courier: event.courier_id.clone(),
-            grant: event.grant_id.map(|g| g.to_string()),
-            purpose: event.purpose.as_str().to_owned(),
-            outcome: outcome.to_owned(),
-            reason,
-            prev: hex::encode(self.prev),
-            hash: String::new(),
-        };
-        let digest = record.digest();
-        record.hash = hex::encode(digest);
-        self.next_seq = self.next_seq.saturating_add(1);
-        self.prev = digest;
-        serde_json::to_string(&record).unwrap_or_default()
-    }
 }
 
 /// Keeps the log in memory: for tests and short-lived tools.
@@ -183,12 +90,16 @@ impl AuditSink for MemorySink {
     }
 }
 
-/// An append-only JSON-lines file; every record is flushed with `fsync` before
-/// [`record`](AuditSink::record) returns. Reopening continues the chain.
+/// An append-only JSON-lines file, created owner-only (0600); every record is
+/// flushed with `fsync` before [`record`](AuditSink::record) returns. Reopening
+/// reads only the last record to continue the chain.
 #[derive(Debug)]
 pub struct JsonLinesFileSink {
     inner: Mutex<(AuditChain, File)>,
 }
+
+/// How far from the end a reopen looks for the last record.
+const TAIL: u64 = 64 * 1024;
 
 impl JsonLinesFileSink {
     /// Opens (or creates) the log file and continues its chain.
@@ -197,22 +108,39 @@ impl JsonLinesFileSink {
     /// [`AuditError::Io`], or [`AuditError::Broken`] when the last record is not
     /// intact (for example a partial line after a crash): repair the log first.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, AuditError> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)?;
-        let mut text = String::new();
-        file.read_to_string(&mut text)?;
-        let chain = match text.lines().enumerate().last() {
-            None => AuditChain::new(),
-            Some((i, _)) if !text.ends_with('\n') => {
-                return Err(AuditError::Broken {
-                    line: i + 1,
+        let mut options = OpenOptions::new();
+        options.read(true).append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path)?;
+        let len = file.metadata()?.len();
+        file.seek(SeekFrom::Start(len.saturating_sub(TAIL)))?;
+        let mut tail = Vec::new();
+        file.read_to_end(&mut tail)?;
+        let broken = AuditError::Broken {
+            line: 0,
+            kind: AuditBreak::Malformed,
+        };
+        let chain = if tail.is_empty() {
+            AuditChain::new()
+        } else if tail.last() != Some(&b'\n') {
+            return Err(broken);
+        } else {
+            let text = core::str::from_utf8(&tail).map_err(|_| broken)?;
+            let last = text
+                .lines()
+                .rev()
+                .find(|l| !l.starts_with("{\"checkpoint\""))
+                .unwrap_or_default();
+            let record: AuditRecord =
+                serde_json::from_str(last).map_err(|_| AuditError::Broken {
+                    line: 0,
                     kind: AuditBreak::Malformed,
-                })
-            }
-            Some((i, last)) => AuditChain::resume(last, i + 1)?,
+                })?;
+            AuditChain::after(&record).ok_or(AuditError::Broken {
+                line: 0,
+                kind: AuditBreak::Edited,
+            })?
         };
         Ok(Self {
             inner: Mutex::new((chain, file)),
@@ -245,62 +173,20 @@ pub(crate) struct Use {
 /// Verifies a log and returns the attempts that consumed rate and quota.
 pub(crate) fn consumed_uses(reader: impl BufRead) -> Result<Vec<Use>, AuditError> {
     let lines = reader.lines().collect::<Result<Vec<_>, _>>()?;
-    verify_audit_log(lines.join("\n").as_bytes())?;
+    super::audit_verify::verify_audit_log(lines.join("\n").as_bytes())?;
     Ok(lines
         .iter()
-        .filter_map(|l| serde_json::from_str::<Record>(l).ok())
-        .filter(|r| r.outcome == "allowed" || r.reason.as_deref() == Some("unopenable"))
+        .filter_map(|l| serde_json::from_str::<AuditRecord>(l).ok())
+        .filter(|r| {
+            r.outcome == "allowed"
+                || matches!(r.reason.as_deref(), Some("unopenable" | "issued_in_future"))
+        })
         .filter_map(|r| {
-            let time = OffsetDateTime::parse(&r.time, &Rfc3339)
-                .ok()?
-                .unix_timestamp();
             Some(Use {
+                time: u64::try_from(r.unix_time()?).ok()?,
                 courier: r.courier?,
                 grant: r.grant?.parse().ok()?,
-                time: u64::try_from(time).ok()?,
             })
         })
         .collect())
-}
-
-/// Verifies a whole audit log and returns its number of records.
-///
-/// # Errors
-/// [`AuditError::Broken`] at the first broken record: edited (content does not
-/// match its hash), unchained (does not follow the previous record's hash),
-/// dropped, reordered, inserted, or malformed; [`AuditError::Io`] when reading fails.
-pub fn verify_audit_log(reader: impl BufRead) -> Result<u64, AuditError> {
-    let lines = reader.lines().collect::<Result<Vec<_>, _>>()?;
-    let mut prev = [0u8; 32];
-    let mut expected: u64 = 1;
-    for (i, line) in lines.iter().enumerate() {
-        let broken = |kind| AuditError::Broken { line: i + 1, kind };
-        let record: Record =
-            serde_json::from_str(line).map_err(|_| broken(AuditBreak::Malformed))?;
-        let digest = record.digest();
-        if hex::encode(digest) != record.hash {
-            return Err(broken(AuditBreak::Edited));
-        }
-        if record.seq > expected {
-            let next_seq = lines
-                .get(i + 1)
-                .and_then(|l| serde_json::from_str::<Record>(l).ok())
-                .map(|r| r.seq);
-            let kind = if next_seq == Some(expected) {
-                AuditBreak::Reordered
-            } else {
-                AuditBreak::Dropped
-            };
-            return Err(broken(kind));
-        }
-        if record.seq < expected {
-            return Err(broken(AuditBreak::Inserted));
-        }
-        if record.prev != hex::encode(prev) {
-            return Err(broken(AuditBreak::Unchained));
-        }
-        prev = digest;
-        expected = expected.saturating_add(1);
-    }
-    Ok(expected.saturating_sub(1))
 }

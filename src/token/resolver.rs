@@ -7,16 +7,17 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::audit::{AuditEvent, AuditSink, Outcome};
+use super::attempt::Attempt;
+use super::audit::AuditSink;
+use super::clock::{Clock, SystemClock};
 use super::payload::PayloadItem;
 use super::ratelimit::{Limit, RateLimiter, TokenBucket};
-use super::sealers::{SealerRegistry, SealerStatus};
-use super::validity::ISSUED_AT_SKEW_SECS;
+use super::revocation::{Revocation, Revocations};
+use super::sealers::{SealerPublicKey, SealerRegistry, SealerStatus};
 use crate::error::Denied;
-use crate::{Grant, GrantId, IssuerPublicKey, KeyRing, Payload, Token};
+use crate::{Grant, GrantId, IssuerPublicKey, KeyRing, Token};
 
 /// Why a courier asks to see a parcel's data. Written to the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,13 +59,20 @@ impl core::str::FromStr for Purpose {
     }
 }
 
-/// A courier's request: why, and when.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A courier's request: why. The time is the resolver's own ([`Clock`]); more
+/// fields (a device signature) may be added, so build it with [`new`](Self::new).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResolveRequest {
     /// Why the courier asks.
     pub purpose: Purpose,
-    /// The current time (the resolver never reads the clock itself).
-    pub now: OffsetDateTime,
+}
+
+impl ResolveRequest {
+    /// A request for `purpose`.
+    pub fn new(purpose: Purpose) -> Self {
+        Self { purpose }
+    }
 }
 
 /// What a courier is shown: the fields the grant's scope allows, `None` for the
@@ -99,15 +107,21 @@ impl fmt::Debug for Disclosure {
     }
 }
 
-/// Turns (token, grant, request) into a [`Disclosure`] or a [`Denied`] reason,
-/// auditing every attempt. Stateless apart from its rate limiter and audit sink.
+/// Turns (token, grant, request) into a [`Disclosure`] or a [`Denied`] reason.
+///
+/// Shared by every request (`Arc<Resolver>`): revocations update through `&self`.
+/// [`resolve`](Self::resolve) runs every step with the built-in rate limiter and
+/// audit sink; a service with a remote store runs the steps itself:
+/// [`begin`](Self::begin) (the checks before the rate limit), its store's atomic
+/// rate and quota decision, [`open`](Self::open), then the audit record, awaited.
 pub struct Resolver {
     ring: KeyRing,
     trusted: Vec<IssuerPublicKey>,
-    revoked_grants: HashSet<GrantId>,
-    revoked_parcels: HashSet<String>,
+    revocations: Arc<Revocations>,
     limiter: Arc<dyn RateLimiter>,
     audit: Arc<dyn AuditSink>,
+    clock: Arc<dyn Clock>,
+    max_skew: u64,
     /// SHA-256 of grants whose signature already verified: a courier sends the
     /// same grant all shift, and Ed25519 verification dominates a resolve.
     verified: Mutex<HashSet<[u8; 32]>>,
@@ -115,19 +129,11 @@ pub struct Resolver {
     sealers: SealerRegistry,
 }
 
-/// The exact expiry and the issue time, which only the opened payload holds.
-fn check_times(payload: &Payload, now: u64) -> Result<(), Denied> {
-    if now >= payload.expires_at() {
-        return Err(Denied::TokenExpired);
-    }
-    if payload.issued_at() > now.saturating_add(ISSUED_AT_SKEW_SECS) {
-        return Err(Denied::IssuedInFuture);
-    }
-    Ok(())
-}
-
 /// Verified grants remembered; the set is emptied when it reaches this size.
 const VERIFIED_MAX: usize = 4096;
+
+/// How far in the future a payload's issued-at may be, by default: 5 minutes.
+pub const DEFAULT_MAX_SKEW_SECS: u64 = super::validity::ISSUED_AT_SKEW_SECS;
 
 impl fmt::Debug for Resolver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -139,25 +145,42 @@ impl fmt::Debug for Resolver {
 }
 
 impl Resolver {
-    /// A resolver with the default in-memory [`TokenBucket`].
+    /// A resolver with the system clock and the default in-memory [`TokenBucket`].
     pub fn new(ring: KeyRing, trusted: Vec<IssuerPublicKey>, audit: Arc<dyn AuditSink>) -> Self {
         Self {
             ring,
             trusted,
-            revoked_grants: HashSet::new(),
-            revoked_parcels: HashSet::new(),
+            revocations: Arc::default(),
             limiter: Arc::new(TokenBucket::default()),
             audit,
+            clock: Arc::new(SystemClock),
+            max_skew: DEFAULT_MAX_SKEW_SECS,
             verified: Mutex::default(),
             sealers: SealerRegistry::new(),
         }
     }
 
     /// Sets the sealer registry: suite-2 tokens open only when their sealer is
-    /// registered and not revoked.
+    /// registered and revoked neither in the registry nor in the shared
+    /// [`Revocations`] (`Revocation::Sealer` with the id in hex).
     pub fn with_sealers(mut self, sealers: SealerRegistry) -> Self {
         self.sealers = sealers;
         self
+    }
+
+    /// The key of a suite-2 token's sealer (`None` for suite 1), or why it is denied.
+    fn sealer_of(&self, token: &Token) -> Result<Option<&SealerPublicKey>, Denied> {
+        let Some(id) = token.header().sealer_id() else {
+            return Ok(None);
+        };
+        match self.sealers.status(id) {
+            SealerStatus::Active(_) if self.revocations.sealer_revoked(&id.to_string()) => {
+                Err(Denied::SealerRevoked)
+            }
+            SealerStatus::Active(key) => Ok(Some(key)),
+            SealerStatus::Revoked => Err(Denied::SealerRevoked),
+            _ => Err(Denied::UnknownSealer),
+        }
     }
 
     /// Replaces the rate limiter (for example with one over a shared store).
@@ -166,23 +189,49 @@ impl Resolver {
         self
     }
 
+    /// Replaces the clock (tests only: a serving resolver uses the system clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Shares a revocation set (a store keeps it in step with its table).
+    pub fn with_revocations(mut self, revocations: Arc<Revocations>) -> Self {
+        self.revocations = revocations;
+        self
+    }
+
+    /// Sets how far in the future a payload's issued-at may be, in seconds.
+    pub fn with_max_skew(mut self, seconds: u64) -> Self {
+        self.max_skew = seconds;
+        self
+    }
+
+    /// The revocations in force.
+    pub fn revocations(&self) -> &Arc<Revocations> {
+        &self.revocations
+    }
+
+    /// The resolver's clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// Revokes a grant: it is denied from now on.
-    pub fn revoke_grant(&mut self, id: GrantId) {
-        self.revoked_grants.insert(id);
+    pub fn revoke_grant(&self, id: GrantId) {
+        self.revocations.insert(Revocation::Grant(id));
     }
 
     /// Revokes every token of a parcel, by tracking number.
-    pub fn revoke_parcel(&mut self, tracking_number: &str) {
-        self.revoked_parcels
-            .insert(tracking_number.trim().to_ascii_uppercase());
+    pub fn revoke_parcel(&self, tracking_number: &str) {
+        self.revocations.insert(Revocation::parcel(tracking_number));
     }
 
     /// Checks, in this order: parse; grant signature and trusted issuer; grant
-    /// validity window; revocation (grant, parcel, and for suite 2 the sealer:
-    /// unknown or revoked); token zone within the grant's zones; token expiry
-    /// bound; rate limit and quota; open; exact expiry and issue time (at most
-    /// [`ISSUED_AT_SKEW_SECS`] ahead); then discloses only what the grant's
-    /// scope allows. Every attempt is audited.
+    /// validity window; revocation (grant, parcel); token zone within the grant's
+    /// zones; token expiry; rate limit and quota; open (and the payload's issued-at
+    /// against the clock); then discloses only what the grant's scope allows.
+    /// Every attempt is audited. All times are the resolver's clock.
     ///
     /// # Errors
     /// The first failed check as a [`Denied`] reason; [`Denied::AuditUnavailable`]
@@ -193,31 +242,66 @@ impl Resolver {
         grant: &str,
         request: &ResolveRequest,
     ) -> Result<Disclosure, Denied> {
-        let token = Token::parse(token);
-        let grant = Grant::parse(grant);
-        let result = match (&token, &grant) {
-            (Err(e), _) => Err(Denied::MalformedToken(e.clone())),
-            (_, Err(e)) => Err(Denied::MalformedGrant(e.clone())),
-            (Ok(t), Ok(g)) => self.check(t, g, request),
-        };
-        let event = AuditEvent {
-            time: request.now,
-            tracking_number: token
-                .as_ref()
-                .ok()
-                .map(|t| t.header().tracking_number().as_str().to_owned()),
-            courier_id: grant.as_ref().ok().map(|g| g.courier_id().to_owned()),
-            grant_id: grant.as_ref().ok().map(Grant::id),
-            purpose: request.purpose,
-            outcome: match &result {
-                Ok(_) => Outcome::Allowed,
-                Err(d) => Outcome::Denied(d.code()),
-            },
-        };
+        let mut attempt = self.begin(token, grant, request);
+        if let Some(claim) = attempt.claim() {
+            if let Err(l) = self.limiter.acquire(claim.grant, claim.now) {
+                attempt.deny(match l {
+                    Limit::Rate => Denied::RateLimited,
+                    Limit::Quota => Denied::QuotaExceeded,
+                });
+            }
+        }
+        let result = self.open(&attempt);
         self.audit
-            .record(&event)
+            .record(&attempt.event(&result))
             .map_err(|_| Denied::AuditUnavailable)?;
         result
+    }
+
+    /// Parses and runs every check before the rate limit, at the clock's time.
+    pub fn begin(&self, token: &str, grant: &str, request: &ResolveRequest) -> Attempt {
+        let time = self.clock.now();
+        let token = Token::parse(token);
+        let grant = Grant::parse(grant);
+        let denied = match (&token, &grant) {
+            (Err(e), _) => Some(Denied::MalformedToken(e.clone())),
+            (_, Err(e)) => Some(Denied::MalformedGrant(e.clone())),
+            (Ok(t), Ok(g)) => self.check(t, g, time.unix_timestamp()).err(),
+        };
+        Attempt::new(time, request.purpose, token.ok(), grant.ok(), denied)
+    }
+
+    /// Opens an admitted attempt's token and discloses what its grant's scope
+    /// allows; an attempt already denied returns that denial.
+    ///
+    /// # Errors
+    /// The attempt's denial, [`Denied::Unopenable`], or [`Denied::IssuedInFuture`].
+    pub fn open(&self, attempt: &Attempt) -> Result<Disclosure, Denied> {
+        let (token, grant) = attempt.admitted()?;
+        let header = token.header();
+        let payload = match self.sealer_of(token)? {
+            None => self.ring.open(token),
+            Some(key) => self.ring.open_sealed(token, key),
+        }
+        .map_err(|_| Denied::Unopenable)?;
+        let now = u64::try_from(attempt.time().unix_timestamp()).unwrap_or(0);
+        // The clear header bounds the expiry to its period; the exact expiry and
+        // the issue time are inside.
+        if now >= payload.expires_at() {
+            return Err(Denied::TokenExpired);
+        }
+        if payload.issued_at() > now.saturating_add(self.max_skew) {
+            return Err(Denied::IssuedInFuture);
+        }
+        let scope = grant.scope();
+        Ok(Disclosure {
+            tracking_number: header.tracking_number().as_str().to_owned(),
+            zone: header.zone(),
+            name: scope.name.then(|| payload.name().to_owned()),
+            phone: scope.phone.then(|| payload.phone().to_owned()),
+            address: scope.address.then(|| payload.address().to_owned()),
+            items: scope.items.then(|| payload.items().to_vec()),
+        })
     }
 
     /// Verifies the grant's signature, or finds it verified before.
@@ -240,13 +324,8 @@ impl Resolver {
         Ok(())
     }
 
-    fn check(
-        &self,
-        token: &Token,
-        grant: &Grant,
-        request: &ResolveRequest,
-    ) -> Result<Disclosure, Denied> {
-        let now = u64::try_from(request.now.unix_timestamp()).unwrap_or(0);
+    fn check(&self, token: &Token, grant: &Grant, now: i64) -> Result<(), Denied> {
+        let now = u64::try_from(now).unwrap_or(0);
         let header = token.header();
         self.verify(grant)?;
         if now < grant.not_before() {
@@ -255,47 +334,24 @@ impl Resolver {
         if now >= grant.expires_at() {
             return Err(Denied::GrantExpired);
         }
-        if self.revoked_grants.contains(&grant.id()) {
+        if self.revocations.grant_revoked(grant.id()) {
             return Err(Denied::GrantRevoked);
         }
         if self
-            .revoked_parcels
-            .contains(header.tracking_number().as_str())
+            .revocations
+            .parcel_revoked(header.tracking_number().as_str())
         {
             return Err(Denied::ParcelRevoked);
         }
-        let sealer = match header.sealer_id().map(|id| self.sealers.status(id)) {
-            None => None,
-            Some(SealerStatus::Active(key)) => Some(key),
-            Some(SealerStatus::Revoked) => return Err(Denied::SealerRevoked),
-            Some(_) => return Err(Denied::UnknownSealer),
-        };
         if !grant.zones().contains(&header.zone()) {
             return Err(Denied::ZoneNotGranted);
         }
-        // The clear header bounds the expiry to its 28-day period: a cheap first
-        // check; the exact expiry is checked once the token is open.
+        self.sealer_of(token)?;
+        // The clear header carries only the 28-day period the expiry falls in: a
+        // cheap first check; the exact expiry is checked once the token is open.
         if now >= header.expiry_bound_unix() {
             return Err(Denied::TokenExpired);
         }
-        self.limiter.acquire(grant, now).map_err(|l| match l {
-            Limit::Rate => Denied::RateLimited,
-            Limit::Quota => Denied::QuotaExceeded,
-        })?;
-        let payload = match sealer {
-            None => self.ring.open(token),
-            Some(key) => self.ring.open_sealed(token, key),
-        }
-        .map_err(|_| Denied::Unopenable)?;
-        check_times(&payload, now)?;
-        let scope = grant.scope();
-        Ok(Disclosure {
-            tracking_number: header.tracking_number().as_str().to_owned(),
-            zone: header.zone(),
-            name: scope.name.then(|| payload.name().to_owned()),
-            phone: scope.phone.then(|| payload.phone().to_owned()),
-            address: scope.address.then(|| payload.address().to_owned()),
-            items: scope.items.then(|| payload.items().to_vec()),
-        })
+        Ok(())
     }
 }

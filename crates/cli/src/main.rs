@@ -53,9 +53,11 @@ enum Command {
     Seal(token_cmd::SealArgs),
     /// Resolve a token with a courier grant and print the disclosure as JSON.
     Resolve(token_cmd::ResolveArgs),
-    /// Verify the resolver's audit log.
+    /// Verify or export the resolver's audit log; create an audit key.
     #[command(subcommand)]
     Audit(token_cmd::AuditCommand),
+    /// Run the resolver service (HTTP) over a SQLite or PostgreSQL store.
+    Serve(waybill_redact_service::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,5 +79,9 @@ fn main() -> ExitCode {
         Command::Seal(a) => token_cmd::seal(a),
         Command::Resolve(a) => token_cmd::resolve(a),
         Command::Audit(c) => token_cmd::audit(c),
+        Command::Serve(args) => {
+            waybill_redact_service::init_logging();
+            waybill_redact_service::serve_command(&args)
+        }
     }
 }

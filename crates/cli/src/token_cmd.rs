@@ -9,8 +9,9 @@ use clap::{Args, Subcommand};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    verify_audit_log, AuditSink, GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink, KeyRing,
-    MemorySink, Purpose, ResolveRequest, Resolver, Scope, TokenBucket, Validity,
+    verify_audit_log, verify_audit_log_with_key, AuditKey, AuditPublicKey, AuditSink, FixedClock,
+    GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink, KeyRing, MemorySink, Purpose,
+    ResolveRequest, Resolver, Scope, TokenBucket, Validity,
 };
 use zeroize::Zeroizing;
 
@@ -124,8 +125,8 @@ pub struct ResolveArgs {
     /// limit hold across runs; without it they only hold within one run.
     #[arg(long, value_name = "LOG")]
     audit: Option<PathBuf>,
-    /// The time to check against (RFC 3339); default now.
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    /// Tests only: the resolver's clock (RFC 3339). A real resolver reads its own.
+    #[arg(long, value_name = "TIME", value_parser = parse_time, hide = true)]
     now: Option<OffsetDateTime>,
     /// A revocation list: lines `grant <32 hex digits>` or `parcel <tracking number>`;
     /// blank lines and lines starting with `#` are skipped (repeatable).
@@ -141,9 +142,21 @@ pub struct ResolveArgs {
 pub enum AuditCommand {
     /// Check the whole hash chain; exit 1 naming the first broken record.
     Verify {
-        /// The JSON-lines audit log.
+        /// The JSON-lines audit log (a file log, or `audit export` output).
         #[arg(value_name = "LOG")]
         log: PathBuf,
+        /// The audit public key (`WA1:…`): check every checkpoint's signature.
+        #[arg(long, value_name = "PUB")]
+        key: Option<String>,
+    },
+    /// Write a service store's audit chains as JSON lines for `audit verify`.
+    Export(waybill_redact_service::ExportArgs),
+    /// Create an audit key file that signs checkpoints (refuses to overwrite);
+    /// prints its public key for `audit verify --key`.
+    KeyNew {
+        /// Where to write the key (JSON, owner-only permissions).
+        #[arg(long, value_name = "AUDIT_KEY.json")]
+        out: PathBuf,
     },
 }
 
@@ -297,7 +310,7 @@ fn load_trusted(paths: &[PathBuf]) -> Result<Vec<IssuerPublicKey>, String> {
         .collect()
 }
 
-fn load_revocations(resolver: &mut Resolver, path: &Path) -> Result<(), String> {
+fn load_revocations(resolver: &Resolver, path: &Path) -> Result<(), String> {
     for (i, line) in read(path)?.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -372,8 +385,11 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
         if let Some(path) = &args.sealers {
             resolver = resolver.with_sealers(seller_cmd::registry(path)?);
         }
+        if let Some(now) = args.now {
+            resolver = resolver.with_clock(Arc::new(FixedClock::new(now)));
+        }
         for path in &args.revoked {
-            load_revocations(&mut resolver, path)?;
+            load_revocations(&resolver, path)?;
         }
         Ok((resolver, grant, token))
     })();
@@ -381,10 +397,7 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail("resolve", e),
     };
-    let request = ResolveRequest {
-        purpose: args.purpose,
-        now: args.now.unwrap_or_else(OffsetDateTime::now_utc),
-    };
+    let request = ResolveRequest::new(args.purpose);
     match resolver.resolve(token.trim(), grant.trim(), &request) {
         Ok(disclosure) => match serde_json::to_string(&disclosure) {
             Ok(json) => {
@@ -400,16 +413,45 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
     }
 }
 
-/// `audit verify`.
+/// `audit verify|key-new`.
 pub fn audit(cmd: AuditCommand) -> ExitCode {
-    let AuditCommand::Verify { log } = cmd;
+    let (log, key) = match cmd {
+        AuditCommand::Verify { log, key } => (log, key),
+        AuditCommand::Export(args) => return waybill_redact_service::export_command(&args),
+        AuditCommand::KeyNew { out } => {
+            let key = AuditKey::generate();
+            return match write_secret(&out, &key.to_json(), false) {
+                Ok(()) => {
+                    println!("{}", key.public_key());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail("audit", e),
+            };
+        }
+    };
     let file = match std::fs::File::open(&log) {
-        Ok(f) => f,
+        Ok(f) => std::io::BufReader::new(f),
         Err(e) => return fail("audit", format!("{}: {e}", log.display())),
     };
-    match verify_audit_log(std::io::BufReader::new(file)) {
-        Ok(n) => {
-            println!("ok: {n} records, chain intact");
+    let Some(key) = key else {
+        return match verify_audit_log(file) {
+            Ok(n) => {
+                println!("ok: {n} records, chain intact (no key: checkpoints not checked)");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail("audit", e),
+        };
+    };
+    let key: AuditPublicKey = match key.parse() {
+        Ok(k) => k,
+        Err(e) => return fail("audit --key", e),
+    };
+    match verify_audit_log_with_key(file, &key) {
+        Ok(r) => {
+            println!(
+                "ok: {} records in {} chains, {} signed checkpoints, {} records after the last checkpoint",
+                r.records, r.chains, r.checkpoints, r.unsigned
+            );
             ExitCode::SUCCESS
         }
         Err(e) => fail("audit", e),

@@ -1,0 +1,47 @@
+//! Writes what `scripts/bench-resolver.sh` needs into a folder: a key ring, an
+//! audit key, a request body (a sealed token and a grant with the largest
+//! quota), and prints the issuer's public key.
+//!
+//! ```sh
+//! cargo run --release -p waybill-redact-service --example bench_fixture -- DIR
+//! ```
+
+use std::path::PathBuf;
+
+use time::{Duration, OffsetDateTime};
+use waybill_redact::{parse_batch, AuditKey, GrantSpec, IssuerKey, KeyRing, Scope};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = PathBuf::from(std::env::args().nth(1).ok_or("usage: bench_fixture DIR")?);
+    std::fs::create_dir_all(&dir)?;
+    let waybill = parse_batch(include_str!("../../../fixtures/waybills.json"))
+        .into_iter()
+        .next()
+        .ok_or("no fixture")??;
+    let ring = KeyRing::generate();
+    let issuer = IssuerKey::generate();
+    let now = OffsetDateTime::now_utc();
+    let token = ring.seal(
+        &waybill,
+        &waybill_redact::Validity::new(now, Duration::days(7))?,
+    )?;
+    let grant = issuer.issue(&GrantSpec {
+        courier_id: "C-BENCH".into(),
+        zones: vec![waybill.zone()],
+        not_before: now - Duration::minutes(5),
+        expires_at: now + Duration::hours(8),
+        scope: Scope::DELIVERY,
+        quota: u32::MAX,
+    })?;
+    std::fs::write(dir.join("ring.json"), ring.to_json().as_bytes())?;
+    std::fs::write(
+        dir.join("audit-key.json"),
+        AuditKey::generate().to_json().as_bytes(),
+    )?;
+    let body = serde_json::json!({
+        "token": token.as_str(), "grant": grant.as_str(), "purpose": "delivery"
+    });
+    std::fs::write(dir.join("body.json"), body.to_string())?;
+    println!("{}", issuer.public_key());
+    Ok(())
+}

@@ -1,0 +1,36 @@
+//! The service's errors. Messages never hold tokens, grants or personal data.
+
+/// A store could not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database did not answer or refused the statement. The request got a
+    /// 503 and nothing was disclosed; check the database and retry.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// The stored audit chain is damaged (its last record does not match its
+    /// hash). Investigate with `audit export` and `audit verify` before serving.
+    #[error("store corrupt: {0}")]
+    Corrupt(String),
+    /// The store's writer has stopped (the service is shutting down).
+    #[error("store closed")]
+    Closed,
+}
+
+/// The service could not start or run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// The configuration is invalid; the message names the setting.
+    #[error("config: {0}")]
+    Config(String),
+    /// A key file (ring, issuer, audit key) could not be read.
+    #[error("key: {0}")]
+    Key(String),
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Binding, serving or writing failed.
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}

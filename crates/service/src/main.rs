@@ -1,0 +1,30 @@
+//! `waybill-resolver`: the resolver service alone (what `waybill-redact serve`
+//! runs), for containers and the service's own tests.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The waybill-redact resolver service.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve `POST /v1/resolve` and the other routes.
+    Serve(waybill_redact_service::ServeArgs),
+    /// Write the store's audit chains as JSON lines for `audit verify`.
+    Export(waybill_redact_service::ExportArgs),
+}
+
+fn main() -> ExitCode {
+    waybill_redact_service::init_logging();
+    match Cli::parse().command {
+        Command::Serve(args) => waybill_redact_service::serve_command(&args),
+        Command::Export(args) => waybill_redact_service::export_command(&args),
+    }
+}

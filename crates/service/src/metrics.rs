@@ -1,0 +1,143 @@
+//! Prometheus text metrics: requests by outcome, request latency, store commit
+//! latency and batch size, audit queue depth. Kept as atomics, no registry.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Histogram bucket bounds, seconds.
+const BOUNDS: [f64; 12] = [
+    0.000_25, 0.000_5, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.512, 2.0,
+];
+
+/// A fixed-bucket histogram.
+#[derive(Debug, Default)]
+pub struct Histogram {
+    buckets: [AtomicU64; 12],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    /// Records one observation.
+    pub fn observe(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        if let Some(i) = BOUNDS.iter().position(|b| secs <= *b) {
+            if let Some(b) = self.buckets.get(i) {
+                b.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    fn write(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut cumulative = 0u64;
+        for (bound, bucket) in BOUNDS.iter().zip(&self.buckets) {
+            cumulative += bucket.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+        }
+        let count = self.count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {count}");
+    }
+}
+
+/// Outcomes counted in `waybill_resolve_requests_total`.
+pub const OUTCOMES: [&str; 7] = [
+    "allowed",
+    "denied",
+    "malformed",
+    "rate_limited",
+    "quota_exceeded",
+    "store_unavailable",
+    "suppressed",
+];
+
+/// Every metric of one instance.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: [AtomicU64; 7],
+    latency: Histogram,
+    commit: Histogram,
+    commit_jobs: AtomicU64,
+    commits: AtomicU64,
+    /// Jobs waiting for the store's writer.
+    pub queue_depth: AtomicUsize,
+}
+
+impl Metrics {
+    /// Counts one answered token by outcome (one of [`OUTCOMES`]).
+    pub fn count(&self, outcome: &str) {
+        if let Some(i) = OUTCOMES.iter().position(|o| *o == outcome) {
+            if let Some(c) = self.requests.get(i) {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// How many answers had this outcome.
+    pub fn counted(&self, outcome: &str) -> u64 {
+        OUTCOMES
+            .iter()
+            .position(|o| *o == outcome)
+            .and_then(|i| self.requests.get(i))
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    /// Records one HTTP request's latency.
+    pub fn observe_request(&self, d: Duration) {
+        self.latency.observe(d);
+    }
+
+    /// Records one store commit and how many jobs it carried.
+    pub fn observe_commit(&self, d: Duration, jobs: usize) {
+        self.commit.observe(d);
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.commit_jobs
+            .fetch_add(u64::try_from(jobs).unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        out.push_str("# HELP waybill_resolve_requests_total Tokens answered, by outcome.\n");
+        out.push_str("# TYPE waybill_resolve_requests_total counter\n");
+        for (name, c) in OUTCOMES.iter().zip(&self.requests) {
+            let _ = writeln!(
+                out,
+                "waybill_resolve_requests_total{{outcome=\"{name}\"}} {}",
+                c.load(Ordering::Relaxed)
+            );
+        }
+        self.latency.write(
+            &mut out,
+            "waybill_request_duration_seconds",
+            "HTTP resolve request latency.",
+        );
+        self.commit.write(
+            &mut out,
+            "waybill_store_commit_duration_seconds",
+            "Store writer commit latency (one batch).",
+        );
+        let _ = writeln!(
+            out,
+            "# HELP waybill_store_commits_total Store commits.\n# TYPE waybill_store_commits_total counter\nwaybill_store_commits_total {}",
+            self.commits.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP waybill_store_committed_jobs_total Jobs (claims and audit records) committed.\n# TYPE waybill_store_committed_jobs_total counter\nwaybill_store_committed_jobs_total {}",
+            self.commit_jobs.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP waybill_audit_queue_depth Jobs waiting for the store writer.\n# TYPE waybill_audit_queue_depth gauge\nwaybill_audit_queue_depth {}",
+            self.queue_depth.load(Ordering::Relaxed)
+        );
+        out
+    }
+}

@@ -1,0 +1,432 @@
+//! The embedded store: one SQLite file in WAL mode, one writer thread that
+//! commits whatever queued since its last commit (`synchronous=FULL`: a commit
+//! is on disk before any job of its batch is answered).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use tokio::sync::mpsc;
+use waybill_redact::{AuditCheckpoint, AuditRecord, Revocation};
+
+use crate::chain::{export_lines, ChainState, Rows};
+use crate::error::StoreError;
+use crate::metrics::Metrics;
+use crate::store::{
+    decide, drain, Batch, BoxFuture, Checkpointing, Claim, Decision, Job, Queue, RateParams,
+    ResolverStore,
+};
+
+/// Versioned schema; each entry is applied once, in order, at open.
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE revocations (
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL,
+    created_at INTEGER NOT NULL, UNIQUE (kind, subject));
+CREATE TABLE quota (
+    grant_id TEXT PRIMARY KEY, used INTEGER NOT NULL, granted INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE rate (
+    courier TEXT PRIMARY KEY, tat INTEGER NOT NULL, granted INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE audit (
+    instance TEXT NOT NULL, seq INTEGER NOT NULL, time TEXT NOT NULL,
+    tracking_number TEXT, courier TEXT, grant_id TEXT, purpose TEXT NOT NULL,
+    outcome TEXT NOT NULL, reason TEXT, scope TEXT, prev TEXT NOT NULL, hash TEXT NOT NULL,
+    PRIMARY KEY (instance, seq)) WITHOUT ROWID;
+CREATE TABLE audit_checkpoints (
+    instance TEXT NOT NULL, seq INTEGER NOT NULL, head TEXT NOT NULL, time TEXT NOT NULL,
+    signature TEXT NOT NULL, PRIMARY KEY (instance, seq)) WITHOUT ROWID;
+CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+"];
+
+const RATE_SQL: &str = "
+INSERT INTO rate (courier, tat, granted)
+VALUES (?1, ?2 + MIN(?3, ?5 / ?4 + 1) * ?4, MIN(?3, ?5 / ?4 + 1))
+ON CONFLICT (courier) DO UPDATE SET
+  granted = CASE WHEN ?2 + ?5 < MAX(tat, ?2) THEN 0
+                 ELSE MIN(?3, (?2 + ?5 - MAX(tat, ?2)) / ?4 + 1) END,
+  tat = MAX(tat, ?2) + ?4 * (CASE WHEN ?2 + ?5 < MAX(tat, ?2) THEN 0
+                 ELSE MIN(?3, (?2 + ?5 - MAX(tat, ?2)) / ?4 + 1) END)
+RETURNING granted";
+
+const QUOTA_SQL: &str = "
+INSERT INTO quota (grant_id, used, granted, expires_at) VALUES (?1, MIN(?2, ?3), MIN(?2, ?3), ?4)
+ON CONFLICT (grant_id) DO UPDATE SET
+  granted = MIN(?2, MAX(?3 - used, 0)),
+  used = used + MIN(?2, MAX(?3 - used, 0))
+RETURNING granted";
+
+const INSERT_AUDIT: &str = "INSERT INTO audit (instance, seq, time, tracking_number, courier,
+    grant_id, purpose, outcome, reason, scope, prev, hash)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+const INSERT_CHECKPOINT: &str =
+    "INSERT INTO audit_checkpoints (instance, seq, head, time, signature)
+    VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/// The SQLite store.
+pub struct SqliteStore {
+    queue: Queue,
+    reader: Arc<Mutex<Connection>>,
+}
+
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    #[cfg(unix)]
+    if !path.exists() {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    }
+    let conn = Connection::open(path).map_err(db)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(db)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(db)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)",
+    )
+    .map_err(db)?;
+    let done: i64 = conn
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i64::try_from(i).unwrap_or(i64::MAX).saturating_add(1);
+        if version <= done {
+            continue;
+        }
+        let tx = conn.transaction().map_err(db)?;
+        tx.execute_batch(sql).map_err(db)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version) VALUES (?1)",
+            [version],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+    }
+    Ok(())
+}
+
+fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
+    Ok(AuditRecord {
+        instance: r.get(0)?,
+        seq: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+        time: r.get(2)?,
+        tracking_number: r.get(3)?,
+        courier: r.get(4)?,
+        grant: r.get(5)?,
+        purpose: r.get(6)?,
+        outcome: r.get(7)?,
+        reason: r.get(8)?,
+        scope: r.get(9)?,
+        prev: r.get(10)?,
+        hash: r.get(11)?,
+    })
+}
+
+const SELECT_AUDIT: &str = "SELECT instance, seq, time, tracking_number, courier, grant_id,
+    purpose, outcome, reason, scope, prev, hash FROM audit";
+
+fn resume(conn: &Connection, instance: &str) -> Result<ChainState, StoreError> {
+    let last = conn
+        .query_row(
+            &format!("{SELECT_AUDIT} WHERE instance = ?1 ORDER BY seq DESC LIMIT 1"),
+            [instance],
+            record_from_row,
+        )
+        .optional()
+        .map_err(db)?;
+    let checkpointed: i64 = conn
+        .query_row(
+            "SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints WHERE instance = ?1",
+            [instance],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    ChainState::resume(instance, last, u64::try_from(checkpointed).unwrap_or(0)).ok_or_else(|| {
+        StoreError::Corrupt("the chain's last record does not match its hash".into())
+    })
+}
+
+impl SqliteStore {
+    /// Opens (or creates, 0600) the database, applies migrations, resumes this
+    /// instance's chain and starts the writer thread.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the file cannot be opened or migrated, or the chain's
+    /// last record is damaged.
+    pub fn open(
+        path: &Path,
+        instance: &str,
+        signing: Checkpointing,
+        rate: RateParams,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, StoreError> {
+        let mut writer = connect(path)?;
+        migrate(&mut writer)?;
+        let state = resume(&writer, instance)?;
+        let reader = connect(path)?;
+        let (queue, rx) = Queue::new(metrics.clone());
+        let path: PathBuf = path.to_owned();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || {
+                let _ = path;
+                run_writer(writer, state, signing, rate, rx, &metrics);
+            })
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Self {
+            queue,
+            reader: Arc::new(Mutex::new(reader)),
+        })
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = reader.lock().unwrap_or_else(|e| e.into_inner());
+            f(&conn)
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn run_writer(
+    mut conn: Connection,
+    mut state: ChainState,
+    signing: Checkpointing,
+    rate: RateParams,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    metrics: &Metrics,
+) {
+    let mut last_sweep = 0u64;
+    while let Some(first) = rx.blocking_recv() {
+        let batch = Batch::new(drain(first, &mut rx, &metrics.queue_depth));
+        let closing = !batch.close.is_empty();
+        let started = Instant::now();
+        let (next, rows) = state.extend(batch.events.iter().map(|(e, _)| e), &signing, closing);
+        let result = conn.transaction().map_err(db).and_then(|tx| {
+            let decisions = commit(&tx, &batch, &rows, rate, &mut last_sweep)?;
+            tx.commit().map_err(db)?;
+            Ok(decisions)
+        });
+        metrics.observe_commit(started.elapsed(), batch.claims.len() + batch.events.len());
+        match result {
+            Ok(decisions) => {
+                state = next;
+                batch.succeed(decisions);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store commit failed");
+                batch.fail(&e);
+            }
+        }
+        if closing {
+            break;
+        }
+    }
+}
+
+fn commit(
+    tx: &Transaction<'_>,
+    batch: &Batch,
+    rows: &Rows,
+    rate: RateParams,
+    last_sweep: &mut u64,
+) -> Result<Vec<Decision>, StoreError> {
+    let claims: Vec<Claim> = batch.claims.iter().map(|(c, _)| c.clone()).collect();
+    let now_ms = claims.iter().map(|c| c.now_ms).max().unwrap_or(0);
+    let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+    let decisions = decide(
+        &claims,
+        |couriers| {
+            let mut stmt = tx.prepare_cached(RATE_SQL).map_err(db)?;
+            couriers
+                .iter()
+                .map(|(c, n)| {
+                    stmt.query_row(
+                        params![c, now, n, rate.interval_ms, rate.tolerance_ms],
+                        |r| r.get::<_, u32>(0),
+                    )
+                    .map_err(db)
+                })
+                .collect()
+        },
+        |grants| {
+            let mut stmt = tx.prepare_cached(QUOTA_SQL).map_err(db)?;
+            grants
+                .iter()
+                .map(|(g, n, quota, expires)| {
+                    let expires = i64::try_from(*expires).unwrap_or(i64::MAX);
+                    stmt.query_row(params![g.to_string(), n, quota, expires], |r| {
+                        r.get::<_, u32>(0)
+                    })
+                    .map_err(db)
+                })
+                .collect()
+        },
+    )?;
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO revocations (kind, subject, created_at) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(db)?;
+        for r in batch.revocations.iter().flat_map(|(r, _)| r) {
+            stmt.execute(params![r.kind(), r.subject(), now / 1000])
+                .map_err(db)?;
+        }
+    }
+    insert_rows(tx, rows)?;
+    // Forget counters of grants expired a day ago and buckets idle for an hour,
+    // by server time, once a minute.
+    if now_ms > last_sweep.saturating_add(60_000) {
+        *last_sweep = now_ms;
+        tx.execute(
+            "DELETE FROM quota WHERE expires_at < ?1",
+            [now / 1000 - 86_400],
+        )
+        .map_err(db)?;
+        tx.execute("DELETE FROM rate WHERE tat < ?1", [now - 3_600_000])
+            .map_err(db)?;
+    }
+    Ok(decisions)
+}
+
+fn insert_rows(tx: &Transaction<'_>, rows: &Rows) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(INSERT_AUDIT).map_err(db)?;
+    for r in &rows.records {
+        stmt.execute(params![
+            r.instance,
+            i64::try_from(r.seq).unwrap_or(i64::MAX),
+            r.time,
+            r.tracking_number,
+            r.courier,
+            r.grant,
+            r.purpose,
+            r.outcome,
+            r.reason,
+            r.scope,
+            r.prev,
+            r.hash
+        ])
+        .map_err(db)?;
+    }
+    let mut stmt = tx.prepare_cached(INSERT_CHECKPOINT).map_err(db)?;
+    for c in &rows.checkpoints {
+        stmt.execute(params![
+            c.instance,
+            i64::try_from(c.seq).unwrap_or(i64::MAX),
+            c.head,
+            c.time,
+            c.signature
+        ])
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+fn export(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut instances = conn
+        .prepare("SELECT DISTINCT instance FROM audit ORDER BY instance")
+        .map_err(db)?;
+    let instances: Vec<String> = instances
+        .query_map([], |r| r.get(0))
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    let mut lines = Vec::new();
+    for instance in instances {
+        let mut stmt = conn
+            .prepare(&format!("{SELECT_AUDIT} WHERE instance = ?1 ORDER BY seq"))
+            .map_err(db)?;
+        let records: Vec<AuditRecord> = stmt
+            .query_map([&instance], record_from_row)
+            .map_err(db)?
+            .collect::<Result<_, _>>()
+            .map_err(db)?;
+        let mut stmt = conn
+            .prepare("SELECT instance, seq, head, time, signature FROM audit_checkpoints WHERE instance = ?1 ORDER BY seq")
+            .map_err(db)?;
+        let checkpoints: Vec<AuditCheckpoint> = stmt
+            .query_map([&instance], |r| {
+                Ok(AuditCheckpoint {
+                    instance: r.get(0)?,
+                    seq: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                    head: r.get(2)?,
+                    time: r.get(3)?,
+                    signature: r.get(4)?,
+                })
+            })
+            .map_err(db)?
+            .collect::<Result<_, _>>()
+            .map_err(db)?;
+        lines.extend(export_lines(records, checkpoints));
+    }
+    Ok(lines)
+}
+
+impl ResolverStore for SqliteStore {
+    fn acquire(&self, claim: Claim) -> BoxFuture<'_, Result<Decision, StoreError>> {
+        Box::pin(self.queue.acquire(claim))
+    }
+
+    fn append(&self, event: waybill_redact::AuditEvent) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.queue.append(event))
+    }
+
+    fn revoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.queue.revoke(revocations))
+    }
+
+    fn revocations(&self) -> BoxFuture<'_, Result<Vec<Revocation>, StoreError>> {
+        Box::pin(self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT kind, subject FROM revocations")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(db)?;
+            Ok(rows
+                .filter_map(Result::ok)
+                .filter_map(|(k, s)| Revocation::from_parts(&k, &s))
+                .collect())
+        }))
+    }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(db)))
+    }
+
+    fn export(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(self.read(export))
+    }
+
+    fn close(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.queue.close())
+    }
+}

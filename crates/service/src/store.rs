@@ -1,0 +1,294 @@
+//! The store behind every resolver instance: revocations, per-grant quota
+//! counters, per-courier rate buckets and the audit chain. One trait, three
+//! backends: SQLite (one node), PostgreSQL (several), memory (benchmarks only).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use waybill_redact::{AuditEvent, AuditKey, GrantId, Limit, QuotaClaim, Revocation};
+
+use crate::error::StoreError;
+use crate::metrics::Metrics;
+
+/// A boxed future, so that [`ResolverStore`] can be used as `dyn`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A store's answer to a rate and quota claim.
+pub type Decision = Result<(), Limit>;
+
+/// An owned rate and quota claim: what the store decides on atomically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The verified grant's courier.
+    pub courier: String,
+    /// The grant.
+    pub grant: GrantId,
+    /// The grant's total quota.
+    pub quota: u32,
+    /// The grant's expiry, unix seconds (counters are swept after it).
+    pub grant_expires_at: u64,
+    /// The resolver's time, unix milliseconds.
+    pub now_ms: u64,
+}
+
+impl Claim {
+    /// The claim for an attempt admitted so far, at its time.
+    pub fn from_attempt(claim: QuotaClaim<'_>, now_ms: u64) -> Self {
+        Self {
+            courier: claim.grant.courier_id().to_owned(),
+            grant: claim.grant.id(),
+            quota: claim.grant.quota(),
+            grant_expires_at: claim.grant.expires_at(),
+            now_ms,
+        }
+    }
+}
+
+/// The per-courier rate: a burst and a sustained rate, as a GCRA (virtual
+/// scheduling) bucket, so that one SQL update decides many requests at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateParams {
+    /// Milliseconds between requests at the sustained rate (at least 1).
+    pub interval_ms: i64,
+    /// How far ahead of now the bucket may run: (burst − 1) × interval.
+    pub tolerance_ms: i64,
+}
+
+impl RateParams {
+    /// `burst` requests at once, `per_minute` sustained.
+    pub fn new(burst: u32, per_minute: u32) -> Self {
+        let interval_ms = (60_000 / i64::from(per_minute.max(1))).max(1);
+        Self {
+            interval_ms,
+            tolerance_ms: interval_ms.saturating_mul(i64::from(burst.max(1)) - 1),
+        }
+    }
+}
+
+/// What a resolver instance needs from its store. Every write goes through one
+/// writer per store that commits whatever queued since its last commit.
+pub trait ResolverStore: Send + Sync {
+    /// Decides a rate and quota claim atomically across instances.
+    fn acquire(&self, claim: Claim) -> BoxFuture<'_, Result<Decision, StoreError>>;
+    /// Appends an audit record; resolves once it is durable.
+    fn append(&self, event: AuditEvent) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Stores revocations durably.
+    fn revoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Every revocation in force.
+    fn revocations(&self) -> BoxFuture<'_, Result<Vec<Revocation>, StoreError>>;
+    /// Whether the store answers.
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Every chain as JSON lines (records in order, each checkpoint after the
+    /// record it covers), chain after chain.
+    fn export(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+    /// Commits what is queued, signs a closing checkpoint, stops the writer.
+    fn close(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+}
+
+/// One unit of work for a writer.
+pub(crate) enum Job {
+    Acquire(Claim, oneshot::Sender<Result<Decision, StoreError>>),
+    Append(AuditEvent, oneshot::Sender<Result<(), StoreError>>),
+    Revoke(Vec<Revocation>, oneshot::Sender<Result<(), StoreError>>),
+    Close(oneshot::Sender<Result<(), StoreError>>),
+}
+
+/// The sending side of a writer's queue, counting its depth for `/metrics`.
+#[derive(Clone)]
+pub(crate) struct Queue {
+    tx: mpsc::UnboundedSender<Job>,
+    metrics: Arc<Metrics>,
+}
+
+/// Jobs a writer takes into one transaction at most.
+pub(crate) const MAX_BATCH: usize = 8192;
+
+impl Queue {
+    pub(crate) fn new(metrics: Arc<Metrics>) -> (Self, mpsc::UnboundedReceiver<Job>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self { tx, metrics }, rx)
+    }
+
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Job,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(make(tx)).is_err() {
+            self.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+            return Err(StoreError::Closed);
+        }
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    pub(crate) async fn acquire(&self, claim: Claim) -> Result<Decision, StoreError> {
+        self.call(|tx| Job::Acquire(claim, tx)).await
+    }
+
+    pub(crate) async fn append(&self, event: AuditEvent) -> Result<(), StoreError> {
+        self.call(|tx| Job::Append(event, tx)).await
+    }
+
+    pub(crate) async fn revoke(&self, r: Vec<Revocation>) -> Result<(), StoreError> {
+        self.call(|tx| Job::Revoke(r, tx)).await
+    }
+
+    pub(crate) async fn close(&self) -> Result<(), StoreError> {
+        self.call(Job::Close).await
+    }
+}
+
+/// Takes what has queued since the last commit: blocks for the first job only.
+pub(crate) fn drain(
+    first: Job,
+    rx: &mut mpsc::UnboundedReceiver<Job>,
+    depth: &AtomicUsize,
+) -> Vec<Job> {
+    let mut jobs = vec![first];
+    while jobs.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(job) => jobs.push(job),
+            Err(_) => break,
+        }
+    }
+    depth.fetch_sub(jobs.len(), Ordering::Relaxed);
+    jobs
+}
+
+/// Where a writer answers a job.
+pub(crate) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// A batch split by kind, in arrival order.
+#[derive(Default)]
+pub(crate) struct Batch {
+    pub(crate) claims: Vec<(Claim, Reply<Decision>)>,
+    pub(crate) events: Vec<(AuditEvent, Reply<()>)>,
+    pub(crate) revocations: Vec<(Vec<Revocation>, Reply<()>)>,
+    pub(crate) close: Vec<Reply<()>>,
+}
+
+impl Batch {
+    pub(crate) fn new(jobs: Vec<Job>) -> Self {
+        let mut b = Self::default();
+        for job in jobs {
+            match job {
+                Job::Acquire(c, tx) => b.claims.push((c, tx)),
+                Job::Append(e, tx) => b.events.push((e, tx)),
+                Job::Revoke(r, tx) => b.revocations.push((r, tx)),
+                Job::Close(tx) => b.close.push(tx),
+            }
+        }
+        b
+    }
+
+    /// Answers every job with the same error (the transaction failed).
+    pub(crate) fn fail(self, e: &StoreError) {
+        for (_, tx) in self.claims {
+            let _ = tx.send(Err(e.clone()));
+        }
+        for (_, tx) in self.events {
+            let _ = tx.send(Err(e.clone()));
+        }
+        for (_, tx) in self.revocations {
+            let _ = tx.send(Err(e.clone()));
+        }
+        for tx in self.close {
+            let _ = tx.send(Err(e.clone()));
+        }
+    }
+
+    /// Answers every job after a successful commit.
+    pub(crate) fn succeed(self, decisions: Vec<Decision>) {
+        for ((_, tx), d) in self.claims.into_iter().zip(decisions) {
+            let _ = tx.send(Ok(d));
+        }
+        for (_, tx) in self.events {
+            let _ = tx.send(Ok(()));
+        }
+        for (_, tx) in self.revocations {
+            let _ = tx.send(Ok(()));
+        }
+        for tx in self.close {
+            let _ = tx.send(Ok(()));
+        }
+    }
+}
+
+/// Counts per key, keys sorted (so that instances lock rows in one order).
+pub(crate) fn tally<K: Ord + Clone>(keys: impl Iterator<Item = K>) -> Vec<(K, u32)> {
+    let mut map = std::collections::BTreeMap::new();
+    for k in keys {
+        let n: &mut u32 = map.entry(k).or_insert(0);
+        *n = n.saturating_add(1);
+    }
+    map.into_iter().collect()
+}
+
+/// Rate then quota for a batch of claims, given functions that decide how many
+/// of `n` requests per courier (rate) and per grant (quota) the store grants.
+/// Requests are served in arrival order within a key.
+pub(crate) fn decide<E>(
+    claims: &[Claim],
+    rate: impl FnOnce(&[(String, u32)]) -> Result<Vec<u32>, E>,
+    quota: impl FnOnce(&[(GrantId, u32, u32, u64)]) -> Result<Vec<u32>, E>,
+) -> Result<Vec<Decision>, E> {
+    let couriers = tally(claims.iter().map(|c| c.courier.clone()));
+    let granted = rate(&couriers)?;
+    let mut left: std::collections::HashMap<&str, u32> = couriers
+        .iter()
+        .zip(&granted)
+        .map(|((c, _), g)| (c.as_str(), *g))
+        .collect();
+    let mut out: Vec<Decision> = claims
+        .iter()
+        .map(|c| match left.get_mut(c.courier.as_str()) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                Ok(())
+            }
+            _ => Err(Limit::Rate),
+        })
+        .collect();
+    let mut grants: std::collections::BTreeMap<GrantId, (u32, u32, u64)> = Default::default();
+    for (c, d) in claims.iter().zip(&out) {
+        if d.is_ok() {
+            let e = grants
+                .entry(c.grant)
+                .or_insert((0, c.quota, c.grant_expires_at));
+            e.0 = e.0.saturating_add(1);
+        }
+    }
+    let rows: Vec<(GrantId, u32, u32, u64)> = grants
+        .iter()
+        .map(|(g, (n, q, x))| (*g, *n, *q, *x))
+        .collect();
+    let granted = if rows.is_empty() {
+        Vec::new()
+    } else {
+        quota(&rows)?
+    };
+    let mut left: std::collections::HashMap<GrantId, u32> =
+        rows.iter().zip(&granted).map(|(r, g)| (r.0, *g)).collect();
+    for (c, d) in claims.iter().zip(out.iter_mut()) {
+        if d.is_ok() {
+            match left.get_mut(&c.grant) {
+                Some(n) if *n > 0 => *n -= 1,
+                _ => *d = Err(Limit::Quota),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// How a writer signs checkpoints: every `every` records and at close.
+#[derive(Debug, Clone)]
+pub struct Checkpointing {
+    /// The audit key.
+    pub key: Arc<AuditKey>,
+    /// Records between checkpoints (0: only at close).
+    pub every: u64,
+}

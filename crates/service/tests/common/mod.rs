@@ -1,0 +1,229 @@
+//! Shared setup: keys, a sealed token, grants, and a service on 127.0.0.1.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+use tokio::sync::oneshot;
+use waybill_redact::{parse_batch, AuditKey, GrantSpec, IssuerKey, KeyRing, Scope, Waybill};
+use waybill_redact_service::{build, run, Config, RateConfig};
+
+pub const FIXTURES: &str = include_str!("../../../../fixtures/waybills.json");
+
+pub struct Keys {
+    pub dir: tempfile::TempDir,
+    pub ring: KeyRing,
+    pub issuer: IssuerKey,
+    pub audit: AuditKey,
+    pub waybill: Waybill,
+}
+
+impl Keys {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ring = KeyRing::generate();
+        std::fs::write(dir.path().join("ring.json"), ring.to_json().as_bytes()).unwrap();
+        let audit = AuditKey::generate();
+        std::fs::write(
+            dir.path().join("audit-key.json"),
+            audit.to_json().as_bytes(),
+        )
+        .unwrap();
+        Self {
+            ring,
+            issuer: IssuerKey::generate(),
+            audit,
+            waybill: parse_batch(FIXTURES).remove(0).unwrap(),
+            dir,
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn token(&self) -> String {
+        let now = OffsetDateTime::now_utc();
+        self.ring
+            .seal(
+                &self.waybill,
+                &waybill_redact::Validity::new(now, Duration::days(7)).unwrap(),
+            )
+            .unwrap()
+            .as_str()
+            .to_owned()
+    }
+
+    pub fn grant_for(&self, courier: &str, zones: Vec<u32>, quota: u32) -> String {
+        let now = OffsetDateTime::now_utc();
+        self.issuer
+            .issue(&GrantSpec {
+                courier_id: courier.into(),
+                zones,
+                not_before: now - Duration::minutes(5),
+                expires_at: now + Duration::hours(8),
+                scope: Scope::DELIVERY,
+                quota,
+            })
+            .unwrap()
+            .as_str()
+            .to_owned()
+    }
+
+    pub fn grant(&self, quota: u32) -> String {
+        self.grant_for("C-10023", vec![self.waybill.zone()], quota)
+    }
+
+    /// A config for `store`, with a rate limit high enough for load tests.
+    pub fn config(&self, store: &str, instance: &str) -> Config {
+        Config {
+            ring: self.path("ring.json"),
+            trust: vec![self.issuer.public_key().to_string()],
+            store: store.into(),
+            instance: instance.into(),
+            audit_key: self.path("audit-key.json"),
+            checkpoint_every: 50,
+            // sha256("admin-secret")
+            admin_key_sha256: hex_sha256("admin-secret"),
+            rate: RateConfig {
+                burst: 100_000,
+                per_minute: 60_000_000,
+            },
+            revocation_refresh_ms: 200,
+            ..Config::default()
+        }
+    }
+}
+
+pub fn hex_sha256(s: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
+/// A running service; dropping `stop` (or sending) shuts it down.
+pub struct Running {
+    pub url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), waybill_redact_service::ServiceError>>,
+}
+
+impl Running {
+    pub async fn start(config: Config) -> Self {
+        waybill_redact_service::init_logging();
+        let app = build(&config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(run(app, listener, async {
+            let _ = rx.await;
+        }));
+        Self {
+            url,
+            stop: Some(tx),
+            task,
+        }
+    }
+
+    /// Graceful shutdown: drains, flushes the audit, signs the closing checkpoint.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        (&mut self.task).await.unwrap().unwrap();
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap()
+}
+
+pub async fn post(
+    c: &reqwest::Client,
+    url: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let r = c.post(url).json(&body).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+pub fn resolve_body(token: &str, grant: &str) -> serde_json::Value {
+    serde_json::json!({ "token": token, "grant": grant, "purpose": "delivery" })
+}
+
+/// `n` concurrent resolves; returns the statuses.
+pub async fn burst(urls: &[String], token: &str, grant: &str, n: usize) -> Vec<u16> {
+    let c = client();
+    let mut handles = Vec::new();
+    for i in 0..n {
+        let c = c.clone();
+        let url = format!("{}/v1/resolve", urls[i % urls.len()]);
+        let body = resolve_body(token, grant);
+        handles.push(tokio::spawn(async move { post(&c, &url, body).await.0 }));
+    }
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+/// Exports a store and verifies it with the audit key; returns (records, lines).
+pub async fn export_and_verify(store: &str, keys: &Keys, name: &str) -> (u64, Vec<String>) {
+    let out = keys.path(name);
+    waybill_redact_service::export(store, &out).await.unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let report =
+        waybill_redact::verify_audit_log_with_key(text.as_bytes(), &keys.audit.public_key())
+            .unwrap();
+    (report.records, text.lines().map(str::to_owned).collect())
+}
+
+pub fn count(lines: &[String], needle: &str) -> usize {
+    lines.iter().filter(|l| l.contains(needle)).count()
+}
+
+pub fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite:{}", dir.join("resolver.db").display())
+}
+
+/// A fresh database on the test cluster, or `None` (with a notice) when
+/// `WAYBILL_TEST_POSTGRES_URL` is not set.
+pub async fn postgres_db() -> Option<String> {
+    let Ok(base) = std::env::var("WAYBILL_TEST_POSTGRES_URL") else {
+        eprintln!(
+            "skipped: WAYBILL_TEST_POSTGRES_URL is not set (run under scripts/with-postgres.sh)"
+        );
+        return None;
+    };
+    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let name = format!("t_{}", hex::encode(rand_bytes()));
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    Some(format!("{prefix}/{name}"))
+}
+
+fn rand_bytes() -> [u8; 6] {
+    use rand_core::RngCore;
+    let mut b = [0u8; 6];
+    rand_core::OsRng.fill_bytes(&mut b);
+    b
+}
+
+pub fn arc<T>(t: T) -> Arc<T> {
+    Arc::new(t)
+}

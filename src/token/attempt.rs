@@ -1,0 +1,111 @@
+//! One resolve attempt between its steps: checked up to the rate limit, then
+//! limited by a store, then opened, then audited.
+
+use time::OffsetDateTime;
+
+use super::audit::{AuditEvent, Outcome};
+use super::resolver::{Disclosure, Purpose};
+use crate::error::Denied;
+use crate::{Grant, Token};
+
+/// A resolve attempt after [`Resolver::begin`](crate::Resolver::begin): the
+/// parsed token and grant, the resolver's time, and the first denial, if any.
+#[derive(Debug)]
+pub struct Attempt {
+    time: OffsetDateTime,
+    purpose: Purpose,
+    token: Option<Token>,
+    grant: Option<Grant>,
+    denied: Option<Denied>,
+}
+
+/// What a rate limiter and quota store decide on: the verified grant (its
+/// courier, id, quota and expiry) and the resolver's time in unix seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct QuotaClaim<'a> {
+    /// The grant, whose signature verified.
+    pub grant: &'a Grant,
+    /// The resolver's time, unix seconds.
+    pub now: u64,
+}
+
+impl Attempt {
+    pub(crate) fn new(
+        time: OffsetDateTime,
+        purpose: Purpose,
+        token: Option<Token>,
+        grant: Option<Grant>,
+        denied: Option<Denied>,
+    ) -> Self {
+        Self {
+            time,
+            purpose,
+            token,
+            grant,
+            denied,
+        }
+    }
+
+    /// The resolver's time for this attempt.
+    pub fn time(&self) -> OffsetDateTime {
+        self.time
+    }
+
+    /// The first denial so far, if any.
+    pub fn denied(&self) -> Option<&Denied> {
+        self.denied.as_ref()
+    }
+
+    /// The grant as presented, when it parsed (verified only when not denied).
+    pub fn grant(&self) -> Option<&Grant> {
+        self.grant.as_ref()
+    }
+
+    /// The rate and quota claim, while the attempt is admitted so far.
+    pub fn claim(&self) -> Option<QuotaClaim<'_>> {
+        match (&self.denied, &self.grant, &self.token) {
+            (None, Some(grant), Some(_)) => Some(QuotaClaim {
+                grant,
+                now: u64::try_from(self.time.unix_timestamp()).unwrap_or(0),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Records a denial from a later step (rate limit, quota); the first one stays.
+    pub fn deny(&mut self, denied: Denied) {
+        self.denied.get_or_insert(denied);
+    }
+
+    pub(crate) fn admitted(&self) -> Result<(&Token, &Grant), Denied> {
+        if let Some(d) = &self.denied {
+            return Err(d.clone());
+        }
+        match (&self.token, &self.grant) {
+            (Some(t), Some(g)) => Ok((t, g)),
+            _ => Err(Denied::Unopenable),
+        }
+    }
+
+    /// The audit event for this attempt and its result.
+    pub fn event(&self, result: &Result<Disclosure, Denied>) -> AuditEvent {
+        AuditEvent {
+            time: self.time,
+            tracking_number: self
+                .token
+                .as_ref()
+                .map(|t| t.header().tracking_number().as_str().to_owned()),
+            courier_id: self.grant.as_ref().map(|g| g.courier_id().to_owned()),
+            grant_id: self.grant.as_ref().map(Grant::id),
+            purpose: self.purpose,
+            outcome: match result {
+                Ok(_) => Outcome::Allowed,
+                Err(d) => Outcome::Denied(d.code()),
+            },
+            scope: match (result, &self.grant) {
+                (Ok(_), Some(g)) => Some(g.scope()),
+                _ => None,
+            },
+        }
+    }
+}
