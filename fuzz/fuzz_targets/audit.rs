@@ -1,5 +1,6 @@
-//! Audit logs: verifying arbitrary bytes never panics, a log that verifies has
-//! exactly one record per line, and a log that verifies also replays into a rate
+//! Audit logs: verifying arbitrary bytes never panics, a log that verifies has at
+//! most one record per line (checkpoint lines are not records), and a log that
+//! verifies also replays into a rate
 //! limiter. (The converse does not hold today: the replay drops one trailing blank
 //! line before verifying, so `"\n"` replays but does not verify.)
 #![no_main]
@@ -12,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(records) = verified {
         let lines = data.split(|&b| b == b'\n').count() - usize::from(data.ends_with(b"\n"));
         let lines = if data.is_empty() { 0 } else { lines };
-        assert_eq!(records, lines as u64);
+        assert!(records <= lines as u64);
     }
     let replayed = TokenBucket::default().restore_from_audit(data);
     if verified.is_ok() {
