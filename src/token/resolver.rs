@@ -233,6 +233,44 @@ impl Resolver {
     /// against the clock); then discloses only what the grant's scope allows.
     /// Every attempt is audited. All times are the resolver's clock.
     ///
+    /// A carrier that prints its own labels seals with its ring (suite 1); a
+    /// courier's scan comes back with the courier's grant:
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use time::{Duration, OffsetDateTime};
+    /// use waybill_redact::{
+    ///     GrantSpec, IssuerKey, KeyRing, MemorySink, Purpose, ResolveRequest, Resolver, Scope,
+    ///     Validity, Waybill,
+    /// };
+    ///
+    /// let waybill = Waybill::from_json(r#"{"tracking_number": "SF1234567890123", "zone": 755021,
+    ///   "recipient": {"name": "张三", "phone": "13812345678", "address": "广东省深圳市南山区深南大道10000号"}}"#)?;
+    /// let ring = KeyRing::generate();
+    /// let now = OffsetDateTime::now_utc();
+    /// let token = ring.seal(&waybill, &Validity::new(now, Duration::days(30))?)?;
+    ///
+    /// let issuer = IssuerKey::generate();
+    /// let grant = issuer.issue(&GrantSpec {
+    ///     courier_id: "C-0421".into(),
+    ///     zones: vec![755021],
+    ///     not_before: now - Duration::minutes(5),
+    ///     expires_at: now + Duration::hours(8),
+    ///     scope: Scope::DELIVERY,
+    ///     quota: 200,
+    /// })?;
+    ///
+    /// let audit = Arc::new(MemorySink::new());
+    /// let resolver = Resolver::new(ring, vec![issuer.public_key()], audit.clone());
+    /// let request = ResolveRequest::new(Purpose::Delivery);
+    /// let disclosure = resolver
+    ///     .resolve(token.as_str(), &grant.to_string(), &request)
+    ///     .expect("allowed");
+    /// assert_eq!(disclosure.address.as_deref(), Some("广东省深圳市南山区深南大道10000号"));
+    /// assert_eq!(audit.lines().len(), 1); // every attempt is audited
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// The first failed check as a [`Denied`] reason; [`Denied::AuditUnavailable`]
     /// when the audit record could not be written (nothing is disclosed then).

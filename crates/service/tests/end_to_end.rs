@@ -22,7 +22,11 @@ async fn a_rendered_label_resolves_to_its_recipient() {
         .output()
         .expect("zbarimg is installed (apt-get install zbar-tools)");
     let scanned = String::from_utf8(out.stdout).unwrap().trim_end().to_owned();
-    assert!(scanned.starts_with("WB1:"), "zbarimg read a token");
+    assert!(
+        scanned.starts_with("WB2:"),
+        "zbarimg read a token: {scanned:.8}"
+    );
+    assert_eq!(scanned, token);
 
     let s = Running::start(keys.config(&sqlite_url(keys.dir.path()), "node-a")).await;
     let (status, body) = post(
