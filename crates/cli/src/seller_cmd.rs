@@ -108,7 +108,7 @@ impl SealKeys {
         match (&self.ring, &self.directory, &self.sealer, &self.carrier) {
             (Some(ring), None, _, _) => load_ring(ring).map(Sealing::Ring),
             (None, Some(dir), Some(sealer), Some(carrier)) => {
-                let carrier = public_key_arg(carrier)?;
+                let carrier = public_key_arg("--carrier", carrier)?;
                 let directory = ZoneDirectory::from_json(&read(dir)?, &carrier, now)
                     .map_err(|e| format!("{}: zone directory: {e}", dir.display()))?;
                 let key = SealerKey::from_json(&read_secret(sealer)?)
@@ -121,8 +121,9 @@ impl SealKeys {
 }
 
 /// A `WI1:` key given as text or in a file (a public key only: an issuer's
-/// secret file is refused, it does not belong on a seller's machine).
-fn public_key_arg(arg: &str) -> Result<IssuerPublicKey, String> {
+/// secret file is refused, it belongs on neither a seller's machine nor a
+/// resolver host). `flag` names the argument in errors.
+pub(crate) fn public_key_arg(flag: &str, arg: &str) -> Result<IssuerPublicKey, String> {
     let text = if arg.trim_start().starts_with("WI1:") {
         arg.to_owned()
     } else {
@@ -130,10 +131,11 @@ fn public_key_arg(arg: &str) -> Result<IssuerPublicKey, String> {
     };
     if text.contains("\"secret\"") {
         return Err(format!(
-            "{arg}: holds the issuer's secret; give only its public key (WI1:…)"
+            "{flag} {arg}: holds the issuer's secret; give only its public key (WI1:…, \
+             printed by `issuer new`)"
         ));
     }
-    text.trim().parse().map_err(|e| format!("--carrier: {e}"))
+    text.trim().parse().map_err(|e| format!("{flag}: {e}"))
 }
 
 /// Reads zone ids from the argument, or from the file it names.

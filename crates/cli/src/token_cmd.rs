@@ -107,9 +107,11 @@ pub struct ResolveArgs {
     /// The key ring file.
     #[arg(long, value_name = "RING.json")]
     ring: PathBuf,
-    /// A trusted issuer: its key file or a file with its public key (repeatable).
-    #[arg(long, value_name = "ISSUER.json", required = true)]
-    trust: Vec<PathBuf>,
+    /// A trusted issuer's public key (`WI1:…`, printed by `issuer new`), or a file
+    /// holding it (repeatable). The issuer's secret file is refused: the signing
+    /// secret never belongs on a resolver host.
+    #[arg(long, value_name = "WI1:…|FILE", required = true)]
+    trust: Vec<String>,
     /// The sealer registry: suite-2 tokens open only from registered, unrevoked
     /// sealers (without it, every suite-2 token is denied).
     #[arg(long, value_name = "SEALERS.json")]
@@ -300,13 +302,9 @@ pub fn seal(args: SealArgs) -> ExitCode {
     })
 }
 
-fn load_trusted(paths: &[PathBuf]) -> Result<Vec<IssuerPublicKey>, String> {
-    paths
-        .iter()
-        .map(|p| {
-            IssuerPublicKey::from_text_or_file(&read(p)?)
-                .map_err(|e| format!("{}: {e}", p.display()))
-        })
+fn load_trusted(keys: &[String]) -> Result<Vec<IssuerPublicKey>, String> {
+    keys.iter()
+        .map(|k| crate::seller_cmd::public_key_arg("--trust", k))
         .collect()
 }
 

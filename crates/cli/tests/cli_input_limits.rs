@@ -209,12 +209,13 @@ fn resolve_reads_at_most_16_kib_of_standard_input() {
         "--out".as_ref(),
         ring.as_os_str(),
     ]);
-    ok(&[
-        "issuer".as_ref(),
-        "new".as_ref(),
-        "--out".as_ref(),
-        issuer.as_os_str(),
-    ]);
+    let made = bin()
+        .args(["issuer", "new", "--out"])
+        .arg(&issuer)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr(&made));
+    let public = String::from_utf8(made.stdout).unwrap().trim().to_owned();
     let mut child = bin()
         .args([
             "resolve",
@@ -226,7 +227,7 @@ fn resolve_reads_at_most_16_kib_of_standard_input() {
         ])
         .arg(&ring)
         .arg("--trust")
-        .arg(&issuer)
+        .arg(&public)
         .arg("-")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -102,12 +102,12 @@ fn png_per_record_and_the_qr_resolves_to_the_recipient() {
     // The carrier's resolver, with a grant for the parcel's zone, discloses the data.
     let dir = r._dir.path();
     let issuer = dir.join("issuer.json");
-    assert!(cmd()
+    let made = cmd()
         .args(["issuer", "new", "--out", s(&issuer)])
         .output()
-        .unwrap()
-        .status
-        .success());
+        .unwrap();
+    assert!(made.status.success());
+    let public = String::from_utf8(made.stdout).unwrap().trim().to_owned();
     let grant = cmd()
         .args([
             "grant",
@@ -130,7 +130,7 @@ fn png_per_record_and_the_qr_resolves_to_the_recipient() {
             "--ring",
             s(&ring),
             "--trust",
-            s(&issuer),
+            &public,
             "--grant",
             grant.trim(),
             "--purpose",

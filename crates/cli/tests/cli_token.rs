@@ -45,6 +45,8 @@ struct Env {
     _dir: tempfile::TempDir,
     ring: std::path::PathBuf,
     issuer: std::path::PathBuf,
+    /// The issuer's public key, as a resolver is given it.
+    trust: String,
     audit: std::path::PathBuf,
 }
 
@@ -60,6 +62,7 @@ fn env() -> Env {
         _dir: dir,
         ring,
         issuer,
+        trust: public.trim().to_owned(),
         audit,
     }
 }
@@ -101,7 +104,7 @@ fn seal_grant_resolve_and_verify_the_audit_log() {
         "--ring",
         p(&e.ring),
         "--trust",
-        p(&e.issuer),
+        &e.trust,
         "--grant",
         &g,
         "--purpose",
@@ -129,7 +132,7 @@ fn seal_grant_resolve_and_verify_the_audit_log() {
             "--ring",
             p(&e.ring),
             "--trust",
-            p(&e.issuer),
+            &e.trust,
             "--grant",
             &g,
             "--purpose",
@@ -153,7 +156,7 @@ fn seal_grant_resolve_and_verify_the_audit_log() {
             "--ring",
             p(&e.ring),
             "--trust",
-            p(&e.issuer),
+            &e.trust,
             "--grant",
             &g,
             "--purpose",
@@ -197,7 +200,7 @@ fn scope_limits_the_printed_disclosure_and_grants_read_from_files() {
         "--ring",
         p(&e.ring),
         "--trust",
-        p(&e.issuer),
+        &e.trust,
         "--grant",
         p(&grant_file),
         "--purpose",
@@ -234,7 +237,7 @@ fn rotation_keeps_old_tokens_and_untrusted_issuers_are_denied() {
                 "--ring",
                 p(&e.ring),
                 "--trust",
-                p(&e.issuer),
+                &e.trust,
                 "--grant",
                 &g,
                 "--purpose",
@@ -248,14 +251,27 @@ fn rotation_keeps_old_tokens_and_untrusted_issuers_are_denied() {
         assert!(out.status.success());
     }
     let other = e.ring.with_file_name("other.json");
-    stdout(&["issuer", "new", "--out", p(&other)]);
+    let other_public = e.ring.with_file_name("other.pub");
+    std::fs::write(
+        &other_public,
+        stdout(&["issuer", "new", "--out", p(&other)]),
+    )
+    .unwrap();
+    // The resolver takes public keys only: the issuer's secret file is refused.
+    let out = cmd()
+        .args(["resolve", "--ring", p(&e.ring), "--trust", p(&other)])
+        .args(["--grant", &g, "--purpose", "delivery", &after[0]])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds the issuer's secret"));
     let out = cmd()
         .args([
             "resolve",
             "--ring",
             p(&e.ring),
             "--trust",
-            p(&other),
+            p(&other_public),
             "--grant",
             &g,
             "--purpose",
@@ -353,7 +369,7 @@ fn revocation_lists_deny_grants_and_parcels() {
                 "--ring",
                 p(&e.ring),
                 "--trust",
-                p(&e.issuer),
+                &e.trust,
                 "--grant",
                 &g,
                 "--purpose",
