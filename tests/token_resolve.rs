@@ -317,11 +317,15 @@ fn checks_run_in_the_documented_order() {
     // Trusted but expired and wrong zone: the window comes before the zone.
     let g = s.grant(&sp);
     assert_eq!(denied(&s, &s.resolver(), &g, later()), Denied::GrantExpired);
-    // Revoked parcel before wrong zone, wrong zone before token expiry.
+    // Wrong zone before the parcel's revocation: a courier asking about a parcel
+    // outside its zones cannot tell whether that parcel is revoked.
     let g = s.grant(&spec(&[1]));
     let r = s.resolver();
     assert_eq!(denied(&s, &r, &g, later()), Denied::ZoneNotGranted);
     r.revoke_parcel("SF1234567890123");
+    assert_eq!(denied(&s, &r, &g, later()), Denied::ZoneNotGranted);
+    // Within the grant's zones the revocation is reported.
+    let g = s.grant(&spec(&[s.waybill.zone()]));
     assert_eq!(denied(&s, &r, &g, later()), Denied::ParcelRevoked);
 }
 

@@ -228,8 +228,9 @@ impl Resolver {
     }
 
     /// Checks, in this order: parse; grant signature and trusted issuer; grant
-    /// validity window; revocation (grant, parcel); token zone within the grant's
-    /// zones; token expiry; rate limit and quota; open (and the payload's issued-at
+    /// validity window; grant revocation; token zone within the grant's zones;
+    /// parcel revocation (after the zone, so a foreign parcel's revocation is never
+    /// revealed); token expiry; rate limit and quota; open (and the payload's issued-at
     /// against the clock); then discloses only what the grant's scope allows.
     /// Every attempt is audited. All times are the resolver's clock.
     ///
@@ -375,14 +376,16 @@ impl Resolver {
         if self.revocations.grant_revoked(grant.id()) {
             return Err(Denied::GrantRevoked);
         }
+        // The zone before the parcel's revocation: a courier asking about a parcel
+        // outside its zones must not learn whether that parcel is revoked.
+        if !grant.zones().contains(&header.zone()) {
+            return Err(Denied::ZoneNotGranted);
+        }
         if self
             .revocations
             .parcel_revoked(header.tracking_number().as_str())
         {
             return Err(Denied::ParcelRevoked);
-        }
-        if !grant.zones().contains(&header.zone()) {
-            return Err(Denied::ZoneNotGranted);
         }
         self.sealer_of(token)?;
         // The clear header carries only the 28-day period the expiry falls in: a
