@@ -14,6 +14,20 @@ fn cmd() -> Command {
     Command::cargo_bin("waybill-redact").unwrap()
 }
 
+/// `render` of the fixtures with a key ring that is created when missing.
+fn render_fixtures(ring: &Path) -> Command {
+    let mut c = render_fixtures_with(ring);
+    c.arg("--create-ring");
+    c
+}
+
+/// `render` of the fixtures with an existing key ring.
+fn render_fixtures_with(ring: &Path) -> Command {
+    let mut c = cmd();
+    c.args(["render", "--input", FIXTURES, "--ring", s(ring)]);
+    c
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -53,15 +67,7 @@ fn junk_or_empty_input_is_an_error_not_an_empty_batch() {
 fn single_file_zpl_goes_to_standard_output() {
     let dir = tempfile::tempdir().unwrap();
     let ring = dir.path().join("ring.json");
-    let o = cmd()
-        .args([
-            "render",
-            "--input",
-            FIXTURES,
-            "--ring",
-            s(&ring),
-            "--create-ring",
-        ])
+    let o = render_fixtures(&ring)
         .args(["--format", "ZPL", "--single-file", "--out", "-"])
         .output()
         .unwrap();
@@ -84,31 +90,14 @@ fn single_file_zpl_goes_to_standard_output() {
     assert_eq!(names, ["ring.json"]);
 
     // One file per label cannot go to standard output; PNG cannot be one stream.
-    let o = cmd()
-        .args([
-            "render",
-            "--input",
-            FIXTURES,
-            "--ring",
-            s(&ring),
-            "--out",
-            "-",
-        ])
+    let o = render_fixtures_with(&ring)
+        .args(["--out", "-"])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("add --single-file"));
-    let o = cmd()
-        .args([
-            "render",
-            "--input",
-            FIXTURES,
-            "--ring",
-            s(&ring),
-            "--single-file",
-            "--out",
-            "-",
-        ])
+    let o = render_fixtures_with(&ring)
+        .args(["--single-file", "--out", "-"])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
@@ -139,16 +128,8 @@ fn nothing_is_created_before_the_arguments_check_out() {
     assert!(!ring.exists() && !ring.parent().unwrap().exists() && !out.exists());
 
     // A missing ring without --create-ring says how to make one, and creates nothing.
-    let o = cmd()
-        .args([
-            "render",
-            "--input",
-            FIXTURES,
-            "--ring",
-            s(&ring),
-            "--out",
-            s(&out),
-        ])
+    let o = render_fixtures_with(&ring)
+        .args(["--out", s(&out)])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
@@ -166,15 +147,7 @@ fn arguments_are_case_insensitive_and_dpi_is_checked_by_the_parser() {
     let dir = tempfile::tempdir().unwrap();
     let ring = dir.path().join("ring.json");
     for dpi in ["149", "601"] {
-        let o = cmd()
-            .args([
-                "render",
-                "--input",
-                FIXTURES,
-                "--ring",
-                s(&ring),
-                "--create-ring",
-            ])
+        let o = render_fixtures(&ring)
             .args(["--out", s(&dir.path().join("x")), "--dpi", dpi])
             .output()
             .unwrap();
@@ -202,15 +175,7 @@ fn label_files_are_readable_by_a_print_spooler() {
     let stale = out.join(".waybill-redact-4999999-AbCdEf");
     std::fs::write(&stale, vec![0u8; 4096]).unwrap();
     let ring = dir.path().join("ring.json");
-    let o = cmd()
-        .args([
-            "render",
-            "--input",
-            FIXTURES,
-            "--ring",
-            s(&ring),
-            "--create-ring",
-        ])
+    let o = render_fixtures(&ring)
         .args(["--out", s(&out)])
         .output()
         .unwrap();
@@ -246,15 +211,7 @@ fn a_broken_output_stops_the_run_with_one_message() {
     let first = out.join("SF1234567890123.png");
     std::fs::create_dir_all(first.join("blocker")).unwrap();
     let ring = dir.path().join("ring.json");
-    let o = cmd()
-        .args([
-            "render",
-            "--input",
-            FIXTURES,
-            "--ring",
-            s(&ring),
-            "--create-ring",
-        ])
+    let o = render_fixtures(&ring)
         .args(["--out", s(&out), "--jobs", "1"])
         .output()
         .unwrap();
@@ -313,15 +270,7 @@ fn a_logo_file_prints_and_a_bad_one_stops_before_anything_is_made() {
     // Any PNG will do as a logo: the repository's own label picture.
     let logo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/label-100x150.png");
     let with = dir.path().join("with");
-    let o = cmd()
-        .args([
-            "render",
-            "--input",
-            FIXTURES,
-            "--ring",
-            s(&ring),
-            "--create-ring",
-        ])
+    let o = render_fixtures(&ring)
         .args(["--out", s(&with), "--logo", logo, "--logo-mode", "Dither"])
         .output()
         .unwrap();
@@ -332,16 +281,8 @@ fn a_logo_file_prints_and_a_bad_one_stops_before_anything_is_made() {
         String::from_utf8_lossy(&o.stderr)
     );
     let without = dir.path().join("without");
-    let o = cmd()
-        .args([
-            "render",
-            "--input",
-            FIXTURES,
-            "--ring",
-            s(&ring),
-            "--out",
-            s(&without),
-        ])
+    let o = render_fixtures_with(&ring)
+        .args(["--out", s(&without)])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0));
@@ -354,16 +295,8 @@ fn a_logo_file_prints_and_a_bad_one_stops_before_anything_is_made() {
     let bad = dir.path().join("logo.png");
     std::fs::write(&bad, "junk").unwrap();
     let out = dir.path().join("never");
-    let o = cmd()
-        .args([
-            "render",
-            "--input",
-            FIXTURES,
-            "--ring",
-            s(&ring),
-            "--out",
-            s(&out),
-        ])
+    let o = render_fixtures_with(&ring)
+        .args(["--out", s(&out)])
         .args(["--logo", s(&bad)])
         .output()
         .unwrap();
