@@ -13,7 +13,7 @@ use chacha20poly1305::{ChaCha20Poly1305, KeyInit, XChaCha20Poly1305};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    parse_batch, AuditError, AuditEvent, AuditSink, FixedClock, Grant, GrantSpec, IssuerKey,
+    parse_batch, AuditError, AuditEvent, AuditSink, DeviceKey, FixedClock, Grant, GrantSpec, IssuerKey,
     KeyRing, Limit, PublicSealer, Purpose, RateLimiter, ResolveRequest, Resolver, Scope, SealerKey,
     SealerRegistry, Token, Validity, ZoneDirectory,
 };
@@ -148,6 +148,7 @@ fn bench(c: &mut Criterion) {
             expires_at: now + Duration::hours(12),
             scope: Scope::DELIVERY,
             quota: u32::MAX,
+            device: None,
         })
         .expect("grant");
     let mut sealers = SealerRegistry::new();
@@ -155,6 +156,7 @@ fn bench(c: &mut Criterion) {
         .register(sealer_key.public_key().clone())
         .expect("register");
     let resolver = Resolver::new(ring.clone(), vec![issuer.public_key()], Arc::new(NullSink))
+        .with_bearer_grants(true)
         .with_rate_limiter(Arc::new(NoLimit))
         .with_sealers(sealers)
         .with_clock(Arc::new(FixedClock::new(now + Duration::hours(1))));
@@ -168,6 +170,40 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // Device binding: the checks before the rate limit, with a bearer grant and
+    // with a device-bound grant and its signed request (one Ed25519 verification).
+    let device = DeviceKey::from_secret([5u8; 32]);
+    let bound = issuer
+        .issue(&GrantSpec {
+            courier_id: "C-10023".into(),
+            zones: vec![waybill.zone()],
+            not_before: now,
+            expires_at: now + Duration::hours(12),
+            scope: Scope::DELIVERY,
+            quota: u32::MAX,
+            device: Some(device.public_key()),
+        })
+        .expect("grant");
+    let time = u64::try_from((now + Duration::hours(1)).unix_timestamp()).expect("time");
+    let proof = device
+        .prove(bound.id(), Purpose::Delivery, &[text1.as_str()], time)
+        .expect("proof");
+    let signed = ResolveRequest::new(Purpose::Delivery).with_proof(proof);
+    for (name, grant, request) in [
+        ("suite1_begin_bearer", &grant, &request),
+        ("suite1_begin_device", &bound, &signed),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let attempt = resolver.begin(black_box(&text1), grant.as_str(), request);
+                assert!(attempt.denied().is_none());
+                attempt
+            })
+        });
+    }
+    g.bench_function("device_prove", |b| {
+        b.iter(|| device.prove(bound.id(), Purpose::Delivery, &[text1.as_str()], time))
+    });
     g.finish();
 }
 

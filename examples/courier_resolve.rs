@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    verify_audit_log, GrantSpec, IssuerKey, KeyRing, MemorySink, Purpose, ResolveRequest, Resolver,
+    verify_audit_log, DeviceKey, GrantSpec, IssuerKey, KeyRing, MemorySink, Purpose, ResolveRequest, Resolver,
     Scope, Validity, Waybill,
 };
 
@@ -28,7 +28,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let token = ring.seal(&waybill, &Validity::new(now, Duration::days(30))?)?;
     println!("scanned token: {}…", &token.as_str()[..32]);
 
-    // A grant for one shift in the parcel's zone, delivery fields only.
+    // The courier's phone makes its own key and shows the issuer only the public
+    // half. A grant for one shift in the parcel's zone, delivery fields only, bound
+    // to that phone.
+    let phone = DeviceKey::generate()?;
     let grant = issuer.issue(&GrantSpec {
         courier_id: "C-10023".into(),
         zones: vec![571003, 571004],
@@ -36,12 +39,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         expires_at: now + Duration::hours(12),
         scope: Scope::DELIVERY,
         quota: 200,
+        device: Some(phone.public_key()),
     })?;
 
-    // The resolver the carrier runs.
+    // The resolver the carrier runs; the phone signs each request.
     let audit = Arc::new(MemorySink::new());
     let resolver = Resolver::new(ring, vec![issuer.public_key()], audit.clone());
-    let request = ResolveRequest::new(Purpose::Delivery);
+    let time = u64::try_from(OffsetDateTime::now_utc().unix_timestamp())?;
+    let proof = phone.prove(grant.id(), Purpose::Delivery, &[token.as_str()], time)?;
+    let request = ResolveRequest::new(Purpose::Delivery).with_proof(proof);
     let disclosure = resolver.resolve(token.as_str(), grant.as_str(), &request)?;
     println!(
         "disclosed to C-10023: {} {} {}",
@@ -50,7 +56,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         disclosure.address.as_deref().unwrap_or("-"),
     );
 
+    // The grant's text alone, without the phone's signature, resolves nothing.
+    let bare = ResolveRequest::new(Purpose::Delivery);
+    match resolver.resolve(token.as_str(), grant.as_str(), &bare) {
+        Ok(_) => return Err("a grant without its device's signature must be denied".into()),
+        Err(denied) => println!("grant text alone denied: {denied}"),
+    }
+
     // A courier from another zone is denied, and that is audited too.
+    let other_phone = DeviceKey::generate()?;
     let other = issuer.issue(&GrantSpec {
         courier_id: "C-20001".into(),
         zones: vec![755021],
@@ -58,7 +72,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         expires_at: now + Duration::hours(12),
         scope: Scope::DELIVERY,
         quota: 200,
+        device: Some(other_phone.public_key()),
     })?;
+    let proof = other_phone.prove(other.id(), Purpose::Delivery, &[token.as_str()], time)?;
+    let request = ResolveRequest::new(Purpose::Delivery).with_proof(proof);
     match resolver.resolve(token.as_str(), other.as_str(), &request) {
         Ok(_) => return Err("a grant for another zone must be denied".into()),
         Err(denied) => println!("C-20001 denied: {denied}"),

@@ -444,6 +444,14 @@ pub enum GrantError {
     },
 }
 
+/// A device key or request proof is malformed. Nothing secret is in the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid device key or request proof: {reason}")]
+pub struct DeviceError {
+    /// What is wrong (never key material).
+    pub reason: &'static str,
+}
+
 /// Why the resolver refused a request. Each reason is also written to the audit
 /// log as its [`code`](Denied::code).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -492,6 +500,29 @@ pub enum Denied {
     /// (five minutes). The sealer's clock is wrong, or the token is forged.
     #[error("token issued in the future")]
     IssuedInFuture,
+    /// A bearer grant (version 1, bound to no device), and this resolver accepts
+    /// only device-bound grants. Ask the carrier for a grant bound to your device.
+    #[error("bearer grants are not accepted here")]
+    BearerGrantRefused,
+    /// The grant is bound to a device, and the request carries no device
+    /// signature. Sign the request with the device key.
+    #[error("the request carries no device signature")]
+    DeviceSignatureMissing,
+    /// The device signature does not verify: another device signed it, or the
+    /// request was altered. Do not retry.
+    #[error("the device signature is invalid")]
+    DeviceSignatureInvalid,
+    /// The request's time is outside the resolver's window (±120 s by default).
+    /// Check the device clock.
+    #[error("the request time is outside the allowed window")]
+    RequestStale,
+    /// The request's nonce was seen before: a replay. Sign each request anew.
+    #[error("the request was replayed")]
+    RequestReplayed,
+    /// The grant's validity window is longer than this resolver accepts (24 hours
+    /// by default). Ask for a grant of one shift.
+    #[error("grant lasts longer than allowed")]
+    GrantTooLong,
     /// Too many requests from this courier. Slow down and retry later.
     #[error("rate limit exceeded")]
     RateLimited,
@@ -525,6 +556,12 @@ impl Denied {
             Self::UnknownSealer => "unknown_sealer",
             Self::SealerRevoked => "sealer_revoked",
             Self::IssuedInFuture => "issued_in_future",
+            Self::BearerGrantRefused => "bearer_grant_refused",
+            Self::DeviceSignatureMissing => "device_signature_missing",
+            Self::DeviceSignatureInvalid => "device_signature_invalid",
+            Self::RequestStale => "request_stale",
+            Self::RequestReplayed => "request_replayed",
+            Self::GrantTooLong => "grant_too_long",
             Self::RateLimited => "rate_limited",
             Self::QuotaExceeded => "quota_exceeded",
             Self::Unopenable => "unopenable",

@@ -94,6 +94,7 @@ fn carrier(zones: Vec<u32>) -> Carrier {
             expires_at: now + Duration::hours(2),
             scope: Scope::DELIVERY,
             quota: 10_000,
+            device: None,
         })
         .unwrap();
     let resolver = Resolver::new(
@@ -101,6 +102,7 @@ fn carrier(zones: Vec<u32>) -> Carrier {
         vec![issuer.public_key()],
         Arc::new(MemorySink::new()),
     )
+    .with_bearer_grants(true)
     .with_rate_limiter(Arc::new(TokenBucket::new(10_000, 10_000)));
     Carrier {
         ring,

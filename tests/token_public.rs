@@ -58,6 +58,7 @@ fn validity() -> Validity {
 
 fn resolver(c: &Carrier, sealers: SealerRegistry, audit: Arc<MemorySink>) -> Resolver {
     Resolver::new(c.ring.clone(), vec![c.issuer.public_key()], audit)
+        .with_bearer_grants(true)
         .with_sealers(sealers)
         .with_clock(Arc::new(FixedClock::new(now())))
 }
@@ -76,6 +77,7 @@ fn grant(c: &Carrier, zones: Vec<u32>) -> String {
             expires_at: t0() + Duration::hours(12),
             scope: Scope::DELIVERY,
             quota: 1000,
+            device: None,
         })
         .unwrap()
         .to_string()
@@ -208,6 +210,7 @@ fn unregistered_and_revoked_sealers_are_denied_and_audited() {
     );
     // Without a registry, suite 2 is denied altogether.
     let bare = Resolver::new(c.ring.clone(), vec![c.issuer.public_key()], audit.clone())
+        .with_bearer_grants(true)
         .with_clock(Arc::new(FixedClock::new(now())));
     assert_eq!(
         bare.resolve(good.as_str(), &g, &request()).unwrap_err(),

@@ -50,6 +50,7 @@ fn spec(zones: &[u32]) -> GrantSpec {
         expires_at: t0() + Duration::hours(12),
         scope: Scope::DELIVERY,
         quota: 100,
+        device: None,
     }
 }
 
@@ -60,6 +61,7 @@ impl Setup {
             vec![self.issuer.public_key()],
             self.audit.clone(),
         )
+        .with_bearer_grants(true)
         .with_clock(Arc::new(TestClock))
     }
 

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use super::audit::{AuditEvent, Outcome};
 use super::resolver::{Disclosure, Purpose};
 use crate::error::Denied;
-use crate::{Grant, Token};
+use crate::{Grant, GrantId, Token};
 
 /// A resolve attempt after [`Resolver::begin`](crate::Resolver::begin): the
 /// parsed token and grant, the resolver's time, and the first denial, if any.
@@ -17,6 +17,20 @@ pub struct Attempt {
     token: Option<Token>,
     grant: Option<Grant>,
     denied: Option<Denied>,
+    replay: Option<ReplayGuard>,
+}
+
+/// A device-signed request's nonce, which a resolver must admit once only: a
+/// store records it atomically (across instances) before the rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayGuard {
+    /// The grant the request was made under.
+    pub grant: GrantId,
+    /// The request's 16-byte nonce.
+    pub nonce: [u8; 16],
+    /// Unix seconds after which the nonce may be forgotten: no request with it
+    /// can be fresh any more.
+    pub keep_until: u64,
 }
 
 /// What a rate limiter and quota store decide on: the verified grant (its
@@ -36,6 +50,7 @@ impl Attempt {
         token: Option<Token>,
         grant: Option<Grant>,
         denied: Option<Denied>,
+        replay: Option<ReplayGuard>,
     ) -> Self {
         Self {
             time,
@@ -43,7 +58,15 @@ impl Attempt {
             token,
             grant,
             denied,
+            replay,
         }
+    }
+
+    /// The nonce to admit once, while the attempt is admitted so far and its
+    /// grant is device-bound. Every attempt of a batch shares its request's guard:
+    /// admit it once for the batch.
+    pub fn replay_guard(&self) -> Option<ReplayGuard> {
+        self.replay.filter(|_| self.denied.is_none())
     }
 
     /// The resolver's time for this attempt.

@@ -12,8 +12,14 @@
 //! ..      1     scope bits: 1 name, 2 phone, 4 address, 8 items
 //! ..      4     quota, big-endian (≥ 1)
 //! ..      1     zone count k (1..=64), then k zone ids (u32, big-endian)
-//! ..      64    Ed25519 signature over GRANT_DOMAIN ‖ every byte before it
+//! ..      32    version 2 only: the courier device's Ed25519 public key
+//! ..      64    Ed25519 signature over the version's domain ‖ every byte before it
 //! ```
+//!
+//! Version 1 (`WG1:`) is a bearer grant: whoever holds its text can use it, so a
+//! resolver accepts it only where the carrier allows bearer grants. Version 2
+//! (`WG2:`) is bound to a device: every request must carry the device's
+//! [`RequestProof`](crate::RequestProof).
 
 use core::fmt;
 use core::str::FromStr;
@@ -23,13 +29,15 @@ use time::OffsetDateTime;
 use super::base45;
 use super::reader::Reader;
 use crate::error::{Denied, GrantError};
-use crate::{IssuerKey, IssuerPublicKey};
+use crate::{DevicePublicKey, IssuerKey, IssuerPublicKey};
 
-/// The text prefix of a grant.
-const PREFIX: &str = "WG1:";
-const VERSION: u8 = 1;
+/// The text prefix of a bearer grant (version 1).
+const PREFIX_V1: &str = "WG1:";
+/// The text prefix of a device-bound grant (version 2).
+const PREFIX_V2: &str = "WG2:";
 /// Signed before the grant bytes, so a grant signature means nothing elsewhere.
-const GRANT_DOMAIN: &[u8] = b"waybill-redact grant v1";
+const GRANT_DOMAIN_V1: &[u8] = b"waybill-redact grant v1";
+const GRANT_DOMAIN_V2: &[u8] = b"waybill-redact grant v2";
 const MAX_COURIER: usize = 64;
 const MAX_ZONES: usize = 64;
 const SIGNATURE_LEN: usize = 64;
@@ -139,13 +147,17 @@ pub struct GrantSpec {
     pub scope: Scope,
     /// How many resolutions it allows in total (at least 1).
     pub quota: u32,
+    /// The courier device it is bound to (a version-2 grant: every request must
+    /// be signed by this device), or `None` for a bearer grant (version 1).
+    pub device: Option<DevicePublicKey>,
 }
 
 /// A signed courier grant, as parsed from its text form.
 ///
 /// Parsing checks the structure only; the [`Resolver`](crate::Resolver) checks
-/// the signature against its trusted issuers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// the signature against its trusted issuers. The text is a credential: `Debug`
+/// shows the grant id and courier only.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Grant {
     issuer_id: [u8; 8],
     id: GrantId,
@@ -155,6 +167,7 @@ pub struct Grant {
     scope: Scope,
     quota: u32,
     zones: Vec<u32>,
+    device: Option<DevicePublicKey>,
     signed_len: usize,
     bytes: Vec<u8>,
     text: String,
@@ -196,8 +209,14 @@ impl IssuerKey {
         }
         let mut id = [0u8; 16];
         getrandom::fill(&mut id).map_err(|_| invalid("id", "the OS random source failed"))?;
-        let mut b = Vec::with_capacity(128 + 4 * spec.zones.len());
-        b.push(VERSION);
+        self.issue_with_id(spec, id)
+    }
+
+    /// [`issue`](Self::issue) with a given id, after its checks: for test vectors.
+    pub(crate) fn issue_with_id(&self, spec: &GrantSpec, id: [u8; 16]) -> Result<Grant, GrantError> {
+        let courier = spec.courier_id.as_bytes();
+        let mut b = Vec::with_capacity(160 + 4 * spec.zones.len());
+        b.push(if spec.device.is_some() { 2 } else { 1 });
         b.extend_from_slice(&self.public_key().id());
         b.extend_from_slice(&id);
         b.push(u8::try_from(courier.len()).unwrap_or(0));
@@ -210,15 +229,23 @@ impl IssuerKey {
         for zone in &spec.zones {
             b.extend_from_slice(&zone.to_be_bytes());
         }
+        if let Some(device) = &spec.device {
+            b.extend_from_slice(&device.to_bytes());
+        }
         let signature = self.sign(&signed_message(&b));
         b.extend_from_slice(&signature);
         Grant::from_bytes(b)
     }
 }
 
+/// The version's domain ‖ the grant bytes before the signature.
 fn signed_message(body: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(GRANT_DOMAIN.len() + body.len());
-    m.extend_from_slice(GRANT_DOMAIN);
+    let domain = match body.first() {
+        Some(2) => GRANT_DOMAIN_V2,
+        _ => GRANT_DOMAIN_V1,
+    };
+    let mut m = Vec::with_capacity(domain.len() + body.len());
+    m.extend_from_slice(domain);
     m.extend_from_slice(body);
     m
 }
@@ -228,7 +255,7 @@ fn malformed(reason: &'static str) -> GrantError {
 }
 
 impl Grant {
-    /// Parses grant text (`WG1:` and Base45).
+    /// Parses grant text (`WG1:` or `WG2:`, then Base45).
     ///
     /// # Errors
     /// [`GrantError::Malformed`] or [`GrantError::UnsupportedVersion`].
@@ -236,14 +263,21 @@ impl Grant {
         // Trimming is safe although Base45 has a space: the last character of a
         // Base45 text is never a space (its value is at most 32), and the prefix
         // comes first.
-        let body = text
-            .trim()
-            .strip_prefix(PREFIX)
-            .ok_or(malformed("missing WG1: prefix"))?;
+        let text = text.trim();
+        let (version, body) = if let Some(body) = text.strip_prefix(PREFIX_V2) {
+            (2, body)
+        } else if let Some(body) = text.strip_prefix(PREFIX_V1) {
+            (1, body)
+        } else {
+            return Err(malformed("missing WG1: or WG2: prefix"));
+        };
         if body.len() > 1024 {
             return Err(malformed("too long"));
         }
         let bytes = base45::decode(body.as_bytes()).map_err(|_| malformed("invalid Base45"))?;
+        if bytes.first().is_some_and(|v| *v != version) {
+            return Err(malformed("the version does not match the prefix"));
+        }
         Self::from_bytes(bytes)
     }
 
@@ -251,7 +285,7 @@ impl Grant {
         let t = |_| malformed("truncated");
         let mut r = Reader::new(&bytes);
         let version = r.u8().map_err(t)?;
-        if version != VERSION {
+        if version != 1 && version != 2 {
             return Err(GrantError::UnsupportedVersion { version });
         }
         let issuer_id = r.array::<8>().map_err(t)?;
@@ -283,11 +317,18 @@ impl Grant {
         for _ in 0..count {
             zones.push(r.u32().map_err(t)?);
         }
+        let device = if version == 2 {
+            let key = r.array::<32>().map_err(t)?;
+            Some(DevicePublicKey::from_bytes(&key).map_err(|_| malformed("device key"))?)
+        } else {
+            None
+        };
         let signed_len = bytes.len() - r.remaining();
         r.take(SIGNATURE_LEN).map_err(t)?;
         r.finish().map_err(|_| malformed("trailing bytes"))?;
-        let mut text = String::with_capacity(PREFIX.len() + base45::encoded_len(bytes.len()));
-        text.push_str(PREFIX);
+        let prefix = if version == 2 { PREFIX_V2 } else { PREFIX_V1 };
+        let mut text = String::with_capacity(prefix.len() + base45::encoded_len(bytes.len()));
+        text.push_str(prefix);
         base45::encode_into(&bytes, &mut text);
         Ok(Self {
             issuer_id,
@@ -298,6 +339,7 @@ impl Grant {
             scope,
             quota,
             zones,
+            device,
             signed_len,
             bytes,
             text,
@@ -366,6 +408,21 @@ impl Grant {
     /// The total number of resolutions allowed.
     pub fn quota(&self) -> u32 {
         self.quota
+    }
+
+    /// The device the grant is bound to; `None` for a bearer grant.
+    pub fn device(&self) -> Option<&DevicePublicKey> {
+        self.device.as_ref()
+    }
+}
+
+impl fmt::Debug for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Grant")
+            .field("id", &format_args!("{}", self.id))
+            .field("courier_id", &self.courier_id)
+            .field("device_bound", &self.device.is_some())
+            .finish_non_exhaustive()
     }
 }
 

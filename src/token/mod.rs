@@ -11,6 +11,7 @@ mod audit_verify;
 mod base45;
 mod cbor;
 mod clock;
+mod device;
 mod directory;
 mod envelope;
 #[cfg(fuzzing)]
@@ -21,6 +22,7 @@ mod keyring;
 mod masterkey;
 mod payload;
 mod public_sealer;
+mod replay;
 mod ratelimit;
 mod reader;
 mod resolver;
@@ -32,12 +34,15 @@ mod validity;
 #[cfg(test)]
 mod vectors;
 
-pub use attempt::{Attempt, QuotaClaim};
+pub use attempt::{Attempt, QuotaClaim, ReplayGuard};
 pub use audit::{AuditEvent, AuditSink, JsonLinesFileSink, MemorySink, Outcome};
 pub use audit_key::{AuditCheckpoint, AuditKey, AuditPublicKey};
 pub use audit_record::{record_time, scope_text, AuditChain, AuditRecord};
 pub use audit_verify::{verify_audit_log, verify_audit_log_with_key, AuditReport};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use device::{
+    DeviceKey, DevicePublicKey, RequestProof, DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
+};
 pub use directory::ZoneDirectory;
 pub use envelope::{Token, TokenHeader};
 pub use grant::{Grant, GrantId, GrantSpec, Scope};
@@ -46,7 +51,9 @@ pub use keyring::KeyRing;
 pub use payload::{Payload, PayloadItem};
 pub use public_sealer::PublicSealer;
 pub use ratelimit::{Limit, RateLimiter, TokenBucket};
-pub use resolver::{Disclosure, Purpose, ResolveRequest, Resolver, DEFAULT_MAX_SKEW_SECS};
+pub use resolver::{Disclosure, Purpose, ResolveRequest, Resolver, DEFAULT_MAX_GRANT_SECS,
+    DEFAULT_MAX_SKEW_SECS,
+};
 pub use revocation::{Revocation, Revocations};
 pub use sealers::{SealerId, SealerKey, SealerPublicKey, SealerRegistry, SealerStatus};
 pub use validity::{Validity, ISSUED_AT_SKEW_SECS};

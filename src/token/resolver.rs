@@ -9,11 +9,13 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::attempt::Attempt;
+use super::attempt::{Attempt, ReplayGuard};
 use super::audit::AuditSink;
 use super::clock::{Clock, SystemClock};
+use super::device::{RequestProof, DEFAULT_REQUEST_WINDOW_SECS};
 use super::payload::PayloadItem;
 use super::ratelimit::{Limit, RateLimiter, TokenBucket};
+use super::replay::NonceCache;
 use super::revocation::{Revocation, Revocations};
 use super::sealers::{SealerPublicKey, SealerRegistry, SealerStatus};
 use crate::error::Denied;
@@ -59,19 +61,32 @@ impl core::str::FromStr for Purpose {
     }
 }
 
-/// A courier's request: why. The time is the resolver's own ([`Clock`]); more
-/// fields (a device signature) may be added, so build it with [`new`](Self::new).
+/// A courier's request: why, and for a device-bound grant the device's proof.
+/// The time that counts is the resolver's own ([`Clock`]). Build it with
+/// [`new`](Self::new).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ResolveRequest {
     /// Why the courier asks.
     pub purpose: Purpose,
+    /// The device's signature over this request (required for a grant bound to
+    /// a device; see [`DeviceKey::prove`](crate::DeviceKey::prove)).
+    pub proof: Option<RequestProof>,
 }
 
 impl ResolveRequest {
-    /// A request for `purpose`.
+    /// A request for `purpose`, without a device proof.
     pub fn new(purpose: Purpose) -> Self {
-        Self { purpose }
+        Self {
+            purpose,
+            proof: None,
+        }
+    }
+
+    /// The same request, signed by the grant's device.
+    pub fn with_proof(mut self, proof: RequestProof) -> Self {
+        self.proof = Some(proof);
+        self
     }
 }
 
@@ -127,10 +142,21 @@ pub struct Resolver {
     verified: Mutex<HashSet<[u8; 32]>>,
     /// The sellers whose suite-2 tokens open; empty: suite 2 is denied.
     sealers: SealerRegistry,
+    /// Whether version-1 grants, bound to no device, are accepted.
+    allow_bearer: bool,
+    /// How far a request's time may be from the clock, seconds either way.
+    request_window: u64,
+    /// The longest grant validity window accepted, seconds.
+    max_grant_secs: u64,
+    /// Nonces of device-signed requests seen within the window.
+    nonces: NonceCache,
 }
 
 /// Verified grants remembered; the set is emptied when it reaches this size.
 const VERIFIED_MAX: usize = 4096;
+
+/// The longest grant accepted by default: 24 hours.
+pub const DEFAULT_MAX_GRANT_SECS: u64 = 24 * 3600;
 
 /// How far in the future a payload's issued-at may be, by default: 5 minutes.
 pub const DEFAULT_MAX_SKEW_SECS: u64 = super::validity::ISSUED_AT_SKEW_SECS;
@@ -157,7 +183,39 @@ impl Resolver {
             max_skew: DEFAULT_MAX_SKEW_SECS,
             verified: Mutex::default(),
             sealers: SealerRegistry::new(),
+            allow_bearer: false,
+            request_window: DEFAULT_REQUEST_WINDOW_SECS,
+            max_grant_secs: DEFAULT_MAX_GRANT_SECS,
+            nonces: NonceCache::default(),
         }
+    }
+
+    /// Accepts bearer grants (version 1, bound to no device) as well, for
+    /// carriers still migrating. Off by default: a leaked bearer grant resolves
+    /// anything in its zones, while a device-bound grant's text alone resolves
+    /// nothing.
+    pub fn with_bearer_grants(mut self, allow: bool) -> Self {
+        self.allow_bearer = allow;
+        self
+    }
+
+    /// Whether bearer grants are accepted.
+    pub fn allows_bearer_grants(&self) -> bool {
+        self.allow_bearer
+    }
+
+    /// Sets how far a device-signed request's time may be from the resolver's
+    /// clock, in seconds either way ([`DEFAULT_REQUEST_WINDOW_SECS`] by default).
+    pub fn with_request_window(mut self, seconds: u64) -> Self {
+        self.request_window = seconds;
+        self
+    }
+
+    /// Sets the longest grant validity window accepted, in seconds
+    /// ([`DEFAULT_MAX_GRANT_SECS`], one day, by default).
+    pub fn with_max_grant_secs(mut self, seconds: u64) -> Self {
+        self.max_grant_secs = seconds;
+        self
     }
 
     /// Sets the sealer registry: suite-2 tokens open only when their sealer is
@@ -227,22 +285,26 @@ impl Resolver {
         self.revocations.insert(Revocation::parcel(tracking_number));
     }
 
-    /// Checks, in this order: parse; grant signature and trusted issuer; grant
-    /// validity window; grant revocation; token zone within the grant's zones;
-    /// parcel revocation (after the zone, so a foreign parcel's revocation is never
-    /// revealed); token expiry; rate limit and quota; open (and the payload's issued-at
-    /// against the clock); then discloses only what the grant's scope allows.
-    /// Every attempt is audited. All times are the resolver's clock.
+    /// Checks, in this order: parse; grant signature and trusted issuer; device
+    /// binding (a bearer grant only where allowed; for a device-bound grant the
+    /// device's signature over this request and its time within the window);
+    /// grant validity window and length; grant revocation; token zone within the
+    /// grant's zones; parcel revocation (after the zone, so a foreign parcel's
+    /// revocation is never revealed); token expiry; the request's nonce (a replay
+    /// is refused); rate limit and quota; open (and the payload's issued-at against
+    /// the clock); then discloses only what the grant's scope allows. Every attempt
+    /// is audited. All times are the resolver's clock.
     ///
     /// A carrier that prints its own labels seals with its ring (suite 1); a
-    /// courier's scan comes back with the courier's grant:
+    /// courier's scan comes back with the courier's grant, bound to the courier's
+    /// device, and the device's signature over the request:
     ///
     /// ```
     /// use std::sync::Arc;
     /// use time::{Duration, OffsetDateTime};
     /// use waybill_redact::{
-    ///     GrantSpec, IssuerKey, KeyRing, MemorySink, Purpose, ResolveRequest, Resolver, Scope,
-    ///     Validity, Waybill,
+    ///     DeviceKey, GrantSpec, IssuerKey, KeyRing, MemorySink, Purpose, ResolveRequest, Resolver,
+    ///     Scope, Validity, Waybill,
     /// };
     ///
     /// let waybill = Waybill::from_json(r#"{"tracking_number": "SF1234567890123", "zone": 755021,
@@ -251,6 +313,8 @@ impl Resolver {
     /// let now = OffsetDateTime::now_utc();
     /// let token = ring.seal(&waybill, &Validity::new(now, Duration::days(30))?)?;
     ///
+    /// // The courier's phone makes its key; the carrier's issuer binds a grant to it.
+    /// let device = DeviceKey::generate()?;
     /// let issuer = IssuerKey::generate();
     /// let grant = issuer.issue(&GrantSpec {
     ///     courier_id: "C-0421".into(),
@@ -259,16 +323,23 @@ impl Resolver {
     ///     expires_at: now + Duration::hours(8),
     ///     scope: Scope::DELIVERY,
     ///     quota: 200,
+    ///     device: Some(device.public_key()),
     /// })?;
     ///
     /// let audit = Arc::new(MemorySink::new());
     /// let resolver = Resolver::new(ring, vec![issuer.public_key()], audit.clone());
-    /// let request = ResolveRequest::new(Purpose::Delivery);
+    /// let time = u64::try_from(now.unix_timestamp())?;
+    /// let proof = device.prove(grant.id(), Purpose::Delivery, &[token.as_str()], time)?;
+    /// let request = ResolveRequest::new(Purpose::Delivery).with_proof(proof);
     /// let disclosure = resolver
-    ///     .resolve(token.as_str(), &grant.to_string(), &request)
+    ///     .resolve(token.as_str(), grant.as_str(), &request)
     ///     .expect("allowed");
     /// assert_eq!(disclosure.address.as_deref(), Some("广东省深圳市南山区深南大道10000号"));
-    /// assert_eq!(audit.lines().len(), 1); // every attempt is audited
+    /// // The same request again is a replay; the grant text alone is refused.
+    /// assert!(resolver.resolve(token.as_str(), grant.as_str(), &request).is_err());
+    /// let bare = ResolveRequest::new(Purpose::Delivery);
+    /// assert!(resolver.resolve(token.as_str(), grant.as_str(), &bare).is_err());
+    /// assert_eq!(audit.lines().len(), 3); // every attempt is audited
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
@@ -282,11 +353,17 @@ impl Resolver {
         request: &ResolveRequest,
     ) -> Result<Disclosure, Denied> {
         let mut attempt = self.begin(token, grant, request);
+        if let Some(guard) = attempt.replay_guard() {
+            let now = u64::try_from(attempt.time().unix_timestamp()).unwrap_or(0);
+            if !self.admit_nonce(&guard, now) {
+                attempt.deny(Denied::RequestReplayed);
+            }
+        }
         if let Some(claim) = attempt.claim() {
             if let Err(l) = self.limiter.acquire(claim.grant, claim.now) {
                 attempt.deny(match l {
-                    Limit::Rate => Denied::RateLimited,
                     Limit::Quota => Denied::QuotaExceeded,
+                    _ => Denied::RateLimited,
                 });
             }
         }
@@ -297,17 +374,61 @@ impl Resolver {
         result
     }
 
-    /// Parses and runs every check before the rate limit, at the clock's time.
+    /// Admits a device-signed request's nonce once, in this resolver's memory
+    /// (what [`resolve`](Self::resolve) does): `false` for a replay. Several
+    /// instances must share their seen nonces through a store instead.
+    pub fn admit_nonce(&self, guard: &ReplayGuard, now: u64) -> bool {
+        self.nonces.admit(guard, now)
+    }
+
+    /// Parses and runs every check before the replay guard and the rate limit,
+    /// at the clock's time.
     pub fn begin(&self, token: &str, grant: &str, request: &ResolveRequest) -> Attempt {
+        let mut attempts = self.begin_batch(&[token], grant, request);
+        attempts.pop().unwrap_or_else(|| {
+            let time = self.clock.now();
+            Attempt::new(time, request.purpose, None, None, Some(Denied::Unopenable), None)
+        })
+    }
+
+    /// [`begin`](Self::begin) for several tokens under one grant and one request
+    /// (one device proof covers them all): the grant and the proof are checked
+    /// once, then each token. The attempts share one [`ReplayGuard`]: admit it
+    /// once for the batch.
+    pub fn begin_batch(
+        &self,
+        tokens: &[&str],
+        grant: &str,
+        request: &ResolveRequest,
+    ) -> Vec<Attempt> {
         let time = self.clock.now();
-        let token = Token::parse(token);
+        let now = u64::try_from(time.unix_timestamp()).unwrap_or(0);
         let grant = Grant::parse(grant);
-        let denied = match (&token, &grant) {
-            (Err(e), _) => Some(Denied::MalformedToken(e.clone())),
-            (_, Err(e)) => Some(Denied::MalformedGrant(e.clone())),
-            (Ok(t), Ok(g)) => self.check(t, g, time.unix_timestamp()).err(),
+        let shared = match &grant {
+            Err(e) => Err(Denied::MalformedGrant(e.clone())),
+            Ok(g) => self.check_grant(g, request, tokens, now),
         };
-        Attempt::new(time, request.purpose, token.ok(), grant.ok(), denied)
+        tokens
+            .iter()
+            .map(|text| {
+                let token = Token::parse(text);
+                let denied = match (&token, &shared, &grant) {
+                    (Err(e), _, _) => Some(Denied::MalformedToken(e.clone())),
+                    (_, Err(d), _) => Some(d.clone()),
+                    (Ok(t), Ok(_), Ok(g)) => self.check_token(t, g, now).err(),
+                    (Ok(_), Ok(_), Err(e)) => Some(Denied::MalformedGrant(e.clone())),
+                };
+                let guard = shared.as_ref().ok().copied().flatten();
+                Attempt::new(
+                    time,
+                    request.purpose,
+                    token.ok(),
+                    grant.as_ref().ok().cloned(),
+                    denied,
+                    guard,
+                )
+            })
+            .collect()
     }
 
     /// Opens an admitted attempt's token and discloses what its grant's scope
@@ -363,19 +484,66 @@ impl Resolver {
         Ok(())
     }
 
-    fn check(&self, token: &Token, grant: &Grant, now: i64) -> Result<(), Denied> {
-        let now = u64::try_from(now).unwrap_or(0);
-        let header = token.header();
+    /// The checks on the grant and the request as a whole, in order: signature
+    /// and issuer; device binding (bearer policy, device signature, request time);
+    /// validity window and length; revocation.
+    fn check_grant(
+        &self,
+        grant: &Grant,
+        request: &ResolveRequest,
+        tokens: &[&str],
+        now: u64,
+    ) -> Result<Option<ReplayGuard>, Denied> {
         self.verify(grant)?;
+        let guard = self.check_device(grant, request, tokens, now)?;
         if now < grant.not_before() {
             return Err(Denied::GrantNotYetValid);
         }
         if now >= grant.expires_at() {
             return Err(Denied::GrantExpired);
         }
+        if grant.expires_at() - grant.not_before() > self.max_grant_secs {
+            return Err(Denied::GrantTooLong);
+        }
         if self.revocations.grant_revoked(grant.id()) {
             return Err(Denied::GrantRevoked);
         }
+        Ok(guard)
+    }
+
+    /// A bearer grant passes only where allowed; a device-bound grant needs its
+    /// device's signature over this very request, made within the window.
+    fn check_device(
+        &self,
+        grant: &Grant,
+        request: &ResolveRequest,
+        tokens: &[&str],
+        now: u64,
+    ) -> Result<Option<ReplayGuard>, Denied> {
+        let Some(device) = grant.device() else {
+            return if self.allow_bearer {
+                Ok(None)
+            } else {
+                Err(Denied::BearerGrantRefused)
+            };
+        };
+        let proof = request.proof.ok_or(Denied::DeviceSignatureMissing)?;
+        if !proof.verifies(device, grant.id(), request.purpose, tokens) {
+            return Err(Denied::DeviceSignatureInvalid);
+        }
+        if proof.time.abs_diff(now) > self.request_window {
+            return Err(Denied::RequestStale);
+        }
+        Ok(Some(ReplayGuard {
+            grant: grant.id(),
+            nonce: proof.nonce,
+            keep_until: proof.time.saturating_add(self.request_window + 1),
+        }))
+    }
+
+    /// The checks on one token under an admitted grant.
+    fn check_token(&self, token: &Token, grant: &Grant, now: u64) -> Result<(), Denied> {
+        let header = token.header();
         // The zone before the parcel's revocation: a courier asking about a parcel
         // outside its zones must not learn whether that parcel is revoked.
         if !grant.zones().contains(&header.zone()) {

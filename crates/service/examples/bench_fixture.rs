@@ -32,6 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         expires_at: now + Duration::hours(8),
         scope: Scope::DELIVERY,
         quota: u32::MAX,
+        device: None,
     })?;
     std::fs::write(dir.join("ring.json"), ring.to_json().as_bytes())?;
     std::fs::write(

@@ -67,6 +67,7 @@ impl Keys {
                 expires_at: now + Duration::hours(8),
                 scope: Scope::DELIVERY,
                 quota,
+                device: None,
             })
             .unwrap()
             .as_str()
