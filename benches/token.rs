@@ -13,9 +13,9 @@ use chacha20poly1305::{ChaCha20Poly1305, KeyInit, XChaCha20Poly1305};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    parse_batch, AuditError, AuditEvent, AuditSink, DeviceKey, FixedClock, Grant, GrantSpec, IssuerKey,
-    KeyRing, Limit, PublicSealer, Purpose, RateLimiter, ResolveRequest, Resolver, Scope, SealerKey,
-    SealerRegistry, Token, Validity, ZoneDirectory,
+    parse_batch, AuditError, AuditEvent, AuditSink, DeviceKey, FixedClock, Grant, GrantSpec,
+    IssuerKey, KeyRing, Limit, PublicSealer, Purpose, RateLimiter, ResolveRequest, Resolver, Scope,
+    SealerKey, SealerRegistry, Token, Validity, ZoneDirectory,
 };
 use x25519_dalek::{PublicKey, StaticSecret};
 

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    verify_audit_log, DeviceKey, GrantSpec, IssuerKey, KeyRing, MemorySink, Purpose, ResolveRequest, Resolver,
-    Scope, Validity, Waybill,
+    verify_audit_log, DeviceKey, GrantSpec, IssuerKey, KeyRing, MemorySink, Purpose,
+    ResolveRequest, Resolver, Scope, Validity, Waybill,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

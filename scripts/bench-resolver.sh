@@ -31,6 +31,7 @@ trap cleanup EXIT
 trust=$(target/release/examples/bench_fixture "$work")
 cat > "$work/resolver.toml" <<TOML
 checkpoint_every = 1000
+allow_bearer_grants = true
 [rate]
 burst = 100000000
 per_minute = 2000000000

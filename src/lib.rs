@@ -13,9 +13,9 @@ mod export;
 mod render;
 
 pub use error::{
-    AuditBreak, AuditError, Denied, DeviceError, DirectoryError, Error, ExportError, GrantError, KeyRingError,
-    LogoProblem, MalformedToken, MaskError, ModelError, RenderError, Result, SealError,
-    SealerError, TokenError,
+    AuditBreak, AuditError, Denied, DeviceError, DirectoryError, Error, ExportError, GrantError,
+    KeyRingError, LogoProblem, MalformedToken, MaskError, ModelError, RenderError, Result,
+    SealError, SealerError, TokenError,
 };
 #[cfg(feature = "render")]
 pub use export::{
@@ -42,10 +42,11 @@ pub use render::{Logo, LogoMode};
 pub use token::{
     record_time, scope_text, verify_audit_log, verify_audit_log_with_key, Attempt, AuditChain,
     AuditCheckpoint, AuditEvent, AuditKey, AuditPublicKey, AuditRecord, AuditReport, AuditSink,
-    Clock, DeviceKey, DevicePublicKey, Disclosure, FixedClock, Grant, GrantId, GrantSpec, IssuerKey, IssuerPublicKey,
-    JsonLinesFileSink, KeyRing, Limit, MemorySink, Outcome, Payload, PayloadItem, PublicSealer,
-    Purpose, QuotaClaim, RateLimiter, ReplayGuard, RequestProof, ResolveRequest, Resolver, Revocation, Revocations, Scope,
-    SealerId, SealerKey, SealerPublicKey, SealerRegistry, SealerStatus, SystemClock, Token,
-    TokenBucket, TokenHeader, Validity, ZoneDirectory, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS,
-    DEFAULT_REQUEST_WINDOW_SECS, ISSUED_AT_SKEW_SECS, MAX_PROOF_TOKENS,
+    Clock, DeviceKey, DevicePublicKey, Disclosure, FixedClock, Grant, GrantId, GrantSpec,
+    IssuerKey, IssuerPublicKey, JsonLinesFileSink, KeyRing, Limit, MemorySink, Outcome, Payload,
+    PayloadItem, PublicSealer, Purpose, QuotaClaim, RateLimiter, ReplayGuard, RequestProof,
+    ResolveRequest, Resolver, Revocation, Revocations, Scope, SealerId, SealerKey, SealerPublicKey,
+    SealerRegistry, SealerStatus, SystemClock, Token, TokenBucket, TokenHeader, Validity,
+    ZoneDirectory, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS, DEFAULT_REQUEST_WINDOW_SECS,
+    ISSUED_AT_SKEW_SECS, MAX_PROOF_TOKENS,
 };

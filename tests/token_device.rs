@@ -42,7 +42,12 @@ fn setup() -> Setup {
     let validity = Validity::new(t0(), Duration::days(7)).unwrap();
     // Two tokens of one parcel: sealed twice, with different nonces.
     let tokens = (0..2)
-        .map(|_| ring.seal(&waybills[0], &validity).unwrap().as_str().to_owned())
+        .map(|_| {
+            ring.seal(&waybills[0], &validity)
+                .unwrap()
+                .as_str()
+                .to_owned()
+        })
         .collect();
     Setup {
         ring,
@@ -111,7 +116,10 @@ fn a_signed_request_resolves_and_a_replay_of_it_is_denied() {
     let request = s.signed(&grant, &[token], now());
     let r = s.resolver();
     let d = r.resolve(token, grant.as_str(), &request).unwrap();
-    assert_eq!(d.name.as_deref(), Some(s.waybills[0].recipient().name().as_str()));
+    assert_eq!(
+        d.name.as_deref(),
+        Some(s.waybills[0].recipient().name().as_str())
+    );
     assert_eq!(
         r.resolve(token, grant.as_str(), &request).unwrap_err(),
         Denied::RequestReplayed
@@ -181,10 +189,7 @@ fn a_signature_is_good_for_its_own_token_and_purpose_only() {
         Denied::DeviceSignatureInvalid
     );
     // Under another grant bound to the same device, the grant id differs.
-    let second = s
-        .issuer
-        .issue(&spec(Some(s.device.public_key())))
-        .unwrap();
+    let second = s.issuer.issue(&spec(Some(s.device.public_key()))).unwrap();
     assert_eq!(
         r.resolve(a, second.as_str(), &for_a).unwrap_err(),
         Denied::DeviceSignatureInvalid
@@ -209,7 +214,10 @@ fn a_stale_or_future_request_time_is_denied() {
     // The window is ±120 s, inclusive.
     for skew in [-120, 120] {
         let request = s.signed(&grant, &[token], now() + Duration::seconds(skew));
-        assert!(r.resolve(token, grant.as_str(), &request).is_ok(), "{skew} s");
+        assert!(
+            r.resolve(token, grant.as_str(), &request).is_ok(),
+            "{skew} s"
+        );
     }
     let narrow = s.resolver().with_request_window(10);
     let request = s.signed(&grant, &[token], now() - Duration::seconds(11));

@@ -400,6 +400,8 @@ mod tests {
         let key = DeviceKey::from_secret([3; 32]);
         assert!(key.prove(GrantId([0; 16]), Purpose::Call, &[], 0).is_err());
         let many = vec!["WB2:A"; MAX_PROOF_TOKENS + 1];
-        assert!(key.prove(GrantId([0; 16]), Purpose::Call, &many, 0).is_err());
+        assert!(key
+            .prove(GrantId([0; 16]), Purpose::Call, &many, 0)
+            .is_err());
     }
 }

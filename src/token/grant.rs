@@ -213,7 +213,11 @@ impl IssuerKey {
     }
 
     /// [`issue`](Self::issue) with a given id, after its checks: for test vectors.
-    pub(crate) fn issue_with_id(&self, spec: &GrantSpec, id: [u8; 16]) -> Result<Grant, GrantError> {
+    pub(crate) fn issue_with_id(
+        &self,
+        spec: &GrantSpec,
+        id: [u8; 16],
+    ) -> Result<Grant, GrantError> {
         let courier = spec.courier_id.as_bytes();
         let mut b = Vec::with_capacity(160 + 4 * spec.zones.len());
         b.push(if spec.device.is_some() { 2 } else { 1 });

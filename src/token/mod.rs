@@ -22,9 +22,9 @@ mod keyring;
 mod masterkey;
 mod payload;
 mod public_sealer;
-mod replay;
 mod ratelimit;
 mod reader;
+mod replay;
 mod resolver;
 mod revocation;
 mod sealer;
@@ -51,8 +51,8 @@ pub use keyring::KeyRing;
 pub use payload::{Payload, PayloadItem};
 pub use public_sealer::PublicSealer;
 pub use ratelimit::{Limit, RateLimiter, TokenBucket};
-pub use resolver::{Disclosure, Purpose, ResolveRequest, Resolver, DEFAULT_MAX_GRANT_SECS,
-    DEFAULT_MAX_SKEW_SECS,
+pub use resolver::{
+    Disclosure, Purpose, ResolveRequest, Resolver, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS,
 };
 pub use revocation::{Revocation, Revocations};
 pub use sealers::{SealerId, SealerKey, SealerPublicKey, SealerRegistry, SealerStatus};

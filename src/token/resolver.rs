@@ -387,7 +387,14 @@ impl Resolver {
         let mut attempts = self.begin_batch(&[token], grant, request);
         attempts.pop().unwrap_or_else(|| {
             let time = self.clock.now();
-            Attempt::new(time, request.purpose, None, None, Some(Denied::Unopenable), None)
+            Attempt::new(
+                time,
+                request.purpose,
+                None,
+                None,
+                Some(Denied::Unopenable),
+                None,
+            )
         })
     }
 

@@ -15,13 +15,14 @@ use waybill_redact::{Denied, Disclosure};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveBody {
-    /// The token text from the QR code (`WB1:…`).
+    /// The token text from the QR code (`WB2:…`).
     pub token: String,
-    /// The courier's grant (`WG1:…`).
+    /// The courier's grant (`WG2:…`, or `WG1:…` where bearer grants are allowed).
     pub grant: String,
     /// `delivery`, `call`, `return` or `after-sales`.
     pub purpose: String,
-    /// Reserved for device-bound grants: the device's signature over the request.
+    /// The device's proof over this request (`WR1:…`), required for a grant
+    /// bound to a device.
     #[serde(default)]
     pub device_signature: Option<String>,
 }
@@ -36,7 +37,8 @@ pub struct BatchBody {
     pub grant: String,
     /// The purpose, for every token.
     pub purpose: String,
-    /// Reserved for device-bound grants.
+    /// The device's proof over the whole batch (`WR1:…`, covering every
+    /// token's SHA-256 in order), required for a grant bound to a device.
     #[serde(default)]
     pub device_signature: Option<String>,
 }
@@ -110,7 +112,32 @@ impl ApiError {
                 "malformed_grant",
                 "the grant is not a grant",
             ),
-            Denied::UntrustedIssuer | Denied::BadSignature => (
+            Denied::BearerGrantRefused => (
+                StatusCode::FORBIDDEN,
+                "bearer_grant_refused",
+                "this resolver accepts only grants bound to a device",
+            ),
+            Denied::DeviceSignatureMissing => (
+                StatusCode::FORBIDDEN,
+                "device_signature_required",
+                "the grant is bound to a device: sign the request with it",
+            ),
+            Denied::DeviceSignatureInvalid => (
+                StatusCode::FORBIDDEN,
+                "device_signature_invalid",
+                "the device signature does not match this request and grant",
+            ),
+            Denied::RequestStale => (
+                StatusCode::FORBIDDEN,
+                "request_stale",
+                "the request time is too far from the server's; check the device clock",
+            ),
+            Denied::RequestReplayed => (
+                StatusCode::FORBIDDEN,
+                "request_replayed",
+                "this request was already made; sign each request anew",
+            ),
+            Denied::UntrustedIssuer | Denied::BadSignature | Denied::GrantTooLong => (
                 StatusCode::FORBIDDEN,
                 "grant_invalid",
                 "the grant is not valid here",

@@ -32,6 +32,10 @@ pub struct ServeArgs {
     /// The audit key file that signs checkpoints (created, 0600, if missing).
     #[arg(long, value_name = "AUDIT_KEY.json")]
     pub audit_key: Option<PathBuf>,
+    /// Also accept bearer grants (`WG1:`, bound to no device), for carriers still
+    /// migrating to device-bound grants. Each such request is logged.
+    #[arg(long)]
+    pub allow_bearer_grants: bool,
 }
 
 /// Per-courier rate limit.
@@ -83,6 +87,13 @@ pub struct Config {
     pub revocation_refresh_ms: u64,
     /// How far in the future a payload's issued-at may be, seconds.
     pub max_skew_secs: u64,
+    /// Accept bearer grants (bound to no device); off by default.
+    pub allow_bearer_grants: bool,
+    /// How far a device-signed request's time may be from the server's clock,
+    /// seconds either way.
+    pub request_window_secs: u64,
+    /// The longest grant validity window accepted, hours.
+    pub max_grant_hours: u64,
 }
 
 impl Default for Config {
@@ -100,6 +111,9 @@ impl Default for Config {
             noise_per_minute: 120,
             revocation_refresh_ms: 1000,
             max_skew_secs: waybill_redact::DEFAULT_MAX_SKEW_SECS,
+            allow_bearer_grants: false,
+            request_window_secs: waybill_redact::DEFAULT_REQUEST_WINDOW_SECS,
+            max_grant_hours: waybill_redact::DEFAULT_MAX_GRANT_SECS / 3600,
         }
     }
 }
@@ -137,6 +151,12 @@ impl Config {
         }
         if let Some(key) = &args.audit_key {
             config.audit_key.clone_from(key);
+        }
+        config.allow_bearer_grants |= args.allow_bearer_grants;
+        if config.max_grant_hours == 0 || config.request_window_secs == 0 {
+            return Err(ServiceError::Config(
+                "max_grant_hours and request_window_secs: at least 1".into(),
+            ));
         }
         if config.ring.as_os_str().is_empty() {
             return Err(ServiceError::Config("ring: required (--ring)".into()));

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use waybill_redact::{Denied, Disclosure, Limit, Purpose, ResolveRequest, Resolver, Revocation};
+use waybill_redact::{
+    Attempt, Denied, Disclosure, Limit, Purpose, ReplayGuard, RequestProof, ResolveRequest,
+    Resolver, Revocation,
+};
 
 use crate::api::{batch_item, ApiError, BatchBody, ResolveBody, RevocationBody, MAX_BATCH};
 use crate::metrics::Metrics;
@@ -70,23 +74,67 @@ fn unix_ms(t: time::OffsetDateTime) -> u64 {
 }
 
 impl App {
-    /// One token, every step: checks, store claim, open, durable audit record.
+    /// One token, every step: checks, replay guard and store claim, open,
+    /// durable audit record.
     pub(crate) async fn resolve_one(
         &self,
         token: &str,
         grant: &str,
-        purpose: Purpose,
+        request: &ResolveRequest,
         peer: IpAddr,
     ) -> Result<Disclosure, ApiError> {
-        let mut attempt = self
-            .resolver
-            .begin(token, grant, &ResolveRequest::new(purpose));
+        let mut attempt = self.resolver.begin(token, grant, request);
+        if let Some(guard) = attempt.replay_guard() {
+            if !self.admit_nonce(&guard, &attempt).await? {
+                attempt.deny(Denied::RequestReplayed);
+            }
+        }
+        self.finish(attempt, peer).await
+    }
+
+    /// Several tokens under one grant and one device proof: the proof's nonce is
+    /// admitted once for the whole batch, then each token goes on alone.
+    pub(crate) async fn begin_batch(
+        &self,
+        tokens: &[&str],
+        grant: &str,
+        request: &ResolveRequest,
+    ) -> Result<Vec<Attempt>, ApiError> {
+        let mut attempts = self.resolver.begin_batch(tokens, grant, request);
+        let first = attempts.iter().find_map(Attempt::replay_guard);
+        if let (Some(guard), Some(attempt)) = (first, attempts.first()) {
+            if !self.admit_nonce(&guard, attempt).await? {
+                for a in &mut attempts {
+                    a.deny(Denied::RequestReplayed);
+                }
+            }
+        }
+        Ok(attempts)
+    }
+
+    /// Records a device-signed request's nonce: `false` when it was seen within
+    /// the request window.
+    async fn admit_nonce(&self, guard: &ReplayGuard, attempt: &Attempt) -> Result<bool, ApiError> {
+        let now = u64::try_from(attempt.time().unix_timestamp()).unwrap_or(0);
+        Ok(self.resolver.admit_nonce(guard, now))
+    }
+
+    /// The steps after the checks: the noise allowance for denied attempts, the
+    /// store's rate and quota claim, open, and the durable audit record.
+    pub(crate) async fn finish(
+        &self,
+        mut attempt: Attempt,
+        peer: IpAddr,
+    ) -> Result<Disclosure, ApiError> {
         let now_ms = unix_ms(attempt.time());
         if attempt.denied().is_some() && !self.noise.allow(peer, now_ms) {
             self.metrics.count("suppressed");
             return Err(ApiError::NOISE);
         }
         if let Some(claim) = attempt.claim() {
+            if claim.grant.device().is_none() {
+                self.metrics.bearer_requests.fetch_add(1, Ordering::Relaxed);
+            }
             match self.store.acquire(Claim::from_attempt(claim, now_ms)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(Limit::Quota)) => attempt.deny(Denied::QuotaExceeded),
@@ -122,6 +170,23 @@ fn parse_purpose(p: &str) -> Result<Purpose, ApiError> {
     })
 }
 
+/// The purpose and, when given, the device's proof (`WR1:…`).
+fn request(purpose: &str, proof: Option<&str>) -> Result<ResolveRequest, ApiError> {
+    let request = ResolveRequest::new(parse_purpose(purpose)?);
+    match proof {
+        None => Ok(request),
+        Some(text) => text
+            .parse::<RequestProof>()
+            .map(|p| request.with_proof(p))
+            .map_err(|_| {
+                ApiError::bad_request(
+                    "malformed_request",
+                    "device_signature must be WR1: and 176 hex digits",
+                )
+            }),
+    }
+}
+
 fn malformed() -> ApiError {
     ApiError::bad_request("malformed_request", "the body is not a valid request")
 }
@@ -134,11 +199,11 @@ async fn resolve(
     let started = Instant::now();
     let answer = async {
         let body: ResolveBody = serde_json::from_slice(&body).map_err(|_| malformed())?;
-        let purpose = parse_purpose(&body.purpose)?;
+        let request = request(&body.purpose, body.device_signature.as_deref())?;
         let task_app = app.clone();
         tokio::spawn(async move {
             task_app
-                .resolve_one(&body.token, &body.grant, purpose, peer.ip())
+                .resolve_one(&body.token, &body.grant, &request, peer.ip())
                 .await
         })
         .await
@@ -168,23 +233,34 @@ async fn resolve_batch(
                     "a batch holds 1 to 100 tokens",
                 ));
             }
-            parse_purpose(&b.purpose).map(|p| (b, p))
+            request(&b.purpose, b.device_signature.as_deref()).map(|r| (b, r))
         });
-    let (body, purpose) = match parsed {
+    let (body, request) = match parsed {
         Ok(x) => x,
         Err(e) => {
             app.metrics.count(e.outcome());
             return e.into_response();
         }
     };
-    let grant: Arc<str> = body.grant.into();
-    let handles: Vec<_> = body
-        .tokens
+    let task_app = app.clone();
+    let attempts = tokio::spawn(async move {
+        let tokens: Vec<&str> = body.tokens.iter().map(String::as_str).collect();
+        task_app.begin_batch(&tokens, &body.grant, &request).await
+    })
+    .await
+    .unwrap_or(Err(ApiError::STORE));
+    let attempts = match attempts {
+        Ok(a) => a,
+        Err(e) => {
+            app.metrics.count(e.outcome());
+            return e.into_response();
+        }
+    };
+    let handles: Vec<_> = attempts
         .into_iter()
-        .map(|token| {
+        .map(|attempt| {
             let app = app.clone();
-            let grant = grant.clone();
-            tokio::spawn(async move { app.resolve_one(&token, &grant, purpose, peer.ip()).await })
+            tokio::spawn(async move { app.finish(attempt, peer.ip()).await })
         })
         .collect();
     let mut results = Vec::with_capacity(handles.len());

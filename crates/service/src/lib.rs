@@ -142,7 +142,14 @@ fn resolver(config: &Config) -> Result<Resolver, ServiceError> {
                 .map_err(|e| ServiceError::Config(format!("trust: {e} (only WI1: public keys)")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Resolver::new(ring, trusted, Arc::new(StoreOnly)).with_max_skew(config.max_skew_secs))
+    if config.allow_bearer_grants {
+        tracing::warn!("bearer grants (bound to no device) are accepted: --allow-bearer-grants");
+    }
+    Ok(Resolver::new(ring, trusted, Arc::new(StoreOnly))
+        .with_max_skew(config.max_skew_secs)
+        .with_bearer_grants(config.allow_bearer_grants)
+        .with_request_window(config.request_window_secs)
+        .with_max_grant_secs(config.max_grant_hours.saturating_mul(3600)))
 }
 
 /// Builds the shared state: resolver, store (migrated, chain resumed) and the

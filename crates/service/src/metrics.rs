@@ -67,6 +67,9 @@ pub struct Metrics {
     commits: AtomicU64,
     /// Jobs waiting for the store's writer.
     pub queue_depth: AtomicUsize,
+    /// Requests under a bearer grant (bound to no device) that passed the grant
+    /// checks: what a carrier still migrating watches fall to zero.
+    pub bearer_requests: AtomicU64,
 }
 
 impl Metrics {
@@ -137,6 +140,11 @@ impl Metrics {
             out,
             "# HELP waybill_audit_queue_depth Jobs waiting for the store writer.\n# TYPE waybill_audit_queue_depth gauge\nwaybill_audit_queue_depth {}",
             self.queue_depth.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP waybill_bearer_grant_requests_total Requests admitted under bearer grants (bound to no device).\n# TYPE waybill_bearer_grant_requests_total counter\nwaybill_bearer_grant_requests_total {}",
+            self.bearer_requests.load(Ordering::Relaxed)
         );
         out
     }

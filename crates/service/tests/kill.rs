@@ -22,7 +22,7 @@ fn spawn(keys: &Keys, store: &str, port: u16) -> Child {
     let config = keys.path("resolver.toml");
     std::fs::write(
         &config,
-        "checkpoint_every = 100\n[rate]\nburst = 1000000\nper_minute = 600000000\n",
+        "checkpoint_every = 100\nallow_bearer_grants = true\n[rate]\nburst = 1000000\nper_minute = 600000000\n",
     )
     .unwrap();
     Command::new(env!("CARGO_BIN_EXE_waybill-resolver"))

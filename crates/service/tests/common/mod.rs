@@ -94,6 +94,8 @@ impl Keys {
                 per_minute: 60_000_000,
             },
             revocation_refresh_ms: 200,
+            // These tests use bearer grants; tests/device.rs uses bound ones.
+            allow_bearer_grants: true,
             ..Config::default()
         }
     }
