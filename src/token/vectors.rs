@@ -10,11 +10,15 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use super::device::request_message;
 use super::envelope::{TokenHeader, AAD_DOMAIN, SUITE_1};
 use super::keyring::ZONE_KEY_INFO;
 use super::payload::{Payload, PAD_BUCKETS};
 use super::suite2::{self, ZONE_KEM_INFO};
-use crate::{IssuerKey, KeyRing, PublicSealer, SealerKey, Token, Validity, Waybill, ZoneDirectory};
+use crate::{
+    DeviceKey, Grant, GrantSpec, IssuerKey, KeyRing, PublicSealer, Purpose, Scope, SealerKey,
+    Token, Validity, Waybill, ZoneDirectory,
+};
 
 const DOC: &str = include_str!("../../docs/TOKEN.md");
 
@@ -150,6 +154,71 @@ fn compute_suite2() -> Vec<(&'static str, String)> {
         ("ciphertext", hex::encode(ciphertext)),
         ("tag", hex::encode(tag)),
         ("token", token.as_str().to_owned()),
+    ]
+}
+
+/// Vector 4: a grant bound to a device, and one request signed by that device
+/// for vector 1's token.
+fn device_parts() -> (IssuerKey, DeviceKey, Grant, String) {
+    let issuer = IssuerKey::from_secret(fixed("waybill-redact vector issuer"));
+    let device = DeviceKey::from_secret(fixed("waybill-redact vector device"));
+    let t = OffsetDateTime::from_unix_timestamp(1_795_831_200).expect("time");
+    let spec = GrantSpec {
+        courier_id: "C-10023".into(),
+        zones: vec![755021],
+        not_before: t,
+        expires_at: t + time::Duration::hours(10),
+        scope: Scope::DELIVERY,
+        quota: 300,
+        device: Some(device.public_key()),
+    };
+    let id: [u8; 16] = core::array::from_fn(|i| 0xa0 + i as u8);
+    let grant = issuer.issue_with_id(&spec, id).expect("grant");
+    let token = compute_suite1(1).pop().map(|(_, t)| t).unwrap_or_default();
+    (issuer, device, grant, token)
+}
+
+/// The request's time and nonce in vector 4.
+const REQUEST_TIME: u64 = 1_795_834_800;
+const REQUEST_NONCE: [u8; 16] = [0x5a; 16];
+
+fn compute_device() -> Vec<(&'static str, String)> {
+    let (_, device, grant, token) = device_parts();
+    let proof = device
+        .prove_with_nonce(
+            grant.id(),
+            Purpose::Delivery,
+            &[token.as_str()],
+            REQUEST_TIME,
+            REQUEST_NONCE,
+        )
+        .expect("proof");
+    let message = request_message(
+        grant.id(),
+        Purpose::Delivery,
+        &[token.as_str()],
+        REQUEST_TIME,
+        &REQUEST_NONCE,
+    )
+    .expect("message");
+    let bytes = grant.as_bytes();
+    let (body, signature) = bytes.split_at(bytes.len() - 64);
+    vec![
+        (
+            "device secret",
+            hex::encode(fixed("waybill-redact vector device")),
+        ),
+        ("device public key", device.public_key().to_string()),
+        ("grant bytes", hex::encode(body)),
+        ("grant signature", hex::encode(signature)),
+        ("grant", grant.as_str().to_owned()),
+        (
+            "token sha-256",
+            hex::encode(Sha256::digest(token.as_bytes())),
+        ),
+        ("request message", hex::encode(message)),
+        ("request signature", hex::encode(proof.signature)),
+        ("device_signature", proof.to_string()),
     ]
 }
 
@@ -338,6 +407,7 @@ fn documented_vectors_match() {
     assert_documented("Vector 1", compute_suite1(1));
     assert_documented("Vector 2", compute_suite1(2));
     assert_documented("Vector 3", compute_suite2());
+    assert_documented("Vector 4", compute_device());
     assert_documented("Negative vectors", negatives());
 }
 
@@ -358,6 +428,29 @@ fn documented_tokens_open() {
 }
 
 #[test]
+fn documented_device_request_verifies() {
+    let (issuer, device, grant, token) = device_parts();
+    let doc = documented("Vector 4");
+    let text = |label: &str| {
+        doc.iter()
+            .find(|(k, _)| k == label)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let parsed = Grant::parse(&text("grant")).expect("grant");
+    assert!(parsed.verify(&[issuer.public_key()]).is_ok());
+    assert_eq!(parsed.device(), Some(&device.public_key()));
+    let proof: crate::RequestProof = text("device_signature").parse().expect("proof");
+    assert!(proof.verifies(
+        &device.public_key(),
+        grant.id(),
+        Purpose::Delivery,
+        &[&token]
+    ));
+    assert_eq!((proof.time, proof.nonce), (REQUEST_TIME, REQUEST_NONCE));
+}
+
+#[test]
 fn negative_vectors_are_refused() {
     let (kid, master, _) = suite1_inputs(1);
     let ring = ring(kid, &master);
@@ -375,6 +468,7 @@ fn print_vectors() {
         (1, compute_suite1(1)),
         (2, compute_suite1(2)),
         (3, compute_suite2()),
+        (4, compute_device()),
     ] {
         println!("### Vector {n}");
         for (label, value) in v {
