@@ -5,6 +5,7 @@
 mod error;
 mod mask;
 mod model;
+mod resolve;
 mod token;
 
 #[cfg(feature = "render")]
@@ -39,14 +40,16 @@ pub use render::{
 };
 #[cfg(feature = "image")]
 pub use render::{Logo, LogoMode};
-pub use token::{
+pub use resolve::{
     record_time, scope_text, verify_audit_log, verify_audit_log_with_key, Attempt, AuditChain,
     AuditCheckpoint, AuditEvent, AuditKey, AuditPublicKey, AuditRecord, AuditReport, AuditSink,
     Clock, DeviceKey, DevicePublicKey, Disclosure, FixedClock, Grant, GrantId, GrantSpec,
-    IssuerKey, IssuerPublicKey, JsonLinesFileSink, KeyRing, Limit, MemorySink, Outcome, Payload,
-    PayloadItem, PublicSealer, Purpose, QuotaClaim, RateLimiter, ReplayGuard, RequestProof,
-    ResolveRequest, Resolver, Revocation, Revocations, Scope, SealerId, SealerKey, SealerPublicKey,
-    SealerRegistry, SealerStatus, SystemClock, Token, TokenBucket, TokenHeader, Validity,
-    ZoneDirectory, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS, DEFAULT_REQUEST_WINDOW_SECS,
-    ISSUED_AT_SKEW_SECS, MAX_PROOF_TOKENS,
+    IssuerKey, IssuerPublicKey, JsonLinesFileSink, Limit, MemorySink, Outcome, Purpose, QuotaClaim,
+    RateLimiter, ReplayGuard, RequestProof, ResolveRequest, Resolver, Revocation, Revocations,
+    Scope, SystemClock, TokenBucket, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS,
+    DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
+};
+pub use token::{
+    KeyRing, Payload, PayloadItem, PublicSealer, SealerId, SealerKey, SealerPublicKey,
+    SealerRegistry, SealerStatus, Token, TokenHeader, Validity, ZoneDirectory, ISSUED_AT_SKEW_SECS,
 };

@@ -10,11 +10,11 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use super::device::request_message;
 use super::envelope::{TokenHeader, AAD_DOMAIN, SUITE_1};
 use super::keyring::ZONE_KEY_INFO;
 use super::payload::{Payload, PAD_BUCKETS};
 use super::suite2::{self, ZONE_KEM_INFO};
+use crate::resolve::device::request_message;
 use crate::{
     DeviceKey, Grant, GrantSpec, IssuerKey, KeyRing, PublicSealer, Purpose, Scope, SealerKey,
     Token, Validity, Waybill, ZoneDirectory,

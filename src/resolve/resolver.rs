@@ -13,12 +13,12 @@ use super::attempt::{Attempt, ReplayGuard};
 use super::audit::AuditSink;
 use super::clock::{Clock, SystemClock};
 use super::device::{RequestProof, DEFAULT_REQUEST_WINDOW_SECS};
-use super::payload::PayloadItem;
 use super::ratelimit::{Limit, RateLimiter, TokenBucket};
 use super::replay::NonceCache;
 use super::revocation::{Revocation, Revocations};
-use super::sealers::{SealerPublicKey, SealerRegistry, SealerStatus};
 use crate::error::Denied;
+use crate::token::payload::PayloadItem;
+use crate::token::sealers::{SealerPublicKey, SealerRegistry, SealerStatus};
 use crate::{Grant, GrantId, IssuerPublicKey, KeyRing, Token};
 
 /// Why a courier asks to see a parcel's data. Written to the audit log.
@@ -159,7 +159,7 @@ const VERIFIED_MAX: usize = 4096;
 pub const DEFAULT_MAX_GRANT_SECS: u64 = 24 * 3600;
 
 /// How far in the future a payload's issued-at may be, by default: 5 minutes.
-pub const DEFAULT_MAX_SKEW_SECS: u64 = super::validity::ISSUED_AT_SKEW_SECS;
+pub const DEFAULT_MAX_SKEW_SECS: u64 = crate::token::validity::ISSUED_AT_SKEW_SECS;
 
 impl fmt::Debug for Resolver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

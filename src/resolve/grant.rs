@@ -26,9 +26,9 @@ use core::str::FromStr;
 
 use time::OffsetDateTime;
 
-use super::base45;
-use super::reader::Reader;
 use crate::error::{Denied, GrantError};
+use crate::token::base45;
+use crate::token::reader::Reader;
 use crate::{DevicePublicKey, IssuerKey, IssuerPublicKey};
 
 /// The text prefix of a bearer grant (version 1).

@@ -1,0 +1,37 @@
+//! Who may open a token: courier grants and their issuers, device-signed
+//! requests, the resolver with its checks, rate limits and quotas, revocations,
+//! and the audit chain that records every attempt. The service crate implements
+//! its stores over these types.
+//!
+//! The grant, request and audit formats are written down in `docs/TOKEN.md`.
+
+mod attempt;
+mod audit;
+mod audit_key;
+mod audit_record;
+mod audit_verify;
+mod clock;
+pub(crate) mod device;
+mod grant;
+mod issuer;
+mod ratelimit;
+mod replay;
+mod resolver;
+mod revocation;
+
+pub use attempt::{Attempt, QuotaClaim, ReplayGuard};
+pub use audit::{AuditEvent, AuditSink, JsonLinesFileSink, MemorySink, Outcome};
+pub use audit_key::{AuditCheckpoint, AuditKey, AuditPublicKey};
+pub use audit_record::{record_time, scope_text, AuditChain, AuditRecord};
+pub use audit_verify::{verify_audit_log, verify_audit_log_with_key, AuditReport};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use device::{
+    DeviceKey, DevicePublicKey, RequestProof, DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
+};
+pub use grant::{Grant, GrantId, GrantSpec, Scope};
+pub use issuer::{IssuerKey, IssuerPublicKey};
+pub use ratelimit::{Limit, RateLimiter, TokenBucket};
+pub use resolver::{
+    Disclosure, Purpose, ResolveRequest, Resolver, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS,
+};
+pub use revocation::{Revocation, Revocations};
