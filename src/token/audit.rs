@@ -170,23 +170,28 @@ pub(crate) struct Use {
     pub(crate) time: u64,
 }
 
-/// Verifies a log and returns the attempts that consumed rate and quota.
+/// The attempt a record stands for, when it passed the rate limiter and so
+/// consumed rate and quota (the record-side twin of [`AuditEvent::consumed_quota`]).
+pub(crate) fn consumed_use(record: &AuditRecord) -> Option<Use> {
+    let consumed = record.outcome == "allowed"
+        || matches!(
+            record.reason.as_deref(),
+            Some("unopenable" | "issued_in_future")
+        );
+    if !consumed {
+        return None;
+    }
+    Some(Use {
+        time: u64::try_from(record.unix_time()?).ok()?,
+        courier: record.courier.clone()?,
+        grant: record.grant.as_deref()?.parse().ok()?,
+    })
+}
+
+/// Verifies a log with the same parser as `audit verify` and returns the
+/// attempts that consumed rate and quota.
 pub(crate) fn consumed_uses(reader: impl BufRead) -> Result<Vec<Use>, AuditError> {
-    let lines = reader.lines().collect::<Result<Vec<_>, _>>()?;
-    super::audit_verify::verify_audit_log(lines.join("\n").as_bytes())?;
-    Ok(lines
-        .iter()
-        .filter_map(|l| serde_json::from_str::<AuditRecord>(l).ok())
-        .filter(|r| {
-            r.outcome == "allowed"
-                || matches!(r.reason.as_deref(), Some("unopenable" | "issued_in_future"))
-        })
-        .filter_map(|r| {
-            Some(Use {
-                time: u64::try_from(r.unix_time()?).ok()?,
-                courier: r.courier?,
-                grant: r.grant?.parse().ok()?,
-            })
-        })
-        .collect())
+    let mut uses = Vec::new();
+    super::audit_verify::verify_each(reader, None, |r| uses.extend(consumed_use(r)))?;
+    Ok(uses)
 }
