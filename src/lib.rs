@@ -44,7 +44,8 @@ pub use token::{
     AuditCheckpoint, AuditEvent, AuditKey, AuditPublicKey, AuditRecord, AuditReport, AuditSink,
     Clock, Disclosure, FixedClock, Grant, GrantId, GrantSpec, IssuerKey, IssuerPublicKey,
     JsonLinesFileSink, KeyRing, Limit, MemorySink, Outcome, Payload, PayloadItem, PublicSealer,
-    Purpose, QuotaClaim, RateLimiter, ResolveRequest, Resolver, Revocation, Revocations, Scope,
-    SealerId, SealerKey, SealerPublicKey, SealerRegistry, SealerStatus, SystemClock, Token,
-    TokenBucket, TokenHeader, Validity, ZoneDirectory, DEFAULT_MAX_SKEW_SECS, ISSUED_AT_SKEW_SECS,
+    Purpose, QuotaClaim, RateLimiter, ResolveRequest, Resolver, RestoredFrom, Revocation,
+    Revocations, Scope, SealerId, SealerKey, SealerPublicKey, SealerRegistry, SealerStatus,
+    SystemClock, Token, TokenBucket, TokenHeader, Validity, ZoneDirectory, DEFAULT_MAX_SKEW_SECS,
+    ISSUED_AT_SKEW_SECS,
 };

@@ -394,3 +394,71 @@ fn revocation_lists_deny_grants_and_parcels() {
     .unwrap();
     assert_eq!(run(&tokens[1]).status.code(), Some(1));
 }
+
+#[test]
+fn quota_holds_across_runs_through_the_state_file_beside_the_log() {
+    let e = env();
+    let tokens = seal_all(&e);
+    let g = grant(&e, "755021", &["--quota", "2"]);
+    let head = e.audit.with_file_name("audit.jsonl.head");
+    let resolve = || {
+        cmd()
+            .args([
+                "resolve",
+                "--ring",
+                p(&e.ring),
+                "--trust",
+                &e.trust,
+                "--grant",
+                &g,
+                "--purpose",
+                "delivery",
+                "--audit",
+                p(&e.audit),
+                "--now",
+                &NOW,
+                &tokens[0],
+            ])
+            .output()
+            .unwrap()
+    };
+    let quota_exceeded = |out: std::process::Output| {
+        out.status.code() == Some(3)
+            && String::from_utf8_lossy(&out.stderr).contains("quota_exceeded")
+    };
+    assert!(resolve().status.success());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&head).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let stale = std::fs::read(&head).unwrap();
+    assert!(resolve().status.success());
+    assert!(quota_exceeded(resolve()));
+    // A stale state file (from before the second use) is ignored: the log is
+    // replayed and the quota still holds; so with a damaged one.
+    std::fs::write(&head, &stale).unwrap();
+    assert!(quota_exceeded(resolve()));
+    assert_ne!(std::fs::read(&head).unwrap(), stale);
+    std::fs::write(&head, "{\"version\":1}").unwrap();
+    assert!(quota_exceeded(resolve()));
+    // With a matching state file a run reads only the log's tail: an edit of the
+    // first record (same length) goes unseen by resolve, but not by audit verify,
+    // nor by a run that must replay the log.
+    let log = std::fs::read_to_string(&e.audit).unwrap();
+    let first = log.lines().next().unwrap();
+    let edited = first.replacen("\"delivery\"", "\"return__\"", 1);
+    assert_ne!(edited, first);
+    std::fs::write(&e.audit, log.replacen(first, &edited, 1)).unwrap();
+    assert!(quota_exceeded(resolve()));
+    let verify = cmd()
+        .args(["audit", "verify", p(&e.audit)])
+        .output()
+        .unwrap();
+    assert_eq!(verify.status.code(), Some(1));
+    std::fs::remove_file(&head).unwrap();
+    let replayed = resolve();
+    assert_eq!(replayed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&replayed.stderr).contains("line 1"));
+}
