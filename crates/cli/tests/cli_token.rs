@@ -67,6 +67,31 @@ fn env() -> Env {
     }
 }
 
+impl Env {
+    /// `resolve` with this ring, issuer and audit log, at `now`.
+    fn resolve(&self, grant: &str, purpose: &str, now: &str, token: &str) -> std::process::Output {
+        cmd()
+            .args([
+                "resolve",
+                "--ring",
+                p(&self.ring),
+                "--trust",
+                &self.trust,
+                "--grant",
+                grant,
+                "--purpose",
+                purpose,
+                "--audit",
+                p(&self.audit),
+                "--now",
+                now,
+                token,
+            ])
+            .output()
+            .unwrap()
+    }
+}
+
 fn grant(e: &Env, zones: &str, extra: &[&str]) -> String {
     let mut args = vec![
         "grant",
@@ -126,49 +151,13 @@ fn seal_grant_resolve_and_verify_the_audit_log() {
     assert!(json.get("items").is_none());
 
     // Wrong zone: denied, exit 3, reason on stderr, still audited.
-    let denied = cmd()
-        .args([
-            "resolve",
-            "--ring",
-            p(&e.ring),
-            "--trust",
-            &e.trust,
-            "--grant",
-            &g,
-            "--purpose",
-            "call",
-            "--audit",
-            p(&e.audit),
-            "--now",
-            &NOW,
-            &tokens[1],
-        ])
-        .output()
-        .unwrap();
+    let denied = e.resolve(&g, "call", &NOW, &tokens[1]);
     assert_eq!(denied.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&denied.stderr).contains("zone_not_granted"));
     assert!(denied.stdout.is_empty());
 
     // Expired grant (checked with --now).
-    let late = cmd()
-        .args([
-            "resolve",
-            "--ring",
-            p(&e.ring),
-            "--trust",
-            &e.trust,
-            "--grant",
-            &g,
-            "--purpose",
-            "delivery",
-            "--audit",
-            p(&e.audit),
-            "--now",
-            &NEXT_DAY,
-            &tokens[0],
-        ])
-        .output()
-        .unwrap();
+    let late = e.resolve(&g, "delivery", &NEXT_DAY, &tokens[0]);
     assert_eq!(late.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&late.stderr).contains("grant_expired"));
 
@@ -401,27 +390,7 @@ fn quota_holds_across_runs_through_the_state_file_beside_the_log() {
     let tokens = seal_all(&e);
     let g = grant(&e, "755021", &["--quota", "2"]);
     let head = e.audit.with_file_name("audit.jsonl.head");
-    let resolve = || {
-        cmd()
-            .args([
-                "resolve",
-                "--ring",
-                p(&e.ring),
-                "--trust",
-                &e.trust,
-                "--grant",
-                &g,
-                "--purpose",
-                "delivery",
-                "--audit",
-                p(&e.audit),
-                "--now",
-                &NOW,
-                &tokens[0],
-            ])
-            .output()
-            .unwrap()
-    };
+    let resolve = || e.resolve(&g, "delivery", &NOW, &tokens[0]);
     let quota_exceeded = |out: std::process::Output| {
         out.status.code() == Some(3)
             && String::from_utf8_lossy(&out.stderr).contains("quota_exceeded")
