@@ -45,8 +45,8 @@ pub use resolve::{
     AuditCheckpoint, AuditEvent, AuditKey, AuditPublicKey, AuditRecord, AuditReport, AuditSink,
     Clock, DeviceKey, DevicePublicKey, Disclosure, FixedClock, Grant, GrantId, GrantSpec,
     IssuerKey, IssuerPublicKey, JsonLinesFileSink, Limit, MemorySink, Outcome, Purpose, QuotaClaim,
-    RateLimiter, ReplayGuard, RequestProof, ResolveRequest, Resolver, Revocation, Revocations,
-    Scope, SystemClock, TokenBucket, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS,
+    RateLimiter, ReplayGuard, RequestProof, ResolveRequest, Resolver, RestoredFrom, Revocation,
+    Revocations, Scope, SystemClock, TokenBucket, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS,
     DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
 };
 pub use token::{

@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 use waybill_redact::{
     verify_audit_log, AuditBreak, AuditError, AuditEvent, AuditSink, GrantId, JsonLinesFileSink,
-    MemorySink, Outcome, Purpose, Scope,
+    MemorySink, Outcome, Purpose, Scope, TokenBucket,
 };
 
 fn event(i: u8) -> AuditEvent {
@@ -126,4 +126,35 @@ fn the_file_sink_appends_and_continues_the_chain_on_reopen() {
             ..
         })
     ));
+}
+
+#[test]
+fn the_quota_replay_and_audit_verify_accept_the_same_logs() {
+    let lines = log(4);
+    let text = lines.join("\n");
+    let cases = [
+        String::new(),
+        "\n".into(),
+        "\n\n".into(),
+        format!("{text}\n"),
+        format!("{text}\n\n"),
+        format!("\n{text}"),
+        text.clone(),
+    ];
+    for log in &cases {
+        let verified = verify_audit_log(log.as_bytes());
+        let replayed = TokenBucket::default().restore_from_audit(log.as_bytes());
+        assert_eq!(verified.is_ok(), replayed.is_ok(), "{log:?}");
+    }
+    // A blank line is not a record: both refuse it, the replay included.
+    assert!(TokenBucket::default()
+        .restore_from_audit(&b"\n"[..])
+        .is_err());
+    // The allowed records (even ones) are the attempts replayed.
+    assert_eq!(
+        TokenBucket::default()
+            .restore_from_audit(text.as_bytes())
+            .unwrap(),
+        2
+    );
 }

@@ -3,6 +3,7 @@
 //! followed, so a quoted line break does not end it) and dropped, so the rows
 //! after it are still read.
 
+use std::cell::Cell;
 use std::io::{self, BufRead};
 
 use csv_core::ReadRecordResult;
@@ -18,6 +19,14 @@ pub(super) enum Row {
     Binary,
     /// No more rows.
     End,
+}
+
+thread_local! {
+    /// A built csv-core reader, kept for the next [`Rows`] on this thread.
+    /// Building one builds its DFA, which costs more than reading a short batch;
+    /// a reset reader parses as a new one. (csv-core 0.1's `Clone` of a built
+    /// reader copies only part of its state machine, so it cannot be cloned.)
+    static SPARE: Cell<Option<csv_core::Reader>> = const { Cell::new(None) };
 }
 
 pub(super) struct Rows<R> {
@@ -120,6 +129,13 @@ impl<R: BufRead> Rows<R> {
     }
 }
 
+impl<R> Drop for Rows<R> {
+    fn drop(&mut self) {
+        // `Reader::default` is unbuilt and costs nothing; it is never used.
+        SPARE.set(Some(std::mem::take(&mut self.core)));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +190,26 @@ mod tests {
         assert_eq!(rows(&[0u8; 5000], 100), [Err(Row::Binary)]);
         // A NUL in a row within the limit is only that row's problem.
         assert_eq!(rows(b"a\0\nb\n", 100).len(), 2);
+    }
+
+    #[test]
+    fn a_reused_reader_starts_afresh() {
+        // Left mid-row, inside quotes, on line 2: the next reader on this
+        // thread (the same csv-core reader, reset) starts clean on line 1.
+        let mut left = Rows::new(&b"a,b\nc,\"d,e"[..], 100);
+        assert_eq!(left.next_row().unwrap(), Row::Fields);
+        drop(left);
+        let mut fresh = Rows::new(&b"x,y\n"[..], 100);
+        assert_eq!(fresh.line(), 1);
+        assert_eq!(fresh.next_row().unwrap(), Row::Fields);
+        assert_eq!(fresh.fields().collect::<Vec<_>>(), [&b"x"[..], b"y"]);
+        assert_eq!(fresh.line(), 2);
+        drop(fresh);
+        for _ in 0..3 {
+            assert_eq!(
+                rows(b"q,\"1\n2\",r\n", 100),
+                [Ok(vec!["q".into(), "1\n2".into(), "r".into()])]
+            );
+        }
     }
 }

@@ -11,6 +11,8 @@ use std::sync::Mutex;
 use time::OffsetDateTime;
 
 use super::audit_record::{AuditChain, AuditRecord};
+use super::audit_state::{Beside, RestoredFrom};
+use super::ratelimit::TokenBucket;
 use crate::error::{AuditBreak, AuditError};
 use crate::{GrantId, Purpose, Scope};
 
@@ -93,9 +95,21 @@ impl AuditSink for MemorySink {
 /// An append-only JSON-lines file, created owner-only (0600); every record is
 /// flushed with `fsync` before [`record`](AuditSink::record) returns. Reopening
 /// reads only the last record to continue the chain.
+///
+/// Opened with [`open_with_limiter`](Self::open_with_limiter), it also keeps
+/// the rate and quota counters in a state file beside the log (`LOG.head`), so
+/// that reopening a long log does not replay it whole. One process writes a log
+/// at a time.
 #[derive(Debug)]
 pub struct JsonLinesFileSink {
-    inner: Mutex<(AuditChain, File)>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    chain: AuditChain,
+    file: File,
+    beside: Option<Beside>,
 }
 
 /// How far from the end a reopen looks for the last record.
@@ -108,57 +122,128 @@ impl JsonLinesFileSink {
     /// [`AuditError::Io`], or [`AuditError::Broken`] when the last record is not
     /// intact (for example a partial line after a crash): repair the log first.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, AuditError> {
-        let mut options = OpenOptions::new();
-        options.read(true).append(true).create(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(path)?;
-        let len = file.metadata()?.len();
-        file.seek(SeekFrom::Start(len.saturating_sub(TAIL)))?;
-        let mut tail = Vec::new();
-        file.read_to_end(&mut tail)?;
-        let broken = AuditError::Broken {
-            line: 0,
-            kind: AuditBreak::Malformed,
-        };
-        let chain = if tail.is_empty() {
-            AuditChain::new()
-        } else if tail.last() != Some(&b'\n') {
-            return Err(broken);
-        } else {
-            let text = core::str::from_utf8(&tail).map_err(|_| broken)?;
-            let last = text
-                .lines()
-                .rev()
-                .find(|l| !l.starts_with("{\"checkpoint\""))
-                .unwrap_or_default();
-            let record: AuditRecord =
-                serde_json::from_str(last).map_err(|_| AuditError::Broken {
-                    line: 0,
-                    kind: AuditBreak::Malformed,
-                })?;
-            AuditChain::after(&record).ok_or(AuditError::Broken {
-                line: 0,
-                kind: AuditBreak::Edited,
-            })?
-        };
+        let (chain, file, _) = open_log(path.as_ref())?;
         Ok(Self {
-            inner: Mutex::new((chain, file)),
+            inner: Mutex::new(Inner {
+                chain,
+                file,
+                beside: None,
+            }),
         })
     }
+
+    /// Opens (or creates) the log file, continues its chain, and sets `limiter`
+    /// to the rate and quota use the log records, so that quotas hold across
+    /// runs. The counters come from the state file beside the log (`LOG.head`)
+    /// when its length and last record match the log's; otherwise the log is
+    /// verified and replayed whole, and the state file written anew. The state
+    /// file is rewritten by [`save_state`](Self::save_state), and on drop.
+    ///
+    /// The state file is trusted as far as the log's own permissions are: it
+    /// does not make `audit verify` unnecessary.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open); and, when the log is replayed, [`AuditError::Broken`]
+    /// at its first broken line.
+    pub fn open_with_limiter(
+        path: impl AsRef<Path>,
+        limiter: &TokenBucket,
+    ) -> Result<(Self, RestoredFrom), AuditError> {
+        let path = path.as_ref();
+        let (chain, file, len) = open_log(path)?;
+        let (beside, from) = Beside::open(path, len, &chain, limiter.empty_like())?;
+        limiter.copy_counters_from(beside.counters());
+        let sink = Self {
+            inner: Mutex::new(Inner {
+                chain,
+                file,
+                beside: Some(beside),
+            }),
+        };
+        Ok((sink, from))
+    }
+
+    /// Writes the state file beside the log, when opened with
+    /// [`open_with_limiter`](Self::open_with_limiter) and records were added
+    /// since it was last written. Records are durable without it; a state file
+    /// that was not saved only makes the next open replay the log.
+    ///
+    /// # Errors
+    /// [`AuditError::Io`].
+    pub fn save_state(&self) -> Result<(), AuditError> {
+        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let Inner { chain, beside, .. } = &mut *guard;
+        beside.as_mut().map_or(Ok(()), |b| b.save(chain))
+    }
+}
+
+impl Drop for JsonLinesFileSink {
+    fn drop(&mut self) {
+        let inner = self.inner.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(beside) = &mut inner.beside {
+            let _ = beside.save(&inner.chain);
+        }
+    }
+}
+
+/// Opens (or creates, 0600) a log for appending; returns the chain continued
+/// after its last record, the file, and its length.
+fn open_log(path: &Path) -> Result<(AuditChain, File, u64), AuditError> {
+    let mut options = OpenOptions::new();
+    options.read(true).append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    let len = file.metadata()?.len();
+    file.seek(SeekFrom::Start(len.saturating_sub(TAIL)))?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail)?;
+    let broken = AuditError::Broken {
+        line: 0,
+        kind: AuditBreak::Malformed,
+    };
+    let chain = if tail.is_empty() {
+        AuditChain::new()
+    } else if tail.last() != Some(&b'\n') {
+        return Err(broken);
+    } else {
+        let text = core::str::from_utf8(&tail).map_err(|_| broken)?;
+        let last = text
+            .lines()
+            .rev()
+            .find(|l| !l.starts_with("{\"checkpoint\""))
+            .unwrap_or_default();
+        let record: AuditRecord = serde_json::from_str(last).map_err(|_| AuditError::Broken {
+            line: 0,
+            kind: AuditBreak::Malformed,
+        })?;
+        AuditChain::after(&record).ok_or(AuditError::Broken {
+            line: 0,
+            kind: AuditBreak::Edited,
+        })?
+    };
+    Ok((chain, file, len))
 }
 
 impl AuditSink for JsonLinesFileSink {
     fn record(&self, event: &AuditEvent) -> Result<(), AuditError> {
         let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let (chain, file) = &mut *guard;
+        let Inner {
+            chain,
+            file,
+            beside,
+        } = &mut *guard;
         // Advance a copy; commit it only once the line is on disk.
         let mut next = chain.clone();
-        let mut line = next.next_line(event);
+        let record = next.append(event);
+        let mut line = record.to_json_line();
         line.push('\n');
         file.write_all(line.as_bytes())?;
         file.sync_data()?;
         *chain = next;
+        if let Some(beside) = beside {
+            beside.appended(&record, line.len());
+        }
         Ok(())
     }
 }
@@ -170,23 +255,28 @@ pub(crate) struct Use {
     pub(crate) time: u64,
 }
 
-/// Verifies a log and returns the attempts that consumed rate and quota.
+/// The attempt a record stands for, when it passed the rate limiter and so
+/// consumed rate and quota (the record-side twin of [`AuditEvent::consumed_quota`]).
+pub(crate) fn consumed_use(record: &AuditRecord) -> Option<Use> {
+    let consumed = record.outcome == "allowed"
+        || matches!(
+            record.reason.as_deref(),
+            Some("unopenable" | "issued_in_future")
+        );
+    if !consumed {
+        return None;
+    }
+    Some(Use {
+        time: u64::try_from(record.unix_time()?).ok()?,
+        courier: record.courier.clone()?,
+        grant: record.grant.as_deref()?.parse().ok()?,
+    })
+}
+
+/// Verifies a log with the same parser as `audit verify` and returns the
+/// attempts that consumed rate and quota.
 pub(crate) fn consumed_uses(reader: impl BufRead) -> Result<Vec<Use>, AuditError> {
-    let lines = reader.lines().collect::<Result<Vec<_>, _>>()?;
-    super::audit_verify::verify_audit_log(lines.join("\n").as_bytes())?;
-    Ok(lines
-        .iter()
-        .filter_map(|l| serde_json::from_str::<AuditRecord>(l).ok())
-        .filter(|r| {
-            r.outcome == "allowed"
-                || matches!(r.reason.as_deref(), Some("unopenable" | "issued_in_future"))
-        })
-        .filter_map(|r| {
-            Some(Use {
-                time: u64::try_from(r.unix_time()?).ok()?,
-                courier: r.courier?,
-                grant: r.grant?.parse().ok()?,
-            })
-        })
-        .collect())
+    let mut uses = Vec::new();
+    super::audit_verify::verify_each(reader, None, |r| uses.extend(consumed_use(r)))?;
+    Ok(uses)
 }

@@ -200,6 +200,11 @@ impl AuditChain {
         self.prev
     }
 
+    /// The last record's unix time (`i64::MIN` before the first).
+    pub(crate) fn last_time(&self) -> i64 {
+        self.last_time
+    }
+
     /// Builds the next record and advances. Its time is the event's, or the
     /// previous record's when the clock stepped back: time never goes backwards.
     pub fn append(&mut self, event: &AuditEvent) -> AuditRecord {

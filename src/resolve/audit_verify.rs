@@ -44,7 +44,7 @@ struct CheckpointLine {
 /// # Errors
 /// [`AuditError::Broken`] at the first broken line; [`AuditError::Io`].
 pub fn verify_audit_log(reader: impl BufRead) -> Result<u64, AuditError> {
-    verify(reader, None).map(|r| r.records)
+    verify_each(reader, None, |_| {}).map(|r| r.records)
 }
 
 /// Verifies a log and every checkpoint's signature under `key`. A rewritten chain
@@ -57,10 +57,17 @@ pub fn verify_audit_log_with_key(
     reader: impl BufRead,
     key: &AuditPublicKey,
 ) -> Result<AuditReport, AuditError> {
-    verify(reader, Some(key))
+    verify_each(reader, Some(key), |_| {})
 }
 
-fn verify(reader: impl BufRead, key: Option<&AuditPublicKey>) -> Result<AuditReport, AuditError> {
+/// The one audit-log parser: verifies as above and hands each record, once its
+/// own line checks out, to `each`. A later line can still break the log, so a
+/// caller acts on what it was handed only when this returns `Ok`.
+pub(crate) fn verify_each(
+    reader: impl BufRead,
+    key: Option<&AuditPublicKey>,
+    mut each: impl FnMut(&AuditRecord),
+) -> Result<AuditReport, AuditError> {
     let mut chains: HashMap<String, ChainState> = HashMap::new();
     let mut report = AuditReport::default();
     let mut lines = reader.lines().enumerate().peekable();
@@ -129,6 +136,7 @@ fn verify(reader: impl BufRead, key: Option<&AuditPublicKey>) -> Result<AuditRep
         state.prev = record.digest();
         state.expected = state.expected.saturating_add(1);
         state.last_time = time;
+        each(&record);
         report.records = report.records.saturating_add(1);
     }
     report.chains = u64::try_from(chains.len()).unwrap_or(u64::MAX);

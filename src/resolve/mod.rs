@@ -9,6 +9,7 @@ mod attempt;
 mod audit;
 mod audit_key;
 mod audit_record;
+mod audit_state;
 mod audit_verify;
 mod clock;
 pub(crate) mod device;
@@ -23,6 +24,7 @@ pub use attempt::{Attempt, QuotaClaim, ReplayGuard};
 pub use audit::{AuditEvent, AuditSink, JsonLinesFileSink, MemorySink, Outcome};
 pub use audit_key::{AuditCheckpoint, AuditKey, AuditPublicKey};
 pub use audit_record::{record_time, scope_text, AuditChain, AuditRecord};
+pub use audit_state::RestoredFrom;
 pub use audit_verify::{verify_audit_log, verify_audit_log_with_key, AuditReport};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use device::{

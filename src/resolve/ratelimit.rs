@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::io::BufRead;
 use std::sync::Mutex;
 
-use super::audit::consumed_uses;
+use serde::{Deserialize, Serialize};
+
+use super::audit::{consumed_uses, Use};
 use crate::error::AuditError;
 use crate::{Grant, GrantId};
 
@@ -44,7 +46,7 @@ pub struct TokenBucket {
     state: Mutex<State>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct State {
     /// Courier id → (available requests in milli-units, last refill time).
     buckets: HashMap<String, (u64, u64)>,
@@ -85,10 +87,75 @@ impl TokenBucket {
     pub fn restore_from_audit(&self, log: impl BufRead) -> Result<u64, AuditError> {
         let uses = consumed_uses(log)?;
         for u in &uses {
-            // Quota u32::MAX: replayed uses always count, even past today's quota.
-            let _ = self.take(&u.courier, u.grant, u32::MAX, u64::MAX, u.time);
+            self.replay(u);
         }
         Ok(u64::try_from(uses.len()).unwrap_or(u64::MAX))
+    }
+
+    /// Counts one attempt found in a log.
+    pub(crate) fn replay(&self, u: &Use) {
+        // Quota u32::MAX: replayed uses always count, even past today's quota.
+        let _ = self.take(&u.courier, u.grant, u32::MAX, u64::MAX, u.time);
+    }
+
+    /// The counters, for the state file beside a log.
+    pub(crate) fn to_saved(&self) -> SavedCounters {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut couriers: Vec<_> = state
+            .buckets
+            .iter()
+            .map(|(id, &(level, last))| (id.clone(), level, last))
+            .collect();
+        couriers.sort_unstable();
+        let mut grants: Vec<_> = state
+            .used
+            .iter()
+            .map(|(id, &(uses, expiry))| (id.to_string(), uses, expiry))
+            .collect();
+        grants.sort_unstable();
+        SavedCounters {
+            burst: self.burst,
+            per_minute: self.per_minute,
+            couriers,
+            grants,
+        }
+    }
+
+    /// Replaces the counters with saved ones. Returns false, changing nothing,
+    /// when they were counted under another burst or rate, or a grant id is not hex.
+    pub(crate) fn restore_saved(&self, saved: &SavedCounters) -> bool {
+        if (saved.burst, saved.per_minute) != (self.burst, self.per_minute) {
+            return false;
+        }
+        let mut used = HashMap::with_capacity(saved.grants.len());
+        for (id, uses, expiry) in &saved.grants {
+            let Ok(id) = id.parse::<GrantId>() else {
+                return false;
+            };
+            used.insert(id, (*uses, *expiry));
+        }
+        let buckets = saved
+            .couriers
+            .iter()
+            .map(|(id, level, last)| (id.clone(), (*level, *last)))
+            .collect();
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = State { buckets, used };
+        true
+    }
+
+    /// A limiter with the same burst and rate, and no counts.
+    pub(crate) fn empty_like(&self) -> Self {
+        Self::new(self.burst, self.per_minute)
+    }
+
+    /// Makes `self` count from where `other` stands (same burst and rate).
+    pub(crate) fn copy_counters_from(&self, other: &TokenBucket) {
+        let copy = other
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = copy;
     }
 
     fn take(
@@ -133,6 +200,18 @@ impl TokenBucket {
         entry.0 = entry.0.saturating_add(1);
         Ok(())
     }
+}
+
+/// A [`TokenBucket`]'s counters as the state file beside an audit log keeps them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SavedCounters {
+    burst: u32,
+    per_minute: u32,
+    /// Courier id, bucket level in thousandths of a request, last refill time.
+    couriers: Vec<(String, u64, u64)>,
+    /// Grant id in hex, uses, expiry.
+    grants: Vec<(String, u32, u64)>,
 }
 
 impl RateLimiter for TokenBucket {

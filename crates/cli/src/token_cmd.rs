@@ -122,9 +122,11 @@ pub struct ResolveArgs {
     /// Why: delivery, call, return or after-sales.
     #[arg(long, value_parser = |s: &str| s.parse::<Purpose>())]
     purpose: Purpose,
-    /// Append the audit record to this JSON-lines log (created if missing). The
-    /// log is verified and replayed first, so grant quotas and the per-courier rate
-    /// limit hold across runs; without it they only hold within one run.
+    /// Append the audit record to this JSON-lines log (created if missing, 0600).
+    /// Grant quotas and the per-courier rate limit hold across runs: their counters
+    /// are kept beside the log in LOG.head, bound to the log's length and last
+    /// record; when that file is missing or does not match, the log is verified and
+    /// replayed whole. Without a log they only hold within one run.
     #[arg(long, value_name = "LOG")]
     audit: Option<PathBuf>,
     /// Tests only: the resolver's clock (RFC 3339). A real resolver reads its own.
@@ -268,6 +270,7 @@ pub fn grant(args: GrantArgs) -> ExitCode {
         expires_at: not_before + Duration::hours(i64::from(args.hours)),
         scope,
         quota: args.quota,
+        device: None,
     };
     match key.issue(&spec) {
         Ok(g) => {
@@ -365,19 +368,17 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
         } else {
             args.token.clone()
         };
-        // With a log, quotas and rate limits carry over between runs: replay it.
+        // With a log, quotas and rate limits carry over between runs: restore them
+        // from the state file beside it, or by replaying it.
         let limiter = TokenBucket::default();
-        let sink: Arc<dyn AuditSink> = match &args.audit {
+        let (sink, file_sink): (Arc<dyn AuditSink>, _) = match &args.audit {
             Some(path) => {
-                let at = |e: waybill_redact::AuditError| format!("{}: {e}", path.display());
-                let sink = JsonLinesFileSink::open(path).map_err(at)?;
-                let file = std::fs::File::open(path).map_err(|e| at(e.into()))?;
-                limiter
-                    .restore_from_audit(std::io::BufReader::new(file))
-                    .map_err(at)?;
-                Arc::new(sink)
+                let (sink, _) = JsonLinesFileSink::open_with_limiter(path, &limiter)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let sink = Arc::new(sink);
+                (sink.clone(), Some(sink))
             }
-            None => Arc::new(MemorySink::new()),
+            None => (Arc::new(MemorySink::new()), None),
         };
         let mut resolver = Resolver::new(ring, trusted, sink).with_rate_limiter(Arc::new(limiter));
         if let Some(path) = &args.sealers {
@@ -389,14 +390,21 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
         for path in &args.revoked {
             load_revocations(&resolver, path)?;
         }
-        Ok((resolver, grant, token))
+        Ok((resolver, grant, token, file_sink))
     })();
-    let (resolver, grant, token) = match setup {
+    let (resolver, grant, token, file_sink) = match setup {
         Ok(s) => s,
         Err(e) => return fail("resolve", e),
     };
     let request = ResolveRequest::new(args.purpose);
-    match resolver.resolve(token.trim(), grant.trim(), &request) {
+    let result = resolver.resolve(token.trim(), grant.trim(), &request);
+    // The record is already durable; without the state file the next run replays the log.
+    if let (Some(sink), Some(path)) = (file_sink, &args.audit) {
+        if let Err(e) = sink.save_state() {
+            eprintln!("warning: {}: audit state not saved: {e}", path.display());
+        }
+    }
+    match result {
         Ok(disclosure) => match serde_json::to_string(&disclosure) {
             Ok(json) => {
                 println!("{json}");

@@ -67,6 +67,31 @@ fn env() -> Env {
     }
 }
 
+impl Env {
+    /// `resolve` with this ring, issuer and audit log, at `now`.
+    fn resolve(&self, grant: &str, purpose: &str, now: &str, token: &str) -> std::process::Output {
+        cmd()
+            .args([
+                "resolve",
+                "--ring",
+                p(&self.ring),
+                "--trust",
+                &self.trust,
+                "--grant",
+                grant,
+                "--purpose",
+                purpose,
+                "--audit",
+                p(&self.audit),
+                "--now",
+                now,
+                token,
+            ])
+            .output()
+            .unwrap()
+    }
+}
+
 fn grant(e: &Env, zones: &str, extra: &[&str]) -> String {
     let mut args = vec![
         "grant",
@@ -126,49 +151,13 @@ fn seal_grant_resolve_and_verify_the_audit_log() {
     assert!(json.get("items").is_none());
 
     // Wrong zone: denied, exit 3, reason on stderr, still audited.
-    let denied = cmd()
-        .args([
-            "resolve",
-            "--ring",
-            p(&e.ring),
-            "--trust",
-            &e.trust,
-            "--grant",
-            &g,
-            "--purpose",
-            "call",
-            "--audit",
-            p(&e.audit),
-            "--now",
-            &NOW,
-            &tokens[1],
-        ])
-        .output()
-        .unwrap();
+    let denied = e.resolve(&g, "call", &NOW, &tokens[1]);
     assert_eq!(denied.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&denied.stderr).contains("zone_not_granted"));
     assert!(denied.stdout.is_empty());
 
     // Expired grant (checked with --now).
-    let late = cmd()
-        .args([
-            "resolve",
-            "--ring",
-            p(&e.ring),
-            "--trust",
-            &e.trust,
-            "--grant",
-            &g,
-            "--purpose",
-            "delivery",
-            "--audit",
-            p(&e.audit),
-            "--now",
-            &NEXT_DAY,
-            &tokens[0],
-        ])
-        .output()
-        .unwrap();
+    let late = e.resolve(&g, "delivery", &NEXT_DAY, &tokens[0]);
     assert_eq!(late.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&late.stderr).contains("grant_expired"));
 
@@ -393,4 +382,52 @@ fn revocation_lists_deny_grants_and_parcels() {
     )
     .unwrap();
     assert_eq!(run(&tokens[1]).status.code(), Some(1));
+}
+
+#[test]
+fn quota_holds_across_runs_through_the_state_file_beside_the_log() {
+    let e = env();
+    let tokens = seal_all(&e);
+    let g = grant(&e, "755021", &["--quota", "2"]);
+    let head = e.audit.with_file_name("audit.jsonl.head");
+    let resolve = || e.resolve(&g, "delivery", &NOW, &tokens[0]);
+    let quota_exceeded = |out: std::process::Output| {
+        out.status.code() == Some(3)
+            && String::from_utf8_lossy(&out.stderr).contains("quota_exceeded")
+    };
+    assert!(resolve().status.success());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&head).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let stale = std::fs::read(&head).unwrap();
+    assert!(resolve().status.success());
+    assert!(quota_exceeded(resolve()));
+    // A stale state file (from before the second use) is ignored: the log is
+    // replayed and the quota still holds; so with a damaged one.
+    std::fs::write(&head, &stale).unwrap();
+    assert!(quota_exceeded(resolve()));
+    assert_ne!(std::fs::read(&head).unwrap(), stale);
+    std::fs::write(&head, "{\"version\":1}").unwrap();
+    assert!(quota_exceeded(resolve()));
+    // With a matching state file a run reads only the log's tail: an edit of the
+    // first record (same length) goes unseen by resolve, but not by audit verify,
+    // nor by a run that must replay the log.
+    let log = std::fs::read_to_string(&e.audit).unwrap();
+    let first = log.lines().next().unwrap();
+    let edited = first.replacen("\"delivery\"", "\"return__\"", 1);
+    assert_ne!(edited, first);
+    std::fs::write(&e.audit, log.replacen(first, &edited, 1)).unwrap();
+    assert!(quota_exceeded(resolve()));
+    let verify = cmd()
+        .args(["audit", "verify", p(&e.audit)])
+        .output()
+        .unwrap();
+    assert_eq!(verify.status.code(), Some(1));
+    std::fs::remove_file(&head).unwrap();
+    let replayed = resolve();
+    assert_eq!(replayed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&replayed.stderr).contains("line 1"));
 }
