@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod input;
 mod mask;
 mod model;
 mod resolve;
@@ -22,14 +23,17 @@ pub use error::{
 pub use export::{
     decode_gf, to_pdf, to_zpl, PdfOptions, PdfPage, PdfWriter, PngMode, ZplEncoding, ZplOptions,
 };
+pub use input::{
+    parse_batch, read_batch, read_batch_with_limits, InputFormat, InputLimits, RecordError,
+    CSV_COLUMNS, CSV_PARTY_COLUMNS,
+};
 pub use mask::{
     danger, mask, AddressRule, ItemRule, MaskPolicy, MaskWarning, MaskedParty, MaskedText,
     MaskedWaybill, NameRule, PartyPolicy, PhoneRule,
 };
 pub use model::{
-    parse_batch, read_batch, read_batch_with_limits, Address, AddressFields, InputFormat,
-    InputLimits, Item, Party, PersonName, Phone, RecordError, Routing, TrackingNumber,
-    TrackingScheme, VirtualPhone, Waybill, CSV_COLUMNS, CSV_PARTY_COLUMNS,
+    Address, AddressFields, Item, Party, PersonName, Phone, Routing, TrackingNumber,
+    TrackingScheme, VirtualPhone, Waybill,
 };
 #[cfg(feature = "render")]
 #[doc(hidden)]

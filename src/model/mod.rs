@@ -2,28 +2,16 @@
 //!
 //! Nothing here knows about masking, tokens or rendering.
 
-mod address;
-mod address_cn;
-mod batch;
-mod build;
-mod country;
-mod csv_input;
-mod csv_rows;
-mod divisions;
-mod json;
-mod json_stream;
-mod json_strict;
-mod limits;
-mod name;
-mod phone;
-mod tracking;
+pub(crate) mod address;
+pub(crate) mod address_cn;
+pub(crate) mod country;
+pub(crate) mod divisions;
+pub(crate) mod name;
+pub(crate) mod phone;
+pub(crate) mod tracking;
 
 pub use address::Address;
 pub use address::AddressFields;
-pub use batch::{parse_batch, read_batch, read_batch_with_limits, InputFormat};
-pub use csv_input::{CSV_COLUMNS, CSV_PARTY_COLUMNS};
-pub use json::RecordError;
-pub use limits::InputLimits;
 pub use name::PersonName;
 pub use phone::{Phone, VirtualPhone};
 pub use tracking::{TrackingNumber, TrackingScheme};

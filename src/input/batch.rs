@@ -7,8 +7,9 @@ use std::ops::ControlFlow;
 
 use super::json::{record_from_slice, EOF_REASON};
 use super::json_stream::{peek_past_whitespace, read_line, Line, Piece, Values};
-use super::{InputLimits, RecordError, Waybill};
 use crate::error::ModelError;
+use crate::input::{InputLimits, RecordError};
+use crate::model::Waybill;
 
 /// The layout of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -9,11 +9,13 @@ use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{
-    json_strict, Address, AddressFields, InputLimits, Item, Party, PersonName, Phone, Routing,
-    TrackingNumber, VirtualPhone, Waybill,
-};
+use super::json_strict;
 use crate::error::ModelError;
+use crate::input::InputLimits;
+use crate::model::{
+    Address, AddressFields, Item, Party, PersonName, Phone, Routing, TrackingNumber, VirtualPhone,
+    Waybill,
+};
 
 /// A record of a batch that could not be read.
 #[non_exhaustive]

@@ -8,8 +8,10 @@ use serde_json::{Map, Value};
 use super::batch::Each;
 use super::csv_rows::{Row, Rows};
 use super::json::{record, tracking_number};
-use super::{json_strict, InputLimits, RecordError, Waybill};
+use super::json_strict;
 use crate::error::ModelError;
+use crate::input::{InputLimits, RecordError};
+use crate::model::Waybill;
 
 /// The CSV columns understood, besides the per-party ones. Every party column is
 /// `recipient_` or `sender_` followed by one of [`CSV_PARTY_COLUMNS`]. Unknown
@@ -275,7 +277,7 @@ fn csv_to_json(
 
 #[cfg(test)]
 mod tests {
-    use super::CSV_PARTY_COLUMNS;
+    use crate::input::CSV_PARTY_COLUMNS;
 
     #[test]
     fn structured_address_columns_are_where_the_mapping_reads_them() {

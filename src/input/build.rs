@@ -3,11 +3,11 @@
 
 use time::OffsetDateTime;
 
-use super::{
+use crate::error::ModelError;
+use crate::model::{
     Address, AddressFields, Item, Party, PersonName, Phone, Routing, TrackingNumber, VirtualPhone,
     Waybill,
 };
-use crate::error::ModelError;
 
 impl Address {
     /// A free-form address, read as a Chinese address and split by the official
