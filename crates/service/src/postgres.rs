@@ -1,16 +1,23 @@
-//! The shared store: PostgreSQL. Quota and rate decisions are single
-//! `INSERT … ON CONFLICT DO UPDATE … RETURNING` statements over the whole batch,
-//! so any number of instances never allow more than a grant's quota. One writer
-//! task per instance commits whatever queued since its last commit; each
-//! instance keeps its own audit chain.
+//! The shared store: PostgreSQL. Rate and quota are decided by one statement
+//! per batch of claims (`INSERT … ON CONFLICT DO UPDATE … RETURNING` over
+//! arrays), so any number of instances never allow more than a grant's quota.
+//! Each instance keeps its own audit chain.
+//!
+//! Two tasks per instance, each with its own connection and its statements
+//! prepared once, each on its own thread (so that request tasks never delay
+//! their round trips): the claimer decides whatever claims queued since its last
+//! statement, the auditor commits whatever records queued since its last
+//! commit, one statement each time.
 
+use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::mpsc;
-use tokio_postgres::{Client, NoTls, Row};
-use waybill_redact::{AuditCheckpoint, AuditEvent, AuditRecord, Revocation};
+use tokio_postgres::{Client, NoTls, Row, Statement};
+use waybill_redact::{AuditCheckpoint, AuditEvent, AuditRecord, GrantId, Revocation};
 
 use crate::chain::{export_lines, ChainState, Rows};
 use crate::error::StoreError;
@@ -45,44 +52,69 @@ CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit
     FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
 "];
 
-const RATE_SQL: &str = "
-WITH p AS (SELECT $2::int8 AS now, $3::int8 AS t, $4::int8 AS tol)
-INSERT INTO rate AS r (courier, tat, granted, asked)
-SELECT c, p.now + LEAST(n, p.tol / p.t + 1) * p.t, LEAST(n, p.tol / p.t + 1), n
-FROM unnest($1::text[], $5::int8[]) AS u(c, n), p ORDER BY c
-ON CONFLICT (courier) DO UPDATE SET
-  granted = CASE WHEN $2::int8 + $4::int8 < GREATEST(r.tat, $2::int8) THEN 0
-                 ELSE LEAST(EXCLUDED.asked, ($2::int8 + $4::int8 - GREATEST(r.tat, $2::int8)) / $3::int8 + 1) END,
-  tat = GREATEST(r.tat, $2::int8) + $3::int8 * (CASE WHEN $2::int8 + $4::int8 < GREATEST(r.tat, $2::int8) THEN 0
-                 ELSE LEAST(EXCLUDED.asked, ($2::int8 + $4::int8 - GREATEST(r.tat, $2::int8)) / $3::int8 + 1) END),
-  asked = EXCLUDED.asked
-RETURNING courier, granted";
+/// One batch of claims, in arrival order ($1 couriers, $2 grants, $3 quotas, $4
+/// grant expiries; $5 now in ms, $6 the rate's interval, $7 its tolerance):
+/// first the couriers' GCRA buckets (`r`), then the quota of the grants whose
+/// claims passed them, taken in arrival order per courier (`q`). Rows are locked
+/// in key order, rate rows before quota rows, so instances never deadlock.
+/// Returns (is quota, key, granted) for every courier and grant.
+const CLAIM_SQL: &str = "
+WITH c AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[])
+    WITH ORDINALITY AS c(courier, grant_id, total, expires, i)),
+asked AS (SELECT courier, count(*)::int8 AS n FROM c GROUP BY courier),
+r AS (
+  INSERT INTO rate AS r (courier, tat, granted, asked)
+  SELECT courier, $5::int8 + LEAST(n, $7::int8 / $6::int8 + 1) * $6::int8,
+         LEAST(n, $7::int8 / $6::int8 + 1), n
+  FROM asked ORDER BY courier
+  ON CONFLICT (courier) DO UPDATE SET
+    granted = CASE WHEN $5::int8 + $7::int8 < GREATEST(r.tat, $5::int8) THEN 0
+                   ELSE LEAST(EXCLUDED.asked, ($5::int8 + $7::int8 - GREATEST(r.tat, $5::int8)) / $6::int8 + 1) END,
+    tat = GREATEST(r.tat, $5::int8) + $6::int8 * (CASE WHEN $5::int8 + $7::int8 < GREATEST(r.tat, $5::int8) THEN 0
+                   ELSE LEAST(EXCLUDED.asked, ($5::int8 + $7::int8 - GREATEST(r.tat, $5::int8)) / $6::int8 + 1) END),
+    asked = EXCLUDED.asked
+  RETURNING courier, granted),
+passed AS (
+  SELECT c.grant_id, c.total, c.expires,
+         row_number() OVER (PARTITION BY c.courier ORDER BY c.i) <= r.granted AS ok
+  FROM c JOIN r USING (courier)),
+wanted AS (
+  SELECT grant_id, count(*)::int8 AS n, max(total) AS t, max(expires) AS x
+  FROM passed WHERE ok GROUP BY grant_id),
+q AS (
+  INSERT INTO quota AS q (grant_id, used, granted, asked, quota_total, expires_at)
+  SELECT grant_id, LEAST(n, t), LEAST(n, t), n, t, x FROM wanted ORDER BY grant_id
+  ON CONFLICT (grant_id) DO UPDATE SET
+    granted = LEAST(EXCLUDED.asked, GREATEST(EXCLUDED.quota_total - q.used, 0)),
+    used = q.used + LEAST(EXCLUDED.asked, GREATEST(EXCLUDED.quota_total - q.used, 0)),
+    asked = EXCLUDED.asked
+  RETURNING grant_id, granted)
+SELECT false, courier, granted FROM r UNION ALL SELECT true, grant_id, granted FROM q";
 
-const QUOTA_SQL: &str = "
-INSERT INTO quota AS q (grant_id, used, granted, asked, quota_total, expires_at)
-SELECT g, LEAST(n, t), LEAST(n, t), n, t, x
-FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[]) AS u(g, n, t, x) ORDER BY g
-ON CONFLICT (grant_id) DO UPDATE SET
-  granted = LEAST(EXCLUDED.asked, GREATEST(EXCLUDED.quota_total - q.used, 0)),
-  used = q.used + LEAST(EXCLUDED.asked, GREATEST(EXCLUDED.quota_total - q.used, 0)),
-  asked = EXCLUDED.asked
-RETURNING grant_id, granted";
-
+/// One batch of audit records ($1–$12) and checkpoints ($13–$17), one statement.
 const INSERT_AUDIT: &str = "
-INSERT INTO audit (instance, seq, time, tracking_number, courier, grant_id, purpose, outcome,
-    reason, scope, prev, hash)
-SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[],
-    $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])";
+WITH a AS (
+  INSERT INTO audit (instance, seq, time, tracking_number, courier, grant_id, purpose, outcome,
+      reason, scope, prev, hash)
+  SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[],
+      $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[]))
+INSERT INTO audit_checkpoints (instance, seq, head, time, signature)
+SELECT * FROM unnest($13::text[], $14::int8[], $15::text[], $16::text[], $17::text[])";
+
+const INSERT_REVOCATIONS: &str = "
+INSERT INTO revocations (kind, subject) SELECT * FROM unnest($1::text[], $2::text[])
+ON CONFLICT DO NOTHING";
 
 const SELECT_AUDIT: &str = "SELECT instance, seq, time, tracking_number, courier, grant_id,
     purpose, outcome, reason, scope, prev, hash FROM audit";
 
 /// The PostgreSQL store.
 pub struct PostgresStore {
-    queue: Queue,
+    claims: Queue,
+    writes: Queue,
     pool: Pool,
 }
-
 /// The error's text; for a database error its message only (never its detail,
 /// which may quote row values).
 fn pg(e: tokio_postgres::Error) -> StoreError {
@@ -181,9 +213,26 @@ async fn resume(client: &Client, instance: &str) -> Result<ChainState, StoreErro
     })
 }
 
+/// Runs `task` on a thread of its own, with a single-threaded runtime.
+fn spawn_thread(
+    name: &str,
+    task: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StoreError> {
+    let unavailable = |e: std::io::Error| StoreError::Unavailable(e.to_string());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(unavailable)?;
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || runtime.block_on(task))
+        .map(drop)
+        .map_err(unavailable)
+}
+
 impl PostgresStore {
     /// Connects, applies migrations, resumes this instance's chain and starts
-    /// the writer task. Must be called inside a tokio runtime.
+    /// the claimer and the auditor. Must be called inside a tokio runtime.
     ///
     /// # Errors
     /// [`StoreError`] when the database cannot be reached or migrated, or the
@@ -199,6 +248,7 @@ impl PostgresStore {
         let mut client = connect(&config).await?;
         migrate(&mut client).await?;
         let state = resume(&client, instance).await?;
+        drop(client);
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
@@ -213,17 +263,27 @@ impl PostgresStore {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let (queue, rx) = Queue::new(metrics.clone());
-        let writer = Writer {
-            config,
-            instance: instance.to_owned(),
-            client: Some(client),
-            state: Some(state),
-            signing,
+        let (claims, claims_rx) = Queue::new(metrics.clone());
+        let (writes, writes_rx) = Queue::new(metrics.clone());
+        let claimer = Claimer {
+            config: config.clone(),
+            conn: None,
             rate,
         };
-        tokio::spawn(writer.run(rx, metrics));
-        Ok(Self { queue, pool })
+        spawn_thread("pg-claimer", claimer.run(claims_rx, metrics.clone()))?;
+        let auditor = Auditor {
+            config,
+            instance: instance.to_owned(),
+            conn: None,
+            state: Some(state),
+            signing,
+        };
+        spawn_thread("pg-auditor", auditor.run(writes_rx, metrics))?;
+        Ok(Self {
+            claims,
+            writes,
+            pool,
+        })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
@@ -234,31 +294,140 @@ impl PostgresStore {
     }
 }
 
-struct Writer {
+/// Decides claims, one statement per batch.
+///
+/// Its connection commits with `synchronous_commit = off`, without waiting
+/// for the disk. That loses nothing that was answered: a request is answered
+/// only after its audit record commits, that commit waits until the log is on
+/// disk up to its own commit record, and the claim's commit record comes
+/// earlier in the same log. A crash can forget only claims whose requests were
+/// never answered. Other instances see a claim as soon as it commits.
+struct Claimer {
     config: tokio_postgres::Config,
-    instance: String,
-    client: Option<Client>,
-    /// `None` after a failed commit whose outcome is unknown: re-read from the table.
-    state: Option<ChainState>,
-    signing: Checkpointing,
+    /// The connection and its prepared claim statement.
+    conn: Option<(Client, Statement)>,
     rate: RateParams,
 }
 
-impl Writer {
+impl Claimer {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Job>, metrics: Arc<Metrics>) {
+        while let Some(first) = rx.recv().await {
+            let batch = Batch::new(drain(first, &mut rx, &metrics.queue_depth));
+            let started = Instant::now();
+            let result = self.decide(&batch).await;
+            metrics.observe_commit(started.elapsed(), batch.claims.len());
+            match result {
+                Ok(decisions) => batch.succeed(decisions),
+                Err(e) => {
+                    tracing::error!(error = %e, "claim failed");
+                    self.conn = None;
+                    batch.fail(&e);
+                }
+            }
+        }
+    }
+
+    async fn decide(&mut self, batch: &Batch) -> Result<Vec<Decision>, StoreError> {
+        if self.conn.as_ref().is_none_or(|(c, _)| c.is_closed()) {
+            let client = connect(&self.config).await?;
+            client
+                .batch_execute("SET synchronous_commit = off")
+                .await
+                .map_err(pg)?;
+            let statement = client.prepare(CLAIM_SQL).await.map_err(pg)?;
+            self.conn = Some((client, statement));
+        }
+        let (client, statement) = self.conn.as_ref().ok_or(StoreError::Closed)?;
+        let claims: Vec<&Claim> = batch.claims.iter().map(|(c, _)| c).collect();
+        if claims.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = claims.iter().map(|c| c.now_ms).max().unwrap_or(0);
+        let couriers: Vec<&str> = claims.iter().map(|c| c.courier.as_str()).collect();
+        let grants: Vec<String> = claims.iter().map(|c| c.grant.to_string()).collect();
+        let quotas: Vec<i64> = claims.iter().map(|c| i64::from(c.quota)).collect();
+        let expiries: Vec<i64> = claims
+            .iter()
+            .map(|c| i64::try_from(c.grant_expires_at).unwrap_or(i64::MAX))
+            .collect();
+        let rows = client
+            .query(
+                statement,
+                &[
+                    &couriers,
+                    &grants,
+                    &quotas,
+                    &expiries,
+                    &i64::try_from(now).unwrap_or(i64::MAX),
+                    &self.rate.interval_ms,
+                    &self.rate.tolerance_ms,
+                ],
+            )
+            .await
+            .map_err(pg)?;
+        let mut rate: HashMap<String, u32> = HashMap::new();
+        let mut quota: HashMap<GrantId, u32> = HashMap::new();
+        for row in &rows {
+            let key: &str = row.get(1);
+            let granted = u32::try_from(row.get::<_, i64>(2)).unwrap_or(0);
+            if row.get::<_, bool>(0) {
+                if let Ok(g) = key.parse() {
+                    quota.insert(g, granted);
+                }
+            } else {
+                rate.insert(key.to_owned(), granted);
+            }
+        }
+        decide::<StoreError>(
+            &claims,
+            |couriers| {
+                Ok(couriers
+                    .iter()
+                    .map(|(c, _)| rate.get(c.as_str()).copied().unwrap_or(0))
+                    .collect())
+            },
+            |grants| {
+                Ok(grants
+                    .iter()
+                    .map(|g| quota.get(&g.0).copied().unwrap_or(0))
+                    .collect())
+            },
+        )
+    }
+}
+
+/// The auditor's connection and its prepared statements.
+struct AuditConn {
+    client: Client,
+    audit: Statement,
+    revocations: Statement,
+}
+
+/// Commits audit records and revocations, one statement per batch.
+struct Auditor {
+    config: tokio_postgres::Config,
+    instance: String,
+    conn: Option<AuditConn>,
+    /// `None` after a failed commit whose outcome is unknown: re-read from the table.
+    state: Option<ChainState>,
+    signing: Checkpointing,
+}
+
+impl Auditor {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Job>, metrics: Arc<Metrics>) {
         while let Some(first) = rx.recv().await {
             let batch = Batch::new(drain(first, &mut rx, &metrics.queue_depth));
             let closing = !batch.close.is_empty();
             let started = Instant::now();
             let result = self.commit(&batch, closing).await;
-            metrics.observe_commit(started.elapsed(), batch.claims.len() + batch.events.len());
+            metrics.observe_commit(started.elapsed(), batch.events.len());
             match result {
-                Ok(decisions) => batch.succeed(decisions),
+                Ok(()) => batch.succeed(Vec::new()),
                 Err(e) => {
                     tracing::error!(error = %e, "store commit failed");
                     // The connection may be gone, and whether the commit landed
                     // is unknown: reconnect and resume from the table next time.
-                    self.client = None;
+                    self.conn = None;
                     self.state = None;
                     batch.fail(&e);
                 }
@@ -269,136 +438,84 @@ impl Writer {
         }
     }
 
-    async fn commit(&mut self, batch: &Batch, closing: bool) -> Result<Vec<Decision>, StoreError> {
-        if self.client.as_ref().is_none_or(Client::is_closed) {
-            self.client = Some(connect(&self.config).await?);
+    async fn connection(&mut self) -> Result<&AuditConn, StoreError> {
+        if self.conn.as_ref().is_none_or(|c| c.client.is_closed()) {
+            let client = connect(&self.config).await?;
+            // A 200 waits for this connection's commits: never let them skip the disk.
+            let sync: String = client
+                .query_one("SELECT current_setting('synchronous_commit')", &[])
+                .await
+                .map_err(pg)?
+                .get(0);
+            if sync == "off" {
+                client
+                    .batch_execute("SET synchronous_commit = on")
+                    .await
+                    .map_err(pg)?;
+            }
+            let (audit, revocations) = tokio::try_join!(
+                client.prepare(INSERT_AUDIT),
+                client.prepare(INSERT_REVOCATIONS)
+            )
+            .map_err(pg)?;
+            self.conn = Some(AuditConn {
+                client,
+                audit,
+                revocations,
+            });
         }
-        let client = self.client.as_mut().ok_or(StoreError::Closed)?;
+        self.conn.as_ref().ok_or(StoreError::Closed)
+    }
+
+    async fn commit(&mut self, batch: &Batch, closing: bool) -> Result<(), StoreError> {
+        self.connection().await?;
         if self.state.is_none() {
-            self.state = Some(resume(client, &self.instance).await?);
+            let conn = self.conn.as_ref().ok_or(StoreError::Closed)?;
+            self.state = Some(resume(&conn.client, &self.instance).await?);
         }
+        let conn = self.conn.as_ref().ok_or(StoreError::Closed)?;
         let state = self.state.as_ref().ok_or(StoreError::Closed)?;
         let (next, rows) =
             state.extend(batch.events.iter().map(|(e, _)| e), &self.signing, closing);
-        let tx = client.transaction().await.map_err(pg)?;
-        let claims: Vec<Claim> = batch.claims.iter().map(|(c, _)| c.clone()).collect();
-        let now = claims
-            .iter()
-            .map(|c| i64::try_from(c.now_ms).unwrap_or(i64::MAX))
-            .max()
-            .unwrap_or(0);
-        let rate_rows = if claims.is_empty() {
-            Vec::new()
-        } else {
-            let couriers = crate::store::tally(claims.iter().map(|c| c.courier.clone()));
-            let names: Vec<&str> = couriers.iter().map(|(c, _)| c.as_str()).collect();
-            let asked: Vec<i64> = couriers.iter().map(|(_, n)| i64::from(*n)).collect();
-            let r = tx
-                .query(
-                    RATE_SQL,
-                    &[
-                        &names,
-                        &now,
-                        &self.rate.interval_ms,
-                        &self.rate.tolerance_ms,
-                        &asked,
-                    ],
-                )
+        let revoked: Vec<&Revocation> = batch.revocations.iter().flat_map(|(r, _)| r).collect();
+        if !revoked.is_empty() {
+            let kinds: Vec<&str> = revoked.iter().map(|r| r.kind()).collect();
+            let subjects: Vec<String> = revoked.iter().map(|r| r.subject()).collect();
+            conn.client
+                .execute(&conn.revocations, &[&kinds, &subjects])
                 .await
                 .map_err(pg)?;
-            r
-        };
-        let rate_granted: std::collections::HashMap<String, u32> = rate_rows
-            .iter()
-            .map(|r| {
-                (
-                    r.get::<_, String>(0),
-                    u32::try_from(r.get::<_, i64>(1)).unwrap_or(0),
-                )
-            })
-            .collect();
-        // Rate is decided; a dry run of `decide` finds the grants that passed it,
-        // whose quota the next statement decides.
-        let mut quota_input = Vec::new();
-        let _ = decide::<StoreError>(
-            &claims,
-            |couriers| {
-                Ok(couriers
-                    .iter()
-                    .map(|(c, _)| rate_granted.get(c).copied().unwrap_or(0))
-                    .collect())
-            },
-            |grants| {
-                quota_input = grants.to_vec();
-                Ok(vec![0; grants.len()])
-            },
-        );
-        let quota_granted: std::collections::HashMap<String, u32> = if quota_input.is_empty() {
-            Default::default()
-        } else {
-            let ids: Vec<String> = quota_input.iter().map(|g| g.0.to_string()).collect();
-            let n: Vec<i64> = quota_input.iter().map(|g| i64::from(g.1)).collect();
-            let total: Vec<i64> = quota_input.iter().map(|g| i64::from(g.2)).collect();
-            let expiry: Vec<i64> = quota_input
-                .iter()
-                .map(|g| i64::try_from(g.3).unwrap_or(i64::MAX))
-                .collect();
-            tx.query(QUOTA_SQL, &[&ids, &n, &total, &expiry])
-                .await
-                .map_err(pg)?
-                .iter()
-                .map(|r| {
-                    (
-                        r.get::<_, String>(0),
-                        u32::try_from(r.get::<_, i64>(1)).unwrap_or(0),
-                    )
-                })
-                .collect()
-        };
-        let decisions = decide::<StoreError>(
-            &claims,
-            |couriers| {
-                Ok(couriers
-                    .iter()
-                    .map(|(c, _)| rate_granted.get(c).copied().unwrap_or(0))
-                    .collect())
-            },
-            |grants| {
-                Ok(grants
-                    .iter()
-                    .map(|g| quota_granted.get(&g.0.to_string()).copied().unwrap_or(0))
-                    .collect())
-            },
-        )?;
-        for (r, _) in &batch.revocations {
-            for r in r {
-                tx.execute(
-                    "INSERT INTO revocations (kind, subject) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    &[&r.kind(), &r.subject()],
-                )
-                .await
-                .map_err(pg)?;
-            }
         }
-        insert_rows(&tx, &rows).await?;
-        tx.commit().await.map_err(pg)?;
+        if !rows.records.is_empty() || !rows.checkpoints.is_empty() {
+            insert_rows(&conn.client, &conn.audit, &rows).await?;
+        }
         self.state = Some(next);
-        Ok(decisions)
+        Ok(())
     }
 }
 
-async fn insert_rows(tx: &tokio_postgres::Transaction<'_>, rows: &Rows) -> Result<(), StoreError> {
-    if !rows.records.is_empty() {
-        let r = &rows.records;
-        let text = |f: fn(&AuditRecord) -> &str| r.iter().map(f).collect::<Vec<&str>>();
-        let opt =
-            |f: fn(&AuditRecord) -> Option<&str>| r.iter().map(f).collect::<Vec<Option<&str>>>();
-        let seq: Vec<i64> = r
-            .iter()
-            .map(|x| i64::try_from(x.seq).unwrap_or(i64::MAX))
-            .collect();
-        tx.execute(
-            INSERT_AUDIT,
+/// Inserts a batch's records and checkpoints in one statement (one transaction).
+async fn insert_rows(
+    client: &Client,
+    statement: &Statement,
+    rows: &Rows,
+) -> Result<(), StoreError> {
+    let r = &rows.records;
+    let text = |f: fn(&AuditRecord) -> &str| r.iter().map(f).collect::<Vec<&str>>();
+    let opt = |f: fn(&AuditRecord) -> Option<&str>| r.iter().map(f).collect::<Vec<Option<&str>>>();
+    let seq: Vec<i64> = r
+        .iter()
+        .map(|x| i64::try_from(x.seq).unwrap_or(i64::MAX))
+        .collect();
+    let c = &rows.checkpoints;
+    let cp = |f: fn(&AuditCheckpoint) -> &str| c.iter().map(f).collect::<Vec<&str>>();
+    let cp_seq: Vec<i64> = c
+        .iter()
+        .map(|x| i64::try_from(x.seq).unwrap_or(i64::MAX))
+        .collect();
+    client
+        .execute(
+            statement,
             &[
                 &text(|x| &x.instance),
                 &seq,
@@ -412,34 +529,29 @@ async fn insert_rows(tx: &tokio_postgres::Transaction<'_>, rows: &Rows) -> Resul
                 &opt(|x| x.scope.as_deref()),
                 &text(|x| &x.prev),
                 &text(|x| &x.hash),
+                &cp(|x| &x.instance),
+                &cp_seq,
+                &cp(|x| &x.head),
+                &cp(|x| &x.time),
+                &cp(|x| &x.signature),
             ],
         )
         .await
         .map_err(pg)?;
-    }
-    for c in &rows.checkpoints {
-        let seq = i64::try_from(c.seq).unwrap_or(i64::MAX);
-        tx.execute(
-            "INSERT INTO audit_checkpoints (instance, seq, head, time, signature) VALUES ($1, $2, $3, $4, $5)",
-            &[&c.instance, &seq, &c.head, &c.time, &c.signature],
-        )
-        .await
-        .map_err(pg)?;
-    }
     Ok(())
 }
 
 impl ResolverStore for PostgresStore {
     fn acquire(&self, claim: Claim) -> BoxFuture<'_, Result<Decision, StoreError>> {
-        Box::pin(self.queue.acquire(claim))
+        Box::pin(self.claims.acquire(claim))
     }
 
     fn append(&self, event: AuditEvent) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(self.queue.append(event))
+        Box::pin(self.writes.append(event))
     }
 
     fn revoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(self.queue.revoke(revocations))
+        Box::pin(self.writes.revoke(revocations))
     }
 
     fn revocations(&self) -> BoxFuture<'_, Result<Vec<Revocation>, StoreError>> {
@@ -510,6 +622,6 @@ impl ResolverStore for PostgresStore {
     }
 
     fn close(&self) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(self.queue.close())
+        Box::pin(self.writes.close())
     }
 }

@@ -1,8 +1,13 @@
 //! The embedded store: one SQLite file in WAL mode, one writer thread that
 //! commits whatever queued since its last commit (`synchronous=FULL`: a commit
 //! is on disk before any job of its batch is answered).
+//!
+//! One node owns the file, so rate and quota are decided in memory, at once,
+//! and the changed counters are stored in the transaction that commits the
+//! audit records: a request is answered only after that commit, so a crash
+//! forgets only claims that were never answered.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -14,8 +19,8 @@ use crate::chain::{export_lines, ChainState, Rows};
 use crate::error::StoreError;
 use crate::metrics::Metrics;
 use crate::store::{
-    decide, drain, Batch, BoxFuture, Checkpointing, Claim, Decision, Job, Queue, RateParams,
-    ResolverStore,
+    drain, now_ms, Batch, BoxFuture, Changed, Checkpointing, Claim, Counters, Decision, Job, Queue,
+    RateParams, ResolverStore,
 };
 
 /// Versioned schema; each entry is applied once, in order, at open.
@@ -42,22 +47,13 @@ CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 "];
 
-const RATE_SQL: &str = "
-INSERT INTO rate (courier, tat, granted)
-VALUES (?1, ?2 + MIN(?3, ?5 / ?4 + 1) * ?4, MIN(?3, ?5 / ?4 + 1))
-ON CONFLICT (courier) DO UPDATE SET
-  granted = CASE WHEN ?2 + ?5 < MAX(tat, ?2) THEN 0
-                 ELSE MIN(?3, (?2 + ?5 - MAX(tat, ?2)) / ?4 + 1) END,
-  tat = MAX(tat, ?2) + ?4 * (CASE WHEN ?2 + ?5 < MAX(tat, ?2) THEN 0
-                 ELSE MIN(?3, (?2 + ?5 - MAX(tat, ?2)) / ?4 + 1) END)
-RETURNING granted";
+// The counters as decided in memory (the `granted` columns are no longer used).
+const RATE_SQL: &str = "INSERT INTO rate (courier, tat, granted) VALUES (?1, ?2, 0)
+    ON CONFLICT (courier) DO UPDATE SET tat = excluded.tat";
 
-const QUOTA_SQL: &str = "
-INSERT INTO quota (grant_id, used, granted, expires_at) VALUES (?1, MIN(?2, ?3), MIN(?2, ?3), ?4)
-ON CONFLICT (grant_id) DO UPDATE SET
-  granted = MIN(?2, MAX(?3 - used, 0)),
-  used = used + MIN(?2, MAX(?3 - used, 0))
-RETURNING granted";
+const QUOTA_SQL: &str =
+    "INSERT INTO quota (grant_id, used, granted, expires_at) VALUES (?1, ?2, 0, ?3)
+    ON CONFLICT (grant_id) DO UPDATE SET used = excluded.used";
 
 const INSERT_AUDIT: &str = "INSERT INTO audit (instance, seq, time, tracking_number, courier,
     grant_id, purpose, outcome, reason, scope, prev, hash)
@@ -71,6 +67,12 @@ const INSERT_CHECKPOINT: &str =
 pub struct SqliteStore {
     queue: Queue,
     reader: Arc<Mutex<Connection>>,
+    counters: Arc<Mutex<Counters>>,
+    rate: RateParams,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn db(e: rusqlite::Error) -> StoreError {
@@ -125,6 +127,32 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.commit().map_err(db)?;
     }
     Ok(())
+}
+
+/// The stored counters, as the writer last committed them.
+fn load_counters(conn: &Connection) -> Result<Counters, StoreError> {
+    let mut stmt = conn.prepare("SELECT courier, tat FROM rate").map_err(db)?;
+    let rates: Vec<(String, i64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    let mut stmt = conn
+        .prepare("SELECT grant_id, used, expires_at FROM quota")
+        .map_err(db)?;
+    let quotas: Vec<(String, i64, i64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    let quotas = quotas.into_iter().filter_map(|(g, n, x)| {
+        Some((
+            g.parse().ok()?,
+            u32::try_from(n).unwrap_or(u32::MAX),
+            u64::try_from(x).unwrap_or(0),
+        ))
+    });
+    Ok(Counters::load(rates, quotas, now_ms()))
 }
 
 fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
@@ -185,19 +213,19 @@ impl SqliteStore {
         let mut writer = connect(path)?;
         migrate(&mut writer)?;
         let state = resume(&writer, instance)?;
+        let counters = Arc::new(Mutex::new(load_counters(&writer)?));
         let reader = connect(path)?;
         let (queue, rx) = Queue::new(metrics.clone());
-        let path: PathBuf = path.to_owned();
+        let writer_counters = counters.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || {
-                let _ = path;
-                run_writer(writer, state, signing, rate, rx, &metrics);
-            })
+            .spawn(move || run_writer(writer, state, signing, &writer_counters, rx, &metrics))
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Self {
             queue,
             reader: Arc::new(Mutex::new(reader)),
+            counters,
+            rate,
         })
     }
 
@@ -207,7 +235,7 @@ impl SqliteStore {
     ) -> Result<T, StoreError> {
         let reader = self.reader.clone();
         tokio::task::spawn_blocking(move || {
-            let conn = reader.lock().unwrap_or_else(|e| e.into_inner());
+            let conn = lock(&reader);
             f(&conn)
         })
         .await
@@ -215,11 +243,13 @@ impl SqliteStore {
     }
 }
 
+/// Commits audit records, revocations and the counters changed since the last
+/// commit, batch after batch, until a close.
 fn run_writer(
     mut conn: Connection,
     mut state: ChainState,
     signing: Checkpointing,
-    rate: RateParams,
+    counters: &Mutex<Counters>,
     mut rx: mpsc::UnboundedReceiver<Job>,
     metrics: &Metrics,
 ) {
@@ -229,19 +259,33 @@ fn run_writer(
         let closing = !batch.close.is_empty();
         let started = Instant::now();
         let (next, rows) = state.extend(batch.events.iter().map(|(e, _)| e), &signing, closing);
+        let now = now_ms();
+        // Every claim of this batch's requests was decided before its record
+        // was queued, so the counters taken now cover them.
+        let sweep = now > last_sweep.saturating_add(60_000);
+        let changed = {
+            let mut counters = lock(counters);
+            if sweep {
+                counters.sweep(now);
+            }
+            counters.take_changed()
+        };
         let result = conn.transaction().map_err(db).and_then(|tx| {
-            let decisions = commit(&tx, &batch, &rows, rate, &mut last_sweep)?;
-            tx.commit().map_err(db)?;
-            Ok(decisions)
+            commit(&tx, &batch, &rows, &changed, now, sweep)?;
+            tx.commit().map_err(db)
         });
-        metrics.observe_commit(started.elapsed(), batch.claims.len() + batch.events.len());
+        metrics.observe_commit(started.elapsed(), batch.events.len());
         match result {
-            Ok(decisions) => {
+            Ok(()) => {
                 state = next;
-                batch.succeed(decisions);
+                if sweep {
+                    last_sweep = now;
+                }
+                batch.succeed(Vec::new());
             }
             Err(e) => {
                 tracing::error!(error = %e, "store commit failed");
+                lock(counters).restore(changed);
                 batch.fail(&e);
             }
         }
@@ -255,41 +299,23 @@ fn commit(
     tx: &Transaction<'_>,
     batch: &Batch,
     rows: &Rows,
-    rate: RateParams,
-    last_sweep: &mut u64,
-) -> Result<Vec<Decision>, StoreError> {
-    let claims: Vec<Claim> = batch.claims.iter().map(|(c, _)| c.clone()).collect();
-    let now_ms = claims.iter().map(|c| c.now_ms).max().unwrap_or(0);
+    changed: &Changed,
+    now_ms: u64,
+    sweep: bool,
+) -> Result<(), StoreError> {
     let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
-    let decisions = decide(
-        &claims,
-        |couriers| {
-            let mut stmt = tx.prepare_cached(RATE_SQL).map_err(db)?;
-            couriers
-                .iter()
-                .map(|(c, n)| {
-                    stmt.query_row(
-                        params![c, now, n, rate.interval_ms, rate.tolerance_ms],
-                        |r| r.get::<_, u32>(0),
-                    )
-                    .map_err(db)
-                })
-                .collect()
-        },
-        |grants| {
-            let mut stmt = tx.prepare_cached(QUOTA_SQL).map_err(db)?;
-            grants
-                .iter()
-                .map(|(g, n, quota, expires)| {
-                    let expires = i64::try_from(*expires).unwrap_or(i64::MAX);
-                    stmt.query_row(params![g.to_string(), n, quota, expires], |r| {
-                        r.get::<_, u32>(0)
-                    })
-                    .map_err(db)
-                })
-                .collect()
-        },
-    )?;
+    {
+        let mut stmt = tx.prepare_cached(RATE_SQL).map_err(db)?;
+        for (courier, tat) in &changed.rates {
+            stmt.execute(params![courier, tat]).map_err(db)?;
+        }
+        let mut stmt = tx.prepare_cached(QUOTA_SQL).map_err(db)?;
+        for (grant, used, expires) in &changed.quotas {
+            let expires = i64::try_from(*expires).unwrap_or(i64::MAX);
+            stmt.execute(params![grant.to_string(), used, expires])
+                .map_err(db)?;
+        }
+    }
     {
         let mut stmt = tx
             .prepare_cached(
@@ -303,9 +329,8 @@ fn commit(
     }
     insert_rows(tx, rows)?;
     // Forget counters of grants expired a day ago and buckets idle for an hour,
-    // by server time, once a minute.
-    if now_ms > last_sweep.saturating_add(60_000) {
-        *last_sweep = now_ms;
+    // by server time, once a minute (as the writer did in memory).
+    if sweep {
         tx.execute(
             "DELETE FROM quota WHERE expires_at < ?1",
             [now / 1000 - 86_400],
@@ -314,7 +339,7 @@ fn commit(
         tx.execute("DELETE FROM rate WHERE tat < ?1", [now - 3_600_000])
             .map_err(db)?;
     }
-    Ok(decisions)
+    Ok(())
 }
 
 fn insert_rows(tx: &Transaction<'_>, rows: &Rows) -> Result<(), StoreError> {
@@ -392,7 +417,8 @@ fn export(conn: &Connection) -> Result<Vec<String>, StoreError> {
 
 impl ResolverStore for SqliteStore {
     fn acquire(&self, claim: Claim) -> BoxFuture<'_, Result<Decision, StoreError>> {
-        Box::pin(self.queue.acquire(claim))
+        let d = lock(&self.counters).decide(&claim, self.rate);
+        Box::pin(async move { Ok(d) })
     }
 
     fn append(&self, event: waybill_redact::AuditEvent) -> BoxFuture<'_, Result<(), StoreError>> {

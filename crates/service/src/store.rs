@@ -2,6 +2,7 @@
 //! counters, per-courier rate buckets and the audit chain. One trait, three
 //! backends: SQLite (one node), PostgreSQL (several), memory (benchmarks only).
 
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -232,13 +233,13 @@ pub(crate) fn tally<K: Ord + Clone>(keys: impl Iterator<Item = K>) -> Vec<(K, u3
 /// of `n` requests per courier (rate) and per grant (quota) the store grants.
 /// Requests are served in arrival order within a key.
 pub(crate) fn decide<E>(
-    claims: &[Claim],
+    claims: &[&Claim],
     rate: impl FnOnce(&[(String, u32)]) -> Result<Vec<u32>, E>,
     quota: impl FnOnce(&[(GrantId, u32, u32, u64)]) -> Result<Vec<u32>, E>,
 ) -> Result<Vec<Decision>, E> {
     let couriers = tally(claims.iter().map(|c| c.courier.clone()));
     let granted = rate(&couriers)?;
-    let mut left: std::collections::HashMap<&str, u32> = couriers
+    let mut left: HashMap<&str, u32> = couriers
         .iter()
         .zip(&granted)
         .map(|((c, _), g)| (c.as_str(), *g))
@@ -271,7 +272,7 @@ pub(crate) fn decide<E>(
     } else {
         quota(&rows)?
     };
-    let mut left: std::collections::HashMap<GrantId, u32> =
+    let mut left: HashMap<GrantId, u32> =
         rows.iter().zip(&granted).map(|(r, g)| (r.0, *g)).collect();
     for (c, d) in claims.iter().zip(out.iter_mut()) {
         if d.is_ok() {
@@ -282,6 +283,120 @@ pub(crate) fn decide<E>(
         }
     }
     Ok(out)
+}
+
+/// Rate buckets and quota counters held in memory: all the state of the memory
+/// store, and the deciding copy of SQLite's (one node owns its file), whose
+/// writer stores the changed entries in the transaction that commits the audit
+/// records. No answer leaves before that commit, so a crash forgets only
+/// claims that were never answered.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    /// Courier → theoretical arrival time, ms.
+    tat: HashMap<String, i64>,
+    /// Grant → (uses, expiry in unix seconds).
+    used: HashMap<GrantId, (u32, u64)>,
+    changed_couriers: HashSet<String>,
+    changed_grants: HashSet<GrantId>,
+}
+
+/// Counter entries changed since the last [`Counters::take_changed`].
+#[derive(Debug, Default)]
+pub(crate) struct Changed {
+    /// (courier, theoretical arrival time in ms).
+    pub(crate) rates: Vec<(String, i64)>,
+    /// (grant, uses, expiry in unix seconds).
+    pub(crate) quotas: Vec<(GrantId, u32, u64)>,
+}
+
+/// Buckets idle this long are forgotten (a new one starts full, the same state).
+const IDLE_BUCKET_MS: i64 = 3_600_000;
+/// Counters of grants expired this long ago are forgotten (they no longer verify).
+const EXPIRED_GRANT_SECS: u64 = 86_400;
+
+impl Counters {
+    /// Counters as stored, without entries old enough to be swept.
+    pub(crate) fn load(
+        rates: impl IntoIterator<Item = (String, i64)>,
+        quotas: impl IntoIterator<Item = (GrantId, u32, u64)>,
+        now_ms: u64,
+    ) -> Self {
+        let mut c = Self {
+            tat: rates.into_iter().collect(),
+            used: quotas.into_iter().map(|(g, n, x)| (g, (n, x))).collect(),
+            ..Self::default()
+        };
+        c.sweep(now_ms);
+        c
+    }
+
+    /// Rate then quota for one claim: a refused rate takes nothing, a refused
+    /// quota still spends the rate.
+    pub(crate) fn decide(&mut self, claim: &Claim, rate: RateParams) -> Decision {
+        let now = i64::try_from(claim.now_ms).unwrap_or(i64::MAX);
+        if !self.tat.contains_key(&claim.courier) {
+            self.tat.insert(claim.courier.clone(), now);
+        }
+        let tat = self.tat.get_mut(&claim.courier).ok_or(Limit::Rate)?;
+        let base = (*tat).max(now);
+        if base > now.saturating_add(rate.tolerance_ms) {
+            return Err(Limit::Rate);
+        }
+        *tat = base.saturating_add(rate.interval_ms);
+        if !self.changed_couriers.contains(&claim.courier) {
+            self.changed_couriers.insert(claim.courier.clone());
+        }
+        let used = self
+            .used
+            .entry(claim.grant)
+            .or_insert((0, claim.grant_expires_at));
+        if used.0 >= claim.quota {
+            return Err(Limit::Quota);
+        }
+        used.0 += 1;
+        self.changed_grants.insert(claim.grant);
+        Ok(())
+    }
+
+    /// The entries changed since the last call, with their values now.
+    pub(crate) fn take_changed(&mut self) -> Changed {
+        let rates = self
+            .changed_couriers
+            .drain()
+            .filter_map(|c| self.tat.get(&c).map(|t| (c, *t)))
+            .collect();
+        let quotas = self
+            .changed_grants
+            .drain()
+            .filter_map(|g| self.used.get(&g).map(|(n, x)| (g, *n, *x)))
+            .collect();
+        Changed { rates, quotas }
+    }
+
+    /// Marks entries taken by [`Counters::take_changed`] as changed again (their
+    /// commit failed).
+    pub(crate) fn restore(&mut self, changed: Changed) {
+        self.changed_couriers
+            .extend(changed.rates.into_iter().map(|(c, _)| c));
+        self.changed_grants
+            .extend(changed.quotas.into_iter().map(|(g, _, _)| g));
+    }
+
+    /// Forgets buckets idle for an hour and grants expired a day ago.
+    pub(crate) fn sweep(&mut self, now_ms: u64) {
+        let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        self.tat
+            .retain(|_, t| *t >= now.saturating_sub(IDLE_BUCKET_MS));
+        let oldest = (now_ms / 1000).saturating_sub(EXPIRED_GRANT_SECS);
+        self.used.retain(|_, (_, x)| *x >= oldest);
+    }
+}
+
+/// The server's time, unix milliseconds.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// How a writer signs checkpoints: every `every` records and at close.

@@ -38,6 +38,41 @@ async fn two_instances_share_one_quota_exactly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn claims_of_several_couriers_and_grants_in_one_batch_each_get_their_quota() {
+    let Some(db) = postgres_db().await else {
+        return;
+    };
+    let keys = Keys::new();
+    let a = Running::start(keys.config(&db, "node-a")).await;
+    let b = Running::start(keys.config(&db, "node-b")).await;
+    let urls = [a.url.clone(), b.url.clone()];
+    let token = keys.token();
+    let zone = vec![keys.waybill.zone()];
+    // Two grants of one courier and one of another, all at once: one claim
+    // statement decides claims of every kind together.
+    let grants = [
+        keys.grant_for("C-1", zone.clone(), 7),
+        keys.grant_for("C-1", zone.clone(), 11),
+        keys.grant_for("C-2", zone, 13),
+    ];
+    let (x, y, z) = tokio::join!(
+        burst(&urls, &token, &grants[0], 40),
+        burst(&urls, &token, &grants[1], 40),
+        burst(&urls, &token, &grants[2], 40),
+    );
+    let allowed = |s: &[u16]| s.iter().filter(|s| **s == 200).count();
+    assert_eq!((allowed(&x), allowed(&y), allowed(&z)), (7, 11, 13));
+    for s in [&x, &y, &z] {
+        assert!(s.iter().all(|s| *s == 200 || *s == 429));
+    }
+    a.stop().await;
+    b.stop().await;
+    let (records, lines) = export_and_verify(&db, &keys, "export.jsonl").await;
+    assert_eq!(records, 120);
+    assert_eq!(count(&lines, "\"outcome\":\"allowed\""), 31);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_revocation_on_one_instance_reaches_the_other() {
     let Some(db) = postgres_db().await else {
         return;
