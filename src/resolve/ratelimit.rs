@@ -18,6 +18,9 @@ pub enum Limit {
     Rate,
     /// The grant's quota is used up.
     Quota,
+    /// A store's claim carried a device-signed request's nonce that was seen
+    /// before: a replay (see [`ReplayGuard`](crate::ReplayGuard)).
+    Replayed,
 }
 
 /// Decides whether a courier may resolve one more token now.

@@ -83,13 +83,10 @@ impl App {
         request: &ResolveRequest,
         peer: IpAddr,
     ) -> Result<Disclosure, ApiError> {
-        let mut attempt = self.resolver.begin(token, grant, request);
-        if let Some(guard) = attempt.replay_guard() {
-            if !self.admit_nonce(&guard, &attempt).await? {
-                attempt.deny(Denied::RequestReplayed);
-            }
-        }
-        self.finish(attempt, peer).await
+        let attempt = self.resolver.begin(token, grant, request);
+        // The nonce rides with the rate and quota claim: one pass through the store.
+        let replay = attempt.replay_guard();
+        self.finish(attempt, replay, peer).await
     }
 
     /// Several tokens under one grant and one device proof: the proof's nonce is
@@ -102,8 +99,12 @@ impl App {
     ) -> Result<Vec<Attempt>, ApiError> {
         let mut attempts = self.resolver.begin_batch(tokens, grant, request);
         let first = attempts.iter().find_map(Attempt::replay_guard);
-        if let (Some(guard), Some(attempt)) = (first, attempts.first()) {
-            if !self.admit_nonce(&guard, attempt).await? {
+        if let Some(guard) = first {
+            let admitted = self.store.admit(guard).await.map_err(|e| {
+                tracing::warn!(error = %e, "nonce admission failed");
+                ApiError::STORE
+            })?;
+            if !admitted {
                 for a in &mut attempts {
                     a.deny(Denied::RequestReplayed);
                 }
@@ -112,18 +113,12 @@ impl App {
         Ok(attempts)
     }
 
-    /// Records a device-signed request's nonce: `false` when it was seen within
-    /// the request window.
-    async fn admit_nonce(&self, guard: &ReplayGuard, attempt: &Attempt) -> Result<bool, ApiError> {
-        let now = u64::try_from(attempt.time().unix_timestamp()).unwrap_or(0);
-        Ok(self.resolver.admit_nonce(guard, now))
-    }
-
     /// The steps after the checks: the noise allowance for denied attempts, the
     /// store's rate and quota claim, open, and the durable audit record.
     pub(crate) async fn finish(
         &self,
         mut attempt: Attempt,
+        replay: Option<ReplayGuard>,
         peer: IpAddr,
     ) -> Result<Disclosure, ApiError> {
         let now_ms = unix_ms(attempt.time());
@@ -135,9 +130,11 @@ impl App {
             if claim.grant.device().is_none() {
                 self.metrics.bearer_requests.fetch_add(1, Ordering::Relaxed);
             }
-            match self.store.acquire(Claim::from_attempt(claim, now_ms)).await {
+            let claim = Claim::from_attempt(claim, now_ms).with_replay(replay);
+            match self.store.acquire(claim).await {
                 Ok(Ok(())) => {}
                 Ok(Err(Limit::Quota)) => attempt.deny(Denied::QuotaExceeded),
+                Ok(Err(Limit::Replayed)) => attempt.deny(Denied::RequestReplayed),
                 Ok(Err(_)) => attempt.deny(Denied::RateLimited),
                 Err(e) => {
                     tracing::warn!(error = %e, "claim failed");
@@ -260,7 +257,7 @@ async fn resolve_batch(
         .into_iter()
         .map(|attempt| {
             let app = app.clone();
-            tokio::spawn(async move { app.finish(attempt, peer.ip()).await })
+            tokio::spawn(async move { app.finish(attempt, None, peer.ip()).await })
         })
         .collect();
     let mut results = Vec::with_capacity(handles.len());

@@ -3,10 +3,10 @@
 
 use std::sync::Mutex;
 
-use waybill_redact::{AuditChain, AuditEvent, Revocation};
+use waybill_redact::{AuditChain, AuditEvent, ReplayGuard, Revocation};
 
 use crate::error::StoreError;
-use crate::store::{BoxFuture, Claim, Counters, Decision, RateParams, ResolverStore};
+use crate::store::{now_ms, BoxFuture, Claim, Counters, Decision, RateParams, ResolverStore};
 
 /// Memory-only state.
 pub struct MemoryStore {
@@ -36,6 +36,12 @@ impl ResolverStore for MemoryStore {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let d = state.counters.decide(&claim, self.rate);
         Box::pin(async move { Ok(d) })
+    }
+
+    fn admit(&self, guard: ReplayGuard) -> BoxFuture<'_, Result<bool, StoreError>> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let admitted = state.counters.admit(&guard, now_ms());
+        Box::pin(async move { Ok(admitted) })
     }
 
     fn append(&self, event: AuditEvent) -> BoxFuture<'_, Result<(), StoreError>> {

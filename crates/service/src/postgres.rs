@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::mpsc;
 use tokio_postgres::{Client, NoTls, Row, Statement};
-use waybill_redact::{AuditCheckpoint, AuditEvent, AuditRecord, GrantId, Revocation};
+use waybill_redact::{
+    AuditCheckpoint, AuditEvent, AuditRecord, GrantId, Limit, ReplayGuard, Revocation,
+};
 
 use crate::chain::{export_lines, ChainState, Rows};
 use crate::error::StoreError;
@@ -29,7 +31,8 @@ use crate::store::{
 
 /// Versioned schema; each entry is applied once, in order, under an advisory
 /// lock so that instances starting together migrate once.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE revocations (
     id BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL,
     created_at TIMESTAMPTZ NOT NULL DEFAULT now(), UNIQUE (kind, subject));
@@ -50,7 +53,23 @@ CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS
     $$ BEGIN RAISE EXCEPTION 'audit is append-only'; END $$;
 CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit
     FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
-"];
+",
+    r"
+CREATE TABLE seen_nonces (nonce BYTEA PRIMARY KEY, keep_until BIGINT NOT NULL);
+",
+];
+
+/// Device-signed requests' nonces ($1, distinct within the batch) and when each
+/// may be forgotten ($2, unix seconds); returns the nonces that were new. A
+/// nonce still stored is a replay, whichever instance saw it first; expired
+/// ones are deleted by the sweep before they could be reused.
+const NONCE_SQL: &str = "
+INSERT INTO seen_nonces (nonce, keep_until)
+SELECT * FROM unnest($1::bytea[], $2::int8[])
+ON CONFLICT (nonce) DO NOTHING RETURNING nonce";
+
+/// How often the claimer deletes nonces past their window, ms.
+const NONCE_SWEEP_MS: u64 = 60_000;
 
 /// One batch of claims, in arrival order ($1 couriers, $2 grants, $3 quotas, $4
 /// grant expiries; $5 now in ms, $6 the rate's interval, $7 its tolerance):
@@ -269,6 +288,7 @@ impl PostgresStore {
             config: config.clone(),
             conn: None,
             rate,
+            last_sweep: 0,
         };
         spawn_thread("pg-claimer", claimer.run(claims_rx, metrics.clone()))?;
         let auditor = Auditor {
@@ -304,9 +324,11 @@ impl PostgresStore {
 /// never answered. Other instances see a claim as soon as it commits.
 struct Claimer {
     config: tokio_postgres::Config,
-    /// The connection and its prepared claim statement.
-    conn: Option<(Client, Statement)>,
+    /// The connection and its prepared claim and nonce statements.
+    conn: Option<(Client, Statement, Statement)>,
     rate: RateParams,
+    /// When expired nonces were last deleted, unix ms.
+    last_sweep: u64,
 }
 
 impl Claimer {
@@ -317,7 +339,7 @@ impl Claimer {
             let result = self.decide(&batch).await;
             metrics.observe_commit(started.elapsed(), batch.claims.len());
             match result {
-                Ok(decisions) => batch.succeed(decisions),
+                Ok((decisions, admitted)) => batch.succeed(decisions, admitted),
                 Err(e) => {
                     tracing::error!(error = %e, "claim failed");
                     self.conn = None;
@@ -327,18 +349,97 @@ impl Claimer {
         }
     }
 
-    async fn decide(&mut self, batch: &Batch) -> Result<Vec<Decision>, StoreError> {
-        if self.conn.as_ref().is_none_or(|(c, _)| c.is_closed()) {
+    async fn decide(&mut self, batch: &Batch) -> Result<(Vec<Decision>, Vec<bool>), StoreError> {
+        if self.conn.as_ref().is_none_or(|(c, _, _)| c.is_closed()) {
             let client = connect(&self.config).await?;
             client
                 .batch_execute("SET synchronous_commit = off")
                 .await
                 .map_err(pg)?;
-            let statement = client.prepare(CLAIM_SQL).await.map_err(pg)?;
-            self.conn = Some((client, statement));
+            let claim = client.prepare(CLAIM_SQL).await.map_err(pg)?;
+            let nonce = client.prepare(NONCE_SQL).await.map_err(pg)?;
+            self.conn = Some((client, claim, nonce));
         }
-        let (client, statement) = self.conn.as_ref().ok_or(StoreError::Closed)?;
-        let claims: Vec<&Claim> = batch.claims.iter().map(|(c, _)| c).collect();
+        let (client, statement, nonce_statement) = self.conn.as_ref().ok_or(StoreError::Closed)?;
+        let now_ms = crate::store::now_ms();
+        if now_ms > self.last_sweep.saturating_add(NONCE_SWEEP_MS) {
+            let now_s = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
+            client
+                .execute("DELETE FROM seen_nonces WHERE keep_until <= $1", &[&now_s])
+                .await
+                .map_err(pg)?;
+            self.last_sweep = now_ms;
+        }
+        // Nonces first: the batch's own, then those carried by claims, in arrival
+        // order; a nonce twice in one batch is new once at most.
+        let guards: Vec<&ReplayGuard> = batch
+            .admits
+            .iter()
+            .map(|(g, _)| g)
+            .chain(batch.claims.iter().filter_map(|(c, _)| c.replay.as_ref()))
+            .collect();
+        let mut first: HashMap<[u8; 16], (usize, u64)> = HashMap::new();
+        for (i, g) in guards.iter().enumerate() {
+            first.entry(g.nonce).or_insert((i, g.keep_until));
+        }
+        let new: std::collections::HashSet<Vec<u8>> = if guards.is_empty() {
+            Default::default()
+        } else {
+            let (nonces, untils): (Vec<&[u8]>, Vec<i64>) = first
+                .iter()
+                .map(|(n, (_, until))| (n.as_slice(), i64::try_from(*until).unwrap_or(i64::MAX)))
+                .unzip();
+            client
+                .query(nonce_statement, &[&nonces, &untils])
+                .await
+                .map_err(pg)?
+                .iter()
+                .map(|r| r.get::<_, Vec<u8>>(0))
+                .collect()
+        };
+        let fresh: Vec<bool> = guards
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                first.get(&g.nonce).map(|(at, _)| *at) == Some(i)
+                    && new.contains(g.nonce.as_slice())
+            })
+            .collect();
+        let (admitted, carried) = fresh.split_at(batch.admits.len());
+        let mut carried = carried.iter();
+        let replayed: Vec<bool> = batch
+            .claims
+            .iter()
+            .map(|(c, _)| c.replay.is_some() && !carried.next().copied().unwrap_or(false))
+            .collect();
+        let claims: Vec<&Claim> = batch
+            .claims
+            .iter()
+            .zip(&replayed)
+            .filter(|(_, r)| !**r)
+            .map(|((c, _), _)| c)
+            .collect();
+        let decided = Self::claim((client, statement), &claims, self.rate).await?;
+        let mut decided = decided.into_iter();
+        let decisions = replayed
+            .iter()
+            .map(|r| {
+                if *r {
+                    Err(Limit::Replayed)
+                } else {
+                    decided.next().unwrap_or(Err(Limit::Rate))
+                }
+            })
+            .collect();
+        Ok((decisions, admitted.to_vec()))
+    }
+
+    /// Rate then quota for claims whose nonces (if any) were new.
+    async fn claim(
+        (client, statement): (&Client, &Statement),
+        claims: &[&Claim],
+        rate: RateParams,
+    ) -> Result<Vec<Decision>, StoreError> {
         if claims.is_empty() {
             return Ok(Vec::new());
         }
@@ -359,8 +460,8 @@ impl Claimer {
                     &quotas,
                     &expiries,
                     &i64::try_from(now).unwrap_or(i64::MAX),
-                    &self.rate.interval_ms,
-                    &self.rate.tolerance_ms,
+                    &rate.interval_ms,
+                    &rate.tolerance_ms,
                 ],
             )
             .await
@@ -422,7 +523,7 @@ impl Auditor {
             let result = self.commit(&batch, closing).await;
             metrics.observe_commit(started.elapsed(), batch.events.len());
             match result {
-                Ok(()) => batch.succeed(Vec::new()),
+                Ok(()) => batch.succeed(Vec::new(), Vec::new()),
                 Err(e) => {
                     tracing::error!(error = %e, "store commit failed");
                     // The connection may be gone, and whether the commit landed
@@ -544,6 +645,10 @@ async fn insert_rows(
 impl ResolverStore for PostgresStore {
     fn acquire(&self, claim: Claim) -> BoxFuture<'_, Result<Decision, StoreError>> {
         Box::pin(self.claims.acquire(claim))
+    }
+
+    fn admit(&self, guard: ReplayGuard) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(self.claims.admit(guard))
     }
 
     fn append(&self, event: AuditEvent) -> BoxFuture<'_, Result<(), StoreError>> {

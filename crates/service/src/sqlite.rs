@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use tokio::sync::mpsc;
-use waybill_redact::{AuditCheckpoint, AuditRecord, Revocation};
+use waybill_redact::{AuditCheckpoint, AuditRecord, ReplayGuard, Revocation};
 
 use crate::chain::{export_lines, ChainState, Rows};
 use crate::error::StoreError;
@@ -24,7 +24,8 @@ use crate::store::{
 };
 
 /// Versioned schema; each entry is applied once, in order, at open.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE revocations (
     id INTEGER PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL,
     created_at INTEGER NOT NULL, UNIQUE (kind, subject));
@@ -45,7 +46,13 @@ CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
-"];
+",
+    r"
+CREATE TABLE seen_nonces (nonce BLOB PRIMARY KEY, keep_until INTEGER NOT NULL) WITHOUT ROWID;
+",
+];
+
+const NONCE_SQL: &str = "INSERT OR IGNORE INTO seen_nonces (nonce, keep_until) VALUES (?1, ?2)";
 
 // The counters as decided in memory (the `granted` columns are no longer used).
 const RATE_SQL: &str = "INSERT INTO rate (courier, tat, granted) VALUES (?1, ?2, 0)
@@ -152,7 +159,21 @@ fn load_counters(conn: &Connection) -> Result<Counters, StoreError> {
             u64::try_from(x).unwrap_or(0),
         ))
     });
-    Ok(Counters::load(rates, quotas, now_ms()))
+    let mut stmt = conn
+        .prepare("SELECT nonce, keep_until FROM seen_nonces")
+        .map_err(db)?;
+    let nonces: Vec<(Vec<u8>, i64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    let nonces = nonces.into_iter().filter_map(|(n, until)| {
+        Some((
+            <[u8; 16]>::try_from(n.as_slice()).ok()?,
+            u64::try_from(until).ok()?,
+        ))
+    });
+    Ok(Counters::load(rates, quotas, nonces, now_ms()))
 }
 
 fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
@@ -281,7 +302,7 @@ fn run_writer(
                 if sweep {
                     last_sweep = now;
                 }
-                batch.succeed(Vec::new());
+                batch.succeed(Vec::new(), Vec::new());
             }
             Err(e) => {
                 tracing::error!(error = %e, "store commit failed");
@@ -315,6 +336,11 @@ fn commit(
             stmt.execute(params![grant.to_string(), used, expires])
                 .map_err(db)?;
         }
+        let mut stmt = tx.prepare_cached(NONCE_SQL).map_err(db)?;
+        for (nonce, until) in &changed.nonces {
+            let until = i64::try_from(*until).unwrap_or(i64::MAX);
+            stmt.execute(params![nonce.as_slice(), until]).map_err(db)?;
+        }
     }
     {
         let mut stmt = tx
@@ -338,6 +364,11 @@ fn commit(
         .map_err(db)?;
         tx.execute("DELETE FROM rate WHERE tat < ?1", [now - 3_600_000])
             .map_err(db)?;
+        tx.execute(
+            "DELETE FROM seen_nonces WHERE keep_until <= ?1",
+            [now / 1000],
+        )
+        .map_err(db)?;
     }
     Ok(())
 }
@@ -419,6 +450,11 @@ impl ResolverStore for SqliteStore {
     fn acquire(&self, claim: Claim) -> BoxFuture<'_, Result<Decision, StoreError>> {
         let d = lock(&self.counters).decide(&claim, self.rate);
         Box::pin(async move { Ok(d) })
+    }
+
+    fn admit(&self, guard: ReplayGuard) -> BoxFuture<'_, Result<bool, StoreError>> {
+        let admitted = lock(&self.counters).admit(&guard, now_ms());
+        Box::pin(async move { Ok(admitted) })
     }
 
     fn append(&self, event: waybill_redact::AuditEvent) -> BoxFuture<'_, Result<(), StoreError>> {

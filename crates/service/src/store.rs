@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
-use waybill_redact::{AuditEvent, AuditKey, GrantId, Limit, QuotaClaim, Revocation};
+use waybill_redact::{AuditEvent, AuditKey, GrantId, Limit, QuotaClaim, ReplayGuard, Revocation};
 
 use crate::error::StoreError;
 use crate::metrics::Metrics;
@@ -33,6 +33,10 @@ pub struct Claim {
     pub grant_expires_at: u64,
     /// The resolver's time, unix milliseconds.
     pub now_ms: u64,
+    /// A device-signed request's nonce, admitted once before the rate and quota
+    /// (a replay takes neither); `None` for a bearer grant or a batch, whose
+    /// nonce is admitted on its own ([`ResolverStore::admit`]).
+    pub replay: Option<ReplayGuard>,
 }
 
 impl Claim {
@@ -44,7 +48,14 @@ impl Claim {
             quota: claim.grant.quota(),
             grant_expires_at: claim.grant.expires_at(),
             now_ms,
+            replay: None,
         }
+    }
+
+    /// The same claim, also admitting a request's nonce.
+    pub fn with_replay(mut self, replay: Option<ReplayGuard>) -> Self {
+        self.replay = replay;
+        self
     }
 }
 
@@ -72,8 +83,12 @@ impl RateParams {
 /// What a resolver instance needs from its store. Every write goes through one
 /// writer per store that commits whatever queued since its last commit.
 pub trait ResolverStore: Send + Sync {
-    /// Decides a rate and quota claim atomically across instances.
+    /// Decides a claim atomically across instances: its nonce (a replay is
+    /// [`Limit::Replayed`]), then rate, then quota.
     fn acquire(&self, claim: Claim) -> BoxFuture<'_, Result<Decision, StoreError>>;
+    /// Admits a device-signed request's nonce once across instances: `false`
+    /// for a nonce seen before and still live (a replay).
+    fn admit(&self, guard: ReplayGuard) -> BoxFuture<'_, Result<bool, StoreError>>;
     /// Appends an audit record; resolves once it is durable.
     fn append(&self, event: AuditEvent) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Stores revocations durably.
@@ -92,6 +107,7 @@ pub trait ResolverStore: Send + Sync {
 /// One unit of work for a writer.
 pub(crate) enum Job {
     Acquire(Claim, oneshot::Sender<Result<Decision, StoreError>>),
+    Admit(ReplayGuard, oneshot::Sender<Result<bool, StoreError>>),
     Append(AuditEvent, oneshot::Sender<Result<(), StoreError>>),
     Revoke(Vec<Revocation>, oneshot::Sender<Result<(), StoreError>>),
     Close(oneshot::Sender<Result<(), StoreError>>),
@@ -128,6 +144,10 @@ impl Queue {
 
     pub(crate) async fn acquire(&self, claim: Claim) -> Result<Decision, StoreError> {
         self.call(|tx| Job::Acquire(claim, tx)).await
+    }
+
+    pub(crate) async fn admit(&self, guard: ReplayGuard) -> Result<bool, StoreError> {
+        self.call(|tx| Job::Admit(guard, tx)).await
     }
 
     pub(crate) async fn append(&self, event: AuditEvent) -> Result<(), StoreError> {
@@ -167,6 +187,7 @@ pub(crate) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 #[derive(Default)]
 pub(crate) struct Batch {
     pub(crate) claims: Vec<(Claim, Reply<Decision>)>,
+    pub(crate) admits: Vec<(ReplayGuard, Reply<bool>)>,
     pub(crate) events: Vec<(AuditEvent, Reply<()>)>,
     pub(crate) revocations: Vec<(Vec<Revocation>, Reply<()>)>,
     pub(crate) close: Vec<Reply<()>>,
@@ -178,6 +199,7 @@ impl Batch {
         for job in jobs {
             match job {
                 Job::Acquire(c, tx) => b.claims.push((c, tx)),
+                Job::Admit(g, tx) => b.admits.push((g, tx)),
                 Job::Append(e, tx) => b.events.push((e, tx)),
                 Job::Revoke(r, tx) => b.revocations.push((r, tx)),
                 Job::Close(tx) => b.close.push(tx),
@@ -191,6 +213,9 @@ impl Batch {
         for (_, tx) in self.claims {
             let _ = tx.send(Err(e.clone()));
         }
+        for (_, tx) in self.admits {
+            let _ = tx.send(Err(e.clone()));
+        }
         for (_, tx) in self.events {
             let _ = tx.send(Err(e.clone()));
         }
@@ -202,10 +227,14 @@ impl Batch {
         }
     }
 
-    /// Answers every job after a successful commit.
-    pub(crate) fn succeed(self, decisions: Vec<Decision>) {
+    /// Answers every job after a successful commit: the claims with
+    /// `decisions`, the nonces with `admitted`, in arrival order.
+    pub(crate) fn succeed(self, decisions: Vec<Decision>, admitted: Vec<bool>) {
         for ((_, tx), d) in self.claims.into_iter().zip(decisions) {
             let _ = tx.send(Ok(d));
+        }
+        for ((_, tx), a) in self.admits.into_iter().zip(admitted) {
+            let _ = tx.send(Ok(a));
         }
         for (_, tx) in self.events {
             let _ = tx.send(Ok(()));
@@ -298,6 +327,9 @@ pub(crate) struct Counters {
     used: HashMap<GrantId, (u32, u64)>,
     changed_couriers: HashSet<String>,
     changed_grants: HashSet<GrantId>,
+    /// Nonce → unix second after which it may be forgotten.
+    nonces: HashMap<[u8; 16], u64>,
+    new_nonces: Vec<([u8; 16], u64)>,
 }
 
 /// Counter entries changed since the last [`Counters::take_changed`].
@@ -307,6 +339,8 @@ pub(crate) struct Changed {
     pub(crate) rates: Vec<(String, i64)>,
     /// (grant, uses, expiry in unix seconds).
     pub(crate) quotas: Vec<(GrantId, u32, u64)>,
+    /// (nonce, keep until in unix seconds), admitted since the last commit.
+    pub(crate) nonces: Vec<([u8; 16], u64)>,
 }
 
 /// Buckets idle this long are forgotten (a new one starts full, the same state).
@@ -319,20 +353,42 @@ impl Counters {
     pub(crate) fn load(
         rates: impl IntoIterator<Item = (String, i64)>,
         quotas: impl IntoIterator<Item = (GrantId, u32, u64)>,
+        nonces: impl IntoIterator<Item = ([u8; 16], u64)>,
         now_ms: u64,
     ) -> Self {
         let mut c = Self {
             tat: rates.into_iter().collect(),
             used: quotas.into_iter().map(|(g, n, x)| (g, (n, x))).collect(),
+            nonces: nonces.into_iter().collect(),
             ..Self::default()
         };
         c.sweep(now_ms);
         c
     }
 
-    /// Rate then quota for one claim: a refused rate takes nothing, a refused
-    /// quota still spends the rate.
+    /// Admits a nonce once while it is live (`keep_until` is after `now_ms`).
+    pub(crate) fn admit(&mut self, guard: &ReplayGuard, now_ms: u64) -> bool {
+        let now = now_ms / 1000;
+        if self
+            .nonces
+            .get(&guard.nonce)
+            .is_some_and(|until| *until > now)
+        {
+            return false;
+        }
+        self.nonces.insert(guard.nonce, guard.keep_until);
+        self.new_nonces.push((guard.nonce, guard.keep_until));
+        true
+    }
+
+    /// Nonce, then rate, then quota for one claim: a replay takes nothing, a
+    /// refused rate takes nothing, a refused quota still spends the rate.
     pub(crate) fn decide(&mut self, claim: &Claim, rate: RateParams) -> Decision {
+        if let Some(guard) = &claim.replay {
+            if !self.admit(guard, claim.now_ms) {
+                return Err(Limit::Replayed);
+            }
+        }
         let now = i64::try_from(claim.now_ms).unwrap_or(i64::MAX);
         if !self.tat.contains_key(&claim.courier) {
             self.tat.insert(claim.courier.clone(), now);
@@ -370,7 +426,12 @@ impl Counters {
             .drain()
             .filter_map(|g| self.used.get(&g).map(|(n, x)| (g, *n, *x)))
             .collect();
-        Changed { rates, quotas }
+        let nonces = std::mem::take(&mut self.new_nonces);
+        Changed {
+            rates,
+            quotas,
+            nonces,
+        }
     }
 
     /// Marks entries taken by [`Counters::take_changed`] as changed again (their
@@ -380,15 +441,19 @@ impl Counters {
             .extend(changed.rates.into_iter().map(|(c, _)| c));
         self.changed_grants
             .extend(changed.quotas.into_iter().map(|(g, _, _)| g));
+        self.new_nonces.extend(changed.nonces);
     }
 
-    /// Forgets buckets idle for an hour and grants expired a day ago.
+    /// Forgets buckets idle for an hour, grants expired a day ago, and nonces
+    /// past their window.
     pub(crate) fn sweep(&mut self, now_ms: u64) {
         let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
         self.tat
             .retain(|_, t| *t >= now.saturating_sub(IDLE_BUCKET_MS));
         let oldest = (now_ms / 1000).saturating_sub(EXPIRED_GRANT_SECS);
         self.used.retain(|_, (_, x)| *x >= oldest);
+        let now_s = now_ms / 1000;
+        self.nonces.retain(|_, until| *until > now_s);
     }
 }
 

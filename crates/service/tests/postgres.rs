@@ -206,7 +206,7 @@ async fn the_audit_table_is_append_only() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(version, 1);
+    assert_eq!(version, 2, "migration 2 adds the seen nonces");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
