@@ -480,7 +480,7 @@ impl Claimer {
             }
         }
         decide::<StoreError>(
-            &claims,
+            claims,
             |couriers| {
                 Ok(couriers
                     .iter()
