@@ -26,7 +26,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// One parcel's full shipping data.
 ///
 /// Build it from the JSON input format with [`Waybill::from_json`] (or a whole
-/// file with [`parse_batch`]). It holds personal data in clear: hand it to
+/// file with [`parse_batch`](crate::parse_batch)). It holds personal data in clear: hand it to
 /// [`mask`](crate::mask()) for a label and to the token sealer, nothing else.
 /// `Debug` shows the tracking number and zone only.
 #[derive(Clone)]

@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use super::audit::{AuditEvent, Outcome};
-use super::resolver::{Disclosure, Purpose};
+use super::request::{Disclosure, Purpose};
 use crate::error::Denied;
 use crate::{Grant, GrantId, Token};
 

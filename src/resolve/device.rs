@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use super::resolver::Purpose;
+use super::request::Purpose;
 use crate::error::DeviceError;
 use crate::GrantId;
 

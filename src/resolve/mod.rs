@@ -17,6 +17,7 @@ mod grant;
 mod issuer;
 mod ratelimit;
 mod replay;
+mod request;
 mod resolver;
 mod revocation;
 
@@ -33,7 +34,6 @@ pub use device::{
 pub use grant::{Grant, GrantId, GrantSpec, Scope};
 pub use issuer::{IssuerKey, IssuerPublicKey};
 pub use ratelimit::{Limit, RateLimiter, TokenBucket};
-pub use resolver::{
-    Disclosure, Purpose, ResolveRequest, Resolver, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS,
-};
+pub use request::{Disclosure, Purpose, ResolveRequest};
+pub use resolver::{Resolver, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS};
 pub use revocation::{Revocation, Revocations};
