@@ -32,7 +32,12 @@ cargo build --release -q -p waybill-redact-service --bin waybill-resolver --exam
 bin=target/release/waybill-resolver
 work=$(mktemp -d "$([ -n "${NO_DISK_WAIT:-}" ] && echo /dev/shm || echo /tmp)/bench-resolver.XXXXXX")
 if [ -n "${NO_DISK_WAIT:-}" ]; then
-    psql -q "$WAYBILL_TEST_POSTGRES_URL" -c "ALTER SYSTEM SET fsync = off" -c "SELECT pg_reload_conf()" >/dev/null
+    # The throwaway cluster's command line sets fsync: restart it with fsync off.
+    pg_port=${WAYBILL_TEST_POSTGRES_URL##*:}; pg_port=${pg_port%%/*}
+    pg_dir=$(dirname "$PGDATA_TEST")
+    # shellcheck disable=SC2086 # PG_RUN_AS is a command prefix, or empty
+    $PG_RUN_AS "$PG_CTL_TEST" -D "$PGDATA_TEST" -l "$pg_dir/log" -w restart -o \
+        "-h 127.0.0.1 -p $pg_port -k $pg_dir -c max_connections=200 -c fsync=off" >/dev/null
 fi
 pids=()
 cpu_before=0
