@@ -16,7 +16,7 @@ trust=$("$bin" issuer new --out "$dir/issuer.json")
 now=$(date -u +%s)
 grant=$("$bin" grant --issuer "$dir/issuer.json" --courier C-10023 --zones 755021 \
   --hours 12 --not-before "$(date -u -d "@$((now - 7200))" +%FT%TZ)")
-token=$("$bin" seal --ring "$dir/ring.json" --input fixtures/waybills.json | head -n 1)
+token=$("$bin" seal --ring "$dir/ring.json" --input fixtures/waybills.json | sed -n 1p)
 python3 scripts/gen_audit_log.py "$n" $((now - n / 16 - 3600)) >"$dir/audit.jsonl"
 run() {
   /usr/bin/time -f "%e s, %M KB max RSS" "$bin" resolve --ring "$dir/ring.json" \

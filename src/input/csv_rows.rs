@@ -46,9 +46,13 @@ impl<R: BufRead> Rows<R> {
     pub(super) fn new(reader: R, max: usize) -> Self {
         Self {
             reader,
-            // Built afresh each time: csv-core 0.1's `Clone` of a built reader
-            // copies only part of its state machine.
-            core: csv_core::Reader::new(),
+            core: SPARE
+                .take()
+                .map(|mut core| {
+                    core.reset();
+                    core
+                })
+                .unwrap_or_else(csv_core::Reader::new),
             max,
             out: vec![0; max.max(1)],
             ends: vec![0; 64],
@@ -194,12 +198,15 @@ mod tests {
 
     #[test]
     fn a_reused_reader_starts_afresh() {
-        // Left mid-row, inside quotes, on line 2: the next reader on this
-        // thread (the same csv-core reader, reset) starts clean on line 1.
+        // Left after its first row, on line 2: the next reader on this thread
+        // (the same csv-core reader, reset) starts clean on line 1.
         let mut left = Rows::new(&b"a,b\nc,\"d,e"[..], 100);
         assert_eq!(left.next_row().unwrap(), Row::Fields);
         drop(left);
+        let kept = SPARE.take().expect("a dropped reader is kept");
+        SPARE.set(Some(kept));
         let mut fresh = Rows::new(&b"x,y\n"[..], 100);
+        assert!(SPARE.take().is_none(), "the kept reader is in use");
         assert_eq!(fresh.line(), 1);
         assert_eq!(fresh.next_row().unwrap(), Row::Fields);
         assert_eq!(fresh.fields().collect::<Vec<_>>(), [&b"x"[..], b"y"]);
