@@ -100,28 +100,102 @@ pub fn scan_label(path: &Path) -> Result<String, String> {
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
     reader.limits(limits);
-    let gray = reader.decode().map_err(|e| at(&e))?.into_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(gray);
-    let grids = prepared.detect_grids();
-    if grids.is_empty() {
-        return Err(at(&"no QR code found; take the picture again, closer"));
+    let photo = reader.decode().map_err(|e| at(&e))?.into_luma8();
+    let mut seen = 0;
+    for attempt in Attempt::ALL {
+        let Some(picture) = attempt.apply(&photo) else {
+            continue;
+        };
+        let (found, mut tokens) = waybill_tokens(picture);
+        seen = seen.max(found);
+        tokens.sort();
+        tokens.dedup();
+        match tokens.len() {
+            0 => continue,
+            1 => return Ok(tokens.remove(0)),
+            n => {
+                return Err(at(&format_args!(
+                    "{n} different waybill tokens in one picture; picture one label"
+                )))
+            }
+        }
     }
-    let mut tokens: Vec<String> = grids
+    Err(at(&if seen == 0 {
+        "no QR code found; take the picture again, closer and square on".to_owned()
+    } else {
+        format!("{seen} QR code(s) found, none readable as a waybill token; take the picture again")
+    }))
+}
+
+/// The QR codes rqrr finds in `picture`, and the waybill tokens among them.
+fn waybill_tokens(picture: image::GrayImage) -> (usize, Vec<String>) {
+    let mut prepared = rqrr::PreparedImage::prepare(picture);
+    let grids = prepared.detect_grids();
+    let tokens = grids
         .iter()
         .filter_map(|g| g.decode().ok())
         .map(|(_, text)| text.trim().to_owned())
         .filter(|text| text.starts_with("WB"))
         .collect();
-    tokens.dedup();
-    match tokens.len() {
-        0 => Err(at(&format_args!(
-            "{} QR code(s) found, none readable as a waybill token; take the picture again",
-            grids.len()
-        ))),
-        1 => Ok(tokens.remove(0)),
-        n => Err(at(&format_args!(
-            "{n} different waybill tokens in one picture; picture one label"
-        ))),
+    (grids.len(), tokens)
+}
+
+/// The ways a photo is looked at, in turn, until one yields a token. rqrr reads
+/// a sharp, square-on code at once; a phone's picture (blurred, a few degrees
+/// off, 3–4 pixels per module) often needs it thresholded or enlarged first.
+#[derive(Clone, Copy)]
+enum Attempt {
+    AsTaken,
+    Thresholded,
+    EnlargedThresholded,
+    Enlarged,
+    UpsideDown,
+    SmoothedThresholded,
+    QuarterTurn,
+    ThreeQuarterTurn,
+    Smoothed,
+}
+
+/// Pictures up to this side are enlarged twice for small codes.
+const MAX_ENLARGED_SIDE: u32 = 3_000;
+
+impl Attempt {
+    const ALL: [Attempt; 9] = [
+        Self::AsTaken,
+        Self::Thresholded,
+        Self::EnlargedThresholded,
+        Self::Enlarged,
+        Self::UpsideDown,
+        Self::SmoothedThresholded,
+        Self::QuarterTurn,
+        Self::ThreeQuarterTurn,
+        Self::Smoothed,
+    ];
+
+    /// The picture to search, or `None` where this attempt does not apply.
+    fn apply(self, photo: &image::GrayImage) -> Option<image::GrayImage> {
+        use image::imageops::{self, FilterType};
+        let threshold = |img: &image::GrayImage| {
+            let level = imageproc::contrast::otsu_level(img);
+            imageproc::contrast::threshold(img, level, imageproc::contrast::ThresholdType::Binary)
+        };
+        let enlarged = |filter| {
+            (photo.width().max(photo.height()) <= MAX_ENLARGED_SIDE)
+                .then(|| imageops::resize(photo, photo.width() * 2, photo.height() * 2, filter))
+        };
+        match self {
+            Self::AsTaken => Some(photo.clone()),
+            Self::Thresholded => Some(threshold(photo)),
+            Self::EnlargedThresholded => enlarged(FilterType::CatmullRom).map(|e| threshold(&e)),
+            Self::Enlarged => enlarged(FilterType::Triangle),
+            Self::UpsideDown => Some(imageops::rotate180(photo)),
+            Self::SmoothedThresholded => {
+                Some(threshold(&imageproc::filter::gaussian_blur_f32(photo, 1.0)))
+            }
+            Self::QuarterTurn => Some(imageops::rotate90(photo)),
+            Self::ThreeQuarterTurn => Some(imageops::rotate270(photo)),
+            Self::Smoothed => Some(imageproc::filter::gaussian_blur_f32(photo, 1.5)),
+        }
     }
 }
 
