@@ -2,11 +2,14 @@
 # Load benchmark of the resolver service on this machine, 127.0.0.1 only,
 # bounded in time. Loads POST /v1/resolve with oha (a Rust load generator,
 # `cargo install --locked oha`) and reports req/s, p50 and p99 for: no store
-# (memory), SQLite, PostgreSQL with one instance, and with two instances. After
-# each run it checks that the audit rows equal the number of 200s (oha waits for
-# the requests in flight at the deadline, so none is abandoned uncounted). It
-# also reports the CPU time the service (and PostgreSQL) spent per request, a
-# figure that holds better than req/s when other work shares the machine.
+# (memory), SQLite, SQLite with device-bound grants, PostgreSQL with one
+# instance, and with two instances. After each run it checks that the audit rows
+# equal the number of 200s (oha waits for the requests in flight at the deadline,
+# so none is abandoned uncounted). It also reports the CPU time the service (and
+# PostgreSQL) spent per request, a figure that holds better than req/s when other
+# work shares the machine. oha repeats one body, and a device-signed request
+# repeated is a replay, so the device-bound row is loaded by the `load_signed`
+# example instead: it signs every request up front with its own nonce.
 #
 #   scripts/bench-resolver.sh                 # 15 s per run, 64 connections
 #   DURATION=20s CONNECTIONS=64 scripts/bench-resolver.sh
@@ -28,7 +31,7 @@ if [ -z "${WAYBILL_TEST_POSTGRES_URL:-}" ]; then
     exec scripts/with-postgres.sh "$0" "$@"
 fi
 command -v oha >/dev/null || cargo install --locked oha
-cargo build --release -q -p waybill-redact-service --bin waybill-resolver --example bench_fixture
+cargo build --release -q -p waybill-redact-service --bin waybill-resolver --example bench_fixture --example load_signed
 bin=target/release/waybill-resolver
 work=$(mktemp -d "$([ -n "${NO_DISK_WAIT:-}" ] && echo /dev/shm || echo /tmp)/bench-resolver.XXXXXX")
 if [ -n "${NO_DISK_WAIT:-}" ]; then
@@ -135,6 +138,11 @@ summary "no store (memory)" - "$cpu" "$work/mem.json"
 
 p=$(port); start "sqlite:$work/bench.db" bench "$p"; mark; load "$work/sqlite.json" "$p" "$CONNECTIONS"; cpu=$(cpu_used); stop_all
 summary "SQLite" "$(sqlite_rows "$work/bench.db")" "$cpu" "$work/sqlite.json"
+
+p=$(port); start "sqlite:$work/bound.db" bench "$p"; mark
+target/release/examples/load_signed "http://127.0.0.1:$p" "$work" "${DURATION%s}" "$CONNECTIONS" > "$work/bound.json.out"
+cpu=$(cpu_used); stop_all
+summary "SQLite, device-bound" "$(sqlite_rows "$work/bound.db")" "$cpu" "$work/bound.json.out"
 
 url=$(pg_db bench_one)
 p=$(port); start "$url" one "$p"; mark; load "$work/pg1.json" "$p" "$CONNECTIONS"; cpu=$(cpu_used); stop_all

@@ -3,6 +3,8 @@
 //! Exit codes: 0 success, 1 failure (some records failed, a broken audit log,
 //! unreadable files), 2 usage, 3 resolve denied.
 
+mod courier_cmd;
+mod credentials;
 mod files;
 mod input;
 mod mask_cmd;
@@ -53,6 +55,10 @@ enum Command {
     Seal(token_cmd::SealArgs),
     /// Resolve a token with a courier grant and print the disclosure as JSON.
     Resolve(token_cmd::ResolveArgs),
+    /// The courier's device: make its key, or scan a label and resolve it
+    /// through the carrier's resolver service.
+    #[command(subcommand)]
+    Courier(courier_cmd::CourierCommand),
     /// Verify or export the resolver's audit log; create an audit key.
     #[command(subcommand)]
     Audit(token_cmd::AuditCommand),
@@ -78,6 +84,7 @@ fn main() -> ExitCode {
         Command::Grant(a) => token_cmd::grant(a),
         Command::Seal(a) => token_cmd::seal(a),
         Command::Resolve(a) => token_cmd::resolve(a),
+        Command::Courier(c) => courier_cmd::courier(c),
         Command::Audit(c) => token_cmd::audit(c),
         Command::Serve(args) => {
             waybill_redact_service::init_logging();

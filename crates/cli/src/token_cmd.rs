@@ -9,12 +9,13 @@ use clap::{Args, Subcommand};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    verify_audit_log, verify_audit_log_with_key, AuditKey, AuditPublicKey, AuditSink, FixedClock,
-    GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink, KeyRing, MemorySink, Purpose,
-    ResolveRequest, Resolver, Scope, TokenBucket, Validity,
+    verify_audit_log, verify_audit_log_with_key, AuditKey, AuditPublicKey, AuditSink,
+    DevicePublicKey, FixedClock, GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink, KeyRing,
+    MemorySink, Purpose, ResolveRequest, Resolver, Scope, TokenBucket, Validity,
 };
 use zeroize::Zeroizing;
 
+use crate::credentials;
 use crate::seller_cmd::{self, PublishArgs, SealKeys};
 
 /// Exit code for a denied resolve.
@@ -72,14 +73,27 @@ pub struct GrantArgs {
     /// Comma-separated zone ids.
     #[arg(long, value_delimiter = ',', required = true)]
     zones: Vec<u32>,
-    /// How long the grant is valid, in hours from not-before.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=720))]
+    /// The courier device's public key (`WD1:…`, printed by `courier keygen`),
+    /// or a file holding it: the grant then resolves only requests that device
+    /// signs.
+    #[arg(long, value_name = "WD1:…|FILE")]
+    device_key: Option<String>,
+    /// Issue a bearer grant, bound to no device: whoever holds its text can use
+    /// it. Only for resolvers still migrating (`serve --allow-bearer-grants`).
+    #[arg(long)]
+    bearer: bool,
+    /// How long the grant is valid, in hours from not-before (default: one shift).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=720))]
     hours: u16,
+    /// The longest grant allowed, in hours; resolvers refuse grants over their
+    /// `max_grant_hours` (24 by default).
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u16).range(1..=720))]
+    max_hours: u16,
     /// Fields it may disclose: name, phone, address, items.
     #[arg(long, default_value = "address,phone,name")]
     scope: String,
-    /// How many resolutions it allows.
-    #[arg(long, default_value_t = 1000)]
+    /// How many resolutions it allows (default: one shift's parcels).
+    #[arg(long, default_value_t = 300)]
     quota: u32,
     /// Start of validity (RFC 3339); default now.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
@@ -116,9 +130,17 @@ pub struct ResolveArgs {
     /// sealers (without it, every suite-2 token is denied).
     #[arg(long, value_name = "SEALERS.json")]
     sealers: Option<PathBuf>,
-    /// The courier's grant: its text (`WG1:…`) or a file holding it.
-    #[arg(long, value_name = "GRANT")]
+    /// A file holding the courier's grant, or `-` for standard input. Never the
+    /// grant's text: arguments are visible to every user in /proc/PID/cmdline.
+    #[arg(long, value_name = "FILE|-")]
     grant: String,
+    /// The courier's device key file: sign the request with it, as the
+    /// courier's device would (needed for grants bound to a device).
+    #[arg(long, value_name = "DEVICE.json")]
+    device: Option<PathBuf>,
+    /// Also accept bearer grants (bound to no device), for carriers still migrating.
+    #[arg(long)]
+    allow_bearer_grants: bool,
     /// Why: delivery, call, return or after-sales.
     #[arg(long, value_parser = |s: &str| s.parse::<Purpose>())]
     purpose: Purpose,
@@ -247,14 +269,48 @@ pub fn issuer(cmd: IssuerCommand) -> ExitCode {
     }
 }
 
+/// A usage error: prints it and returns exit code 2.
+fn usage(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(2)
+}
+
+/// The device a grant is bound to, from `--device-key` or `--bearer` (exactly one).
+fn grant_device(args: &GrantArgs) -> Result<Option<DevicePublicKey>, String> {
+    match (&args.device_key, args.bearer) {
+        (Some(key), false) => credentials::device_public_key(key).map(Some),
+        (None, true) => Ok(None),
+        (Some(_), true) => Err(
+            "grant: --device-key and --bearer exclude each other: a grant \
+                                is either bound to a device or a bearer grant"
+                .into(),
+        ),
+        (None, false) => Err(
+            "grant: give --device-key WD1:… (the courier device's public key, \
+                              from `courier keygen`) to bind the grant to that device, or \
+                              --bearer for a bearer grant that resolvers refuse unless they \
+                              run with --allow-bearer-grants"
+                .into(),
+        ),
+    }
+}
+
 /// `grant`.
 pub fn grant(args: GrantArgs) -> ExitCode {
     let scope: Scope = match args.scope.parse() {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: --scope: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return usage(format_args!("--scope: {e}")),
+    };
+    if args.hours > args.max_hours {
+        return usage(format_args!(
+            "grant: --hours {} is more than --max-hours {}; resolvers refuse grants longer \
+             than their max_grant_hours (24 by default)",
+            args.hours, args.max_hours
+        ));
+    }
+    let device = match grant_device(&args) {
+        Ok(d) => d,
+        Err(e) => return usage(e),
     };
     let key = match read_secret(&args.issuer)
         .and_then(|t| IssuerKey::from_json(&t).map_err(|e| e.to_string()))
@@ -270,17 +326,14 @@ pub fn grant(args: GrantArgs) -> ExitCode {
         expires_at: not_before + Duration::hours(i64::from(args.hours)),
         scope,
         quota: args.quota,
-        device: None,
+        device,
     };
     match key.issue(&spec) {
         Ok(g) => {
             println!("{g}");
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: grant: {e}");
-            ExitCode::from(2)
-        }
+        Err(e) => usage(format_args!("grant: {e}")),
     }
 }
 
@@ -339,30 +392,25 @@ pub const MAX_STDIN_TOKEN_BYTES: u64 = 16 * 1024;
 
 /// Reads a token from `input`, refusing more than [`MAX_STDIN_TOKEN_BYTES`]
 /// before holding them.
-fn read_token_from(input: impl Read) -> Result<String, String> {
-    let mut bytes = Vec::new();
-    input
-        .take(MAX_STDIN_TOKEN_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read the token from standard input: {e}"))?;
-    if bytes.len() as u64 > MAX_STDIN_TOKEN_BYTES {
-        return Err(format!(
-            "standard input holds more than {MAX_STDIN_TOKEN_BYTES} bytes: not a token"
-        ));
-    }
-    String::from_utf8(bytes).map_err(|_| "the token on standard input is not UTF-8".into())
+pub(crate) fn read_token_from(input: impl Read) -> Result<String, String> {
+    credentials::read_limited(input, MAX_STDIN_TOKEN_BYTES, "standard input", "a token")
+        .map(|t| t.as_str().to_owned())
 }
 
 /// `resolve`: exit 0 with the disclosure JSON, 3 when denied, 1 on other errors.
 pub fn resolve(args: ResolveArgs) -> ExitCode {
     let setup = (|| -> Result<_, String> {
+        if args.grant == "-" && args.token == "-" {
+            return Err("--grant - and TOKEN - both want standard input: put one in a file".into());
+        }
+        let grant = credentials::read_grant(&args.grant)?;
         let ring = load_ring(&args.ring)?;
         let trusted = load_trusted(&args.trust)?;
-        let grant = if args.grant.trim_start().starts_with("WG1:") {
-            args.grant.clone()
-        } else {
-            read(Path::new(&args.grant))?
-        };
+        let device = args
+            .device
+            .as_deref()
+            .map(credentials::load_device_key)
+            .transpose()?;
         let token = if args.token == "-" {
             read_token_from(std::io::stdin().lock())?
         } else {
@@ -380,7 +428,9 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
             }
             None => (Arc::new(MemorySink::new()), None),
         };
-        let mut resolver = Resolver::new(ring, trusted, sink).with_rate_limiter(Arc::new(limiter));
+        let mut resolver = Resolver::new(ring, trusted, sink)
+            .with_rate_limiter(Arc::new(limiter))
+            .with_bearer_grants(args.allow_bearer_grants);
         if let Some(path) = &args.sealers {
             resolver = resolver.with_sealers(seller_cmd::registry(path)?);
         }
@@ -390,13 +440,25 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
         for path in &args.revoked {
             load_revocations(&resolver, path)?;
         }
-        Ok((resolver, grant, token, file_sink))
+        let mut request = ResolveRequest::new(args.purpose);
+        if let Some(device) = device {
+            let grant_id = credentials::parse_grant(&grant)?.id();
+            let time = args
+                .now
+                .unwrap_or_else(OffsetDateTime::now_utc)
+                .unix_timestamp();
+            let time = u64::try_from(time).map_err(|_| "the clock is before 1970")?;
+            let proof = device
+                .prove(grant_id, args.purpose, &[token.trim()], time)
+                .map_err(|e| e.to_string())?;
+            request = request.with_proof(proof);
+        }
+        Ok((resolver, grant, token, request, file_sink))
     })();
-    let (resolver, grant, token, file_sink) = match setup {
+    let (resolver, grant, token, request, file_sink) = match setup {
         Ok(s) => s,
         Err(e) => return fail("resolve", e),
     };
-    let request = ResolveRequest::new(args.purpose);
     let result = resolver.resolve(token.trim(), grant.trim(), &request);
     // The record is already durable; without the state file the next run replays the log.
     if let (Some(sink), Some(path)) = (file_sink, &args.audit) {

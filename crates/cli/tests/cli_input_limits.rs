@@ -216,15 +216,12 @@ fn resolve_reads_at_most_16_kib_of_standard_input() {
         .unwrap();
     assert!(made.status.success(), "{}", stderr(&made));
     let public = String::from_utf8(made.stdout).unwrap().trim().to_owned();
+    let grant = dir.path().join("grant.txt");
+    std::fs::write(&grant, "WG2:X").unwrap();
     let mut child = bin()
-        .args([
-            "resolve",
-            "--purpose",
-            "delivery",
-            "--grant",
-            "WG1:X",
-            "--ring",
-        ])
+        .args(["resolve", "--purpose", "delivery", "--grant"])
+        .arg(&grant)
+        .arg("--ring")
         .arg(&ring)
         .arg("--trust")
         .arg(&public)

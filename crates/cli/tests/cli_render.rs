@@ -108,6 +108,14 @@ fn png_per_record_and_the_qr_resolves_to_the_recipient() {
         .unwrap();
     assert!(made.status.success());
     let public = String::from_utf8(made.stdout).unwrap().trim().to_owned();
+    // The courier's device key; the grant is bound to it and kept in a file.
+    let device = dir.join("device.json");
+    let keygen = cmd()
+        .args(["courier", "keygen", "--out", s(&device)])
+        .output()
+        .unwrap();
+    assert!(keygen.status.success());
+    let device_public = String::from_utf8(keygen.stdout).unwrap();
     let grant = cmd()
         .args([
             "grant",
@@ -119,10 +127,13 @@ fn png_per_record_and_the_qr_resolves_to_the_recipient() {
             "755021",
             "--hours",
             "8",
+            "--device-key",
+            device_public.trim(),
         ])
         .output()
         .unwrap();
-    let grant = String::from_utf8(grant.stdout).unwrap();
+    let grant_file = dir.join("grant.txt");
+    std::fs::write(&grant_file, grant.stdout).unwrap();
     let ring = dir.join("ring.json");
     let out = cmd()
         .args([
@@ -132,7 +143,9 @@ fn png_per_record_and_the_qr_resolves_to_the_recipient() {
             "--trust",
             &public,
             "--grant",
-            grant.trim(),
+            s(&grant_file),
+            "--device",
+            s(&device),
             "--purpose",
             "delivery",
         ])

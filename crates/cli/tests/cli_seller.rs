@@ -70,6 +70,8 @@ fn env() -> Env {
         .trim()
         .to_owned();
     assert!(seller_public.starts_with("WS1:") && seller_public.len() == 68);
+    // The courier's device, which grants are bound to.
+    stdout(&["courier", "keygen", "--out", p(&f("device.json"))]);
     Env {
         dir,
         carrier_public,
@@ -107,7 +109,11 @@ fn resolve(e: &Env, token: &str, zone: &str) -> std::process::Output {
         "12",
         "--not-before",
         &not_before,
+        "--device-key",
+        p(&e.path("device.json")),
     ]);
+    let grant_file = e.path("grant.txt");
+    std::fs::write(&grant_file, grant.trim()).unwrap();
     let trust = e.path("carrier.pub");
     std::fs::write(&trust, &e.carrier_public).unwrap();
     run(&[
@@ -119,7 +125,9 @@ fn resolve(e: &Env, token: &str, zone: &str) -> std::process::Output {
         "--sealers",
         p(&e.path("sealers.json")),
         "--grant",
-        grant.trim(),
+        p(&grant_file),
+        "--device",
+        p(&e.path("device.json")),
         "--purpose",
         "delivery",
         token,

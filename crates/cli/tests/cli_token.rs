@@ -1,6 +1,7 @@
 //! The token commands end to end, as a carrier's scripts use them.
 
 use std::path::Path;
+use std::process::Output;
 use std::sync::LazyLock;
 
 use assert_cmd::Command;
@@ -48,6 +49,9 @@ struct Env {
     /// The issuer's public key, as a resolver is given it.
     trust: String,
     audit: std::path::PathBuf,
+    /// The courier's device key file, and its public key for `grant --device-key`.
+    device: std::path::PathBuf,
+    device_public: String,
 }
 
 fn env() -> Env {
@@ -58,12 +62,17 @@ fn env() -> Env {
     assert_eq!(stdout(&["keys", "new", "--out", p(&ring)]).trim(), "1");
     let public = stdout(&["issuer", "new", "--out", p(&issuer)]);
     assert!(public.starts_with("WI1:") && public.trim().len() == 68);
+    let device = dir.path().join("device.json");
+    let device_public = stdout(&["courier", "keygen", "--out", p(&device)]);
+    assert!(device_public.starts_with("WD1:") && device_public.trim().len() == 68);
     Env {
         _dir: dir,
         ring,
         issuer,
         trust: public.trim().to_owned(),
         audit,
+        device,
+        device_public: device_public.trim().to_owned(),
     }
 }
 
@@ -79,6 +88,8 @@ impl Env {
                 &self.trust,
                 "--grant",
                 grant,
+                "--device",
+                p(&self.device),
                 "--purpose",
                 purpose,
                 "--audit",
@@ -92,7 +103,20 @@ impl Env {
     }
 }
 
+/// Issues a grant bound to the courier's device (unless `extra` binds it),
+/// writes it to a file as a courier would keep it, and returns the file's path.
 fn grant(e: &Env, zones: &str, extra: &[&str]) -> String {
+    let text = grant_text(e, zones, extra);
+    static ISSUED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = ISSUED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file = e.ring.with_file_name(format!("grant-{n}.txt"));
+    std::fs::write(&file, text).unwrap();
+    p(&file).to_owned()
+}
+
+fn grant_text(e: &Env, zones: &str, extra: &[&str]) -> String {
+    // `--bearer`, or a `--device-key` of the test's own, replaces the default key.
+    let own_binding = extra.contains(&"--bearer") || extra.contains(&"--device-key");
     let mut args = vec![
         "grant",
         "--issuer",
@@ -106,6 +130,9 @@ fn grant(e: &Env, zones: &str, extra: &[&str]) -> String {
         "--not-before",
         &NOT_BEFORE,
     ];
+    if !own_binding {
+        args.extend(["--device-key", &e.device_public]);
+    }
     args.extend_from_slice(extra);
     stdout(&args).trim().to_owned()
 }
@@ -123,7 +150,7 @@ fn seal_grant_resolve_and_verify_the_audit_log() {
     let tokens = seal_all(&e);
     assert_eq!(tokens.len(), 20);
     let g = grant(&e, "755021,755022", &[]);
-    assert!(g.starts_with("WG1:"));
+    assert!(std::fs::read_to_string(&g).unwrap().starts_with("WG2:"));
     let out = stdout(&[
         "resolve",
         "--ring",
@@ -132,6 +159,8 @@ fn seal_grant_resolve_and_verify_the_audit_log() {
         &e.trust,
         "--grant",
         &g,
+        "--device",
+        p(&e.device),
         "--purpose",
         "delivery",
         "--audit",
@@ -178,12 +207,10 @@ fn seal_grant_resolve_and_verify_the_audit_log() {
 }
 
 #[test]
-fn scope_limits_the_printed_disclosure_and_grants_read_from_files() {
+fn scope_limits_the_printed_disclosure_and_grants_read_from_standard_input() {
     let e = env();
     let tokens = seal_all(&e);
-    let g = grant(&e, "755021", &["--scope", "address", "--quota", "1"]);
-    let grant_file = e.ring.with_file_name("grant.txt");
-    std::fs::write(&grant_file, &g).unwrap();
+    let g = grant_text(&e, "755021", &["--scope", "address", "--quota", "1"]);
     let args = [
         "resolve",
         "--ring",
@@ -191,7 +218,9 @@ fn scope_limits_the_printed_disclosure_and_grants_read_from_files() {
         "--trust",
         &e.trust,
         "--grant",
-        p(&grant_file),
+        "-",
+        "--device",
+        p(&e.device),
         "--purpose",
         "delivery",
         "--audit",
@@ -200,13 +229,154 @@ fn scope_limits_the_printed_disclosure_and_grants_read_from_files() {
         &NOW,
         &tokens[0],
     ];
-    let json: serde_json::Value = serde_json::from_str(&stdout(&args)).unwrap();
+    let out = cmd().args(args).write_stdin(g.clone()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(json.get("address").is_some());
     assert!(json.get("name").is_none() && json.get("phone").is_none());
     // Quota 1: the audit log carries the use over to the next run.
-    let again = cmd().args(args).output().unwrap();
+    let again = cmd().args(args).write_stdin(g).output().unwrap();
     assert_eq!(again.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&again.stderr).contains("quota_exceeded"));
+}
+
+/// `resolve` with the grant in `file`, signed by `device` (if any), at `NOW`.
+fn resolve_with(e: &Env, file: &str, device: Option<&Path>, extra: &[&str]) -> Output {
+    let tokens = seal_all(e);
+    let mut c = cmd();
+    c.args(["resolve", "--ring", p(&e.ring), "--trust", &e.trust])
+        .args(["--grant", file, "--purpose", "delivery", "--now", &NOW])
+        .args(extra);
+    if let Some(device) = device {
+        c.args(["--device", p(device)]);
+    }
+    c.arg(&tokens[0]).output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_grant_bound_to_a_device_resolves_only_with_that_device() {
+    let e = env();
+    let file = grant(&e, "755021", &[]);
+    // The defaults fit one shift, and the grant carries the device's key.
+    let text = stdout(&[
+        "grant",
+        "--issuer",
+        p(&e.issuer),
+        "--courier",
+        "C-1",
+        "--zones",
+        "755021",
+        "--device-key",
+        &e.device_public,
+    ]);
+    let parsed = waybill_redact::Grant::parse(text.trim()).unwrap();
+    assert_eq!(parsed.expires_at() - parsed.not_before(), 10 * 3600);
+    assert_eq!(parsed.quota(), 300);
+    assert_eq!(parsed.device().unwrap().to_string(), e.device_public);
+
+    assert!(resolve_with(&e, &file, Some(&e.device), &[])
+        .status
+        .success());
+    // The grant's text alone (no device signature) resolves nothing.
+    let bare = resolve_with(&e, &file, None, &[]);
+    assert_eq!(bare.status.code(), Some(3));
+    assert!(
+        stderr(&bare).contains("device_signature_missing"),
+        "{}",
+        stderr(&bare)
+    );
+    // Nor does it with another device's key.
+    let thief = e.ring.with_file_name("thief.json");
+    stdout(&["courier", "keygen", "--out", p(&thief)]);
+    let stolen = resolve_with(&e, &file, Some(&thief), &[]);
+    assert_eq!(stolen.status.code(), Some(3));
+    assert!(stderr(&stolen).contains("device_signature_invalid"));
+    // The device key file serves as --device-key too (its public half is read).
+    let from_file = grant_text(&e, "755021", &["--device-key", p(&e.device)]);
+    let reparsed = waybill_redact::Grant::parse(&from_file).unwrap();
+    assert_eq!(reparsed.device().unwrap().to_string(), e.device_public);
+}
+
+#[test]
+fn bearer_grants_need_the_resolver_to_allow_them() {
+    let e = env();
+    let file = grant(&e, "755021", &["--bearer"]);
+    assert!(std::fs::read_to_string(&file).unwrap().starts_with("WG1:"));
+    let refused = resolve_with(&e, &file, None, &[]);
+    assert_eq!(refused.status.code(), Some(3));
+    assert!(stderr(&refused).contains("bearer_grant_refused"));
+    let allowed = resolve_with(&e, &file, None, &["--allow-bearer-grants"]);
+    assert!(allowed.status.success(), "{}", stderr(&allowed));
+}
+
+#[test]
+fn grant_text_is_never_taken_from_arguments_nor_echoed() {
+    let e = env();
+    let text = grant_text(&e, "755021", &[]);
+    let out = resolve_with(&e, &text, Some(&e.device), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("/proc/PID/cmdline"), "{err}");
+    assert!(!err.contains(&text[4..]), "the grant is echoed: {err}");
+    // A grant with a typo is reported without repeating it.
+    let typo = format!("{}~{}", &text[..40], &text[41..]);
+    let file = e.ring.with_file_name("typo.txt");
+    std::fs::write(&file, &typo).unwrap();
+    for device in [Some(e.device.as_path()), None] {
+        let out = resolve_with(&e, p(&file), device, &[]);
+        assert_ne!(out.status.code(), Some(0));
+        let err = stderr(&out);
+        assert!(err.contains("malformed grant"), "{err}");
+        assert!(!err.contains(&typo[4..30]), "the grant is echoed: {err}");
+    }
+}
+
+#[test]
+fn grant_refuses_missing_binding_and_overlong_shifts() {
+    let e = env();
+    let base = [
+        "grant",
+        "--issuer",
+        p(&e.issuer),
+        "--courier",
+        "C-1",
+        "--zones",
+        "755021",
+    ];
+    let run = |extra: &[&str]| cmd().args(base).args(extra).output().unwrap();
+    let neither = run(&[]);
+    assert_eq!(neither.status.code(), Some(2));
+    assert!(stderr(&neither).contains("--device-key") && stderr(&neither).contains("--bearer"));
+    let both = run(&["--bearer", "--device-key", &e.device_public]);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(stderr(&both).contains("exclude each other"));
+    let long = run(&["--device-key", &e.device_public, "--hours", "25"]);
+    assert_eq!(long.status.code(), Some(2));
+    assert!(stderr(&long).contains("--max-hours 24"));
+    let configured = run(&[
+        "--device-key",
+        &e.device_public,
+        "--hours",
+        "30",
+        "--max-hours",
+        "48",
+    ]);
+    assert!(configured.status.success(), "{}", stderr(&configured));
+    let bad_key = run(&["--device-key", "WD1:00"]);
+    assert_eq!(bad_key.status.code(), Some(2));
+    assert!(stdout_of(&bad_key).is_empty());
+}
+
+fn stdout_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -229,6 +399,8 @@ fn rotation_keeps_old_tokens_and_untrusted_issuers_are_denied() {
                 &e.trust,
                 "--grant",
                 &g,
+                "--device",
+                p(&e.device),
                 "--purpose",
                 "return",
                 "--now",
@@ -263,6 +435,8 @@ fn rotation_keeps_old_tokens_and_untrusted_issuers_are_denied() {
             p(&other_public),
             "--grant",
             &g,
+            "--device",
+            p(&e.device),
             "--purpose",
             "delivery",
             "--now",
@@ -361,6 +535,8 @@ fn revocation_lists_deny_grants_and_parcels() {
                 &e.trust,
                 "--grant",
                 &g,
+                "--device",
+                p(&e.device),
                 "--purpose",
                 "delivery",
                 "--revoked",

@@ -1,6 +1,7 @@
 //! Writes what `scripts/bench-resolver.sh` needs into a folder: a key ring, an
-//! audit key, a request body (a sealed token and a grant with the largest
-//! quota), and prints the issuer's public key.
+//! audit key, a request body (a sealed token and a bearer grant with the largest
+//! quota), for `load_signed` a device key and `bound.json` (the token and a grant
+//! bound to that device), and prints the issuer's public key.
 //!
 //! ```sh
 //! cargo run --release -p waybill-redact-service --example bench_fixture -- DIR
@@ -9,7 +10,7 @@
 use std::path::PathBuf;
 
 use time::{Duration, OffsetDateTime};
-use waybill_redact::{parse_batch, AuditKey, GrantSpec, IssuerKey, KeyRing, Scope};
+use waybill_redact::{parse_batch, AuditKey, DeviceKey, GrantSpec, IssuerKey, KeyRing, Scope};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(std::env::args().nth(1).ok_or("usage: bench_fixture DIR")?);
@@ -25,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &waybill,
         &waybill_redact::Validity::new(now, Duration::days(7))?,
     )?;
-    let grant = issuer.issue(&GrantSpec {
+    let spec = GrantSpec {
         courier_id: "C-BENCH".into(),
         zones: vec![waybill.zone()],
         not_before: now - Duration::minutes(5),
@@ -33,6 +34,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         scope: Scope::DELIVERY,
         quota: u32::MAX,
         device: None,
+    };
+    let grant = issuer.issue(&spec)?;
+    let device = DeviceKey::generate()?;
+    let bound = issuer.issue(&GrantSpec {
+        device: Some(device.public_key()),
+        ..spec
     })?;
     std::fs::write(dir.join("ring.json"), ring.to_json().as_bytes())?;
     std::fs::write(
@@ -43,6 +50,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "token": token.as_str(), "grant": grant.as_str(), "purpose": "delivery"
     });
     std::fs::write(dir.join("body.json"), body.to_string())?;
+    std::fs::write(dir.join("device.json"), device.to_json().as_bytes())?;
+    let bound = serde_json::json!({ "token": token.as_str(), "grant": bound.as_str() });
+    std::fs::write(dir.join("bound.json"), bound.to_string())?;
     println!("{}", issuer.public_key());
     Ok(())
 }

@@ -1,0 +1,132 @@
+//! Grants and device keys for the commands: read from a file or standard input,
+//! never from an argument, and never echoed in an error.
+
+use std::io::Read;
+use std::path::Path;
+
+use waybill_redact::{DeviceKey, DevicePublicKey, Grant};
+use zeroize::Zeroizing;
+
+use crate::token_cmd::{read, read_secret};
+
+/// The most bytes a grant read from a file or standard input may hold. A grant
+/// is a few hundred bytes; the rest is room for a long zone list.
+pub const MAX_GRANT_BYTES: u64 = 16 * 1024;
+
+/// Reads at most `limit` bytes of UTF-8 from `input`, refusing more before
+/// holding them. `what` names the input in errors ("standard input"), `noun`
+/// what it should hold ("a token").
+pub fn read_limited(
+    input: impl Read,
+    limit: u64,
+    what: &str,
+    noun: &str,
+) -> Result<Zeroizing<String>, String> {
+    let mut bytes = Zeroizing::new(Vec::new());
+    input
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {what}: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("{what} holds more than {limit} bytes: not {noun}"));
+    }
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => Ok(Zeroizing::new(text.to_owned())),
+        Err(_) => Err(format!("{what} is not UTF-8: not {noun}")),
+    }
+}
+
+/// Whether `arg` looks like a grant's text rather than a file name.
+fn is_grant_text(arg: &str) -> bool {
+    let t = arg.trim_start().as_bytes();
+    t.len() >= 4 && t[..2].eq_ignore_ascii_case(b"WG") && t[2].is_ascii_digit() && t[3] == b':'
+}
+
+/// The grant named by `--grant FILE|-`: the file's text, or standard input's.
+///
+/// The grant's text itself is refused as an argument: every user of the machine
+/// can read a process's arguments in `/proc/PID/cmdline`. No error repeats the
+/// grant.
+pub fn read_grant(arg: &str) -> Result<Zeroizing<String>, String> {
+    if is_grant_text(arg) {
+        return Err(
+            "--grant takes a file or `-` (standard input), not the grant's text: \
+                    a program's arguments are visible to every user of the machine in \
+                    /proc/PID/cmdline. Save the grant to a file (owner-only) or pipe it in"
+                .into(),
+        );
+    }
+    let text = if arg == "-" {
+        read_limited(
+            std::io::stdin().lock(),
+            MAX_GRANT_BYTES,
+            "standard input",
+            "a grant",
+        )?
+    } else {
+        let path = Path::new(arg);
+        let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        read_limited(
+            file,
+            MAX_GRANT_BYTES,
+            &path.display().to_string(),
+            "a grant",
+        )?
+    };
+    Ok(Zeroizing::new(text.trim().to_owned()))
+}
+
+/// Parses a grant's text for its id and device, saying what is wrong without
+/// repeating it.
+pub fn parse_grant(text: &str) -> Result<Grant, String> {
+    Grant::parse(text).map_err(|e| format!("the grant file does not hold a grant ({e})"))
+}
+
+/// Loads a device key file (`courier keygen`'s output).
+pub fn load_device_key(path: &Path) -> Result<DeviceKey, String> {
+    DeviceKey::from_json(&read_secret(path)?).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `--device-key WD1:…|FILE`: a device public key, or a file holding one (the
+/// text `courier keygen` printed, or the device key file itself).
+pub fn device_public_key(arg: &str) -> Result<DevicePublicKey, String> {
+    if arg.trim_start().starts_with("WD1:") {
+        return arg
+            .parse()
+            .map_err(|e: waybill_redact::DeviceError| format!("--device-key: {e}"));
+    }
+    let path = Path::new(arg);
+    let text = Zeroizing::new(read(path).map_err(|e| format!("--device-key: {e}"))?);
+    DevicePublicKey::from_text_or_file(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grant_text_is_told_from_file_names() {
+        for text in ["WG1:ABC", "WG2:ABC", " wg2:x", "WG9:"] {
+            assert!(is_grant_text(text), "{text}");
+        }
+        for name in ["grant.txt", "-", "WG", "WG2", "./WG2:x", "WGX:"] {
+            assert!(!is_grant_text(name), "{name}");
+        }
+        let err = read_grant("WG2:SECRETSECRET").unwrap_err();
+        assert!(err.contains("/proc/PID/cmdline") && !err.contains("SECRET"));
+    }
+
+    #[test]
+    fn reading_stops_at_the_limit() {
+        let read = |bytes: &[u8]| read_limited(bytes, 3, "input", "a token");
+        assert_eq!(read(b"abc").unwrap().as_str(), "abc");
+        assert_eq!(
+            read(b"abcd").unwrap_err(),
+            "input holds more than 3 bytes: not a token"
+        );
+        assert_eq!(
+            read(&[0xff]).unwrap_err(),
+            "input is not UTF-8: not a token"
+        );
+    }
+}
