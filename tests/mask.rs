@@ -398,3 +398,49 @@ fn model_errors_name_fields() {
     let e = Waybill::from_json("[").unwrap_err();
     assert!(matches!(e, ModelError::Json { .. }));
 }
+
+#[test]
+fn a_digit_typed_into_a_division_field_is_never_shown() {
+    // Found by the batch fuzz target: the district was shown as given.
+    let record = |province: &str, city: &str, district: &str| {
+        format!(
+            r#"[{{"tracking_number": "SF1234567890123", "zone": 755021,
+            "recipient": {{"name": "张三", "phone": "13812345678", "address": {{"country": "CN",
+              "province": "{province}", "city": "{city}", "district": "{district}",
+              "street": "深南大道10000号", "detail": "1001室"}}}},
+            "sender": {{"name": "李四", "phone": "15900001111", "address": "浙江省杭州市余杭区文一西路969号"}},
+            "items": [{{"description": "x", "quantity": 1}}], "carrier": "顺丰速运"}}]"#
+        )
+    };
+    let cases = [
+        (
+            record("广东省", "深圳市", "南山区3"),
+            "广东省深圳市深南大道****",
+        ),
+        (
+            record("广东省", "深圳市", "南山区555555555555"),
+            "广东省深圳市深南大道****",
+        ),
+        (
+            record("广东省1", "深圳市", "南山区"),
+            "深圳市南山区深南大道****",
+        ),
+        (
+            record("广东省", "深圳市２", "南山区"),
+            "广东省南山区深南大道****",
+        ),
+        (
+            record("广东省", "深圳市", "南山区"),
+            "广东省深圳市南山区深南大道****",
+        ),
+    ];
+    for (json, shown) in cases {
+        let waybill = parse_batch(&json).remove(0).unwrap();
+        let masked = mask(&waybill, &MaskPolicy::default());
+        let address = masked.recipient().address().as_str();
+        assert_eq!(address, shown);
+        assert!(!address
+            .chars()
+            .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c)));
+    }
+}

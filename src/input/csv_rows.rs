@@ -29,6 +29,20 @@ thread_local! {
     static SPARE: Cell<Option<csv_core::Reader>> = const { Cell::new(None) };
 }
 
+/// The reader kept on this thread, reset, or else a newly built one.
+// Not `unwrap_or_default`, as clippy suggests: csv-core's `Reader::default()`
+// has no state machine built; `Reader::new()` builds it.
+#[allow(clippy::unwrap_or_default)]
+fn built_reader() -> csv_core::Reader {
+    SPARE
+        .take()
+        .map(|mut core| {
+            core.reset();
+            core
+        })
+        .unwrap_or_else(csv_core::Reader::new)
+}
+
 pub(super) struct Rows<R> {
     reader: R,
     core: csv_core::Reader,
@@ -46,13 +60,7 @@ impl<R: BufRead> Rows<R> {
     pub(super) fn new(reader: R, max: usize) -> Self {
         Self {
             reader,
-            core: SPARE
-                .take()
-                .map(|mut core| {
-                    core.reset();
-                    core
-                })
-                .unwrap_or_else(csv_core::Reader::new),
+            core: built_reader(),
             max,
             out: vec![0; max.max(1)],
             ends: vec![0; 64],

@@ -4,7 +4,7 @@
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::surnames::{COMMON_SINGLE_SURNAMES, COMPOUND_SURNAMES};
-use crate::model::{is_invisible, Address, Phone};
+use crate::model::{is_digit, is_invisible, Address, Phone};
 
 /// Separators in transliterated minority and foreign names (买买提·艾力).
 const NAME_DOTS: [char; 5] = ['·', '•', '・', '‧', '•'];
@@ -89,16 +89,16 @@ pub(crate) fn address(
     if a.is_domestic() {
         let mut out = String::with_capacity(48);
         let province = a.province().or(fill_province);
-        out.push_str(province.unwrap_or(""));
+        out.push_str(division(province));
         if let Some(city) = fill_city.filter(|_| a.city().is_none()) {
-            out.push_str(city);
+            out.push_str(division(Some(city)));
         }
         if let Some(city) = a.city().filter(|c| Some(*c) != province) {
-            out.push_str(city);
+            out.push_str(division(Some(city)));
         }
         if level >= AddressLevel::District {
-            out.push_str(a.district().unwrap_or(""));
-            out.push_str(a.township().unwrap_or(""));
+            out.push_str(division(a.district()));
+            out.push_str(division(a.township()));
         }
         if level >= AddressLevel::Street {
             if let Some(road) = a.road_name() {
@@ -122,6 +122,13 @@ pub(crate) fn address(
         parts.push(a.country().to_owned());
         parts.join(", ")
     }
+}
+
+/// A division's name as shown: left out when it holds a digit, which no
+/// division name has (a house number typed into the district field, say), so a
+/// masked domestic address never shows one.
+fn division(name: Option<&str>) -> &str {
+    name.filter(|n| !n.chars().any(is_digit)).unwrap_or("")
 }
 
 /// Keeps the area part of a postal code (at most 3 characters, and never the

@@ -16,7 +16,7 @@ pub use name::PersonName;
 pub use phone::{Phone, VirtualPhone};
 pub use tracking::{TrackingNumber, TrackingScheme};
 
-pub(crate) use address_cn::division_codes;
+pub(crate) use address_cn::{division_codes, is_digit};
 pub(crate) use divisions::{contains as divisions_contain, names as division_names};
 pub(crate) use name::is_invisible;
 
