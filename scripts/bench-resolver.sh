@@ -85,25 +85,33 @@ load() { # out.json port connections
 }
 
 # CPU time (clock ticks) of the services started, and of the PostgreSQL cluster
-# (the postmaster, its exited children, its live backends).
+# (the postmaster, its exited children, its live backends): "service cluster".
 cpu_ticks() {
-    local pg=""
+    local pg="" svc
     [ -f "${PGDATA_TEST:-}/postmaster.pid" ] && pg=$(head -1 "$PGDATA_TEST/postmaster.pid")
-    {
-        for p in "${pids[@]}"; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true; done
-        if [ -n "$pg" ]; then
+    svc=$(for p in "${pids[@]}"; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true; done |
+        awk '{s += $1} END {print s + 0}')
+    if [ -n "$pg" ]; then
+        echo "$svc $({
             awk '{print $14 + $15 + $16 + $17}' "/proc/$pg/stat"
             for c in $(pgrep -P "$pg"); do awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || true; done
-        fi
-    } | awk '{s += $1} END {print s + 0}'
+        } | awk '{s += $1} END {print s + 0}')"
+    else
+        echo "$svc 0"
+    fi
 }
 mark() { cpu_before=$(cpu_ticks); }
-cpu_used() { echo $(($(cpu_ticks) - cpu_before)); }
+cpu_used() { # service-ticks,cluster-ticks over the run
+    local now
+    now=$(cpu_ticks)
+    echo "$(( ${now% *} - ${cpu_before% *} )),$(( ${now#* } - ${cpu_before#* } ))"
+}
 
 summary() { # name rows cpu-ticks files...
     python3 - "$(getconf CLK_TCK)" "$@" <<'PY'
 import json, sys
-hz, name, rows, ticks, files = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:]
+hz, name, rows, ticks, files = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+svc, cluster = (int(t) for t in ticks.split(","))
 runs = [json.load(open(f)) for f in files]
 rps = sum(r["summary"]["requestsPerSec"] for r in runs)
 codes = [r.get("statusCodeDistribution", {}) for r in runs]
@@ -111,9 +119,10 @@ ok = sum(int(c.get("200", 0)) for c in codes)
 other = sum(v for c in codes for k, v in c.items() if k != "200")
 p50 = max(r["latencyPercentiles"]["p50"] for r in runs) * 1000
 p99 = max(r["latencyPercentiles"]["p99"] for r in runs) * 1000
-cpu = ticks / hz * 1e6 / max(ok + other, 1)
+per = lambda t: t / hz * 1e6 / max(ok + other, 1)
+cpu = f"{per(svc + cluster):.0f}" + (f" ({per(svc):.0f} + {per(cluster):.0f})" if rows != "-" and "PostgreSQL" in name else "")
 check = "n/a" if rows == "-" else ("yes" if int(rows) == ok else f"NO ({rows} rows)")
-print(f"| {name} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {cpu:.0f} | {ok} | {other} | {check} |")
+print(f"| {name} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {cpu} | {ok} | {other} | {check} |")
 PY
 }
 
@@ -159,4 +168,5 @@ summary "PostgreSQL, 2 instances" "$(pg_rows "$url")" "$cpu" "$work/pg2a.json" "
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "CPU µs/req: CPU time of the service process(es), plus the PostgreSQL cluster's for"
-echo "PostgreSQL runs, over the run, per answered request (oha's own CPU not included)."
+echo "PostgreSQL runs (service + cluster), over the run, per answered request (oha's own"
+echo "CPU not included)."

@@ -5,6 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Requests allocate on the tokio workers and are freed on the store's writer
+/// threads (and back): mimalloc frees across threads without glibc's arena locks
+/// and consolidation, 10–15% less CPU per request in `scripts/bench-resolver.sh`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The waybill-redact resolver service.
 #[derive(Parser)]
 #[command(version, about)]

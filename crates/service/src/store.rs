@@ -472,3 +472,156 @@ pub struct Checkpointing {
     /// Records between checkpoints (0: only at close).
     pub every: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(courier: &str, grant: u8, quota: u32, now_ms: u64) -> Claim {
+        Claim {
+            courier: courier.into(),
+            grant: GrantId([grant; 16]),
+            quota,
+            grant_expires_at: 2_000_000_000,
+            now_ms,
+        }
+    }
+
+    /// The batch decision with the arithmetic of the PostgreSQL statement: a
+    /// GCRA bucket granting `n` at once, a quota granting what is left.
+    fn batch(
+        claims: &[Claim],
+        rate: RateParams,
+        tat: &mut HashMap<String, i64>,
+        used: &mut HashMap<GrantId, u32>,
+    ) -> Vec<Decision> {
+        let refs: Vec<&Claim> = claims.iter().collect();
+        let now = claims.iter().map(|c| c.now_ms).max().unwrap_or(0) as i64;
+        decide::<()>(
+            &refs,
+            |couriers| {
+                Ok(couriers
+                    .iter()
+                    .map(|(c, n)| {
+                        let t = tat.entry(c.clone()).or_insert(now);
+                        let base = (*t).max(now);
+                        let room = now + rate.tolerance_ms - base;
+                        let k = if room < 0 {
+                            0
+                        } else {
+                            (room / rate.interval_ms + 1).min(i64::from(*n))
+                        };
+                        *t = base + k * rate.interval_ms;
+                        k as u32
+                    })
+                    .collect())
+            },
+            |grants| {
+                Ok(grants
+                    .iter()
+                    .map(|(g, n, quota, _)| {
+                        let u = used.entry(*g).or_insert(0);
+                        let k = (*n).min(quota.saturating_sub(*u));
+                        *u += k;
+                        k
+                    })
+                    .collect())
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn deciding_in_memory_one_by_one_matches_the_batch_statement() {
+        let rate = RateParams::new(5, 60);
+        let couriers = ["A", "B", "C"];
+        // A fixed pseudo-random walk over couriers, grants and times.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..50 {
+            let mut counters = Counters::default();
+            let (mut tat, mut used) = (HashMap::new(), HashMap::new());
+            let mut now = 1_000_000u64;
+            for _ in 0..10 {
+                now += next() % 3_000;
+                let claims: Vec<Claim> = (0..(next() % 12))
+                    .map(|_| {
+                        let c = couriers[(next() % 3) as usize];
+                        // Each grant belongs to one courier, as a real grant does.
+                        let g = (c.as_bytes()[0] - b'A') * 2 + (next() % 2) as u8;
+                        claim(c, g, 2 + u32::from(g), now)
+                    })
+                    .collect();
+                let one_by_one: Vec<Decision> =
+                    claims.iter().map(|c| counters.decide(c, rate)).collect();
+                let together = batch(&claims, rate, &mut tat, &mut used);
+                assert_eq!(one_by_one, together, "round {round}");
+            }
+        }
+    }
+
+    #[test]
+    fn quota_is_exact_and_a_refused_rate_takes_no_quota() {
+        let mut counters = Counters::default();
+        let rate = RateParams::new(3, 1);
+        let decisions: Vec<Decision> = (0..5)
+            .map(|_| counters.decide(&claim("A", 1, 2, 1_000), rate))
+            .collect();
+        assert_eq!(
+            decisions,
+            [
+                Ok(()),
+                Ok(()),
+                Err(Limit::Quota),
+                Err(Limit::Rate),
+                Err(Limit::Rate)
+            ]
+        );
+        assert_eq!(
+            counters.used.get(&GrantId([1; 16])),
+            Some(&(2, 2_000_000_000))
+        );
+    }
+
+    #[test]
+    fn changed_counters_are_taken_once_and_given_back_after_a_failed_commit() {
+        let mut counters = Counters::default();
+        let rate = RateParams::new(10, 600);
+        let _ = counters.decide(&claim("A", 1, 5, 1_000), rate);
+        let _ = counters.decide(&claim("A", 1, 5, 1_000), rate);
+        let changed = counters.take_changed();
+        assert_eq!(changed.rates, [("A".to_owned(), 1_200)]);
+        assert_eq!(changed.quotas, [(GrantId([1; 16]), 2, 2_000_000_000)]);
+        assert!(counters.take_changed().rates.is_empty());
+        counters.restore(changed);
+        let again = counters.take_changed();
+        assert_eq!((again.rates.len(), again.quotas.len()), (1, 1));
+    }
+
+    #[test]
+    fn loading_and_sweeping_forget_idle_buckets_and_long_expired_grants() {
+        let now_ms = 10_000_000_000u64;
+        let now = now_ms as i64;
+        let counters = Counters::load(
+            [
+                ("idle".to_owned(), now - IDLE_BUCKET_MS - 1),
+                ("busy".to_owned(), now - 1),
+            ],
+            [
+                (GrantId([1; 16]), 3, now_ms / 1000 - EXPIRED_GRANT_SECS - 1),
+                (GrantId([2; 16]), 4, now_ms / 1000 - 1),
+            ],
+            now_ms,
+        );
+        assert_eq!(counters.tat.keys().collect::<Vec<_>>(), ["busy"]);
+        assert_eq!(
+            counters.used.keys().collect::<Vec<_>>(),
+            [&GrantId([2; 16])]
+        );
+    }
+}
