@@ -484,6 +484,7 @@ mod tests {
             quota,
             grant_expires_at: 2_000_000_000,
             now_ms,
+            replay: None,
         }
     }
 
@@ -616,12 +617,42 @@ mod tests {
                 (GrantId([1; 16]), 3, now_ms / 1000 - EXPIRED_GRANT_SECS - 1),
                 (GrantId([2; 16]), 4, now_ms / 1000 - 1),
             ],
+            [([7; 16], now_ms / 1000 - 1), ([8; 16], now_ms / 1000 + 60)],
             now_ms,
+        );
+        assert_eq!(
+            counters.nonces.keys().collect::<Vec<_>>(),
+            [&[8u8; 16]],
+            "a nonce past its window is forgotten"
         );
         assert_eq!(counters.tat.keys().collect::<Vec<_>>(), ["busy"]);
         assert_eq!(
             counters.used.keys().collect::<Vec<_>>(),
             [&GrantId([2; 16])]
         );
+    }
+
+    #[test]
+    fn a_nonce_is_admitted_once_and_a_replay_takes_no_rate_or_quota() {
+        let rate = RateParams::new(10, 600);
+        let mut counters = Counters::default();
+        let guard = ReplayGuard {
+            grant: GrantId([1; 16]),
+            nonce: [5; 16],
+            keep_until: 1_000_120,
+        };
+        let first = claim("C-1", 1, 1, 1_000_000_000).with_replay(Some(guard));
+        assert_eq!(counters.decide(&first, rate), Ok(()));
+        // The quota is 1 and spent: the replay is refused as a replay, before it.
+        assert_eq!(counters.decide(&first, rate), Err(Limit::Replayed));
+        assert!(!counters.admit(&guard, 1_000_000_000));
+        let changed = counters.take_changed();
+        assert_eq!(changed.nonces, [([5; 16], 1_000_120)]);
+        // A failed commit gives the nonce back to be stored with the next one.
+        counters.restore(changed);
+        assert_eq!(counters.take_changed().nonces.len(), 1);
+        // After its window the nonce may be admitted again (no request with it
+        // could be fresh then).
+        assert!(counters.admit(&guard, 1_000_120_000));
     }
 }
