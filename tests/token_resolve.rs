@@ -145,7 +145,8 @@ fn expired_token_is_denied() {
     let mut sp = spec(&[755021]);
     sp.expires_at = t0() + Duration::days(30);
     let g = s.grant(&sp);
-    let r = s.resolver();
+    // A month-long grant, so that the token (7 days) expires first.
+    let r = s.resolver().with_max_grant_secs(31 * 86_400);
     assert!(r
         .resolve(
             &s.token,
