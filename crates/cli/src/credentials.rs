@@ -22,7 +22,9 @@ pub fn read_limited(
     what: &str,
     noun: &str,
 ) -> Result<Zeroizing<String>, String> {
-    let mut bytes = Zeroizing::new(Vec::new());
+    // Room for all of it up front: a growing buffer would leave unwiped copies behind.
+    let room = usize::try_from(limit.saturating_add(1)).unwrap_or(0);
+    let mut bytes = Zeroizing::new(Vec::with_capacity(room));
     input
         .take(limit + 1)
         .read_to_end(&mut bytes)

@@ -261,22 +261,28 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// `grant` for one zone, without its binding or times: the defaults apply.
+fn grant_base(e: &Env) -> [&str; 7] {
+    let issuer = p(&e.issuer);
+    [
+        "grant",
+        "--issuer",
+        issuer,
+        "--courier",
+        "C-1",
+        "--zones",
+        "755021",
+    ]
+}
+
 #[test]
 fn a_grant_bound_to_a_device_resolves_only_with_that_device() {
     let e = env();
     let file = grant(&e, "755021", &[]);
     // The defaults fit one shift, and the grant carries the device's key.
-    let text = stdout(&[
-        "grant",
-        "--issuer",
-        p(&e.issuer),
-        "--courier",
-        "C-1",
-        "--zones",
-        "755021",
-        "--device-key",
-        &e.device_public,
-    ]);
+    let mut args = grant_base(&e).to_vec();
+    args.extend(["--device-key", &e.device_public]);
+    let text = stdout(&args);
     let parsed = waybill_redact::Grant::parse(text.trim()).unwrap();
     assert_eq!(parsed.expires_at() - parsed.not_before(), 10 * 3600);
     assert_eq!(parsed.quota(), 300);
@@ -342,16 +348,7 @@ fn grant_text_is_never_taken_from_arguments_nor_echoed() {
 #[test]
 fn grant_refuses_missing_binding_and_overlong_shifts() {
     let e = env();
-    let base = [
-        "grant",
-        "--issuer",
-        p(&e.issuer),
-        "--courier",
-        "C-1",
-        "--zones",
-        "755021",
-    ];
-    let run = |extra: &[&str]| cmd().args(base).args(extra).output().unwrap();
+    let run = |extra: &[&str]| cmd().args(grant_base(&e)).args(extra).output().unwrap();
     let neither = run(&[]);
     assert_eq!(neither.status.code(), Some(2));
     assert!(stderr(&neither).contains("--device-key") && stderr(&neither).contains("--bearer"));
