@@ -32,6 +32,8 @@ pub struct App {
     pub(crate) store: Arc<dyn ResolverStore>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) noise: Noise,
+    /// Bearer grants already logged by this instance (each is logged once).
+    pub(crate) bearer_seen: Mutex<std::collections::HashSet<waybill_redact::GrantId>>,
     pub(crate) admin_key_sha256: Option<[u8; 32]>,
     pub(crate) revocation_refresh_ms: u64,
 }
@@ -128,7 +130,7 @@ impl App {
         }
         if let Some(claim) = attempt.claim() {
             if claim.grant.device().is_none() {
-                self.metrics.bearer_requests.fetch_add(1, Ordering::Relaxed);
+                self.log_bearer(claim.grant);
             }
             let claim = Claim::from_attempt(claim, now_ms).with_replay(replay);
             match self.store.acquire(claim).await {
@@ -148,6 +150,23 @@ impl App {
             return Err(ApiError::STORE);
         }
         result.map_err(|d| ApiError::from_denied(&d))
+    }
+
+    /// Counts a request under a bearer grant, and logs the grant the first time
+    /// this instance sees it (its id and courier, never its text).
+    fn log_bearer(&self, grant: &waybill_redact::Grant) {
+        self.metrics.bearer_requests.fetch_add(1, Ordering::Relaxed);
+        let mut seen = self.bearer_seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= 10_000 {
+            seen.clear();
+        }
+        if seen.insert(grant.id()) {
+            tracing::warn!(
+                grant = %grant.id(),
+                courier = grant.courier_id(),
+                "bearer grant accepted (bound to no device; --allow-bearer-grants)"
+            );
+        }
     }
 
     fn count(&self, result: &Result<Disclosure, ApiError>) {

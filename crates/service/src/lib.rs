@@ -185,6 +185,7 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         store,
         metrics,
         noise: http::Noise::new(config.noise_per_minute),
+        bearer_seen: std::sync::Mutex::default(),
         admin_key_sha256,
         revocation_refresh_ms: config.revocation_refresh_ms,
     }))
