@@ -4,6 +4,7 @@
 
 mod error;
 mod input;
+mod keyfile;
 mod mask;
 mod model;
 mod resolve;

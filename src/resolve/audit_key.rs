@@ -15,9 +15,10 @@ use core::fmt;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::error::GrantError;
+use crate::keyfile::{self, KeyFileError};
 
 const DOMAIN: &[u8] = b"waybill-redact audit checkpoint v1\0";
 const PUBLIC_PREFIX: &str = "WA1:";
@@ -33,14 +34,6 @@ pub struct AuditKey {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct AuditPublicKey {
     key: VerifyingKey,
-}
-
-#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
-#[serde(deny_unknown_fields)]
-struct KeyFile {
-    format: String,
-    secret: String,
-    public: String,
 }
 
 fn bad(reason: &'static str) -> GrantError {
@@ -86,10 +79,9 @@ impl AuditKey {
     /// # Panics
     /// If the OS random source fails, as [`IssuerKey::generate`](crate::IssuerKey::generate).
     pub fn generate() -> Self {
-        let mut secret = zeroize::Zeroizing::new([0u8; 32]);
-        if getrandom::fill(secret.as_mut_slice()).is_err() {
+        let Some(secret) = keyfile::random_secret() else {
             panic!("the OS random source failed");
-        }
+        };
         Self {
             signing: SigningKey::from_bytes(&secret),
         }
@@ -122,12 +114,12 @@ impl AuditKey {
 
     /// The key file (JSON, holds the secret; store it owner-only).
     pub fn to_json(&self) -> Zeroizing<String> {
-        let file = KeyFile {
-            format: FILE_FORMAT.into(),
-            secret: hex::encode(self.signing.to_bytes()),
-            public: self.public_key().to_string(),
-        };
-        Zeroizing::new(serde_json::to_string_pretty(&file).unwrap_or_default())
+        let secret = Zeroizing::new(self.signing.to_bytes());
+        keyfile::to_json(
+            FILE_FORMAT,
+            secret.as_slice(),
+            self.public_key().to_string(),
+        )
     }
 
     /// Reads a key file written by [`to_json`](Self::to_json).
@@ -135,17 +127,15 @@ impl AuditKey {
     /// # Errors
     /// [`GrantError::IssuerKey`] when it is malformed or inconsistent.
     pub fn from_json(text: &str) -> Result<Self, GrantError> {
-        let file: KeyFile = serde_json::from_str(text).map_err(|_| bad("not an audit key file"))?;
-        if file.format != FILE_FORMAT {
-            return Err(bad("unknown format"));
-        }
-        let mut secret = Zeroizing::new([0u8; 32]);
-        hex::decode_to_slice(&file.secret, secret.as_mut_slice())
-            .map_err(|_| bad("the secret is not 64 hex digits"))?;
+        let (secret, public) = keyfile::from_json(text, FILE_FORMAT).map_err(|e| match e {
+            KeyFileError::NotAKeyFile => bad("not an audit key file"),
+            KeyFileError::UnknownFormat => bad("unknown format"),
+            KeyFileError::Secret => bad("the secret is not 64 hex digits"),
+        })?;
         let key = Self {
             signing: SigningKey::from_bytes(&secret),
         };
-        if file.public.parse::<AuditPublicKey>()? != key.public_key() {
+        if public.parse::<AuditPublicKey>()? != key.public_key() {
             return Err(bad("the public key does not match the secret"));
         }
         Ok(key)
@@ -197,12 +187,8 @@ impl fmt::Debug for AuditPublicKey {
 impl core::str::FromStr for AuditPublicKey {
     type Err = GrantError;
     fn from_str(s: &str) -> Result<Self, GrantError> {
-        let hex_text = s
-            .trim()
-            .strip_prefix(PUBLIC_PREFIX)
-            .ok_or(bad("missing WA1: prefix"))?;
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(hex_text, &mut bytes).map_err(|_| bad("not 64 hex digits"))?;
+        let bytes =
+            keyfile::public_bytes(s, PUBLIC_PREFIX).ok_or(bad("not WA1: and 64 hex digits"))?;
         let key = VerifyingKey::from_bytes(&bytes).map_err(|_| bad("not an Ed25519 key"))?;
         Ok(Self { key })
     }

@@ -19,12 +19,12 @@ use core::fmt;
 use core::str::FromStr;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::Zeroizing;
 
 use super::request::Purpose;
 use crate::error::DeviceError;
+use crate::keyfile::{self, KeyFileError};
 use crate::GrantId;
 
 /// The text prefix of a device public key.
@@ -58,14 +58,6 @@ pub struct DevicePublicKey {
     key: VerifyingKey,
 }
 
-#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
-#[serde(deny_unknown_fields)]
-struct DeviceFile {
-    format: String,
-    secret: String,
-    public: String,
-}
-
 fn bad(reason: &'static str) -> DeviceError {
     DeviceError { reason }
 }
@@ -76,8 +68,7 @@ impl DeviceKey {
     /// # Errors
     /// [`DeviceError`] when the operating system's random source fails.
     pub fn generate() -> Result<Self, DeviceError> {
-        let mut secret = Zeroizing::new([0u8; 32]);
-        getrandom::fill(secret.as_mut_slice()).map_err(|_| bad("the OS random source failed"))?;
+        let secret = keyfile::random_secret().ok_or(bad("the OS random source failed"))?;
         Ok(Self::from_secret(*secret))
     }
 
@@ -97,12 +88,12 @@ impl DeviceKey {
 
     /// The device key file (JSON, holds the secret; store it owner-only).
     pub fn to_json(&self) -> Zeroizing<String> {
-        let file = DeviceFile {
-            format: FILE_FORMAT.into(),
-            secret: hex::encode(self.signing.to_bytes()),
-            public: self.public_key().to_string(),
-        };
-        Zeroizing::new(serde_json::to_string_pretty(&file).unwrap_or_default())
+        let secret = Zeroizing::new(self.signing.to_bytes());
+        keyfile::to_json(
+            FILE_FORMAT,
+            secret.as_slice(),
+            self.public_key().to_string(),
+        )
     }
 
     /// Reads a device key file written by [`to_json`](Self::to_json).
@@ -111,16 +102,13 @@ impl DeviceKey {
     /// [`DeviceError`] when it is malformed or its public key does not match its
     /// secret.
     pub fn from_json(text: &str) -> Result<Self, DeviceError> {
-        let file: DeviceFile =
-            serde_json::from_str(text).map_err(|_| bad("not a device key file"))?;
-        if file.format != FILE_FORMAT {
-            return Err(bad("unknown format"));
-        }
-        let mut secret = Zeroizing::new([0u8; 32]);
-        hex::decode_to_slice(&file.secret, secret.as_mut_slice())
-            .map_err(|_| bad("the secret is not 64 hex digits"))?;
+        let (secret, public) = keyfile::from_json(text, FILE_FORMAT).map_err(|e| match e {
+            KeyFileError::NotAKeyFile => bad("not a device key file"),
+            KeyFileError::UnknownFormat => bad("unknown format"),
+            KeyFileError::Secret => bad("the secret is not 64 hex digits"),
+        })?;
         let key = Self::from_secret(*secret);
-        if file.public.parse::<DevicePublicKey>()? != key.public_key() {
+        if public.parse::<DevicePublicKey>()? != key.public_key() {
             return Err(bad("the public key does not match the secret"));
         }
         Ok(key)
@@ -231,17 +219,9 @@ impl DevicePublicKey {
     /// # Errors
     /// [`DeviceError`] when it is neither.
     pub fn from_text_or_file(text: &str) -> Result<Self, DeviceError> {
-        let trimmed = text.trim();
-        if trimmed.starts_with('{') {
-            #[derive(Deserialize)]
-            struct Public {
-                public: String,
-            }
-            let p: Public = serde_json::from_str(trimmed).map_err(|_| bad("not a key file"))?;
-            p.public.parse()
-        } else {
-            trimmed.parse()
-        }
+        keyfile::public_text(text)
+            .ok_or(bad("not a key file"))?
+            .parse()
     }
 }
 
@@ -260,12 +240,8 @@ impl fmt::Debug for DevicePublicKey {
 impl FromStr for DevicePublicKey {
     type Err = DeviceError;
     fn from_str(s: &str) -> Result<Self, DeviceError> {
-        let hex_text = s
-            .trim()
-            .strip_prefix(PUBLIC_PREFIX)
-            .ok_or(bad("missing WD1: prefix"))?;
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(hex_text, &mut bytes).map_err(|_| bad("not 64 hex digits"))?;
+        let bytes =
+            keyfile::public_bytes(s, PUBLIC_PREFIX).ok_or(bad("not WD1: and 64 hex digits"))?;
         Self::from_bytes(&bytes)
     }
 }

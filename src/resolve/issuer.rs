@@ -3,11 +3,11 @@
 use core::fmt;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::error::GrantError;
+use crate::keyfile::{self, KeyFileError};
 
 /// The text prefix of a public key.
 const PUBLIC_PREFIX: &str = "WI1:";
@@ -28,14 +28,6 @@ pub struct IssuerPublicKey {
     key: VerifyingKey,
 }
 
-#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
-#[serde(deny_unknown_fields)]
-struct IssuerFile {
-    format: String,
-    secret: String,
-    public: String,
-}
-
 fn bad(reason: &'static str) -> GrantError {
     GrantError::IssuerKey { reason }
 }
@@ -46,10 +38,9 @@ impl IssuerKey {
     /// # Panics
     /// If the operating system's random source fails.
     pub fn generate() -> Self {
-        let mut secret = Zeroizing::new([0u8; 32]);
-        if getrandom::fill(secret.as_mut_slice()).is_err() {
+        let Some(secret) = keyfile::random_secret() else {
             panic!("the OS random source failed");
-        }
+        };
         Self::from_secret(*secret)
     }
 
@@ -74,12 +65,12 @@ impl IssuerKey {
 
     /// The issuer key file (JSON, holds the secret; store it owner-only).
     pub fn to_json(&self) -> Zeroizing<String> {
-        let file = IssuerFile {
-            format: FILE_FORMAT.into(),
-            secret: hex::encode(self.signing.to_bytes()),
-            public: self.public_key().to_string(),
-        };
-        Zeroizing::new(serde_json::to_string_pretty(&file).unwrap_or_default())
+        let secret = Zeroizing::new(self.signing.to_bytes());
+        keyfile::to_json(
+            FILE_FORMAT,
+            secret.as_slice(),
+            self.public_key().to_string(),
+        )
     }
 
     /// Reads an issuer key file written by [`to_json`](Self::to_json).
@@ -88,16 +79,13 @@ impl IssuerKey {
     /// [`GrantError::IssuerKey`] when it is malformed or its public key does not
     /// match its secret.
     pub fn from_json(text: &str) -> Result<Self, GrantError> {
-        let file: IssuerFile =
-            serde_json::from_str(text).map_err(|_| bad("not an issuer key file"))?;
-        if file.format != FILE_FORMAT {
-            return Err(bad("unknown format"));
-        }
-        let mut secret = Zeroizing::new([0u8; 32]);
-        hex::decode_to_slice(&file.secret, secret.as_mut_slice())
-            .map_err(|_| bad("the secret is not 64 hex digits"))?;
+        let (secret, public) = keyfile::from_json(text, FILE_FORMAT).map_err(|e| match e {
+            KeyFileError::NotAKeyFile => bad("not an issuer key file"),
+            KeyFileError::UnknownFormat => bad("unknown format"),
+            KeyFileError::Secret => bad("the secret is not 64 hex digits"),
+        })?;
         let key = Self::from_secret(*secret);
-        if file.public.parse::<IssuerPublicKey>()? != key.public_key() {
+        if public.parse::<IssuerPublicKey>()? != key.public_key() {
             return Err(bad("the public key does not match the secret"));
         }
         Ok(key)
@@ -118,17 +106,9 @@ impl IssuerPublicKey {
     /// # Errors
     /// [`GrantError::IssuerKey`] when it is neither.
     pub fn from_text_or_file(text: &str) -> Result<Self, GrantError> {
-        let trimmed = text.trim();
-        if trimmed.starts_with('{') {
-            #[derive(Deserialize)]
-            struct Public {
-                public: String,
-            }
-            let p: Public = serde_json::from_str(trimmed).map_err(|_| bad("not a key file"))?;
-            p.public.parse()
-        } else {
-            trimmed.parse()
-        }
+        keyfile::public_text(text)
+            .ok_or(bad("not a key file"))?
+            .parse()
     }
 
     /// A short id: the first 8 bytes of SHA-256 of the key. Grants name their
@@ -163,12 +143,8 @@ impl fmt::Debug for IssuerPublicKey {
 impl core::str::FromStr for IssuerPublicKey {
     type Err = GrantError;
     fn from_str(s: &str) -> Result<Self, GrantError> {
-        let hex_text = s
-            .trim()
-            .strip_prefix(PUBLIC_PREFIX)
-            .ok_or(bad("missing WI1: prefix"))?;
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(hex_text, &mut bytes).map_err(|_| bad("not 64 hex digits"))?;
+        let bytes =
+            keyfile::public_bytes(s, PUBLIC_PREFIX).ok_or(bad("not WI1: and 64 hex digits"))?;
         let key = VerifyingKey::from_bytes(&bytes).map_err(|_| bad("not an Ed25519 key"))?;
         Ok(Self { key })
     }

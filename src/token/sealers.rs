@@ -6,10 +6,11 @@ use core::fmt;
 use hpke::{Deserializable, Kem as _, Serializable};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::Zeroizing;
 
 use super::suite2::{self, Kem, KemPublic, KemSecret};
 use crate::error::{SealerError, TokenError};
+use crate::keyfile::{self, KeyFileError};
 
 /// The text prefix of a sealer public key.
 const PUBLIC_PREFIX: &str = "WS1:";
@@ -69,14 +70,6 @@ pub struct SealerPublicKey {
     key: KemPublic,
 }
 
-#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
-#[serde(deny_unknown_fields)]
-struct KeyFile {
-    format: String,
-    secret: String,
-    public: String,
-}
-
 impl SealerKey {
     /// A fresh key: RFC 9180 `DeriveKeyPair` over 32 bytes from the OS.
     ///
@@ -107,12 +100,11 @@ impl SealerKey {
 
     /// The sealer key file (JSON, holds the secret; store it owner-only).
     pub fn to_json(&self) -> Zeroizing<String> {
-        let file = KeyFile {
-            format: KEY_FORMAT.into(),
-            secret: hex::encode(self.secret.to_bytes()),
-            public: self.public.to_string(),
-        };
-        Zeroizing::new(serde_json::to_string_pretty(&file).unwrap_or_default())
+        let mut secret = Zeroizing::new([0u8; 32]);
+        for (to, from) in secret.iter_mut().zip(self.secret.to_bytes().iter()) {
+            *to = *from;
+        }
+        keyfile::to_json(KEY_FORMAT, secret.as_slice(), self.public.to_string())
     }
 
     /// Reads a sealer key file written by [`to_json`](Self::to_json).
@@ -121,19 +113,16 @@ impl SealerKey {
     /// [`SealerError`] when it is malformed or its public key does not match its
     /// secret.
     pub fn from_json(text: &str) -> Result<Self, SealerError> {
-        let file: KeyFile = serde_json::from_str(text).map_err(|_| SealerError::NotAKeyFile)?;
-        if file.format != KEY_FORMAT {
-            return Err(SealerError::UnknownFormat);
-        }
-        let mut bytes = Zeroizing::new([0u8; 32]);
-        hex::decode_to_slice(&file.secret, bytes.as_mut_slice())
-            .map_err(|_| SealerError::NotAKeyFile)?;
+        let (bytes, public_text) = keyfile::from_json(text, KEY_FORMAT).map_err(|e| match e {
+            KeyFileError::UnknownFormat => SealerError::UnknownFormat,
+            KeyFileError::NotAKeyFile | KeyFileError::Secret => SealerError::NotAKeyFile,
+        })?;
         let secret =
             KemSecret::from_bytes(bytes.as_slice()).map_err(|_| SealerError::NotAKeyFile)?;
         let public = SealerPublicKey {
             key: Kem::sk_to_pk(&secret),
         };
-        if file.public.parse::<SealerPublicKey>()? != public {
+        if public_text.parse::<SealerPublicKey>()? != public {
             return Err(SealerError::KeyMismatch);
         }
         Ok(Self { secret, public })
@@ -184,12 +173,7 @@ impl fmt::Debug for SealerPublicKey {
 impl core::str::FromStr for SealerPublicKey {
     type Err = SealerError;
     fn from_str(s: &str) -> Result<Self, SealerError> {
-        let hex_text = s
-            .trim()
-            .strip_prefix(PUBLIC_PREFIX)
-            .ok_or(SealerError::PublicKey)?;
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(hex_text, &mut bytes).map_err(|_| SealerError::PublicKey)?;
+        let bytes = keyfile::public_bytes(s, PUBLIC_PREFIX).ok_or(SealerError::PublicKey)?;
         let key = KemPublic::from_bytes(&bytes).map_err(|_| SealerError::PublicKey)?;
         Ok(Self { key })
     }
