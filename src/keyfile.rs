@@ -41,13 +41,13 @@ pub(crate) fn from_json(
     text: &str,
     format: &str,
 ) -> Result<(Zeroizing<[u8; 32]>, Zeroizing<String>), KeyFileError> {
-    let file: KeyFile = serde_json::from_str(text).map_err(|_| KeyFileError::NotAKeyFile)?;
+    let mut file: KeyFile = serde_json::from_str(text).map_err(|_| KeyFileError::NotAKeyFile)?;
     if file.format != format {
         return Err(KeyFileError::UnknownFormat);
     }
     let mut secret = Zeroizing::new([0u8; 32]);
     hex::decode_to_slice(&file.secret, secret.as_mut_slice()).map_err(|_| KeyFileError::Secret)?;
-    Ok((secret, Zeroizing::new(file.public.clone())))
+    Ok((secret, Zeroizing::new(core::mem::take(&mut file.public))))
 }
 
 /// The 32 bytes of a public key's text (`prefix` and 64 hex digits, surrounding

@@ -312,27 +312,36 @@ impl Resolver {
             Err(e) => Err(Denied::MalformedGrant(e.clone())),
             Ok(g) => self.check_grant(g, request, tokens, now),
         };
-        tokens
-            .iter()
-            .map(|text| {
-                let token = Token::parse(text);
-                let denied = match (&token, &shared, &grant) {
-                    (Err(e), _, _) => Some(Denied::MalformedToken(e.clone())),
-                    (_, Err(d), _) => Some(d.clone()),
-                    (Ok(t), Ok(_), Ok(g)) => self.check_token(t, g, now).err(),
-                    (Ok(_), Ok(_), Err(e)) => Some(Denied::MalformedGrant(e.clone())),
-                };
-                let guard = shared.as_ref().ok().copied().flatten();
-                Attempt::new(
-                    time,
-                    request.purpose,
-                    token.ok(),
-                    grant.as_ref().ok().cloned(),
-                    denied,
-                    guard,
-                )
-            })
-            .collect()
+        let guard = shared.as_ref().ok().copied().flatten();
+        let mut grant = grant.ok();
+        let last = tokens.len().saturating_sub(1);
+        let mut attempts = Vec::with_capacity(tokens.len());
+        for (i, text) in tokens.iter().enumerate() {
+            let token = Token::parse(text);
+            let denied = match (&token, &shared) {
+                (Err(e), _) => Some(Denied::MalformedToken(e.clone())),
+                (_, Err(d)) => Some(d.clone()),
+                // The grant parsed (else `shared` is its denial).
+                (Ok(t), Ok(_)) => grant
+                    .as_ref()
+                    .and_then(|g| self.check_token(t, g, now).err()),
+            };
+            // The last attempt takes the grant: one request, one token, no copy.
+            let g = if i == last {
+                grant.take()
+            } else {
+                grant.clone()
+            };
+            attempts.push(Attempt::new(
+                time,
+                request.purpose,
+                token.ok(),
+                g,
+                denied,
+                guard,
+            ));
+        }
+        attempts
     }
 
     /// Opens an admitted attempt's token and discloses what its grant's scope
@@ -441,7 +450,10 @@ impl Resolver {
         Ok(Some(ReplayGuard {
             grant: grant.id(),
             nonce: proof.nonce,
-            keep_until: proof.time.saturating_add(self.request_window + 1),
+            keep_until: proof
+                .time
+                .saturating_add(self.request_window)
+                .saturating_add(1),
         }))
     }
 
