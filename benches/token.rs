@@ -140,17 +140,21 @@ fn bench(c: &mut Criterion) {
         b.iter(|| PublicKey::from(black_box(&zone_sk)))
     });
 
-    let grant = issuer
-        .issue(&GrantSpec {
-            courier_id: "C-10023".into(),
-            zones: vec![waybill.zone()],
-            not_before: now,
-            expires_at: now + Duration::hours(12),
-            scope: Scope::DELIVERY,
-            quota: u32::MAX,
-            device: None,
-        })
-        .expect("grant");
+    // A shift's grant for the waybill's zone, bound to `device` or a bearer one.
+    let shift_grant = |device| {
+        issuer
+            .issue(&GrantSpec {
+                courier_id: "C-10023".into(),
+                zones: vec![waybill.zone()],
+                not_before: now,
+                expires_at: now + Duration::hours(12),
+                scope: Scope::DELIVERY,
+                quota: u32::MAX,
+                device,
+            })
+            .expect("grant")
+    };
+    let grant = shift_grant(None);
     let mut sealers = SealerRegistry::new();
     sealers
         .register(sealer_key.public_key().clone())
@@ -173,17 +177,7 @@ fn bench(c: &mut Criterion) {
     // Device binding: the checks before the rate limit, with a bearer grant and
     // with a device-bound grant and its signed request (one Ed25519 verification).
     let device = DeviceKey::from_secret([5u8; 32]);
-    let bound = issuer
-        .issue(&GrantSpec {
-            courier_id: "C-10023".into(),
-            zones: vec![waybill.zone()],
-            not_before: now,
-            expires_at: now + Duration::hours(12),
-            scope: Scope::DELIVERY,
-            quota: u32::MAX,
-            device: Some(device.public_key()),
-        })
-        .expect("grant");
+    let bound = shift_grant(Some(device.public_key()));
     let time = u64::try_from((now + Duration::hours(1)).unix_timestamp()).expect("time");
     let proof = device
         .prove(bound.id(), Purpose::Delivery, &[text1.as_str()], time)
