@@ -7,7 +7,8 @@
 //! prepared once, each on its own thread (so that request tasks never delay
 //! their round trips): the claimer decides whatever claims queued since its last
 //! statement, the auditor commits whatever records queued since its last
-//! commit, one statement each time.
+//! commit, one binary `COPY` each time (with the batch's checkpoints and
+//! revocations, if any, in the same transaction).
 
 use std::collections::HashMap;
 use std::future::Future;
