@@ -21,6 +21,9 @@
 //! n - 1 (several for more than 258); a match shorter than 5 is written as
 //! literal zeros instead.
 
+/// fdeflate 0.3's code lengths for the literal/length alphabet (its
+/// `tables::HUFFMAN_LENGTHS`, MIT OR Apache-2.0): short codes for bytes near 0 and
+/// near 255, which is what Up-filtered rows hold.
 const LENGTHS: [u8; 286] = [
     2, 3, 4, 5, 5, 6, 6, 7, 7, 7, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 10, 10, 10, 10, 10, 10, 10,
     10, 10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
