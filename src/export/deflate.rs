@@ -176,7 +176,7 @@ pub(crate) fn compress(data: &[u8], out: &mut Vec<u8>) {
 
 /// fdeflate's coder: 8-byte words in, deflate bits out.
 struct Coder<'a> {
-    /// Holds the stream up to `at`, then at least 8 spare bytes.
+    /// The stream up to `at`, then room that [`Coder::put`] stores 8 bytes into.
     out: &'a mut Vec<u8>,
     /// Where the next whole byte of bits goes in `out`.
     at: usize,
