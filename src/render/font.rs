@@ -70,6 +70,9 @@ impl Glyph {
 /// Cache key: fonts instance, face, glyph id, em size.
 type Key = (u64, u8, u16, u16);
 
+/// What [`Fonts::lookup`] finds for a character: a face index and its glyph.
+type Found = Option<(u8, GlyphId)>;
+
 /// A multiply-rotate hasher for the small integer keys of the glyph cache
 /// (SipHash costs more than the blit it guards).
 #[derive(Default)]
@@ -114,7 +117,7 @@ thread_local! {
     static LOCAL: RefCell<FastMap<Key, Rc<Glyph>>> = RefCell::default();
     /// This thread's answers of [`Fonts::lookup`] (fonts instance, weight,
     /// character): a hash costs less than the faces' character maps.
-    static LOOKUPS: RefCell<FastMap<(u64, Weight, char), Option<(u8, GlyphId)>>> = RefCell::default();
+    static LOOKUPS: RefCell<FastMap<(u64, Weight, char), Found>> = RefCell::default();
 }
 
 /// Source of the ids that tell `Fonts` instances apart in the per-thread caches.
