@@ -12,8 +12,8 @@
 //! bits, a pending run's bits come from one table, all eight bytes are coded and
 //! the bits of the zeros that belong to runs are dropped, and the bits are
 //! stored 8 bytes at a time without a test. On 16 different labels in turn
-//! this takes 49 µs a label against fdeflate's 66–69 µs (`cargo bench --bench
-//! render -- 16_labels`); on one label over and over fdeflate is as fast, as
+//! this takes 49 µs a label against fdeflate's 66–75 µs (`cargo bench --bench
+//! render -- 16_labels`); on one label over and over fdeflate is faster, as
 //! the branch predictor learns that label's data.
 //!
 //! fdeflate's zero runs, which this keeps: zeros at the end of a word start a
