@@ -1,5 +1,6 @@
 //! Output formats: PNG, ZPL II and PDF, all from one 1-bit raster.
 
+pub(crate) mod deflate;
 mod gfdata;
 mod pdf;
 mod png;

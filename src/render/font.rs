@@ -70,6 +70,9 @@ impl Glyph {
 /// Cache key: fonts instance, face, glyph id, em size.
 type Key = (u64, u8, u16, u16);
 
+/// What [`Fonts::lookup`] finds for a character: a face index and its glyph.
+type Found = Option<(u8, GlyphId)>;
+
 /// A multiply-rotate hasher for the small integer keys of the glyph cache
 /// (SipHash costs more than the blit it guards).
 #[derive(Default)]
@@ -94,6 +97,14 @@ impl Hasher for FastHasher {
         self.write_u64(u64::from(n));
     }
 
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
     fn write_u64(&mut self, n: u64) {
         self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
@@ -104,6 +115,9 @@ pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 thread_local! {
     /// This thread's copy of the glyphs it has drawn, for every `Fonts`.
     static LOCAL: RefCell<FastMap<Key, Rc<Glyph>>> = RefCell::default();
+    /// This thread's answers of [`Fonts::lookup`] (fonts instance, weight,
+    /// character): a hash costs less than the faces' character maps.
+    static LOOKUPS: RefCell<FastMap<(u64, Weight, char), Found>> = RefCell::default();
 }
 
 /// Source of the ids that tell `Fonts` instances apart in the per-thread caches.
@@ -131,6 +145,9 @@ struct Inner {
     faces: Vec<FontArc>,
     /// Each face's file and face index, for the shaper.
     data: Vec<FaceData>,
+    /// Each face's height (ascent − descent) and units per em, in font units,
+    /// read once: measuring text needs them for every glyph.
+    metrics: Vec<(f32, f32)>,
     /// Glyphs rasterised by any thread.
     cache: RwLock<HashMap<(u8, u16, u16), Arc<Glyph>>>,
 }
@@ -276,12 +293,17 @@ impl Fonts {
     }
 
     fn from_faces(faces: Vec<(FontArc, FaceData)>) -> Fonts {
-        let (faces, data) = faces.into_iter().unzip();
+        let (faces, data): (Vec<FontArc>, _) = faces.into_iter().unzip();
+        let metrics = faces
+            .iter()
+            .map(|f| (f.height_unscaled(), f.units_per_em().unwrap_or(1000.0)))
+            .collect();
         Fonts {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 faces,
                 data,
+                metrics,
                 cache: RwLock::new(HashMap::new()),
             }),
         }
@@ -294,8 +316,8 @@ impl Fonts {
 
     /// Dots per font unit of face `face` at an em size of `em` dots.
     pub(crate) fn dots_per_unit(&self, face: u8, em: u16) -> f32 {
-        match self.inner.faces.get(usize::from(face)) {
-            Some(font) => f32::from(em) / font.units_per_em().unwrap_or(1000.0),
+        match self.inner.metrics.get(usize::from(face)) {
+            Some(&(_, upem)) => f32::from(em) / upem,
             None => 0.0,
         }
     }
@@ -337,6 +359,24 @@ impl Fonts {
     /// The face index and glyph for `ch` in `weight`'s chain, or `None` when no
     /// face maps it (glyph id 0 is `.notdef`, never a real glyph).
     pub(crate) fn lookup(&self, weight: Weight, ch: char) -> Option<(u8, GlyphId)> {
+        let key = (self.inner.id, weight, ch);
+        if let Some(hit) = LOOKUPS.with(|m| m.try_borrow().ok()?.get(&key).copied()) {
+            return hit;
+        }
+        let found = self.lookup_faces(weight, ch);
+        LOOKUPS.with(|m| {
+            if let Ok(mut m) = m.try_borrow_mut() {
+                if m.len() >= LOCAL_LIMIT {
+                    m.clear();
+                }
+                m.insert(key, found);
+            }
+        });
+        found
+    }
+
+    /// [`Fonts::lookup`] in the faces themselves.
+    fn lookup_faces(&self, weight: Weight, ch: char) -> Option<(u8, GlyphId)> {
         let first = match weight {
             Weight::Regular => 0,
             Weight::Bold => 1,
@@ -354,9 +394,15 @@ impl Fonts {
 
     /// Advance width of glyph `id` of face `face` at an em size of `em` dots.
     pub(crate) fn advance(&self, face: u8, id: GlyphId, em: u16) -> f32 {
-        match self.inner.faces.get(usize::from(face)) {
-            Some(font) => font.as_scaled(px_scale(font, em)).h_advance(id),
-            None => 0.0,
+        let i = usize::from(face);
+        match (self.inner.faces.get(i), self.inner.metrics.get(i)) {
+            // `font.as_scaled(px_scale(font, em)).h_advance(id)`, the same float
+            // operations in the same order, with the height and units per em
+            // read once instead of from the font's tables each time.
+            (Some(font), Some(&(height, upem))) => {
+                f32::from(em) * height / upem / height * font.h_advance_unscaled(id)
+            }
+            _ => 0.0,
         }
     }
 
@@ -508,5 +554,43 @@ mod tests {
         // Ink spans most of the em, above and slightly below the baseline.
         assert!((-90..=-75).contains(&top) && (0..=12).contains(&bottom));
         assert!(f.cached_glyphs() > 0);
+    }
+
+    #[test]
+    fn advances_are_ab_glyphs_to_the_bit() {
+        let f = Fonts::bundled();
+        for ch in ['A', 'i', '收', '8', ' ', 'ж', 'م'] {
+            let (face, id) = f.lookup(Weight::Regular, ch).unwrap();
+            let font = &f.inner.faces[usize::from(face)];
+            for em in [7, 9, 24, 37, 80, 200] {
+                let theirs = font.as_scaled(px_scale(font, em)).h_advance(id);
+                assert_eq!(
+                    f.advance(face, id, em).to_bits(),
+                    theirs.to_bits(),
+                    "{ch} {em}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn remembered_lookups_are_per_fonts_and_weight() {
+        let world = Fonts::bundled();
+        let cjk_only =
+            Fonts::from_bytes(waybill_redact_fonts::NOTO_SANS_CJK_SC_REGULAR.to_vec(), 0).unwrap();
+        // Asked twice each, in turn: the second answers come from the cache.
+        for _ in 0..2 {
+            assert!(world.has_glyph('م'));
+            assert!(!cjk_only.has_glyph('م'));
+            for w in [Weight::Regular, Weight::Bold] {
+                for fonts in [&world, &cjk_only] {
+                    assert_eq!(fonts.lookup(w, '收'), fonts.lookup_faces(w, '收'));
+                }
+            }
+        }
+        assert_ne!(
+            world.lookup(Weight::Regular, '收').map(|(face, _)| face),
+            world.lookup(Weight::Bold, '收').map(|(face, _)| face)
+        );
     }
 }

@@ -33,10 +33,18 @@ pub mod bench_parts {
     use crate::error::RenderError;
     use crate::mask::MaskedWaybill;
 
-    /// The PNG scanlines of a raster exactly as the 1-bit PNG encoder hands them to
-    /// fdeflate (inverted, Up-filtered), to time fdeflate alone.
+    /// The PNG scanlines of a raster exactly as the 1-bit PNG encoder deflates
+    /// them (inverted, Up-filtered), to time deflating alone.
     pub fn png_scanlines(bm: &Bitmap) -> Vec<u8> {
         crate::export::filtered_one_bit(bm)
+    }
+
+    /// Those scanlines deflated as the PNG encoder does it: the same bytes as
+    /// fdeflate's, to time the two apart.
+    pub fn png_deflate(scanlines: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        crate::export::deflate::compress(scanlines, &mut out);
+        out
     }
 
     /// Every glyph a label draws, taken from the glyph cache and placed, to time
