@@ -25,6 +25,18 @@ pub(crate) enum KeyFileError {
     Secret,
 }
 
+impl KeyFileError {
+    /// The reason as text, `not_a_file` naming the expected key file for
+    /// [`KeyFileError::NotAKeyFile`].
+    pub(crate) fn reason(self, not_a_file: &'static str) -> &'static str {
+        match self {
+            Self::NotAKeyFile => not_a_file,
+            Self::UnknownFormat => "unknown format",
+            Self::Secret => "the secret is not 64 hex digits",
+        }
+    }
+}
+
 /// A key file's text.
 pub(crate) fn to_json(format: &str, secret: &[u8], public: String) -> Zeroizing<String> {
     let file = KeyFile {

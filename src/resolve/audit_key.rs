@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::error::GrantError;
-use crate::keyfile::{self, KeyFileError};
+use crate::keyfile;
 
 const DOMAIN: &[u8] = b"waybill-redact audit checkpoint v1\0";
 const PUBLIC_PREFIX: &str = "WA1:";
@@ -127,11 +127,8 @@ impl AuditKey {
     /// # Errors
     /// [`GrantError::IssuerKey`] when it is malformed or inconsistent.
     pub fn from_json(text: &str) -> Result<Self, GrantError> {
-        let (secret, public) = keyfile::from_json(text, FILE_FORMAT).map_err(|e| match e {
-            KeyFileError::NotAKeyFile => bad("not an audit key file"),
-            KeyFileError::UnknownFormat => bad("unknown format"),
-            KeyFileError::Secret => bad("the secret is not 64 hex digits"),
-        })?;
+        let (secret, public) = keyfile::from_json(text, FILE_FORMAT)
+            .map_err(|e| bad(e.reason("not an audit key file")))?;
         let key = Self {
             signing: SigningKey::from_bytes(&secret),
         };

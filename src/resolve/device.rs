@@ -24,7 +24,7 @@ use zeroize::Zeroizing;
 
 use super::request::Purpose;
 use crate::error::DeviceError;
-use crate::keyfile::{self, KeyFileError};
+use crate::keyfile;
 use crate::GrantId;
 
 /// The text prefix of a device public key.
@@ -102,11 +102,8 @@ impl DeviceKey {
     /// [`DeviceError`] when it is malformed or its public key does not match its
     /// secret.
     pub fn from_json(text: &str) -> Result<Self, DeviceError> {
-        let (secret, public) = keyfile::from_json(text, FILE_FORMAT).map_err(|e| match e {
-            KeyFileError::NotAKeyFile => bad("not a device key file"),
-            KeyFileError::UnknownFormat => bad("unknown format"),
-            KeyFileError::Secret => bad("the secret is not 64 hex digits"),
-        })?;
+        let (secret, public) = keyfile::from_json(text, FILE_FORMAT)
+            .map_err(|e| bad(e.reason("not a device key file")))?;
         let key = Self::from_secret(*secret);
         if public.parse::<DevicePublicKey>()? != key.public_key() {
             return Err(bad("the public key does not match the secret"));

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::error::GrantError;
-use crate::keyfile::{self, KeyFileError};
+use crate::keyfile;
 
 /// The text prefix of a public key.
 const PUBLIC_PREFIX: &str = "WI1:";
@@ -79,11 +79,8 @@ impl IssuerKey {
     /// [`GrantError::IssuerKey`] when it is malformed or its public key does not
     /// match its secret.
     pub fn from_json(text: &str) -> Result<Self, GrantError> {
-        let (secret, public) = keyfile::from_json(text, FILE_FORMAT).map_err(|e| match e {
-            KeyFileError::NotAKeyFile => bad("not an issuer key file"),
-            KeyFileError::UnknownFormat => bad("unknown format"),
-            KeyFileError::Secret => bad("the secret is not 64 hex digits"),
-        })?;
+        let (secret, public) = keyfile::from_json(text, FILE_FORMAT)
+            .map_err(|e| bad(e.reason("not an issuer key file")))?;
         let key = Self::from_secret(*secret);
         if public.parse::<IssuerPublicKey>()? != key.public_key() {
             return Err(bad("the public key does not match the secret"));
