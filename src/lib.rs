@@ -53,7 +53,7 @@ pub use resolve::{
     Clock, DeviceKey, DevicePublicKey, Disclosure, FixedClock, Grant, GrantId, GrantSpec,
     IssuerKey, IssuerPublicKey, JsonLinesFileSink, Limit, MemorySink, Outcome, Purpose, QuotaClaim,
     RateLimiter, ReplayGuard, RequestProof, ResolveRequest, Resolver, RestoredFrom, Revocation,
-    Revocations, Scope, SystemClock, TokenBucket, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS,
+    Revocations, Scope, SystemClock, TokenBucket, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS, DEFAULT_MAX_TOKEN_DAYS,
     DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
 };
 pub use resolve::{AuditBreak, AuditError, Denied, DeviceError, GrantError};
