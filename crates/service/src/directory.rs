@@ -83,11 +83,11 @@ pub(crate) async fn serve(State(app): State<Arc<App>>) -> Response {
             (
                 [
                     (header::CONTENT_TYPE, "application/json".to_owned()),
+                    (header::CACHE_CONTROL, format!("public, max-age={max_age}")),
                     (
-                        header::CACHE_CONTROL,
-                        format!("public, max-age={max_age}"),
+                        header::HeaderName::from_static("x-directory-expires"),
+                        expires,
                     ),
-                    (header::HeaderName::from_static("x-directory-expires"), expires),
                 ],
                 d.json.clone(),
             )

@@ -150,7 +150,10 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         metrics.clone(),
     )
     .await?;
-    resolver.load().revocations().extend(store.revocations().await?);
+    resolver
+        .load()
+        .revocations()
+        .extend(store.revocations().await?);
     let admin_key_sha256 = if config.admin_key_sha256.is_empty() {
         None
     } else {

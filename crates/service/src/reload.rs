@@ -102,9 +102,7 @@ fn load(
         })
         .collect::<Result<Vec<_>, _>>()?;
     if trusted.is_empty() {
-        return Err(ServiceError::Config(
-            "trust: at least one WI1: key".into(),
-        ));
+        return Err(ServiceError::Config("trust: at least one WI1: key".into()));
     }
     let sealers = if config.sealers.as_os_str().is_empty() {
         SealerRegistry::new()
@@ -201,8 +199,7 @@ pub(crate) fn spawn(app: Arc<App>, config: Config) -> tokio::task::JoinHandle<()
             };
             // Reading files blocks: off the request workers.
             let (task_app, task_config) = (app.clone(), config.clone());
-            let done =
-                tokio::task::spawn_blocking(move || reload(&task_app, &task_config)).await;
+            let done = tokio::task::spawn_blocking(move || reload(&task_app, &task_config)).await;
             match done {
                 Ok(Ok(())) => tracing::info!(
                     trigger = why,
