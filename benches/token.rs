@@ -15,7 +15,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     parse_batch, AuditError, AuditEvent, AuditSink, DeviceKey, FixedClock, Grant, GrantSpec,
-    IssuerKey, KeyRing, Limit, PublicSealer, Purpose, RateLimiter, ResolveRequest, Resolver, Scope,
+    IssuerKey, KeyRing, Limit, PublicSealer, Purpose, RateLimiter, ResolveRequest, Resolver,
     SealerKey, SealerRegistry, Token, Validity, ZoneDirectory,
 };
 use x25519_dalek::{PublicKey, StaticSecret};
@@ -164,15 +164,16 @@ fn bench(c: &mut Criterion) {
     // A shift's grant for the waybill's zone, bound to `device` or a bearer one.
     let shift_grant = |device| {
         issuer
-            .issue(&GrantSpec {
-                courier_id: "C-10023".into(),
-                zones: vec![waybill.zone()],
-                not_before: now,
-                expires_at: now + Duration::hours(12),
-                scope: Scope::DELIVERY,
-                quota: u32::MAX,
-                device,
-            })
+            .issue(
+                &GrantSpec::new(
+                    "C-10023",
+                    vec![waybill.zone()],
+                    now,
+                    now + Duration::hours(12),
+                    u32::MAX,
+                )
+                .with_device(device),
+            )
             .expect("grant")
     };
     let grant = shift_grant(None);

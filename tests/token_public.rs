@@ -7,8 +7,8 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     parse_batch, Denied, DirectoryError, FixedClock, GrantSpec, IssuerKey, KeyRing, MemorySink,
-    PublicSealer, Purpose, ResolveRequest, Resolver, Scope, SealerKey, SealerRegistry, Token,
-    TokenError, Validity, Waybill, ZoneDirectory,
+    PublicSealer, Purpose, ResolveRequest, Resolver, SealerKey, SealerRegistry, Token, TokenError,
+    Validity, Waybill, ZoneDirectory,
 };
 
 const FIXTURES: &str = include_str!("../fixtures/waybills.json");
@@ -70,15 +70,13 @@ fn now() -> OffsetDateTime {
 
 fn grant(c: &Carrier, zones: Vec<u32>) -> String {
     c.issuer
-        .issue(&GrantSpec {
-            courier_id: "C-1".into(),
+        .issue(&GrantSpec::new(
+            "C-1",
             zones,
-            not_before: t0(),
-            expires_at: t0() + Duration::hours(12),
-            scope: Scope::DELIVERY,
-            quota: 1000,
-            device: None,
-        })
+            t0(),
+            t0() + Duration::hours(12),
+            1000,
+        ))
         .unwrap()
         .to_string()
 }

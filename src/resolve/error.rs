@@ -145,36 +145,10 @@ pub enum Denied {
 }
 
 impl Denied {
-    /// A stable machine-readable reason, as written to the audit log.
+    /// A stable machine-readable reason, as written to the audit log: the text of
+    /// its [`reason`](Self::reason).
     pub fn code(&self) -> &'static str {
-        match self {
-            Self::MalformedToken(_) => "malformed_token",
-            Self::MalformedGrant(_) => "malformed_grant",
-            Self::UntrustedIssuer => "untrusted_issuer",
-            Self::BadSignature => "bad_signature",
-            Self::GrantNotYetValid => "grant_not_yet_valid",
-            Self::GrantExpired => "grant_expired",
-            Self::GrantRevoked => "grant_revoked",
-            Self::ParcelRevoked => "parcel_revoked",
-            Self::ZoneNotGranted => "zone_not_granted",
-            Self::TokenExpired => "token_expired",
-            Self::UnknownSealer => "unknown_sealer",
-            Self::SealerRevoked => "sealer_revoked",
-            Self::IssuedInFuture => "issued_in_future",
-            Self::BearerGrantRefused => "bearer_grant_refused",
-            Self::DeviceSignatureMissing => "device_signature_missing",
-            Self::DeviceSignatureInvalid => "device_signature_invalid",
-            Self::RequestStale => "request_stale",
-            Self::RequestReplayed => "request_replayed",
-            Self::GrantTooLong => "grant_too_long",
-            Self::RateLimited => "rate_limited",
-            Self::QuotaExceeded => "quota_exceeded",
-            Self::Unopenable => "unopenable",
-            Self::TokenLifetimeTooLong => "token_lifetime_too_long",
-            Self::KeyRetired => "key_retired",
-            Self::DirectoryExpired => "directory_expired",
-            Self::AuditUnavailable => "audit_unavailable",
-        }
+        self.reason().as_str()
     }
 }
 
