@@ -94,6 +94,8 @@ pub struct Config {
     pub request_window_secs: u64,
     /// The longest grant validity window accepted, hours.
     pub max_grant_hours: u64,
+    /// Serve the courier's web app at `/app/` (on by default).
+    pub courier_app: bool,
 }
 
 impl Default for Config {
@@ -114,6 +116,7 @@ impl Default for Config {
             allow_bearer_grants: false,
             request_window_secs: waybill_redact::DEFAULT_REQUEST_WINDOW_SECS,
             max_grant_hours: waybill_redact::DEFAULT_MAX_GRANT_SECS / 3600,
+            courier_app: true,
         }
     }
 }
