@@ -19,10 +19,12 @@ export function refusal(info: GrantInfo, myKeyHex: string, nowSeconds: number): 
   return null;
 }
 
-function showStatus(text: string, bad: boolean): void {
+/** The status line; `data-state` (none, ok, refused) lets tests wait on it. */
+function showStatus(text: string, state: "none" | "ok" | "refused"): void {
   const el = byId("grant-status");
   el.textContent = text;
-  el.classList.toggle("bad", bad);
+  el.dataset["state"] = state;
+  el.classList.toggle("bad", state === "refused");
 }
 
 function describe(info: GrantInfo): string {
@@ -47,20 +49,20 @@ async function acceptGrant(text: string, onReady: () => void): Promise<void> {
     info = parseGrant(text);
   } catch (e) {
     if (e instanceof GrantFormatError) {
-      showStatus(t("grant.bad"), true);
+      showStatus(t("grant.bad"), "refused");
       return;
     }
     throw e;
   }
   const why = refusal(info, device.publicHex, Date.now() / 1000);
   if (why !== null) {
-    showStatus(why, true);
+    showStatus(why, "refused");
     return;
   }
   await saveGrant(text.trim());
   state.grant = { text: text.trim(), info };
   byId<HTMLTextAreaElement>("grant-input").value = "";
-  showStatus(describe(info), false);
+  showStatus(describe(info), "ok");
   onReady();
 }
 
@@ -96,7 +98,7 @@ export async function initEnroll(onReady: () => void): Promise<void> {
     });
     scan.start().catch(() => {
       video.hidden = true;
-      showStatus(t("scan.camera-failed"), true);
+      showStatus(t("scan.camera-failed"), "refused");
     });
   });
 
@@ -104,6 +106,6 @@ export async function initEnroll(onReady: () => void): Promise<void> {
   if (stored) {
     await acceptGrant(stored, onReady);
   } else {
-    showStatus(t("grant.none"), false);
+    showStatus(t("grant.none"), "none");
   }
 }
