@@ -15,11 +15,9 @@ mod export;
 #[cfg(feature = "render")]
 mod render;
 
-pub use error::{
-    AuditBreak, AuditError, Denied, DeviceError, DirectoryError, Error, ExportError, GrantError,
-    KeyRingError, LogoProblem, MalformedToken, MaskError, ModelError, RenderError, Result,
-    SealError, SealerError, TokenError,
-};
+pub use error::{Error, Result};
+#[cfg(feature = "render")]
+pub use export::ExportError;
 #[cfg(feature = "render")]
 pub use export::{
     decode_gf, to_pdf, to_zpl, PdfOptions, PdfPage, PdfWriter, PngMode, ZplEncoding, ZplOptions,
@@ -28,10 +26,12 @@ pub use input::{
     parse_batch, read_batch, read_batch_with_limits, InputFormat, InputLimits, RecordError,
     CSV_COLUMNS, CSV_PARTY_COLUMNS,
 };
+pub use mask::MaskError;
 pub use mask::{
     danger, mask, AddressRule, ItemRule, MaskPolicy, MaskWarning, MaskedParty, MaskedText,
     MaskedWaybill, NameRule, PartyPolicy, PhoneRule,
 };
+pub use model::ModelError;
 pub use model::{
     Address, AddressFields, Item, Party, PersonName, Phone, Routing, TrackingNumber,
     TrackingScheme, VirtualPhone, Waybill,
@@ -45,6 +45,8 @@ pub use render::{
 };
 #[cfg(feature = "image")]
 pub use render::{Logo, LogoMode};
+#[cfg(feature = "render")]
+pub use render::{LogoProblem, RenderError};
 pub use resolve::{
     record_time, scope_text, verify_audit_log, verify_audit_log_with_key, Attempt, AuditChain,
     AuditCheckpoint, AuditEvent, AuditKey, AuditPublicKey, AuditRecord, AuditReport, AuditSink,
@@ -54,6 +56,8 @@ pub use resolve::{
     Revocations, Scope, SystemClock, TokenBucket, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS,
     DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
 };
+pub use resolve::{AuditBreak, AuditError, Denied, DeviceError, GrantError};
+pub use token::{DirectoryError, KeyRingError, MalformedToken, SealError, SealerError, TokenError};
 pub use token::{
     KeyRing, Payload, PayloadItem, PublicSealer, SealerId, SealerKey, SealerPublicKey,
     SealerRegistry, SealerStatus, Token, TokenHeader, Validity, ZoneDirectory, ISSUED_AT_SKEW_SECS,

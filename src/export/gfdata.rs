@@ -9,7 +9,7 @@ use base64::Engine;
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
 
-use crate::error::ExportError;
+use crate::export::ExportError;
 
 /// CRC-16 lookup table for polynomial 0x1021, MSB first (not reflected).
 const CRC_TABLE: [u16; 256] = {

@@ -1,6 +1,9 @@
 //! Output formats: PNG, ZPL II and PDF, all from one 1-bit raster.
 
 pub(crate) mod deflate;
+mod error;
+pub use error::ExportError;
+
 mod gfdata;
 mod pdf;
 mod png;
@@ -13,7 +16,6 @@ pub use png::PngMode;
 pub use zpl::{to_zpl, ZplEncoding, ZplOptions};
 pub use zpl_read::decode_gf;
 
-use crate::error::ExportError;
 use crate::render::Label;
 
 impl Label {

@@ -15,7 +15,7 @@ use flate2::Compression;
 use pdf_writer::writers::{Catalog, DocumentInfo};
 use pdf_writer::{Chunk, Content, Filter, Finish, Name, Rect, Ref, TextStr};
 
-use crate::error::ExportError;
+use crate::export::ExportError;
 use crate::render::Bitmap;
 
 /// The fixed `/Producer` of every PDF this crate writes.

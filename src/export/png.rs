@@ -10,7 +10,7 @@
 use flate2::Crc;
 
 use super::deflate;
-use crate::error::ExportError;
+use crate::export::ExportError;
 use crate::render::{Bitmap, Label};
 
 /// Pixel format of a PNG.

@@ -1,7 +1,7 @@
 //! ZPL II output: the raster as `^GFA` graphic fields (Z64 or plain hex),
 //! optionally with the barcode and QR as native printer commands.
 
-use crate::error::ExportError;
+use crate::export::ExportError;
 use crate::render::{Bitmap, CodeKind, PlacedCode};
 
 use super::gfdata;

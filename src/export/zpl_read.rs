@@ -1,7 +1,7 @@
 //! Reading ZPL back: the `^GFA` graphic fields of a label become one
 //! [`Bitmap`]. For checking our own output; safe on untrusted text.
 
-use crate::error::ExportError;
+use crate::export::ExportError;
 use crate::render::Bitmap;
 
 use super::gfdata;

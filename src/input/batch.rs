@@ -7,8 +7,8 @@ use std::ops::ControlFlow;
 
 use super::json::{record_from_slice, EOF_REASON};
 use super::json_stream::{peek_past_whitespace, read_line, Line, Piece, Values};
-use crate::error::ModelError;
 use crate::input::{InputLimits, RecordError};
+use crate::model::ModelError;
 use crate::model::Waybill;
 
 /// The layout of a batch.

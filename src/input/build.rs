@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 
-use crate::error::ModelError;
+use crate::model::ModelError;
 use crate::model::{
     Address, AddressFields, Item, Party, PersonName, Phone, Routing, TrackingNumber, VirtualPhone,
     Waybill,

@@ -9,8 +9,8 @@ use super::batch::Each;
 use super::csv_rows::{Row, Rows};
 use super::json::{record, tracking_number};
 use super::json_strict;
-use crate::error::ModelError;
 use crate::input::{InputLimits, RecordError};
+use crate::model::ModelError;
 use crate::model::Waybill;
 
 /// The CSV columns understood, besides the per-party ones. Every party column is

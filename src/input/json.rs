@@ -10,8 +10,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::json_strict;
-use crate::error::ModelError;
 use crate::input::InputLimits;
+use crate::model::ModelError;
 use crate::model::{
     Address, AddressFields, Item, Party, PersonName, Phone, Routing, TrackingNumber, VirtualPhone,
     Waybill,

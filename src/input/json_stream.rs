@@ -9,7 +9,7 @@
 
 use std::io::{self, BufRead};
 
-use crate::error::ModelError;
+use crate::model::ModelError;
 
 /// Brackets deeper than this are counted but not matched; serde_json refuses
 /// them anyway.

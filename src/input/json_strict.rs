@@ -9,7 +9,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::{Map, Number, Value};
 
 use super::json::json_error;
-use crate::error::ModelError;
+use crate::model::ModelError;
 
 /// Every key of the JSON input format. Only these are named in errors: an unknown
 /// key may be anything, personal data included.

@@ -3,6 +3,9 @@
 //! A masked value is a [`MaskedText`], a type of its own that cannot be turned back
 //! into model data; the renderer accepts nothing else.
 
+mod error;
+pub use error::MaskError;
+
 pub mod danger;
 mod policy;
 mod rules;

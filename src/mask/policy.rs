@@ -1,6 +1,6 @@
 //! Masking policy: one rule per field, defaulting to GB/T 41833-2022 and beyond.
 
-use crate::error::MaskError;
+use crate::mask::MaskError;
 
 /// How a name is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

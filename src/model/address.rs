@@ -4,7 +4,7 @@ use unicode_segmentation::UnicodeSegmentation;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{address_cn, country};
-use crate::error::ModelError;
+use crate::model::ModelError;
 
 /// The longest address field accepted, in grapheme clusters.
 const MAX_FIELD_GRAPHEMES: usize = 200;

@@ -2,6 +2,9 @@
 //!
 //! Nothing here knows about masking, tokens or rendering.
 
+mod error;
+pub use error::ModelError;
+
 pub(crate) mod address;
 pub(crate) mod address_cn;
 pub(crate) mod country;

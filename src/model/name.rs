@@ -3,7 +3,7 @@
 use unicode_segmentation::UnicodeSegmentation;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::error::ModelError;
+use crate::model::ModelError;
 
 /// The longest name accepted, in grapheme clusters.
 pub(crate) const MAX_NAME_GRAPHEMES: usize = 100;

@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::error::ModelError;
+use crate::model::ModelError;
 
 /// A phone number parsed from free text.
 ///

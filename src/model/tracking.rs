@@ -1,6 +1,6 @@
 //! Tracking numbers, with UPU S10 and GS1 SSCC check digits.
 
-use crate::error::ModelError;
+use crate::model::ModelError;
 
 /// Which check scheme a [`TrackingNumber`] was validated against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

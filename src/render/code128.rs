@@ -2,7 +2,7 @@
 //! with the mod-103 check symbol. Drawn in whole dots.
 
 use super::Bitmap;
-use crate::error::RenderError;
+use crate::render::RenderError;
 
 /// Bar/space widths in modules (bar first) of symbol values 0–105; each sums to 11.
 /// From the ISO/IEC 15417 symbol table.

@@ -14,7 +14,7 @@ use std::sync::{Arc, RwLock};
 
 use ab_glyph::{Font, FontArc, FontVec, GlyphId, PxScale, ScaleFont};
 
-use crate::error::RenderError;
+use crate::render::RenderError;
 
 /// Coverage at or above which a dot is printed. Slightly below one half, so that
 /// thin horizontal strokes of small hanzi survive thresholding on thermal paper.

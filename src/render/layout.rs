@@ -19,8 +19,8 @@ use super::qr::{self, Qr};
 use super::template;
 use super::text::{self, Blit, Rect, Style};
 use super::{Bitmap, Label, LabelSpec, PlacedCode, RenderWarning};
-use crate::error::RenderError;
 use crate::mask::MaskedWaybill;
+use crate::render::RenderError;
 
 /// Reference heights (0.1 mm) of the zones above the bottom one.
 const HEADER: u32 = 100;

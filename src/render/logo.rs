@@ -7,7 +7,7 @@ use image::imageops::{self, colorops::BiLevel, FilterType};
 use image::{DynamicImage, GrayImage};
 
 use super::Bitmap;
-use crate::error::{LogoProblem, RenderError};
+use crate::render::{LogoProblem, RenderError};
 
 /// Largest logo accepted, in pixels a side: a logo is a few centimetres wide.
 const MAX_SIDE: u32 = 4096;

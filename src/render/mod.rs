@@ -1,5 +1,8 @@
 //! Rendering: a masked waybill and a token's text become a [`Label`] raster.
 
+mod error;
+pub use error::{LogoProblem, RenderError};
+
 mod bitmap;
 mod code128;
 mod codes;
@@ -30,8 +33,8 @@ pub use spec::{LabelSize, LabelSpec};
 #[doc(hidden)]
 pub mod bench_parts {
     use super::{Bitmap, Fonts, LabelSpec};
-    use crate::error::RenderError;
     use crate::mask::MaskedWaybill;
+    use crate::render::RenderError;
 
     /// The PNG scanlines of a raster exactly as the 1-bit PNG encoder deflates
     /// them (inverted, Up-filtered), to time deflating alone.

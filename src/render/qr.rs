@@ -18,7 +18,7 @@ use qrcode::canvas::{Canvas, MaskPattern, Module};
 use qrcode::{Color, EcLevel, Version};
 
 use super::Bitmap;
-use crate::error::RenderError;
+use crate::render::RenderError;
 
 /// Quiet zone each side, in modules (ISO/IEC 18004).
 pub(crate) const QUIET: u32 = 4;

@@ -1,6 +1,6 @@
 //! Label sizes and resolutions.
 
-use crate::error::RenderError;
+use crate::render::RenderError;
 
 /// The physical size and printer resolution of a label.
 ///

@@ -11,7 +11,7 @@ use super::font::{Fonts, Glyph, Weight};
 use super::label::RenderWarning;
 use super::shape::{self, needs_shaping};
 use super::Bitmap;
-use crate::error::RenderError;
+use crate::render::RenderError;
 
 /// Baseline below the line's top, in ems (CJK ideographs reach up to about 0.88).
 const BASELINE: f32 = 0.90;

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::audit::{AuditEvent, Outcome};
 use super::request::{Disclosure, Purpose};
-use crate::error::Denied;
+use crate::resolve::Denied;
 use crate::{Grant, GrantId, Token};
 
 /// A resolve attempt after [`Resolver::begin`](crate::Resolver::begin): the

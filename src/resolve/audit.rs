@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::audit_record::{AuditChain, AuditRecord};
 use super::audit_state::{Beside, RestoredFrom};
 use super::ratelimit::TokenBucket;
-use crate::error::{AuditBreak, AuditError};
+use crate::resolve::{AuditBreak, AuditError};
 use crate::{GrantId, Purpose, Scope};
 
 /// What happened to one resolve attempt.

@@ -17,8 +17,8 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::error::GrantError;
 use crate::keyfile;
+use crate::resolve::GrantError;
 
 const DOMAIN: &[u8] = b"waybill-redact audit checkpoint v1\0";
 const PUBLIC_PREFIX: &str = "WA1:";

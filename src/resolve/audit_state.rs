@@ -17,7 +17,7 @@ use super::audit::consumed_use;
 use super::audit_record::{AuditChain, AuditRecord};
 use super::audit_verify::verify_each;
 use super::ratelimit::{SavedCounters, TokenBucket};
-use crate::error::AuditError;
+use crate::resolve::AuditError;
 
 const VERSION: u32 = 1;
 

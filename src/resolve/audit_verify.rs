@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::audit_key::{AuditCheckpoint, AuditPublicKey};
 use super::audit_record::AuditRecord;
-use crate::error::{AuditBreak, AuditError};
+use crate::resolve::{AuditBreak, AuditError};
 
 /// What [`verify_audit_log_with_key`] found in an intact log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

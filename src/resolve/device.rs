@@ -23,8 +23,8 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::request::Purpose;
-use crate::error::DeviceError;
 use crate::keyfile;
+use crate::resolve::DeviceError;
 use crate::GrantId;
 
 /// The text prefix of a device public key.

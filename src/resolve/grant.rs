@@ -26,7 +26,7 @@ use core::str::FromStr;
 
 use time::OffsetDateTime;
 
-use crate::error::{Denied, GrantError};
+use crate::resolve::{Denied, GrantError};
 use crate::token::base45;
 use crate::token::reader::Reader;
 use crate::{DevicePublicKey, IssuerKey, IssuerPublicKey};

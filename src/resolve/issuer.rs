@@ -6,8 +6,8 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::error::GrantError;
 use crate::keyfile;
+use crate::resolve::GrantError;
 
 /// The text prefix of a public key.
 const PUBLIC_PREFIX: &str = "WI1:";

@@ -5,6 +5,9 @@
 //!
 //! The grant, request and audit formats are written down in `docs/TOKEN.md`.
 
+mod error;
+pub use error::{AuditBreak, AuditError, Denied, DeviceError, GrantError};
+
 mod attempt;
 mod audit;
 mod audit_key;

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::audit::{consumed_uses, Use};
-use crate::error::AuditError;
+use crate::resolve::AuditError;
 use crate::{Grant, GrantId};
 
 /// Why a rate limiter refused a request.

@@ -15,7 +15,7 @@ use super::ratelimit::{Limit, RateLimiter, TokenBucket};
 use super::replay::NonceCache;
 use super::request::{Disclosure, ResolveRequest};
 use super::revocation::{Revocation, Revocations};
-use crate::error::Denied;
+use crate::resolve::Denied;
 use crate::token::sealers::{SealerPublicKey, SealerRegistry, SealerStatus};
 use crate::{Grant, GrantId, IssuerPublicKey, KeyRing, Token};
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use super::suite2::KemPublic;
-use crate::error::DirectoryError;
+use crate::token::DirectoryError;
 use crate::{IssuerKey, IssuerPublicKey, KeyRing};
 
 /// The `format` field of the directory file.

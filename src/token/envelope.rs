@@ -23,7 +23,7 @@ use super::payload::PAD_BUCKETS;
 use super::reader::Reader;
 use super::sealers::SealerId;
 use super::validity::EXPIRY_PERIOD_SECS;
-use crate::error::{MalformedToken, TokenError};
+use crate::token::{MalformedToken, TokenError};
 use crate::TrackingNumber;
 
 /// The text prefix: "WB" and the envelope generation.

@@ -7,7 +7,7 @@ use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 use super::envelope::{TokenHeader, NONCE_LEN, SUITE_1};
 use super::payload::PAD_BUCKETS;
 use super::sealer::associated_data;
-use crate::error::{SealError, TokenError};
+use crate::token::{SealError, TokenError};
 use crate::{KeyRing, Token, TrackingNumber};
 
 impl KeyRing {

@@ -12,7 +12,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::masterkey::{check_value, is_weak};
 use super::suite2::{self, KemPublic, KemSecret};
-use crate::error::{KeyRingError, TokenError};
+use crate::token::{KeyRingError, TokenError};
 
 /// The HKDF `info` prefix of suite 1's zone key; the zone id (u32, big-endian) follows.
 pub(crate) const ZONE_KEY_INFO: &[u8] = b"waybill-redact zone key v1";

@@ -5,6 +5,9 @@
 
 pub(crate) mod base45;
 pub(crate) mod cbor;
+mod error;
+pub use error::{DirectoryError, KeyRingError, MalformedToken, SealError, SealerError, TokenError};
+
 mod directory;
 pub(crate) mod envelope;
 #[cfg(fuzzing)]

@@ -22,7 +22,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::cbor::{CborError, StrictDecoder};
 use super::validity::Validity;
-use crate::error::{SealError, TokenError};
+use crate::token::{SealError, TokenError};
 use crate::Waybill;
 
 const NAME: u64 = 1;

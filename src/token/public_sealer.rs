@@ -8,7 +8,7 @@ use super::payload::Payload;
 use super::sealers::SealerId;
 use super::suite2;
 use super::validity::Validity;
-use crate::error::TokenError;
+use crate::token::TokenError;
 use crate::{SealerKey, Token, Waybill, ZoneDirectory};
 
 /// Seals suite-2 tokens with a verified [`ZoneDirectory`] and a [`SealerKey`].

@@ -10,7 +10,7 @@ use super::payload::Payload;
 use super::sealers::SealerPublicKey;
 use super::suite2;
 use super::validity::{Validity, EXPIRY_PERIOD_SECS};
-use crate::error::{SealError, TokenError};
+use crate::token::{SealError, TokenError};
 use crate::{KeyRing, Token, Waybill};
 
 impl KeyRing {

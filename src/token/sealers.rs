@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::suite2::{self, Kem, KemPublic, KemSecret};
-use crate::error::{SealerError, TokenError};
 use crate::keyfile::{self, KeyFileError};
+use crate::token::{SealerError, TokenError};
 
 /// The text prefix of a sealer public key.
 const PUBLIC_PREFIX: &str = "WS1:";

@@ -12,7 +12,7 @@ use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::error::{SealError, TokenError};
+use crate::token::{SealError, TokenError};
 
 pub(crate) type Kem = X25519HkdfSha256;
 pub(crate) type KemSecret = <Kem as hpke::Kem>::PrivateKey;

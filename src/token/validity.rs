@@ -3,7 +3,7 @@
 
 use time::{Duration, OffsetDateTime};
 
-use crate::error::{SealError, TokenError};
+use crate::token::{SealError, TokenError};
 
 /// The unit of the clear expiry bound: 28 days. The header says only in which
 /// 28-day period a token expires, so a photo of the QR dates the label to within

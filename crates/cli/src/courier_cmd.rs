@@ -12,7 +12,9 @@ use waybill_redact::{DeviceKey, Purpose};
 use zeroize::Zeroizing;
 
 use crate::credentials;
-use crate::token_cmd::{fail, read_token_from, write_secret};
+use crate::credentials::read_token_from;
+use crate::fail;
+use crate::files::write_secret;
 
 /// Exit code for a request the service denied.
 const DENIED: u8 = 3;

@@ -1,13 +1,20 @@
-//! Grants and device keys for the commands: read from a file or standard input,
-//! never from an argument, and never echoed in an error.
+//! Keys and credentials for the commands: grants and device keys (read from a file
+//! or standard input, never from an argument, and never echoed in an error), the
+//! carrier's ring, issuer public keys, the sealer registry, the sealing keys `seal`
+//! and `render` share, and tokens read from standard input.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use waybill_redact::{DeviceKey, DevicePublicKey, Grant};
+use clap::Args;
+use time::OffsetDateTime;
+use waybill_redact::{
+    DeviceKey, DevicePublicKey, Grant, IssuerPublicKey, KeyRing, PublicSealer, SealerKey,
+    SealerRegistry, Token, TokenError, Validity, Waybill, ZoneDirectory,
+};
 use zeroize::Zeroizing;
 
-use crate::token_cmd::{read, read_secret};
+use crate::files::{read, read_secret};
 
 /// The most bytes a grant read from a file or standard input may hold. A grant
 /// is a few hundred bytes; the rest is room for a long zone list.
@@ -131,4 +138,97 @@ mod tests {
             "input is not UTF-8: not a token"
         );
     }
+}
+
+pub(crate) fn load_ring(path: &Path) -> Result<KeyRing, String> {
+    KeyRing::from_json(&read_secret(path)?).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The most bytes `resolve -` reads from standard input. A token's text is at
+/// most 4,300 bytes (a version 40 QR code); the rest is room for white space.
+pub const MAX_STDIN_TOKEN_BYTES: u64 = 16 * 1024;
+
+/// Reads a token from `input`, refusing more than [`MAX_STDIN_TOKEN_BYTES`]
+/// before holding them.
+pub(crate) fn read_token_from(input: impl Read) -> Result<String, String> {
+    read_limited(input, MAX_STDIN_TOKEN_BYTES, "standard input", "a token")
+        .map(|t| t.as_str().to_owned())
+}
+
+/// How `seal` and `render` seal: with the carrier's ring (suite 1), or as a
+/// seller with a directory and a sealer key (suite 2).
+#[derive(Debug, Args)]
+pub struct SealKeys {
+    /// The carrier's key ring (suite 1). Carriers that print their own labels.
+    #[arg(long, value_name = "RING.json", required_unless_present = "directory")]
+    pub ring: Option<PathBuf>,
+    /// The carrier's signed zone directory (suite 2). Sellers.
+    #[arg(long, value_name = "DIRECTORY.json", conflicts_with = "ring", requires_all = ["sealer", "carrier"])]
+    pub directory: Option<PathBuf>,
+    /// The seller's sealer key file (with --directory).
+    #[arg(long, value_name = "SELLER.json", requires = "directory")]
+    pub sealer: Option<PathBuf>,
+    /// The carrier's issuer public key (`WI1:…` or a file holding it), which the
+    /// directory must be signed with (with --directory).
+    #[arg(long, value_name = "WI1:…", requires = "directory")]
+    pub carrier: Option<String>,
+}
+
+/// A loaded way to seal.
+pub enum Sealing {
+    /// Suite 1, with the carrier's ring.
+    Ring(KeyRing),
+    /// Suite 2, as a seller.
+    Public(Box<PublicSealer>),
+}
+
+impl Sealing {
+    /// Seals one waybill.
+    pub fn seal(&self, waybill: &Waybill, validity: &Validity) -> Result<Token, TokenError> {
+        match self {
+            Self::Ring(ring) => ring.seal(waybill, validity),
+            Self::Public(sealer) => sealer.seal(waybill, validity),
+        }
+    }
+}
+
+impl SealKeys {
+    /// Loads the ring, or verifies the directory and loads the sealer key.
+    pub fn load(&self, now: OffsetDateTime) -> Result<Sealing, String> {
+        match (&self.ring, &self.directory, &self.sealer, &self.carrier) {
+            (Some(ring), None, _, _) => load_ring(ring).map(Sealing::Ring),
+            (None, Some(dir), Some(sealer), Some(carrier)) => {
+                let carrier = public_key_arg("--carrier", carrier)?;
+                let directory = ZoneDirectory::from_json(&read(dir)?, &carrier, now)
+                    .map_err(|e| format!("{}: zone directory: {e}", dir.display()))?;
+                let key = SealerKey::from_json(&read_secret(sealer)?)
+                    .map_err(|e| format!("{}: {e}", sealer.display()))?;
+                Ok(Sealing::Public(Box::new(PublicSealer::new(directory, key))))
+            }
+            _ => Err("give --ring, or --directory with --sealer and --carrier".into()),
+        }
+    }
+}
+
+/// A `WI1:` key given as text or in a file (a public key only: an issuer's
+/// secret file is refused, it belongs on neither a seller's machine nor a
+/// resolver host). `flag` names the argument in errors.
+pub(crate) fn public_key_arg(flag: &str, arg: &str) -> Result<IssuerPublicKey, String> {
+    let text = if arg.trim_start().starts_with("WI1:") {
+        arg.to_owned()
+    } else {
+        read(Path::new(arg))?
+    };
+    if text.contains("\"secret\"") {
+        return Err(format!(
+            "{flag} {arg}: holds the issuer's secret; give only its public key (WI1:…, \
+             printed by `issuer new`)"
+        ));
+    }
+    text.trim().parse().map_err(|e| format!("{flag}: {e}"))
+}
+
+/// Reads the registry `resolve --sealers` uses.
+pub fn registry(path: &Path) -> Result<SealerRegistry, String> {
+    SealerRegistry::from_json(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))
 }

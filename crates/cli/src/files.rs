@@ -7,6 +7,8 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use zeroize::Zeroizing;
+
 /// Every temporary file we create starts with this, then the process id and `-`.
 const TEMP_PREFIX: &str = ".waybill-redact-";
 
@@ -66,6 +68,44 @@ pub fn remove_stale_temps(dir: &Path) -> usize {
         }
     }
     removed
+}
+
+/// Reads a whole text file; the error names the path.
+pub(crate) fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Reads a file holding a secret into a buffer that is wiped when dropped.
+pub(crate) fn read_secret(path: &Path) -> Result<Zeroizing<String>, String> {
+    read(path).map(Zeroizing::new)
+}
+
+/// Writes a secret file atomically with owner-only permissions.
+pub(crate) fn write_secret(path: &Path, text: &str, overwrite: bool) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    // NamedTempFile is created with mode 0600 on Unix.
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| err(&e))?;
+    tmp.write_all(text.as_bytes()).map_err(|e| err(&e))?;
+    tmp.write_all(b"\n").map_err(|e| err(&e))?;
+    tmp.as_file().sync_all().map_err(|e| err(&e))?;
+    if overwrite {
+        tmp.persist(path).map_err(|e| err(&e.error))?;
+    } else {
+        tmp.persist_noclobber(path).map_err(|e| err(&e.error))?;
+    }
+    Ok(())
+}
+
+/// Writes a public file atomically (mode 0644 is fine: nothing secret).
+pub(crate) fn write_public(path: &Path, text: &str) -> Result<(), String> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, format!("{text}\n"))
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod courier_cmd;
 mod credentials;
 mod files;
 mod input;
+mod keys_cmd;
 mod mask_cmd;
 mod pipeline;
 mod render_cmd;
@@ -41,14 +42,14 @@ enum Command {
     /// Create, rotate or retire the carrier's token key ring, or publish its
     /// zone directory for sellers.
     #[command(subcommand)]
-    Keys(token_cmd::KeysCommand),
+    Keys(keys_cmd::KeysCommand),
     /// Sellers' sealer keys (suite 2): create one, or register or revoke one
     /// in the carrier's registry.
     #[command(subcommand)]
     Sealer(seller_cmd::SealerCommand),
     /// Create the carrier's grant issuer key.
     #[command(subcommand)]
-    Issuer(token_cmd::IssuerCommand),
+    Issuer(keys_cmd::IssuerCommand),
     /// Issue a signed courier grant and print its text.
     Grant(token_cmd::GrantArgs),
     /// Seal waybills into tokens, one per line.
@@ -78,8 +79,8 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Mask(args) => mask_cmd::run(&args),
         Command::Render(args) => render_cmd::run(args),
-        Command::Keys(c) => token_cmd::keys(c),
-        Command::Issuer(c) => token_cmd::issuer(c),
+        Command::Keys(c) => keys_cmd::keys(c),
+        Command::Issuer(c) => keys_cmd::issuer(c),
         Command::Sealer(c) => seller_cmd::sealer(c),
         Command::Grant(a) => token_cmd::grant(a),
         Command::Seal(a) => token_cmd::seal(a),
@@ -91,4 +92,10 @@ fn main() -> ExitCode {
             waybill_redact_service::serve_command(&args)
         }
     }
+}
+
+/// Prints an error and returns exit code 1.
+pub(crate) fn fail(context: &str, e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {context}: {e}");
+    ExitCode::FAILURE
 }

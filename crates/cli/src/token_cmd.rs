@@ -1,6 +1,5 @@
-//! Token commands: `keys`, `issuer`, `grant`, `seal`, `resolve`, `audit`.
+//! Token commands: `grant`, `seal`, `resolve`, `audit`.
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,56 +9,16 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     verify_audit_log, verify_audit_log_with_key, AuditKey, AuditPublicKey, AuditSink,
-    DevicePublicKey, FixedClock, GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink, KeyRing,
+    DevicePublicKey, FixedClock, GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink,
     MemorySink, Purpose, ResolveRequest, Resolver, Scope, TokenBucket, Validity,
 };
-use zeroize::Zeroizing;
 
-use crate::credentials;
-use crate::seller_cmd::{self, PublishArgs, SealKeys};
+use crate::credentials::{self, load_ring, read_token_from, SealKeys};
+use crate::fail;
+use crate::files::{read, read_secret, write_secret};
 
 /// Exit code for a denied resolve.
 const DENIED: u8 = 3;
-
-/// `keys` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum KeysCommand {
-    /// Create a new key ring file with one random key (refuses to overwrite).
-    New {
-        /// Where to write the key ring (JSON, owner-only permissions).
-        #[arg(long, value_name = "RING.json")]
-        out: PathBuf,
-    },
-    /// Add a new key and make it current; prints its key id.
-    Rotate {
-        /// The key ring file to update in place.
-        #[arg(long, value_name = "RING.json")]
-        ring: PathBuf,
-    },
-    /// Remove an old key: its tokens no longer open.
-    Retire {
-        /// The key ring file to update in place.
-        #[arg(long, value_name = "RING.json")]
-        ring: PathBuf,
-        /// The key id to retire (not the current one).
-        #[arg(long)]
-        kid: u16,
-    },
-    /// Write the signed zone directory sellers seal with (suite 2): the current
-    /// key's zone public keys, with validity dates.
-    Publish(PublishArgs),
-}
-
-/// `issuer` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum IssuerCommand {
-    /// Create an issuer key file (refuses to overwrite); prints its public key.
-    New {
-        /// Where to write the issuer key (JSON, owner-only permissions).
-        #[arg(long, value_name = "ISSUER.json")]
-        out: PathBuf,
-    },
-}
 
 /// `grant` arguments.
 #[derive(Debug, Args)]
@@ -191,84 +150,6 @@ fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
         .map_err(|_| "expected RFC 3339, e.g. 2026-11-28T10:00:00+08:00".into())
 }
 
-/// Prints an error and returns exit code 1.
-pub(crate) fn fail(context: &str, e: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {context}: {e}");
-    ExitCode::FAILURE
-}
-
-pub(crate) fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Reads a file holding a secret into a buffer that is wiped when dropped.
-pub(crate) fn read_secret(path: &Path) -> Result<Zeroizing<String>, String> {
-    read(path).map(Zeroizing::new)
-}
-
-pub(crate) fn load_ring(path: &Path) -> Result<KeyRing, String> {
-    KeyRing::from_json(&read_secret(path)?).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Writes a secret file atomically with owner-only permissions.
-pub(crate) fn write_secret(path: &Path, text: &str, overwrite: bool) -> Result<(), String> {
-    let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    // NamedTempFile is created with mode 0600 on Unix.
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| err(&e))?;
-    tmp.write_all(text.as_bytes()).map_err(|e| err(&e))?;
-    tmp.write_all(b"\n").map_err(|e| err(&e))?;
-    tmp.as_file().sync_all().map_err(|e| err(&e))?;
-    if overwrite {
-        tmp.persist(path).map_err(|e| err(&e.error))?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| err(&e.error))?;
-    }
-    Ok(())
-}
-
-/// `keys new|rotate|retire`.
-pub fn keys(cmd: KeysCommand) -> ExitCode {
-    let result = match cmd {
-        KeysCommand::New { out } => {
-            let ring = KeyRing::generate();
-            write_secret(&out, &ring.to_json(), false).map(|()| ring.current_kid())
-        }
-        KeysCommand::Rotate { ring: path } => load_ring(&path).and_then(|mut ring| {
-            let kid = ring.rotate().map_err(|e| e.to_string())?;
-            write_secret(&path, &ring.to_json(), true).map(|()| kid)
-        }),
-        KeysCommand::Retire { ring: path, kid } => load_ring(&path).and_then(|mut ring| {
-            ring.retire(kid).map_err(|e| e.to_string())?;
-            write_secret(&path, &ring.to_json(), true).map(|()| ring.current_kid())
-        }),
-        KeysCommand::Publish(args) => return seller_cmd::publish(args),
-    };
-    match result {
-        Ok(current) => {
-            println!("{current}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail("keys", e),
-    }
-}
-
-/// `issuer new`.
-pub fn issuer(cmd: IssuerCommand) -> ExitCode {
-    let IssuerCommand::New { out } = cmd;
-    let key = IssuerKey::generate();
-    match write_secret(&out, &key.to_json(), false) {
-        Ok(()) => {
-            println!("{}", key.public_key());
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail("issuer", e),
-    }
-}
-
 /// A usage error: prints it and returns exit code 2.
 fn usage(e: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {e}");
@@ -360,7 +241,7 @@ pub fn seal(args: SealArgs) -> ExitCode {
 
 fn load_trusted(keys: &[String]) -> Result<Vec<IssuerPublicKey>, String> {
     keys.iter()
-        .map(|k| crate::seller_cmd::public_key_arg("--trust", k))
+        .map(|k| credentials::public_key_arg("--trust", k))
         .collect()
 }
 
@@ -384,17 +265,6 @@ fn load_revocations(resolver: &Resolver, path: &Path) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// The most bytes `resolve -` reads from standard input. A token's text is at
-/// most 4,300 bytes (a version 40 QR code); the rest is room for white space.
-pub const MAX_STDIN_TOKEN_BYTES: u64 = 16 * 1024;
-
-/// Reads a token from `input`, refusing more than [`MAX_STDIN_TOKEN_BYTES`]
-/// before holding them.
-pub(crate) fn read_token_from(input: impl Read) -> Result<String, String> {
-    credentials::read_limited(input, MAX_STDIN_TOKEN_BYTES, "standard input", "a token")
-        .map(|t| t.as_str().to_owned())
 }
 
 /// `resolve`: exit 0 with the disclosure JSON, 3 when denied, 1 on other errors.
@@ -432,7 +302,7 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
             .with_rate_limiter(Arc::new(limiter))
             .with_bearer_grants(args.allow_bearer_grants);
         if let Some(path) = &args.sealers {
-            resolver = resolver.with_sealers(seller_cmd::registry(path)?);
+            resolver = resolver.with_sealers(credentials::registry(path)?);
         }
         if let Some(now) = args.now {
             resolver = resolver.with_clock(Arc::new(FixedClock::new(now)));

@@ -2,12 +2,12 @@
 //! is tagged static (drawn into the per-spec template) or data (drawn per label).
 
 use super::{Layout, CAPTION};
-use crate::error::RenderError;
 use crate::mask::{MaskedParty, MaskedWaybill};
 use crate::render::code128::{self, Code128};
 use crate::render::font::Weight;
 use crate::render::qr::{self, Qr};
 use crate::render::text::{Align, Rect, Style};
+use crate::render::RenderError;
 use crate::render::{CodeKind, PlacedCode, RenderWarning};
 
 impl Layout<'_> {

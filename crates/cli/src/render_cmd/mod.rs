@@ -16,8 +16,8 @@ use waybill_redact::{
     MaskPolicy, PdfOptions, PdfPage, PngMode, RecordError, Validity, Waybill, ZplOptions,
 };
 
-use crate::seller_cmd::Sealing;
-use crate::{files, input, pipeline, seller_cmd, token_cmd};
+use crate::credentials::{self, Sealing};
+use crate::{files, input, pipeline};
 
 mod sink;
 use sink::Sink;
@@ -34,7 +34,7 @@ pub struct RenderArgs {
     /// How the QR tokens are sealed: `--ring` (the carrier's key ring, suite 1),
     /// or `--directory`, `--sealer` and `--carrier` (a seller, suite 2).
     #[command(flatten)]
-    keys: seller_cmd::SealKeys,
+    keys: credentials::SealKeys,
     /// Create the key ring first when the file does not exist (first run, demos).
     #[arg(long, requires = "ring")]
     create_ring: bool,
@@ -348,7 +348,7 @@ fn prepare(args: &RenderArgs) -> Result<(Job, Output, Box<dyn std::io::BufRead +
 /// The carrier's ring, created first with `--create-ring` when missing.
 fn ring(path: &Path, create: bool) -> Result<KeyRing, String> {
     if path.exists() {
-        return token_cmd::load_ring(path);
+        return credentials::load_ring(path);
     }
     if !create {
         return Err(format!(
@@ -362,7 +362,7 @@ fn ring(path: &Path, create: bool) -> Result<KeyRing, String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    token_cmd::write_secret(path, &ring.to_json(), false)?;
+    files::write_secret(path, &ring.to_json(), false)?;
     eprintln!("created key ring {}", path.display());
     Ok(ring)
 }
