@@ -33,8 +33,8 @@ use waybill_redact::{
     AuditError, AuditEvent, AuditKey, AuditSink, IssuerPublicKey, KeyRing, Resolver,
 };
 
-pub use app::CONTENT_SECURITY_POLICY_VALUE;
 pub use api::{ApiError, BatchBody, ResolveBody, RevocationBody, MAX_BATCH};
+pub use app::CONTENT_SECURITY_POLICY_VALUE;
 pub use config::{Config, RateConfig, ServeArgs};
 pub use error::{ServiceError, StoreError};
 pub use http::{router, App};
