@@ -38,6 +38,7 @@ export async function decodePhoto(file: Blob): Promise<string | null> {
 export class CameraScan {
   private stream: MediaStream | null = null;
   private stopped = false;
+  private sawFrame = false;
   private readonly canvas = document.createElement("canvas");
 
   constructor(
@@ -69,6 +70,11 @@ export class CameraScan {
     }
     const v = this.video;
     if (v.readyState >= v.HAVE_CURRENT_DATA && v.videoWidth > 0) {
+      if (!this.sawFrame) {
+        // The first frame the page sees: where "QR in the frame → disclosure" starts.
+        this.sawFrame = true;
+        performance.mark("camera-frame");
+      }
       const text = decodeFrom(v, v.videoWidth, v.videoHeight, this.canvas);
       if (text !== null && this.onText(text)) {
         this.stop();

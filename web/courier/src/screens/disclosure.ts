@@ -84,12 +84,16 @@ export function showOutcomes(outcomes: Outcome[]): void {
       more.append(li);
     }
     byId("disclosure").hidden = false;
+    byId("result").scrollIntoView({ block: "start" });
     startClock();
     performance.mark("disclosure-shown");
   }
   const firstDenied = denied[0];
   if (firstDenied) {
     showDenialCode(firstDenied.code);
+    if (!first) {
+      byId("result").scrollIntoView({ block: "start" });
+    }
   }
 }
 

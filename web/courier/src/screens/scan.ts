@@ -22,7 +22,8 @@ function isToken(text: string): boolean {
   return text.trim().startsWith("WB2:");
 }
 
-async function lookUp(tokens: string[]): Promise<void> {
+/** Resolves one scanned token, or a route's tokens as one batch. */
+async function lookUp(tokens: string[], batch: boolean): Promise<void> {
   const grant = state.grant;
   const device = state.device;
   if (!grant || !device) {
@@ -35,8 +36,9 @@ async function lookUp(tokens: string[]): Promise<void> {
     const p = purpose();
     const proof = grant.info.version === 2 ? await proveNow(device.privateKey, grant.info.grantId, p, tokens) : null;
     let outcomes: Outcome[];
-    if (tokens.length === 1 && tokens[0] !== undefined) {
-      outcomes = [await resolveOne(tokens[0], grant.text, p, proof)];
+    const [only] = tokens;
+    if (!batch && only !== undefined && tokens.length === 1) {
+      outcomes = [await resolveOne(only, grant.text, p, proof)];
     } else {
       outcomes = await resolveBatch(tokens, grant.text, p, proof);
     }
@@ -71,7 +73,7 @@ function onScanned(text: string): boolean {
   }
   performance.mark("qr-decoded");
   stopCamera();
-  void lookUp([token]);
+  void lookUp([token], false);
   return true;
 }
 
@@ -122,7 +124,7 @@ export function initScan(): void {
     const tokens = route.splice(0, route.length);
     updateQueue();
     stopCamera();
-    void lookUp(tokens);
+    void lookUp(tokens, true);
   });
   byId("route-mode").addEventListener("change", updateQueue);
 }

@@ -254,6 +254,24 @@ describe("courier app", () => {
     await context.close();
   });
 
+  test("route mode: several scans, one batch under one proof", T, async () => {
+    const { context, page, deviceKey } = await openApp(browser, world.url);
+    await saveGrant(page, world.grant(deviceKey));
+    await page.getByTestId("purpose").selectOption("return");
+    await page.locator("#route-mode").check();
+    await page.getByTestId("scan-start").click();
+    await page.waitForSelector("#queue:not([hidden])");
+    const sent = page.waitForRequest((r) => r.url().endsWith("/v1/resolve/batch"));
+    await page.locator("#resolve-all").click();
+    const body = JSON.parse((await sent).postData());
+    assert.deepEqual(body.tokens, [world.token]);
+    assert.equal(body.purpose, "return");
+    assert.match(body.device_signature, /^WR1:[0-9a-f]{176}$/);
+    await page.waitForSelector("#disclosure:not([hidden])");
+    assert.equal(await page.getByTestId("disclosure-phone").textContent(), phone);
+    await context.close();
+  });
+
   test("7. the device key is non-extractable", T, async () => {
     const { context, page } = await openApp(browser, world.url);
     const result = await page.evaluate(async () => {
