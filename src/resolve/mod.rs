@@ -15,6 +15,7 @@ mod audit_record;
 mod audit_state;
 mod audit_verify;
 mod clock;
+mod denial;
 pub(crate) mod device;
 mod grant;
 mod issuer;
@@ -31,6 +32,7 @@ pub use audit_record::{record_time, scope_text, AuditChain, AuditRecord};
 pub use audit_state::RestoredFrom;
 pub use audit_verify::{verify_audit_log, verify_audit_log_with_key, AuditReport};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use denial::{DenialReason, UnknownDenialReason};
 pub use device::{
     DeviceKey, DevicePublicKey, RequestProof, DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
 };
