@@ -19,7 +19,8 @@ function purpose(): Purpose {
 }
 
 function isToken(text: string): boolean {
-  return text.trim().startsWith("WB2:");
+  // Any generation (WB2:, WB3:, …): the resolver says which it opens.
+  return /^WB[0-9]+:/.test(text.trim());
 }
 
 /** Resolves one scanned token, or a route's tokens as one batch. */

@@ -4,7 +4,7 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { WAYBILL, launch, openApp, saveGrant, startWorld } from "./harness.mjs";
+import { WAYBILL, bundleForPage, launch, openApp, saveGrant, startWorld } from "./harness.mjs";
 
 const T = { timeout: 90_000 };
 
@@ -72,10 +72,12 @@ describe("courier app", () => {
     assert.equal(await second.page.getByTestId("grant-status").getAttribute("data-state"), "refused");
     assert.match(status, /另一台设备/);
     assert.ok(status.includes(first.deviceKey.slice(4, 16)), status);
-    // Sent anyway, signed with the second phone's own key (its app's
-    // non-extractable key from IndexedDB), the service refuses it.
+    // Sent anyway, signed by the app's own proof code with the second phone's
+    // key (its non-extractable key, used from IndexedDB), the service refuses it.
+    await second.page.evaluate(await bundleForPage());
     const answer = await second.page.evaluate(
       async ({ grant, token }) => {
+        const { parseGrant, proveNow } = globalThis.courierForTest;
         const db = await new Promise((ok, err) => {
           const r = indexedDB.open("waybill-courier");
           r.onsuccess = () => ok(r.result);
@@ -85,35 +87,11 @@ describe("courier app", () => {
           const r = db.transaction("kv").objectStore("kv").get("device");
           r.onsuccess = () => ok(r.result);
         });
-        // The proof, as docs/TOKEN.md says (the app's own code is checked
-        // against the spec's vector in tests/unit).
-        const enc = new TextEncoder();
-        const b45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
-        const body = grant.slice(4);
-        const bytes = [];
-        for (let i = 0; i < body.length; i += 3) {
-          const c = b45.indexOf(body[i]), d = b45.indexOf(body[i + 1]);
-          if (i + 2 < body.length) {
-            const n = c + d * 45 + b45.indexOf(body[i + 2]) * 2025;
-            bytes.push(n >> 8, n & 255);
-          } else bytes.push(c + d * 45);
-        }
-        const grantId = new Uint8Array(bytes.slice(9, 25));
-        const time = new Uint8Array(8);
-        new DataView(time.buffer).setBigUint64(0, BigInt(Math.floor(Date.now() / 1000)));
-        const nonce = crypto.getRandomValues(new Uint8Array(16));
-        const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", enc.encode(token)));
-        const purpose = enc.encode("delivery");
-        const msg = new Uint8Array([
-          ...enc.encode("waybill-redact resolve request v1"), ...grantId, purpose.length, ...purpose,
-          ...time, ...nonce, 0, 1, ...hash,
-        ]);
-        const sig = new Uint8Array(await crypto.subtle.sign("Ed25519", pair.privateKey, msg));
-        const hex = (b) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+        const proof = await proveNow(pair.privateKey, parseGrant(grant).grantId, "delivery", [token]);
         const res = await fetch("/v1/resolve", {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ token, grant, purpose: "delivery", device_signature: "WR1:" + hex(time) + hex(nonce) + hex(sig) }),
+          body: JSON.stringify({ token, grant, purpose: "delivery", device_signature: proof }),
         });
         return { status: res.status, body: await res.json() };
       },

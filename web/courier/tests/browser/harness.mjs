@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inflateSync } from "node:zlib";
 import jsQR from "jsqr";
+import * as esbuild from "esbuild";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -241,4 +242,21 @@ export async function saveGrant(page, grant) {
   await page.getByTestId("grant-save").click();
   await page.waitForSelector('[data-testid="grant-status"]:is([data-state="ok"], [data-state="refused"])');
   return (await page.getByTestId("grant-status").textContent()).trim();
+}
+
+/** The app's grant and proof modules as a script defining `courierForTest`, for page.evaluate. */
+export async function bundleForPage() {
+  const out = await esbuild.build({
+    stdin: {
+      contents: 'export { parseGrant } from "./src/grant.ts"; export { proveNow } from "./src/proof.ts";',
+      resolveDir: join(here, "..", ".."),
+      loader: "ts",
+    },
+    bundle: true,
+    format: "iife",
+    globalName: "courierForTest",
+    write: false,
+    logLevel: "error",
+  });
+  return out.outputFiles[0].text;
 }
