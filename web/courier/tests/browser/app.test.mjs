@@ -77,17 +77,9 @@ describe("courier app", () => {
     await second.page.evaluate(await bundleForPage());
     const answer = await second.page.evaluate(
       async ({ grant, token }) => {
-        const { parseGrant, proveNow } = globalThis.courierForTest;
-        const db = await new Promise((ok, err) => {
-          const r = indexedDB.open("waybill-courier");
-          r.onsuccess = () => ok(r.result);
-          r.onerror = () => err(r.error);
-        });
-        const pair = await new Promise((ok) => {
-          const r = db.transaction("kv").objectStore("kv").get("device");
-          r.onsuccess = () => ok(r.result);
-        });
-        const proof = await proveNow(pair.privateKey, parseGrant(grant).grantId, "delivery", [token]);
+        const { deviceKey, parseGrant, proveNow } = globalThis.courierForTest;
+        const { privateKey } = await deviceKey();
+        const proof = await proveNow(privateKey, parseGrant(grant).grantId, "delivery", [token]);
         const res = await fetch("/v1/resolve", {
           method: "POST",
           headers: { "content-type": "application/json" },
@@ -252,26 +244,20 @@ describe("courier app", () => {
 
   test("7. the device key is non-extractable", T, async () => {
     const { context, page } = await openApp(browser, world.url);
+    await page.evaluate(await bundleForPage());
     const result = await page.evaluate(async () => {
-      const db = await new Promise((ok, err) => {
-        const r = indexedDB.open("waybill-courier");
-        r.onsuccess = () => ok(r.result);
-        r.onerror = () => err(r.error);
-      });
-      const pair = await new Promise((ok) => {
-        const r = db.transaction("kv").objectStore("kv").get("device");
-        r.onsuccess = () => ok(r.result);
-      });
+      // The key the app made and stored, through the app's own storage code.
+      const { privateKey } = await globalThis.courierForTest.deviceKey();
       const tries = [];
       for (const format of ["pkcs8", "jwk", "raw"]) {
         try {
-          await crypto.subtle.exportKey(format, pair.privateKey);
+          await crypto.subtle.exportKey(format, privateKey);
           tries.push(`${format}: exported`);
         } catch (e) {
           tries.push(`${format}: ${e.name}`);
         }
       }
-      return { algorithm: pair.privateKey.algorithm.name, extractable: pair.privateKey.extractable, tries };
+      return { algorithm: privateKey.algorithm.name, extractable: privateKey.extractable, tries };
     });
     assert.equal(result.algorithm, "Ed25519");
     assert.equal(result.extractable, false);

@@ -244,11 +244,15 @@ export async function saveGrant(page, grant) {
   return (await page.getByTestId("grant-status").textContent()).trim();
 }
 
-/** The app's grant and proof modules as a script defining `courierForTest`, for page.evaluate. */
+/** The app's grant, proof and storage modules as a script defining `courierForTest`, for page.evaluate. */
 export async function bundleForPage() {
   const out = await esbuild.build({
     stdin: {
-      contents: 'export { parseGrant } from "./src/grant.ts"; export { proveNow } from "./src/proof.ts";',
+      contents: [
+        'export { parseGrant } from "./src/grant.ts";',
+        'export { proveNow } from "./src/proof.ts";',
+        'export { deviceKey } from "./src/storage.ts";',
+      ].join("\n"),
       resolveDir: join(here, "..", ".."),
       loader: "ts",
     },
