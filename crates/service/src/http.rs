@@ -38,6 +38,8 @@ pub struct App {
     pub(crate) bearer_seen: Mutex<std::collections::HashSet<waybill_redact::GrantId>>,
     pub(crate) admin_key_sha256: Option<[u8; 32]>,
     pub(crate) revocation_refresh_ms: u64,
+    /// Serve the courier's web app at `/app/`.
+    pub(crate) courier_app: bool,
     /// The settings, for reloads.
     pub(crate) config: crate::config::Config,
 }
@@ -393,7 +395,8 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
 
 /// The router with every route.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
+    let courier_app = app.courier_app;
+    let api = Router::new()
         .route("/v1/resolve", post(resolve))
         .route("/v1/resolve/batch", post(resolve_batch))
         .route("/v1/revocations", post(revocations))
@@ -406,5 +409,7 @@ pub fn router(app: Arc<App>) -> Router {
             get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
         )
         .layer(DefaultBodyLimit::max(256 * 1024))
-        .with_state(app)
+        .with_state(app);
+    // The courier's web app and the security headers (public listener).
+    crate::app::public(api, courier_app)
 }

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod app;
 mod chain;
 mod config;
 mod directory;
@@ -33,6 +34,7 @@ use tokio::net::TcpListener;
 use waybill_redact::{AuditError, AuditEvent, AuditKey, AuditSink};
 
 pub use api::{ApiError, BatchBody, ResolveBody, RevocationBody, MAX_BATCH};
+pub use app::CONTENT_SECURITY_POLICY_VALUE;
 pub use config::{Config, RateConfig, ServeArgs};
 pub use error::{ServiceError, StoreError};
 pub use http::{router, App};
@@ -170,6 +172,7 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         bearer_seen: std::sync::Mutex::default(),
         admin_key_sha256,
         revocation_refresh_ms: config.revocation_refresh_ms,
+        courier_app: config.courier_app,
         config: config.clone(),
     }))
 }
