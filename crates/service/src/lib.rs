@@ -34,7 +34,6 @@ use waybill_redact::{
 };
 
 pub use api::{ApiError, BatchBody, ResolveBody, RevocationBody, MAX_BATCH};
-pub use app::CONTENT_SECURITY_POLICY_VALUE;
 pub use config::{Config, RateConfig, ServeArgs};
 pub use error::{ServiceError, StoreError};
 pub use http::{router, App};
