@@ -50,8 +50,8 @@ pub struct Resolver {
     /// The longest token lifetime (expiry minus issue time) accepted, seconds.
     max_token_secs: u64,
     /// The validity window `[not_before, expires_at)` of each key id's zone
-    /// directory; when any is set, a seller's token must be issued inside its
-    /// key id's window.
+    /// directory: a seller's token under a listed key id must be issued inside
+    /// its window.
     directories: HashMap<u16, (u64, u64)>,
 }
 
@@ -107,8 +107,11 @@ impl Resolver {
     }
 
     /// Records the validity windows of the zone directories the carrier has
-    /// published: a seller's token must then be issued within its key id's
-    /// directory window ([`Denied::DirectoryExpired`]).
+    /// published: a seller's token under one of their key ids must then be issued
+    /// within that key id's directory window ([`Denied::DirectoryExpired`]).
+    /// Tokens under key ids with no recorded directory are not checked: list
+    /// every directory still in use (the previous key id's until its last token
+    /// has expired).
     pub fn with_directories<'a>(
         mut self,
         directories: impl IntoIterator<Item = &'a ZoneDirectory>,
@@ -412,11 +415,12 @@ impl Resolver {
         if payload.expires_at() - payload.issued_at() > self.max_token_secs {
             return Err(Denied::TokenLifetimeTooLong);
         }
-        if header.suite() != 1 && !self.directories.is_empty() {
-            let issued = payload.issued_at();
-            match self.directories.get(&header.kid()) {
-                Some(&(from, until)) if from <= issued && issued < until => {}
-                _ => return Err(Denied::DirectoryExpired),
+        if header.suite() != 1 {
+            if let Some(&(from, until)) = self.directories.get(&header.kid()) {
+                let issued = payload.issued_at();
+                if issued < from || issued >= until {
+                    return Err(Denied::DirectoryExpired);
+                }
             }
         }
         let scope = grant.scope();
