@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Only this origin's files; no inline script or style, no framing, no `<base>`.
-pub const CONTENT_SECURITY_POLICY_VALUE: &str =
+const CONTENT_SECURITY_POLICY_VALUE: &str =
     "default-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 /// One embedded file of the app.

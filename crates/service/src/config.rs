@@ -103,8 +103,6 @@ pub struct Config {
     pub request_window_secs: u64,
     /// The longest grant validity window accepted, hours.
     pub max_grant_hours: u64,
-    /// Serve the courier's web app at `/app/` (on by default).
-    pub courier_app: bool,
     /// The sealer registry file; empty: seller tokens are denied (`unknown_sealer`).
     pub sealers: PathBuf,
     /// Signed zone directories: the newest valid one is served at
@@ -122,6 +120,8 @@ pub struct Config {
     /// Whether `trust` came from flags (then a reload keeps it).
     #[serde(skip)]
     pub trust_from_flags: bool,
+    /// Serve the courier's web app at `/app/` (on by default).
+    pub courier_app: bool,
 }
 
 impl Default for Config {
@@ -142,13 +142,13 @@ impl Default for Config {
             allow_bearer_grants: false,
             request_window_secs: waybill_redact::DEFAULT_REQUEST_WINDOW_SECS,
             max_grant_hours: waybill_redact::DEFAULT_MAX_GRANT_SECS / 3600,
-            courier_app: true,
             sealers: PathBuf::new(),
             directories: Vec::new(),
             max_token_days: waybill_redact::DEFAULT_MAX_TOKEN_DAYS,
             reload_check_ms: 1000,
             config_file: None,
             trust_from_flags: false,
+            courier_app: true,
         }
     }
 }

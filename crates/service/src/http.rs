@@ -38,8 +38,6 @@ pub struct App {
     pub(crate) bearer_seen: Mutex<std::collections::HashSet<waybill_redact::GrantId>>,
     pub(crate) admin_key_sha256: Option<[u8; 32]>,
     pub(crate) revocation_refresh_ms: u64,
-    /// Serve the courier's web app at `/app/`.
-    pub(crate) courier_app: bool,
     /// The settings, for reloads.
     pub(crate) config: crate::config::Config,
 }
@@ -395,7 +393,7 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
 
 /// The router with every route.
 pub fn router(app: Arc<App>) -> Router {
-    let courier_app = app.courier_app;
+    let courier_app = app.config.courier_app;
     let api = Router::new()
         .route("/v1/resolve", post(resolve))
         .route("/v1/resolve/batch", post(resolve_batch))

@@ -34,7 +34,6 @@ use tokio::net::TcpListener;
 use waybill_redact::{AuditError, AuditEvent, AuditKey, AuditSink};
 
 pub use api::{ApiError, BatchBody, ResolveBody, RevocationBody, MAX_BATCH};
-pub use app::CONTENT_SECURITY_POLICY_VALUE;
 pub use config::{Config, RateConfig, ServeArgs};
 pub use error::{ServiceError, StoreError};
 pub use http::{router, App};
@@ -172,7 +171,6 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         bearer_seen: std::sync::Mutex::default(),
         admin_key_sha256,
         revocation_refresh_ms: config.revocation_refresh_ms,
-        courier_app: config.courier_app,
         config: config.clone(),
     }))
 }

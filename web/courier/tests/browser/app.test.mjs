@@ -4,7 +4,9 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { WAYBILL, bundleForPage, launch, openApp, saveGrant, startWorld } from "./harness.mjs";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { WAYBILL, bundleForPage, cameraVideo, decodeGrayPng, findQr, launch, openApp, saveGrant, startWorld } from "./harness.mjs";
 
 const T = { timeout: 90_000 };
 
@@ -240,6 +242,32 @@ describe("courier app", () => {
     await page.waitForSelector("#disclosure:not([hidden])");
     assert.equal(await page.getByTestId("disclosure-phone").textContent(), phone);
     await context.close();
+  });
+
+  test("enrollment by camera: the grant's QR code from `grant --qr`", T, async () => {
+    // A browser of its own, whose camera shows the grant once it is issued,
+    // then a label: chromium opens the video file each time a scan starts.
+    const video = join(world.dir, "grant.y4m");
+    const own = await launch(video);
+    try {
+      const { page, deviceKey } = await openApp(own, world.url);
+      const png = join(world.dir, "grant.png");
+      const text = world.grant(deviceKey, [WAYBILL.zone], png);
+      const img = decodeGrayPng(readFileSync(png));
+      const qr = findQr(img);
+      assert.equal(qr.text, text);
+      cameraVideo(img, qr, video);
+      await page.locator("#grant-scan").click();
+      await page.waitForSelector('[data-testid="grant-status"][data-state="ok"]');
+      assert.match(await page.getByTestId("grant-status").textContent(), /C-10023/);
+      // Then the camera turns to a label.
+      const label = decodeGrayPng(readFileSync(world.labelPath));
+      cameraVideo(label, findQr(label), video);
+      await scan(page);
+      assert.equal(await page.getByTestId("disclosure-phone").textContent(), phone);
+    } finally {
+      await own.close();
+    }
   });
 
   test("7. the device key is non-extractable", T, async () => {

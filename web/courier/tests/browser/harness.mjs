@@ -181,9 +181,10 @@ export async function startWorld() {
     token: qr.text,
     labelPath,
     video: p("camera.y4m"),
-    /** A grant from the CLI for `deviceKey` (`WD1:…`) and `zones`. */
-    grant(deviceKey, zones = [WAYBILL.zone]) {
-      return cli(["grant", "--issuer", p("issuer.json"), "--courier", "C-10023", "--zones", zones.join(","), "--device-key", deviceKey]);
+    /** A grant from the CLI for `deviceKey` (`WD1:…`) and `zones`; with `qr`, also `--qr qr`. */
+    grant(deviceKey, zones = [WAYBILL.zone], qr = null) {
+      const args = ["grant", "--issuer", p("issuer.json"), "--courier", "C-10023", "--zones", zones.join(","), "--device-key", deviceKey];
+      return cli(qr ? [...args, "--qr", qr] : args);
     },
     cli: (args) => cli(args, { cwd: dir }),
     async stop() {
