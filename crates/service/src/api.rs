@@ -194,7 +194,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body())).into_response()
+        let mut response = (self.status, Json(self.body())).into_response();
+        response
+            .extensions_mut()
+            .insert(crate::access::AccessNote::reason(self.code));
+        response
     }
 }
 

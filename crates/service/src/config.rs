@@ -36,6 +36,16 @@ pub struct ServeArgs {
     /// migrating to device-bound grants. Each such request is logged.
     #[arg(long)]
     pub allow_bearer_grants: bool,
+    /// Log lines as `json` or `text` (default: text on a terminal, JSON
+    /// otherwise). Logging starts before the file is read, so this is a flag
+    /// or `WAYBILL_RESOLVER_LOG_FORMAT` only.
+    #[arg(
+        long,
+        value_enum,
+        env = "WAYBILL_RESOLVER_LOG_FORMAT",
+        value_name = "FORMAT"
+    )]
+    pub log_format: Option<crate::LogFormat>,
 }
 
 /// Per-courier rate limit.

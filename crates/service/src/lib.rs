@@ -10,11 +10,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod access;
+mod admin;
 mod api;
 mod chain;
 mod config;
 mod error;
 mod http;
+mod logline;
 mod memory;
 mod metrics;
 mod postgres;
@@ -36,6 +39,7 @@ pub use api::{ApiError, BatchBody, ResolveBody, RevocationBody, MAX_BATCH};
 pub use config::{Config, RateConfig, ServeArgs};
 pub use error::{ServiceError, StoreError};
 pub use http::{router, App};
+pub use logline::{init_logging, LogFormat};
 pub use memory::MemoryStore;
 pub use metrics::{Metrics, OUTCOMES};
 pub use postgres::PostgresStore;
@@ -187,6 +191,8 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         noise: http::Noise::new(config.noise_per_minute),
         bearer_seen: std::sync::Mutex::default(),
         admin_key_sha256,
+        admin_failures: http::Noise::new(admin::ADMIN_FAILURES_PER_MINUTE),
+        log_admin: logline::Limiter::new(Duration::from_secs(1)),
         revocation_refresh_ms: config.revocation_refresh_ms,
     }))
 }
@@ -209,7 +215,7 @@ pub async fn run(
                 tokio::time::sleep(period).await;
                 match app.store.revocations().await {
                     Ok(list) => app.resolver.revocations().extend(list),
-                    Err(e) => tracing::warn!(error = %e, "revocation refresh failed"),
+                    Err(e) => logline::store_error("revocations", &e),
                 }
             }
         })
@@ -254,22 +260,14 @@ fn runtime() -> Result<tokio::runtime::Runtime, ServiceError> {
         .build()?)
 }
 
-/// Logs to standard error through `tracing` (level from `RUST_LOG`-free
-/// default: info). Log lines never hold tokens, grants or personal data.
-pub fn init_logging() {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
-}
-
 /// `serve`: the whole command, for the CLI and the `waybill-resolver` binary.
 pub fn serve_command(args: &ServeArgs) -> ExitCode {
+    init_logging(args.log_format.unwrap_or_default());
     let result = Config::load(args).and_then(|config| {
         runtime()?.block_on(async {
             let app = build(&config).await?;
             let listener = TcpListener::bind(config.listen).await?;
-            tracing::info!(listen = %config.listen, instance = %config.instance, "serving");
+            tracing::info!(listen = %listener.local_addr()?, instance = %config.instance, "serving");
             run(app, listener, shutdown_signal()).await
         })
     });

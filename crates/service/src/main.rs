@@ -28,9 +28,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    waybill_redact_service::init_logging();
     match Cli::parse().command {
         Command::Serve(args) => waybill_redact_service::serve_command(&args),
-        Command::Export(args) => waybill_redact_service::export_command(&args),
+        Command::Export(args) => {
+            waybill_redact_service::init_logging(waybill_redact_service::LogFormat::Auto);
+            waybill_redact_service::export_command(&args)
+        }
     }
 }

@@ -305,7 +305,7 @@ fn run_writer(
                 batch.succeed(Vec::new(), Vec::new());
             }
             Err(e) => {
-                tracing::error!(error = %e, "store commit failed");
+                crate::logline::store_error("commit", &e);
                 lock(counters).restore(changed);
                 batch.fail(&e);
             }

@@ -95,7 +95,7 @@ impl Auditor {
             match result {
                 Ok(()) => batch.succeed(Vec::new(), Vec::new()),
                 Err(e) => {
-                    tracing::error!(error = %e, "store commit failed");
+                    crate::logline::store_error("commit", &e);
                     // The connection may be gone, and whether the commit landed
                     // is unknown: reconnect and resume from the table next time.
                     self.conn = None;

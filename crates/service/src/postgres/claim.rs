@@ -104,7 +104,7 @@ impl Claimer {
             match result {
                 Ok((decisions, admitted)) => batch.succeed(decisions, admitted),
                 Err(e) => {
-                    tracing::error!(error = %e, "claim failed");
+                    crate::logline::store_error("claim", &e);
                     self.conn = None;
                     batch.fail(&e);
                 }

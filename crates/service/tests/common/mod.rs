@@ -115,7 +115,7 @@ pub struct Running {
 
 impl Running {
     pub async fn start(config: Config) -> Self {
-        waybill_redact_service::init_logging();
+        waybill_redact_service::init_logging(waybill_redact_service::LogFormat::Auto);
         let app = build(&config).await.unwrap();
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
