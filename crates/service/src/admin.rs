@@ -19,6 +19,7 @@ use waybill_redact::Revocation;
 
 use crate::api::{ApiError, RevocationBody};
 use crate::http::{malformed, unix_now_ms, App};
+use crate::layers;
 
 const OPENAPI: &str = include_str!("../openapi.json");
 
@@ -124,7 +125,7 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
     let ping = tokio::time::timeout(Duration::from_secs(2), app.store.ping()).await;
     match ping {
         Ok(Ok(())) => (StatusCode::OK, "ready\n").into_response(),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response(),
+        _ => ApiError::STORE.into_response(),
     }
 }
 
@@ -139,7 +140,10 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
 /// The admin routes.
 pub(crate) fn routes() -> Router<Arc<App>> {
     Router::new()
-        .route("/v1/revocations", post(revocations))
+        .route(
+            "/v1/revocations",
+            layers::json_body(post(revocations), layers::REVOCATION_BODY),
+        )
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route(

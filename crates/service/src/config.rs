@@ -23,6 +23,10 @@ pub struct ServeArgs {
     /// Address to listen on, e.g. 127.0.0.1:8080.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
+    /// The admin listener's address (revocations, metrics, readiness, the
+    /// OpenAPI document); default 127.0.0.1:9090.
+    #[arg(long, value_name = "ADDR")]
+    pub admin_listen: Option<SocketAddr>,
     /// A TOML file with every setting (see docs/OPERATIONS.md).
     #[arg(long, value_name = "resolver.toml")]
     pub config: Option<PathBuf>,
@@ -77,8 +81,22 @@ pub struct Config {
     pub trust: Vec<String>,
     /// The store URL.
     pub store: String,
-    /// Listen address.
+    /// The public listener's address: resolves and `/healthz`.
     pub listen: SocketAddr,
+    /// The admin listener's address: revocations, metrics, readiness and the
+    /// OpenAPI document. Keep it on a private network.
+    pub admin_listen: SocketAddr,
+    /// Each request's deadline, ms: past it the answer is 503.
+    pub request_timeout_ms: u64,
+    /// How long a client may take to send a request's head, ms, counted from
+    /// when the server starts waiting for it (so it also bounds a kept-alive
+    /// connection's wait for its next request).
+    pub header_read_timeout_ms: u64,
+    /// A connection that moves no byte for this long is closed, ms.
+    pub idle_timeout_ms: u64,
+    /// Open connections on the public listener at most; past it, new ones
+    /// wait in the kernel's backlog.
+    pub max_connections: usize,
     /// This instance's chain id.
     pub instance: String,
     /// The audit key file.
@@ -113,6 +131,11 @@ impl Default for Config {
             trust: Vec::new(),
             store: "sqlite:resolver.db".into(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 9090)),
+            request_timeout_ms: 2000,
+            header_read_timeout_ms: 5000,
+            idle_timeout_ms: 60_000,
+            max_connections: 10_000,
             instance: "local".into(),
             audit_key: PathBuf::new(),
             checkpoint_every: 1000,
@@ -156,6 +179,9 @@ impl Config {
         if let Some(listen) = args.listen {
             config.listen = listen;
         }
+        if let Some(admin) = args.admin_listen {
+            config.admin_listen = admin;
+        }
         if let Some(instance) = &args.instance {
             config.instance.clone_from(instance);
         }
@@ -166,6 +192,19 @@ impl Config {
         if config.max_grant_hours == 0 || config.request_window_secs == 0 {
             return Err(ServiceError::Config(
                 "max_grant_hours and request_window_secs: at least 1".into(),
+            ));
+        }
+        if config.request_timeout_ms == 0
+            || config.header_read_timeout_ms == 0
+            || config.max_connections == 0
+        {
+            return Err(ServiceError::Config(
+                "request_timeout_ms, header_read_timeout_ms and max_connections: at least 1".into(),
+            ));
+        }
+        if config.idle_timeout_ms <= config.request_timeout_ms {
+            return Err(ServiceError::Config(
+                "idle_timeout_ms: longer than request_timeout_ms".into(),
             ));
         }
         if config.ring.as_os_str().is_empty() {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,10 +17,9 @@ use waybill_redact::{
     Resolver,
 };
 
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-
-use crate::access::{self, AccessNote};
+use crate::access::AccessNote;
 use crate::api::{batch_item, ApiError, BatchBody, ResolveBody, MAX_BATCH};
+use crate::layers;
 use crate::metrics::Metrics;
 use crate::store::{Claim, ResolverStore};
 
@@ -38,6 +37,10 @@ pub struct App {
     /// Failed admin key log lines, one a second at most.
     pub(crate) log_admin: crate::logline::Limiter,
     pub(crate) revocation_refresh_ms: u64,
+    /// Each request's deadline.
+    pub(crate) deadline: std::time::Duration,
+    /// The public listener's connection settings.
+    pub(crate) limits: crate::listen::ConnectionLimits,
 }
 
 /// A per-address allowance for attempts refused before the rate limit, so that
@@ -366,18 +369,13 @@ async fn resolve_batch(
 /// The public routes: what couriers call.
 pub(crate) fn public_routes() -> Router<Arc<App>> {
     Router::new()
-        .route("/v1/resolve", post(resolve))
-        .route("/v1/resolve/batch", post(resolve_batch))
+        .route(
+            "/v1/resolve",
+            layers::json_body(post(resolve), layers::RESOLVE_BODY),
+        )
+        .route(
+            "/v1/resolve/batch",
+            layers::json_body(post(resolve_batch), layers::BATCH_BODY),
+        )
         .route("/healthz", get(|| async { "ok\n" }))
-}
-
-/// The router with every route.
-pub fn router(app: Arc<App>) -> Router {
-    public_routes()
-        .merge(crate::admin::routes())
-        .layer(DefaultBodyLimit::max(256 * 1024))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(access::trace_layer())
-        .layer(SetRequestIdLayer::x_request_id(access::RequestIds::new()))
-        .with_state(app)
 }

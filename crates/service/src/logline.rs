@@ -87,12 +87,17 @@ impl Limiter {
     }
 }
 
-static STORE_ERRORS: LazyLock<Limiter> = LazyLock::new(|| Limiter::new(Duration::from_secs(1)));
+static LINES: LazyLock<Limiter> = LazyLock::new(|| Limiter::new(Duration::from_secs(1)));
+
+/// Whether a line of `kind` may be written now (one a second per kind).
+pub(crate) fn admit_io(kind: &'static str) -> bool {
+    LINES.admit(kind).is_some()
+}
 
 /// Logs a store error at most once a second per `kind` (a short, fixed name of
 /// the step that failed), with how many were held back since the last line.
 pub(crate) fn store_error(kind: &'static str, error: &dyn std::fmt::Display) {
-    if let Some(suppressed) = STORE_ERRORS.admit(kind) {
+    if let Some(suppressed) = LINES.admit(kind) {
         tracing::error!(kind, suppressed, error = %error, "store error");
     }
 }

@@ -17,6 +17,7 @@ use common::*;
 struct Service {
     child: Child,
     url: String,
+    admin_url: String,
     lines: Arc<Mutex<Vec<String>>>,
     reader: std::thread::JoinHandle<()>,
 }
@@ -24,15 +25,18 @@ struct Service {
 impl Service {
     fn start(keys: &Keys, rust_log: &str, format: &str) -> Self {
         // A free port: bound, read, released.
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
+        let free = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+        };
+        let (addr, admin) = (free(), free());
         let config = keys.path("resolver.toml");
         std::fs::write(
             &config,
             format!(
-                "ring = {:?}\ntrust = [{:?}]\nstore = {:?}\nlisten = \"{addr}\"\n\
+                "ring = {:?}\ntrust = [{:?}]\nstore = {:?}\nlisten = \"{addr}\"\nadmin_listen = \"{admin}\"\n\
                  audit_key = {:?}\nadmin_key_sha256 = {:?}\nallow_bearer_grants = true\n",
                 keys.path("ring.json"),
                 keys.issuer.public_key().to_string(),
@@ -67,9 +71,11 @@ impl Service {
             assert!(std::time::Instant::now() < deadline, "the service listens");
             std::thread::sleep(Duration::from_millis(50));
         }
+        let admin_url = format!("http://{admin}");
         Self {
             child,
             url,
+            admin_url,
             lines,
             reader,
         }
@@ -150,7 +156,7 @@ async fn json_logs_have_one_access_line_per_request_and_no_secret_or_disclosed_v
     requests += 1;
     for key in ["guess-1", "guess-2"] {
         let r = c
-            .post(format!("{}/v1/revocations", s.url))
+            .post(format!("{}/v1/revocations", s.admin_url))
             .bearer_auth(key)
             .json(&serde_json::json!({ "parcels": ["SF0000000001"] }))
             .send()
@@ -160,7 +166,7 @@ async fn json_logs_have_one_access_line_per_request_and_no_secret_or_disclosed_v
         requests += 1;
     }
     let r = c
-        .post(format!("{}/v1/revocations", s.url))
+        .post(format!("{}/v1/revocations", s.admin_url))
         .bearer_auth("admin-secret")
         .json(&serde_json::json!({ "parcels": ["SF0000000001"] }))
         .send()
@@ -168,15 +174,12 @@ async fn json_logs_have_one_access_line_per_request_and_no_secret_or_disclosed_v
         .unwrap();
     assert_eq!(r.status(), 200);
     requests += 1;
-    for path in ["/metrics", "/readyz", "/healthz"] {
-        assert_eq!(
-            c.get(format!("{}{path}", s.url))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+    for url in [
+        format!("{}/metrics", s.admin_url),
+        format!("{}/readyz", s.admin_url),
+        format!("{}/healthz", s.url),
+    ] {
+        assert_eq!(c.get(url).send().await.unwrap().status(), 200);
         requests += 1;
     }
 
@@ -256,7 +259,7 @@ async fn rust_log_is_honoured_and_text_off_a_terminal_has_no_ansi() {
     .await;
     assert_eq!(status, 200);
     let r = c
-        .post(format!("{}/v1/revocations", s.url))
+        .post(format!("{}/v1/revocations", s.admin_url))
         .bearer_auth("wrong")
         .json(&serde_json::json!({ "parcels": ["SF0000000001"] }))
         .send()
