@@ -124,7 +124,7 @@ async fn revocations(
 async fn readyz(State(app): State<Arc<App>>) -> Response {
     let ping = tokio::time::timeout(Duration::from_secs(2), app.store.ping()).await;
     match ping {
-        Ok(Ok(())) => (StatusCode::OK, "ready\n").into_response(),
+        Ok(Ok(())) if app.metrics.store_committing() => (StatusCode::OK, "ready\n").into_response(),
         _ => ApiError::STORE.into_response(),
     }
 }

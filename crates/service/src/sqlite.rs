@@ -295,7 +295,7 @@ fn run_writer(
             commit(&tx, &batch, &rows, &changed, now, sweep)?;
             tx.commit().map_err(db)
         });
-        metrics.observe_commit(started.elapsed(), batch.events.len());
+        metrics.observe_commit(started.elapsed(), batch.events.len(), result.is_ok());
         match result {
             Ok(()) => {
                 state = next;

@@ -91,7 +91,7 @@ impl Auditor {
             let closing = !batch.close.is_empty();
             let started = Instant::now();
             let result = self.commit(&batch, closing).await;
-            metrics.observe_commit(started.elapsed(), batch.events.len());
+            metrics.observe_commit(started.elapsed(), batch.events.len(), result.is_ok());
             match result {
                 Ok(()) => batch.succeed(Vec::new(), Vec::new()),
                 Err(e) => {
