@@ -111,6 +111,9 @@ pub struct Config {
     /// Per client address: attempts denied before the rate limit (bad grants,
     /// garbage) that are audited per minute; beyond it they get 429, unaudited.
     pub noise_per_minute: u32,
+    /// Proxies (addresses or networks) whose `X-Forwarded-For` names the
+    /// client for `noise_per_minute`; every other peer is its own client.
+    pub trusted_proxies: Vec<String>,
     /// How often each instance reloads revocations from the store, ms.
     pub revocation_refresh_ms: u64,
     /// How far in the future a payload's issued-at may be, seconds.
@@ -142,6 +145,7 @@ impl Default for Config {
             admin_key_sha256: String::new(),
             rate: RateConfig::default(),
             noise_per_minute: 120,
+            trusted_proxies: Vec::new(),
             revocation_refresh_ms: 1000,
             max_skew_secs: waybill_redact::DEFAULT_MAX_SKEW_SECS,
             allow_bearer_grants: false,

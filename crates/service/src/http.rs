@@ -17,8 +17,11 @@ use waybill_redact::{
     Resolver,
 };
 
+use axum::http::HeaderMap;
+
 use crate::access::AccessNote;
 use crate::api::{batch_item, ApiError, BatchBody, ResolveBody, MAX_BATCH};
+use crate::client::{Allowance, TrustedProxies};
 use crate::layers;
 use crate::metrics::Metrics;
 use crate::store::{Claim, ResolverStore};
@@ -39,6 +42,8 @@ pub struct App {
     pub(crate) revocation_refresh_ms: u64,
     /// Each request's deadline.
     pub(crate) deadline: std::time::Duration,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub(crate) trusted_proxies: TrustedProxies,
     /// The public listener's connection settings.
     pub(crate) limits: crate::listen::ConnectionLimits,
 }
@@ -107,12 +112,12 @@ impl App {
         token: &str,
         grant: &str,
         request: &ResolveRequest,
-        peer: IpAddr,
+        client: IpAddr,
     ) -> Answer {
         let attempt = self.resolver.begin(token, grant, request);
         // The nonce rides with the rate and quota claim: one pass through the store.
         let replay = attempt.replay_guard();
-        self.finish(attempt, replay, peer).await
+        self.finish(attempt, replay, &Allowance::new(client)).await
     }
 
     /// Several tokens under one grant and one device proof: the proof's nonce is
@@ -139,13 +144,14 @@ impl App {
         Ok(attempts)
     }
 
-    /// The steps after the checks: the noise allowance for denied attempts, the
-    /// store's rate and quota claim, open, and the durable audit record.
+    /// The steps after the checks: the client's allowance for refused
+    /// attempts (one unit per request, shared by a batch's tokens), the store's
+    /// rate and quota claim, open, and the durable audit record.
     pub(crate) async fn finish(
         &self,
         mut attempt: Attempt,
         replay: Option<ReplayGuard>,
-        peer: IpAddr,
+        allowance: &Allowance,
     ) -> Answer {
         let mut note = AccessNote {
             courier: attempt.grant().map(|g| g.courier_id().to_owned()),
@@ -154,7 +160,7 @@ impl App {
             ..AccessNote::default()
         };
         let now_ms = unix_ms(attempt.time());
-        if attempt.denied().is_some() && !self.noise.allow(peer, now_ms) {
+        if attempt.denied().is_some() && !allowance.admits(|key| self.noise.allow(key, now_ms)) {
             self.metrics.count("suppressed");
             note.reason = "suppressed";
             return Answer::new(Err(ApiError::NOISE), note);
@@ -245,6 +251,26 @@ pub(crate) fn malformed() -> ApiError {
     ApiError::bad_request("malformed_request", "the body is not a valid request")
 }
 
+/// Refusals that a batch's grant or device proof earns, the same for every
+/// token: the batch is refused whole.
+fn refuses_whole_request(d: &Denied) -> bool {
+    matches!(
+        d,
+        Denied::MalformedGrant(_)
+            | Denied::UntrustedIssuer
+            | Denied::BadSignature
+            | Denied::GrantNotYetValid
+            | Denied::GrantExpired
+            | Denied::GrantTooLong
+            | Denied::GrantRevoked
+            | Denied::BearerGrantRefused
+            | Denied::DeviceSignatureMissing
+            | Denied::DeviceSignatureInvalid
+            | Denied::RequestStale
+            | Denied::RequestReplayed
+    )
+}
+
 /// A resolve's answer and what its access line says.
 pub(crate) struct Answer {
     pub(crate) result: Result<Disclosure, ApiError>,
@@ -271,16 +297,18 @@ impl IntoResponse for Answer {
 async fn resolve(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
+    let client = app.trusted_proxies.client(peer.ip(), &headers);
     let answer = async {
         let body: ResolveBody = serde_json::from_slice(&body).map_err(|_| malformed())?;
         let request = request(&body.purpose, body.device_signature.as_deref())?;
         let task_app = app.clone();
         Ok(tokio::spawn(async move {
             task_app
-                .resolve_one(&body.token, &body.grant, &request, peer.ip())
+                .resolve_one(&body.token, &body.grant, &request, client)
                 .await
         })
         .await
@@ -296,9 +324,13 @@ async fn resolve(
 async fn resolve_batch(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
+    let allowance = Arc::new(Allowance::new(
+        app.trusted_proxies.client(peer.ip(), &headers),
+    ));
     let parsed = serde_json::from_slice::<BatchBody>(&body)
         .map_err(|_| malformed())
         .and_then(|b| {
@@ -331,11 +363,36 @@ async fn resolve_batch(
             return e.into_response();
         }
     };
+    let n = attempts.len();
+    let whole = attempts
+        .first()
+        .and_then(Attempt::denied)
+        .is_some_and(refuses_whole_request);
+    if whole {
+        // A bad grant or device proof refuses the request as such: one audit
+        // record and one answer, not one per token.
+        let first = attempts.into_iter().next();
+        let task_app = app.clone();
+        let mut answer = match first {
+            Some(attempt) => {
+                tokio::spawn(async move { task_app.finish(attempt, None, &allowance).await })
+                    .await
+                    .unwrap_or_else(|_| {
+                        Answer::new(Err(ApiError::STORE), AccessNote::reason("panicked"))
+                    })
+            }
+            None => Answer::new(Err(malformed()), AccessNote::reason("malformed_request")),
+        };
+        app.count(&answer);
+        app.metrics.observe_request(started.elapsed());
+        answer.note.tokens = n;
+        return answer.into_response();
+    }
     let handles: Vec<_> = attempts
         .into_iter()
         .map(|attempt| {
-            let app = app.clone();
-            tokio::spawn(async move { app.finish(attempt, None, peer.ip()).await })
+            let (app, allowance) = (app.clone(), allowance.clone());
+            tokio::spawn(async move { app.finish(attempt, None, &allowance).await })
         })
         .collect();
     let mut results = Vec::with_capacity(handles.len());

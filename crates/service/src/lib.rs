@@ -14,6 +14,7 @@ mod access;
 mod admin;
 mod api;
 mod chain;
+mod client;
 mod config;
 mod error;
 mod http;
@@ -196,6 +197,8 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         admin_failures: http::Noise::new(admin::ADMIN_FAILURES_PER_MINUTE),
         log_admin: logline::Limiter::new(Duration::from_secs(1)),
         revocation_refresh_ms: config.revocation_refresh_ms,
+        trusted_proxies: client::TrustedProxies::parse(&config.trusted_proxies)
+            .map_err(ServiceError::Config)?,
         deadline: Duration::from_millis(config.request_timeout_ms),
         limits: listen::ConnectionLimits {
             header_read: Duration::from_millis(config.header_read_timeout_ms),
