@@ -1,5 +1,7 @@
-//! `serve` settings: a TOML file (`--config`) for everything, flags for the
-//! common ones; a flag wins over the file.
+//! `serve` settings, loaded in one place: a TOML file (`--config`) for
+//! everything, `WAYBILL_RESOLVER_*` environment variables for everything
+//! (and `*_FILE` for secrets), flags for the common ones. A flag wins over the
+//! environment, which wins over the file.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -161,16 +163,27 @@ impl Config {
     /// # Errors
     /// [`ServiceError::Config`] naming the bad setting.
     pub fn load(args: &ServeArgs) -> Result<Self, ServiceError> {
-        let mut config = match &args.config {
+        // Precedence: flag > environment > file > default.
+        let mut table = match &args.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| ServiceError::Config(format!("{}: {e}", path.display())))?;
-                toml::from_str(&text).map_err(|e| {
+                text.parse::<toml::Table>().map_err(|e| {
                     ServiceError::Config(format!("{}: {}", path.display(), e.message()))
                 })?
             }
-            None => Self::default(),
+            None => toml::Table::new(),
         };
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+        crate::config_env::overlay(&mut table, vars, |p| std::fs::read_to_string(p))?;
+        let mut config: Self = table.try_into().map_err(|e: toml::de::Error| {
+            let from = args.config.as_ref().map_or_else(
+                || "settings (environment)".to_owned(),
+                |p| format!("{} or the environment", p.display()),
+            );
+            ServiceError::Config(format!("{from}: {}", e.message()))
+        })?;
         if let Some(ring) = &args.ring {
             config.ring.clone_from(ring);
         }

@@ -16,6 +16,7 @@ mod api;
 mod chain;
 mod client;
 mod config;
+mod config_env;
 mod error;
 mod http;
 mod layers;

@@ -24,6 +24,10 @@ struct Service {
 
 impl Service {
     fn start(keys: &Keys, rust_log: &str, format: &str) -> Self {
+        Self::start_with(keys, rust_log, format, &[])
+    }
+
+    fn start_with(keys: &Keys, rust_log: &str, format: &str, env: &[(&str, String)]) -> Self {
         // A free port: bound, read, released.
         let free = || {
             std::net::TcpListener::bind("127.0.0.1:0")
@@ -50,6 +54,7 @@ impl Service {
             .args(["serve", "--log-format", format, "--config"])
             .arg(&config)
             .env("RUST_LOG", rust_log)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -247,9 +252,22 @@ async fn json_logs_have_one_access_line_per_request_and_no_secret_or_disclosed_v
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rust_log_is_honoured_and_text_off_a_terminal_has_no_ansi() {
+async fn rust_log_is_honoured_text_has_no_ansi_and_the_environment_overrides_the_file() {
     let keys = Keys::new();
-    let s = Service::start(&keys, "warn", "text");
+    // The environment overrides the file: the admin key's hash comes from a
+    // file named by WAYBILL_RESOLVER_ADMIN_KEY_SHA256_FILE, as a systemd
+    // credential would give it.
+    let hash_file = keys.path("admin-hash");
+    std::fs::write(&hash_file, format!("{}\n", hex_sha256("rotated-secret"))).unwrap();
+    let s = Service::start_with(
+        &keys,
+        "warn",
+        "text",
+        &[(
+            "WAYBILL_RESOLVER_ADMIN_KEY_SHA256_FILE",
+            hash_file.display().to_string(),
+        )],
+    );
     let c = client();
     let (status, _) = post(
         &c,
@@ -266,6 +284,22 @@ async fn rust_log_is_honoured_and_text_off_a_terminal_has_no_ansi() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    let r = c
+        .post(format!("{}/v1/revocations", s.admin_url))
+        .bearer_auth("admin-secret")
+        .json(&serde_json::json!({ "parcels": ["SF0000000001"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "the file's admin key is overridden");
+    let r = c
+        .post(format!("{}/v1/revocations", s.admin_url))
+        .bearer_auth("rotated-secret")
+        .json(&serde_json::json!({ "parcels": ["SF0000000001"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the environment's admin key");
     let lines = s.stop();
     assert!(
         lines
