@@ -84,7 +84,7 @@ async fn revocations(
                 for s in items {
                     list.push(Revocation::from_parts(kind, s).ok_or(ApiError::bad_request(
                         "malformed_request",
-                        "an empty parcel or sealer",
+                        "an empty parcel, or a sealer id that is not 8 hex digits",
                     ))?);
                 }
             }
@@ -104,7 +104,7 @@ async fn revocations(
     let task_app = app.clone();
     let stored = tokio::spawn(async move {
         task_app.store.revoke(list.clone()).await?;
-        task_app.resolver.revocations().extend(list);
+        task_app.resolver.load().revocations().extend(list);
         Ok::<_, crate::error::StoreError>(())
     })
     .await;

@@ -46,6 +46,10 @@ const KEYS: &[(&str, Kind)] = &[
     ("header_read_timeout_ms", Kind::Scalar),
     ("idle_timeout_ms", Kind::Scalar),
     ("max_connections", Kind::Scalar),
+    ("sealers", Kind::Text),
+    ("directories", Kind::List),
+    ("max_token_days", Kind::Scalar),
+    ("reload_check_ms", Kind::Scalar),
 ];
 
 /// Writes the variables among `vars` over `table` (the file's settings).
@@ -198,6 +202,33 @@ mod tests {
         assert!(c.allow_bearer_grants);
         assert_eq!(c.request_timeout_ms, 1500);
         assert_eq!(c.max_connections, 99);
+    }
+
+    #[test]
+    fn every_key_of_the_file_has_a_variable() {
+        // serde names every field it expects when it meets an unknown one.
+        let mut t = toml::Table::new();
+        t.insert("no_such_key".into(), toml::Value::Integer(1));
+        let err = t
+            .try_into::<Config>()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        let expected: Vec<&str> = err
+            .split("expected one of ")
+            .nth(1)
+            .unwrap_or("")
+            .split(", ")
+            .map(|f| f.trim().trim_matches('`'))
+            .filter(|f| !f.is_empty())
+            .collect();
+        assert!(expected.len() > 10, "{err}");
+        for field in expected {
+            let found = KEYS
+                .iter()
+                .any(|(k, _)| *k == field || k.split('.').next() == Some(field));
+            assert!(found, "no WAYBILL_RESOLVER_ variable for `{field}`");
+        }
     }
 
     #[test]

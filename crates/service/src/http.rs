@@ -14,7 +14,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use waybill_redact::{
     Attempt, Denied, Disclosure, Limit, Purpose, ReplayGuard, RequestProof, ResolveRequest,
-    Resolver,
 };
 
 use axum::http::HeaderMap;
@@ -28,7 +27,9 @@ use crate::store::{Claim, ResolverStore};
 
 /// What every request shares.
 pub struct App {
-    pub(crate) resolver: Arc<Resolver>,
+    /// The resolver, replaced whole on a reload (`reload.rs`); a request keeps
+    /// the one it started with.
+    pub(crate) resolver: crate::reload::Live,
     pub(crate) store: Arc<dyn ResolverStore>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) noise: Noise,
@@ -46,6 +47,15 @@ pub struct App {
     pub(crate) trusted_proxies: TrustedProxies,
     /// The public listener's connection settings.
     pub(crate) limits: crate::listen::ConnectionLimits,
+    /// The settings, for reloads.
+    pub(crate) config: crate::config::Config,
+}
+
+impl App {
+    /// The live resolver state (reload count, for tests and operators).
+    pub fn live(&self) -> &crate::reload::Live {
+        &self.resolver
+    }
 }
 
 /// A per-address allowance for attempts refused before the rate limit, so that
@@ -114,7 +124,7 @@ impl App {
         request: &ResolveRequest,
         client: IpAddr,
     ) -> Answer {
-        let attempt = self.resolver.begin(token, grant, request);
+        let attempt = self.resolver.load().begin(token, grant, request);
         // The nonce rides with the rate and quota claim: one pass through the store.
         let replay = attempt.replay_guard();
         self.finish(attempt, replay, &Allowance::new(client)).await
@@ -128,7 +138,7 @@ impl App {
         grant: &str,
         request: &ResolveRequest,
     ) -> Result<Vec<Attempt>, ApiError> {
-        let mut attempts = self.resolver.begin_batch(tokens, grant, request);
+        let mut attempts = self.resolver.load().begin_batch(tokens, grant, request);
         let first = attempts.iter().find_map(Attempt::replay_guard);
         if let Some(guard) = first {
             let admitted = self.store.admit(guard).await.map_err(|e| {
@@ -182,7 +192,7 @@ impl App {
                 }
             }
         }
-        let result = self.resolver.open(&attempt);
+        let result = self.resolver.load().open(&attempt);
         if let Err(e) = self.store.append(attempt.event(&result)).await {
             crate::logline::store_error("append", &e);
             note.reason = ApiError::STORE.code;
@@ -434,5 +444,6 @@ pub(crate) fn public_routes() -> Router<Arc<App>> {
             "/v1/resolve/batch",
             layers::json_body(post(resolve_batch), layers::BATCH_BODY),
         )
+        .route("/v1/directory", get(crate::directory::serve))
         .route("/healthz", get(|| async { "ok\n" }))
 }

@@ -17,6 +17,7 @@ mod chain;
 mod client;
 mod config;
 mod config_env;
+mod directory;
 mod error;
 mod http;
 mod layers;
@@ -25,6 +26,7 @@ mod logline;
 mod memory;
 mod metrics;
 mod postgres;
+mod reload;
 mod sqlite;
 mod store;
 
@@ -35,9 +37,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use waybill_redact::{
-    AuditError, AuditEvent, AuditKey, AuditSink, IssuerPublicKey, KeyRing, Resolver,
-};
+use waybill_redact::{AuditError, AuditEvent, AuditKey, AuditSink};
 
 pub use api::{ApiError, BatchBody, ResolveBody, RevocationBody, MAX_BATCH};
 pub use config::{Config, RateConfig, ServeArgs};
@@ -47,6 +47,7 @@ pub use logline::{init_logging, LogFormat};
 pub use memory::MemoryStore;
 pub use metrics::{Metrics, OUTCOMES};
 pub use postgres::PostgresStore;
+pub use reload::{reload, Live};
 pub use sqlite::SqliteStore;
 pub use store::{BoxFuture, Checkpointing, Claim, Decision, RateParams, ResolverStore};
 
@@ -62,7 +63,7 @@ pub struct ExportArgs {
 }
 
 /// The service never writes through the library's sink: its store does.
-struct StoreOnly;
+pub(crate) struct StoreOnly;
 
 impl AuditSink for StoreOnly {
     fn record(&self, _: &AuditEvent) -> Result<(), AuditError> {
@@ -135,38 +136,16 @@ fn audit_key(path: &Path) -> Result<AuditKey, ServiceError> {
     }
 }
 
-fn resolver(config: &Config) -> Result<Resolver, ServiceError> {
-    let ring_text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(&config.ring)
-            .map_err(|e| ServiceError::Key(format!("{}: {e}", config.ring.display())))?,
-    );
-    let ring = KeyRing::from_json(&ring_text)
-        .map_err(|e| ServiceError::Key(format!("{}: {e}", config.ring.display())))?;
-    let trusted = config
-        .trust
-        .iter()
-        .map(|t| {
-            t.parse::<IssuerPublicKey>()
-                .map_err(|e| ServiceError::Config(format!("trust: {e} (only WI1: public keys)")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if config.allow_bearer_grants {
-        tracing::warn!("bearer grants (bound to no device) are accepted: --allow-bearer-grants");
-    }
-    Ok(Resolver::new(ring, trusted, Arc::new(StoreOnly))
-        .with_max_skew(config.max_skew_secs)
-        .with_bearer_grants(config.allow_bearer_grants)
-        .with_request_window(config.request_window_secs)
-        .with_max_grant_secs(config.max_grant_hours.saturating_mul(3600)))
-}
-
 /// Builds the shared state: resolver, store (migrated, chain resumed) and the
 /// revocations already stored.
 ///
 /// # Errors
 /// [`ServiceError`] when a key, the config or the store is unusable.
 pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
-    let resolver = Arc::new(resolver(config)?);
+    if config.allow_bearer_grants {
+        tracing::warn!("bearer grants (bound to no device) are accepted: --allow-bearer-grants");
+    }
+    let resolver = reload::initial(config)?;
     let key = Arc::new(audit_key(&config.audit_key)?);
     let metrics = Arc::new(Metrics::default());
     let rate = RateParams::new(config.rate.burst, config.rate.per_minute);
@@ -179,7 +158,10 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         metrics.clone(),
     )
     .await?;
-    resolver.revocations().extend(store.revocations().await?);
+    resolver
+        .load()
+        .revocations()
+        .extend(store.revocations().await?);
     let admin_key_sha256 = if config.admin_key_sha256.is_empty() {
         None
     } else {
@@ -207,6 +189,7 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
             max_connections: config.max_connections,
             drain: Duration::from_millis(config.request_timeout_ms.saturating_mul(2)),
         },
+        config: config.clone(),
     }))
 }
 
@@ -250,12 +233,13 @@ pub async fn run(
             loop {
                 tokio::time::sleep(period).await;
                 match app.store.revocations().await {
-                    Ok(list) => app.resolver.revocations().extend(list),
+                    Ok(list) => app.resolver.load().revocations().extend(list),
                     Err(e) => logline::store_error("revocations", &e),
                 }
             }
         })
     };
+    let reloader = reload::spawn(app.clone(), app.config.clone());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
@@ -278,6 +262,7 @@ pub async fn run(
         listen::serve(listeners.admin, admin, admin_limits, stopped),
     );
     refresher.abort();
+    reloader.abort();
     let closed = app.store.close().await;
     tracing::info!("audit flushed, store closed");
     closed?;

@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve `POST /v1/resolve` and the other routes.
-    Serve(waybill_redact_service::ServeArgs),
+    Serve(Box<waybill_redact_service::ServeArgs>),
     /// Write the store's audit chains as JSON lines for `audit verify`.
     Export(waybill_redact_service::ExportArgs),
 }
