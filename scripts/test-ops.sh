@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The resolver service's operations checks that are not cargo tests:
+#   - docs/alerts.yml: `promtool check rules` accepts it;
 #   - deploy/waybill-resolver.service: `systemd-analyze verify` passes and
 #     `systemd-analyze security --offline=true` rates it OK or better (the
 #     exposure score is printed).
@@ -14,6 +15,14 @@ if ! command -v systemd-analyze >/dev/null; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq systemd >/dev/null
 fi
+
+if ! command -v promtool >/dev/null; then
+  echo "test-ops: installing prometheus (for promtool)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq prometheus >/dev/null
+fi
+timeout 60 promtool check rules docs/alerts.yml
+echo "test-ops: promtool check rules docs/alerts.yml: passed"
 
 cargo build -q -p waybill-redact-service --bin waybill-resolver
 bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/waybill-resolver"

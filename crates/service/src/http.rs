@@ -226,7 +226,10 @@ impl App {
     fn count(&self, answer: &Answer) {
         match &answer.result {
             Ok(_) => self.metrics.count("allowed"),
-            Err(e) => self.metrics.count(e.outcome()),
+            Err(e) => {
+                self.metrics.count(e.outcome());
+                self.metrics.refused(answer.note.reason);
+            }
         }
     }
 }

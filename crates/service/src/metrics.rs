@@ -88,6 +88,9 @@ pub struct Metrics {
     /// Requests under a bearer grant (bound to no device) that passed the grant
     /// checks: what a carrier still migrating watches fall to zero.
     pub bearer_requests: AtomicU64,
+    /// Refused tokens by the audit reason (or the answer's code where nothing
+    /// was audited): a fixed set of names.
+    refusals: std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -107,6 +110,13 @@ impl Metrics {
             .position(|o| *o == outcome)
             .and_then(|i| self.requests.get(i))
             .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    /// Counts one refused token under its reason.
+    pub fn refused(&self, reason: &'static str) {
+        let reason = if reason.is_empty() { "unknown" } else { reason };
+        let mut r = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+        *r.entry(reason).or_default() += 1;
     }
 
     /// Records one HTTP request's latency.
@@ -152,6 +162,16 @@ impl Metrics {
                 "waybill_resolve_requests_total{{outcome=\"{name}\"}} {}",
                 c.load(Ordering::Relaxed)
             );
+        }
+        out.push_str("# HELP waybill_refusals_total Refused tokens, by reason (the audit's reason; suppressed: past the per-client allowance, not audited).\n");
+        out.push_str("# TYPE waybill_refusals_total counter\n");
+        for (reason, n) in self
+            .refusals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(out, "waybill_refusals_total{{reason=\"{reason}\"}} {n}");
         }
         self.latency.write(
             &mut out,

@@ -87,6 +87,24 @@ async fn refusals_spend_one_unit_per_request_per_client_and_a_bad_grant_refuses_
     assert_eq!(status, 200);
     assert_eq!(v["results"][0]["status"], 200);
     assert_eq!(v["results"][1]["error"]["code"], "malformed_token");
+
+    // Refusals by reason in the metrics (a whole batch counts once).
+    let metrics = c
+        .get(format!("{}/metrics", s.admin_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "waybill_refusals_total{reason=\"malformed_grant\"} 5",
+        "waybill_refusals_total{reason=\"suppressed\"} 3",
+        "waybill_refusals_total{reason=\"zone_not_granted\"} 1",
+        "waybill_refusals_total{reason=\"malformed_token\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
     s.stop().await;
 
     // Records: A's 2 batches, B's 1, the /64s' 3, and the mixed batch's 2.
