@@ -78,17 +78,22 @@ pub(crate) fn allowance_key(ip: IpAddr) -> IpAddr {
 /// One request's use of its client's allowance: the first refused attempt
 /// spends one unit, and every other attempt of the request (a batch's tokens)
 /// shares that decision.
+///
+/// It also carries the request's deadline: no claim starts past it.
 #[derive(Debug)]
 pub(crate) struct Allowance {
     pub(crate) key: IpAddr,
     decided: OnceLock<bool>,
+    /// When the request's answer is due (`request_timeout_ms` after it came).
+    pub(crate) deadline: std::time::Instant,
 }
 
 impl Allowance {
-    pub(crate) fn new(client: IpAddr) -> Self {
+    pub(crate) fn new(client: IpAddr, deadline: std::time::Instant) -> Self {
         Self {
             key: allowance_key(client),
             decided: OnceLock::new(),
+            deadline,
         }
     }
 
@@ -161,7 +166,7 @@ mod tests {
 
     #[test]
     fn a_request_spends_one_unit_however_many_refusals() {
-        let a = Allowance::new("203.0.113.9".parse().unwrap());
+        let a = Allowance::new("203.0.113.9".parse().unwrap(), std::time::Instant::now());
         let mut spent = 0;
         for _ in 0..100 {
             assert!(a.admits(|_| {

@@ -123,11 +123,13 @@ impl App {
         grant: &str,
         request: &ResolveRequest,
         client: IpAddr,
+        deadline: Instant,
     ) -> Answer {
         let attempt = self.resolver.load().begin(token, grant, request);
         // The nonce rides with the rate and quota claim: one pass through the store.
         let replay = attempt.replay_guard();
-        self.finish(attempt, replay, &Allowance::new(client)).await
+        self.finish(attempt, replay, &Allowance::new(client, deadline))
+            .await
     }
 
     /// Several tokens under one grant and one device proof: the proof's nonce is
@@ -176,6 +178,12 @@ impl App {
             return Answer::new(Err(ApiError::NOISE), note);
         }
         if let Some(claim) = attempt.claim() {
+            // The client has had its 503 (the deadline layer answered it): no
+            // rate or quota is claimed, and nothing is opened, for nobody.
+            if Instant::now() >= allowance.deadline {
+                note.reason = ApiError::DEADLINE.code;
+                return Answer::new(Err(ApiError::DEADLINE), note);
+            }
             if claim.grant.device().is_none() {
                 self.log_bearer(claim.grant);
             }
@@ -314,6 +322,7 @@ async fn resolve(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
+    let deadline = started + app.deadline;
     let client = app.trusted_proxies.client(peer.ip(), &headers);
     let answer = async {
         let body: ResolveBody = serde_json::from_slice(&body).map_err(|_| malformed())?;
@@ -321,7 +330,7 @@ async fn resolve(
         let task_app = app.clone();
         Ok(tokio::spawn(async move {
             task_app
-                .resolve_one(&body.token, &body.grant, &request, client)
+                .resolve_one(&body.token, &body.grant, &request, client, deadline)
                 .await
         })
         .await
@@ -343,6 +352,7 @@ async fn resolve_batch(
     let started = Instant::now();
     let allowance = Arc::new(Allowance::new(
         app.trusted_proxies.client(peer.ip(), &headers),
+        started + app.deadline,
     ));
     let parsed = serde_json::from_slice::<BatchBody>(&body)
         .map_err(|_| malformed())
