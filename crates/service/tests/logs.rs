@@ -102,6 +102,18 @@ impl Service {
     }
 }
 
+/// `POST /v1/revocations` of one parcel with `key`; the status.
+async fn revoke(c: &reqwest::Client, admin_url: &str, key: &str) -> u16 {
+    c.post(format!("{admin_url}/v1/revocations"))
+        .bearer_auth(key)
+        .json(&serde_json::json!({ "parcels": ["SF0000000001"] }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// Every string in a JSON value, recursively.
 fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
     match v {
@@ -160,24 +172,12 @@ async fn json_logs_have_one_access_line_per_request_and_no_secret_or_disclosed_v
     assert_eq!(status, 400);
     requests += 1;
     for key in ["guess-1", "guess-2"] {
-        let r = c
-            .post(format!("{}/v1/revocations", s.admin_url))
-            .bearer_auth(key)
-            .json(&serde_json::json!({ "parcels": ["SF0000000001"] }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 401);
+        let status = revoke(&c, &s.admin_url, key).await;
+        assert_eq!(status, 401);
         requests += 1;
     }
-    let r = c
-        .post(format!("{}/v1/revocations", s.admin_url))
-        .bearer_auth("admin-secret")
-        .json(&serde_json::json!({ "parcels": ["SF0000000001"] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let status = revoke(&c, &s.admin_url, "admin-secret").await;
+    assert_eq!(status, 200);
     requests += 1;
     for url in [
         format!("{}/metrics", s.admin_url),
@@ -276,30 +276,12 @@ async fn rust_log_is_honoured_text_has_no_ansi_and_the_environment_overrides_the
     )
     .await;
     assert_eq!(status, 200);
-    let r = c
-        .post(format!("{}/v1/revocations", s.admin_url))
-        .bearer_auth("wrong")
-        .json(&serde_json::json!({ "parcels": ["SF0000000001"] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
-    let r = c
-        .post(format!("{}/v1/revocations", s.admin_url))
-        .bearer_auth("admin-secret")
-        .json(&serde_json::json!({ "parcels": ["SF0000000001"] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401, "the file's admin key is overridden");
-    let r = c
-        .post(format!("{}/v1/revocations", s.admin_url))
-        .bearer_auth("rotated-secret")
-        .json(&serde_json::json!({ "parcels": ["SF0000000001"] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "the environment's admin key");
+    let status = revoke(&c, &s.admin_url, "wrong").await;
+    assert_eq!(status, 401);
+    let status = revoke(&c, &s.admin_url, "admin-secret").await;
+    assert_eq!(status, 401, "the file's admin key is overridden");
+    let status = revoke(&c, &s.admin_url, "rotated-secret").await;
+    assert_eq!(status, 200, "the environment's admin key");
     let lines = s.stop();
     assert!(
         lines
