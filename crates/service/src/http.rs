@@ -9,14 +9,13 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use waybill_redact::{
     Attempt, Denied, Disclosure, Limit, Purpose, ReplayGuard, RequestProof, ResolveRequest,
 };
-
-use axum::http::HeaderMap;
 
 use crate::access::AccessNote;
 use crate::api::{batch_item, ApiError, BatchBody, ResolveBody, MAX_BATCH};
