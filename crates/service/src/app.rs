@@ -139,23 +139,18 @@ async fn file(Path(name): Path<String>, headers: HeaderMap) -> Response {
     serve(&name, &headers)
 }
 
-/// The app's routes: `/app` (a redirect), `/app/` and its files.
-fn routes() -> Router {
+/// The app's routes: `/app` (a redirect), `/app/` and its files. They use no
+/// state, so they join any router.
+pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/app", get(|| async { Redirect::permanent("/app/") }))
         .route("/app/", get(index))
         .route("/app/{file}", get(file))
 }
 
-/// The router's public part, finished: the app's routes when `courier_app` is
-/// on, and the security headers on every answer. An answer that set no
+/// The security headers on every answer of `router`. An answer that set no
 /// `Cache-Control` (every API answer) gets `no-store`.
-pub(crate) fn public(api: Router, courier_app: bool) -> Router {
-    let router = if courier_app {
-        api.merge(routes())
-    } else {
-        api
-    };
+pub(crate) fn with_headers(router: Router) -> Router {
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
     };

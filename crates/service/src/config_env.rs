@@ -50,6 +50,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("directories", Kind::List),
     ("max_token_days", Kind::Scalar),
     ("reload_check_ms", Kind::Scalar),
+    ("courier_app", Kind::Scalar),
 ];
 
 /// Writes the variables among `vars` over `table` (the file's settings).

@@ -251,16 +251,14 @@ pub async fn run(
         max_connections: ADMIN_MAX_CONNECTIONS,
         ..limits
     };
-    // The courier's web app joins the public listener; both get the security
-    // headers (`no-store` on every API answer).
-    let public = app::public(
-        layers::serve(http::public_routes(), app.clone(), app.deadline),
-        app.config.courier_app,
-    );
-    let admin = app::public(
-        layers::serve(admin::routes(), app.clone(), app.deadline),
-        false,
-    );
+    // The courier's web app joins the public listener (inside its layers, so
+    // its errors are JSON too); both listeners send the security headers.
+    let mut public_routes = http::public_routes();
+    if app.config.courier_app {
+        public_routes = public_routes.merge(app::routes());
+    }
+    let public = app::with_headers(layers::serve(public_routes, app.clone(), app.deadline));
+    let admin = app::with_headers(layers::serve(admin::routes(), app.clone(), app.deadline));
     tracing::info!(
         listen = %listen::local(&listeners.public),
         admin_listen = %listen::local(&listeners.admin),
