@@ -59,7 +59,7 @@ pub use resolve::{
 pub use resolve::{AuditBreak, AuditError, Denied, DeviceError, GrantError};
 // The audit log as a transparency log (issue 19).
 pub use resolve::{
-    audit_origin, leaf_hash, verify_consistency, verify_inclusion, AuditTree, NoteFormatError,
+    audit_origin, leaf_hash, verify_audit_log_with, verify_consistency, verify_inclusion, AuditRules, AuditTree, NoteFormatError,
     ProofError, SignedCheckpoint, TreeHash, WitnessKey, WitnessPublicKey, ORIGIN_PREFIX,
 };
 pub use token::{DirectoryError, KeyRingError, MalformedToken, SealError, SealerError, TokenError};

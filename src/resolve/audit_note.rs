@@ -160,6 +160,12 @@ impl SignedCheckpoint {
         &self.text
     }
 
+    /// The JSON line form, `{"checkpoint":"<note>"}`, as `audit export` writes it
+    /// after the record that ends the checkpoint's tree.
+    pub fn to_json_line(&self) -> String {
+        serde_json::json!({ "checkpoint": self.text }).to_string()
+    }
+
     /// The checkpoint's text alone (origin, size, root), without signatures.
     pub fn body(&self) -> &str {
         self.text

@@ -94,7 +94,7 @@ impl Beside {
         }
         let file = File::open(log)?;
         let counters = &beside.counters;
-        verify_each(BufReader::new(file.take(log_len)), None, |r| {
+        verify_each(BufReader::new(file.take(log_len)), &Default::default(), |r| {
             if let Some(u) = consumed_use(r) {
                 counters.replay(&u);
             }

@@ -37,7 +37,9 @@ pub use audit_tree::{
 pub use audit_witness::{WitnessKey, WitnessPublicKey};
 pub use audit_record::{record_time, scope_text, AuditChain, AuditRecord};
 pub use audit_state::RestoredFrom;
-pub use audit_verify::{verify_audit_log, verify_audit_log_with_key, AuditReport};
+pub use audit_verify::{
+    verify_audit_log, verify_audit_log_with, verify_audit_log_with_key, AuditReport, AuditRules,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use device::{
     DeviceKey, DevicePublicKey, RequestProof, DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
