@@ -79,6 +79,7 @@ pub async fn open_store(
     let signing = Checkpointing {
         key,
         every: checkpoint_every,
+        interval: chain::DEFAULT_CHECKPOINT_INTERVAL,
     };
     if let Some(path) = url.strip_prefix("sqlite:") {
         let path = PathBuf::from(path);

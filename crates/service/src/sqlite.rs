@@ -11,11 +11,13 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, Transaction};
 use tokio::sync::mpsc;
-use waybill_redact::{AuditCheckpoint, AuditRecord, ReplayGuard, Revocation};
+use waybill_redact::{
+    AuditCheckpoint, AuditRecord, ReplayGuard, Revocation, SignedCheckpoint, ORIGIN_PREFIX,
+};
 
-use crate::chain::{export_lines, ChainState, Rows};
+use crate::chain::{export_lines, with_cosignatures, ChainState, Rows};
 use crate::error::StoreError;
 use crate::metrics::Metrics;
 use crate::store::{
@@ -50,6 +52,28 @@ CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit
     r"
 CREATE TABLE seen_nonces (nonce BLOB PRIMARY KEY, keep_until INTEGER NOT NULL) WITHOUT ROWID;
 ",
+    // The transparency log: checkpoint notes over each chain's tree, and the
+    // witnesses' cosignature lines. Append-only, as the records are.
+    r"
+CREATE TABLE audit_notes (
+    instance TEXT NOT NULL, size INTEGER NOT NULL, note TEXT NOT NULL,
+    PRIMARY KEY (instance, size)) WITHOUT ROWID;
+CREATE TABLE audit_cosignatures (
+    instance TEXT NOT NULL, size INTEGER NOT NULL, witness TEXT NOT NULL, line TEXT NOT NULL,
+    PRIMARY KEY (instance, size, witness)) WITHOUT ROWID;
+CREATE TRIGGER audit_notes_append_only_u BEFORE UPDATE ON audit_notes
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_notes_append_only_d BEFORE DELETE ON audit_notes
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_cosignatures_append_only_u BEFORE UPDATE ON audit_cosignatures
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_cosignatures_append_only_d BEFORE DELETE ON audit_cosignatures
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_checkpoints_append_only_u BEFORE UPDATE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_checkpoints_append_only_d BEFORE DELETE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+",
 ];
 
 const NONCE_SQL: &str = "INSERT OR IGNORE INTO seen_nonces (nonce, keep_until) VALUES (?1, ?2)";
@@ -66,9 +90,7 @@ const INSERT_AUDIT: &str = "INSERT INTO audit (instance, seq, time, tracking_num
     grant_id, purpose, outcome, reason, scope, prev, hash)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
-const INSERT_CHECKPOINT: &str =
-    "INSERT INTO audit_checkpoints (instance, seq, head, time, signature)
-    VALUES (?1, ?2, ?3, ?4, ?5)";
+const INSERT_NOTE: &str = "INSERT INTO audit_notes (instance, size, note) VALUES (?1, ?2, ?3)";
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -76,6 +98,33 @@ pub struct SqliteStore {
     reader: Arc<Mutex<Connection>>,
     counters: Arc<Mutex<Counters>>,
     rate: RateParams,
+    /// The exclusive lock on the database file, held while the store is open.
+    _lock: std::fs::File,
+}
+
+/// Takes an exclusive lock on the database file (an `flock`, which SQLite's own
+/// POSIX locks do not see), so that a second instance on the same file
+/// refuses to start: two writers would each decide quotas alone.
+fn lock_file(path: &Path) -> Result<std::fs::File, StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(path)
+        .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Unavailable(format!(
+            "{} is in use by another resolver instance (it holds the file's lock); \
+             one instance owns a SQLite store, use PostgreSQL for several",
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Unavailable(format!(
+            "{}: cannot lock: {e}",
+            path.display()
+        ))),
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -196,25 +245,47 @@ fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
 const SELECT_AUDIT: &str = "SELECT instance, seq, time, tracking_number, courier, grant_id,
     purpose, outcome, reason, scope, prev, hash FROM audit";
 
-fn resume(conn: &Connection, instance: &str) -> Result<ChainState, StoreError> {
-    let last = conn
-        .query_row(
-            &format!("{SELECT_AUDIT} WHERE instance = ?1 ORDER BY seq DESC LIMIT 1"),
-            [instance],
-            record_from_row,
-        )
-        .optional()
+fn resume(
+    conn: &Connection,
+    instance: &str,
+    signing: &Checkpointing,
+) -> Result<ChainState, StoreError> {
+    let records = chain_records(conn, instance)?;
+    let notes = chain_notes(conn, instance)?;
+    ChainState::resume(instance, records, notes.last(), signing)
+}
+
+fn chain_records(conn: &Connection, instance: &str) -> Result<Vec<AuditRecord>, StoreError> {
+    let mut stmt = conn
+        .prepare(&format!("{SELECT_AUDIT} WHERE instance = ?1 ORDER BY seq"))
         .map_err(db)?;
-    let checkpointed: i64 = conn
-        .query_row(
-            "SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints WHERE instance = ?1",
-            [instance],
-            |r| r.get(0),
-        )
+    let records = stmt
+        .query_map([instance], record_from_row)
+        .map_err(db)?
+        .collect::<Result<_, _>>()
         .map_err(db)?;
-    ChainState::resume(instance, last, u64::try_from(checkpointed).unwrap_or(0)).ok_or_else(|| {
-        StoreError::Corrupt("the chain's last record does not match its hash".into())
-    })
+    Ok(records)
+}
+
+/// A chain's checkpoint notes by tree size, each with its cosignatures.
+fn chain_notes(conn: &Connection, instance: &str) -> Result<Vec<SignedCheckpoint>, StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT size, note FROM audit_notes WHERE instance = ?1 ORDER BY size")
+        .map_err(db)?;
+    let notes: Vec<(i64, String)> = stmt
+        .query_map([instance], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    let mut stmt = conn
+        .prepare("SELECT size, line FROM audit_cosignatures WHERE instance = ?1")
+        .map_err(db)?;
+    let cosignatures: Vec<(i64, String)> = stmt
+        .query_map([instance], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    with_cosignatures(notes, cosignatures)
 }
 
 impl SqliteStore {
@@ -231,9 +302,10 @@ impl SqliteStore {
         rate: RateParams,
         metrics: Arc<Metrics>,
     ) -> Result<Self, StoreError> {
+        let lock = lock_file(path)?;
         let mut writer = connect(path)?;
         migrate(&mut writer)?;
-        let state = resume(&writer, instance)?;
+        let state = resume(&writer, instance, &signing)?;
         let counters = Arc::new(Mutex::new(load_counters(&writer)?));
         let reader = connect(path)?;
         let (queue, rx) = Queue::new(metrics.clone());
@@ -247,6 +319,7 @@ impl SqliteStore {
             reader: Arc::new(Mutex::new(reader)),
             counters,
             rate,
+            _lock: lock,
         })
     }
 
@@ -392,23 +465,19 @@ fn insert_rows(tx: &Transaction<'_>, rows: &Rows) -> Result<(), StoreError> {
         ])
         .map_err(db)?;
     }
-    let mut stmt = tx.prepare_cached(INSERT_CHECKPOINT).map_err(db)?;
+    let mut stmt = tx.prepare_cached(INSERT_NOTE).map_err(db)?;
     for c in &rows.checkpoints {
-        stmt.execute(params![
-            c.instance,
-            i64::try_from(c.seq).unwrap_or(i64::MAX),
-            c.head,
-            c.time,
-            c.signature
-        ])
-        .map_err(db)?;
+        let instance = c.origin().strip_prefix(ORIGIN_PREFIX).unwrap_or_default();
+        let size = i64::try_from(c.size()).unwrap_or(i64::MAX);
+        stmt.execute(params![instance, size, c.as_text()])
+            .map_err(db)?;
     }
     Ok(())
 }
 
 fn export(conn: &Connection) -> Result<Vec<String>, StoreError> {
     let mut instances = conn
-        .prepare("SELECT DISTINCT instance FROM audit ORDER BY instance")
+        .prepare("SELECT instance FROM audit UNION SELECT instance FROM audit_notes ORDER BY instance")
         .map_err(db)?;
     let instances: Vec<String> = instances
         .query_map([], |r| r.get(0))
@@ -417,14 +486,7 @@ fn export(conn: &Connection) -> Result<Vec<String>, StoreError> {
         .map_err(db)?;
     let mut lines = Vec::new();
     for instance in instances {
-        let mut stmt = conn
-            .prepare(&format!("{SELECT_AUDIT} WHERE instance = ?1 ORDER BY seq"))
-            .map_err(db)?;
-        let records: Vec<AuditRecord> = stmt
-            .query_map([&instance], record_from_row)
-            .map_err(db)?
-            .collect::<Result<_, _>>()
-            .map_err(db)?;
+        let records = chain_records(conn, &instance)?;
         let mut stmt = conn
             .prepare("SELECT instance, seq, head, time, signature FROM audit_checkpoints WHERE instance = ?1 ORDER BY seq")
             .map_err(db)?;
@@ -441,7 +503,8 @@ fn export(conn: &Connection) -> Result<Vec<String>, StoreError> {
             .map_err(db)?
             .collect::<Result<_, _>>()
             .map_err(db)?;
-        lines.extend(export_lines(records, checkpoints));
+        let notes = chain_notes(conn, &instance)?;
+        lines.extend(export_lines(records, checkpoints, notes));
     }
     Ok(lines)
 }

@@ -464,13 +464,16 @@ pub(crate) fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// How a writer signs checkpoints: every `every` records and at close.
+/// How a writer signs checkpoints: every `every` records, when records have
+/// waited `interval` since the last one, and at close.
 #[derive(Debug, Clone)]
 pub struct Checkpointing {
     /// The audit key.
     pub key: Arc<AuditKey>,
-    /// Records between checkpoints (0: only at close).
+    /// Records between checkpoints (0: only by time and at close).
     pub every: u64,
+    /// The longest time between checkpoints while records arrive.
+    pub interval: std::time::Duration,
 }
 
 #[cfg(test)]

@@ -100,7 +100,7 @@ impl PostgresStore {
         let config = config(url)?;
         let mut client = connect(&config).await?;
         migrate(&mut client).await?;
-        let state = resume(&client, instance).await?;
+        let state = resume(&client, instance, &signing).await?;
         drop(client);
         let manager = Manager::from_config(
             config.clone(),
