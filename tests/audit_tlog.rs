@@ -94,7 +94,12 @@ fn an_unchanged_cosigned_log_verifies_and_counts_its_checkpoints() {
     let lines = log.export(&records(20), 5, &[5, 10, 15, 20]);
     let report = verify_audit_log_with(text(&lines).as_bytes(), &log.rules()).unwrap();
     assert_eq!(
-        (report.records, report.checkpoints, report.cosigned, report.unwitnessed),
+        (
+            report.records,
+            report.checkpoints,
+            report.cosigned,
+            report.unwitnessed
+        ),
         (20, 4, 4, 0)
     );
 }
@@ -144,7 +149,10 @@ fn a_rewritten_record_re_signed_with_the_stolen_key_fails_at_the_cosigned_checkp
     let resigned = log.export(&forged, 5, &[]);
     // Alone, the re-signed log has no witness behind it.
     assert_eq!(
-        broken(verify_audit_log_with(text(&resigned).as_bytes(), &log.rules())),
+        broken(verify_audit_log_with(
+            text(&resigned).as_bytes(),
+            &log.rules()
+        )),
         (1, AuditBreak::Unwitnessed)
     );
     // With the witness's checkpoint, kept by the witness, it contradicts it.
@@ -269,7 +277,10 @@ fn a_checkpoint_signed_by_another_key_or_cosigned_by_another_witness_does_not_co
         ..log.rules()
     };
     assert_eq!(
-        broken(verify_audit_log_with(text(&lines).as_bytes(), &other_witness)),
+        broken(verify_audit_log_with(
+            text(&lines).as_bytes(),
+            &other_witness
+        )),
         (1, AuditBreak::Unwitnessed)
     );
 }

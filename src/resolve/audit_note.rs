@@ -104,8 +104,8 @@ impl AuditKey {
         size: u64,
         root: TreeHash,
     ) -> Result<SignedCheckpoint, NoteFormatError> {
-        let checkpoint =
-            Checkpoint::new(origin, size, Hash(root), "").map_err(|_| NoteFormatError::BadOrigin)?;
+        let checkpoint = Checkpoint::new(origin, size, Hash(root), "")
+            .map_err(|_| NoteFormatError::BadOrigin)?;
         let mut note =
             Note::new(&checkpoint.to_bytes(), &[]).map_err(|_| NoteFormatError::BadOrigin)?;
         let signer = LogSigner {

@@ -125,7 +125,16 @@ pub fn verify_audit_log_with(
         return Err(AuditError::Empty);
     }
     for known in &rules.known {
+        let vouched = rules.key.as_ref().is_none_or(|key| {
+            known.verify(key)
+                && (rules.witnesses.is_empty()
+                    || rules
+                        .witnesses
+                        .iter()
+                        .any(|w| known.cosigned_by(key, w).is_some()))
+        });
         let kind = match instance_of(known).and_then(|i| chains.get(i)) {
+            _ if !vouched => Some(AuditBreak::BadCheckpoint),
             None => Some(AuditBreak::Truncated),
             Some(state) => match state.tree.root_at(known.size()) {
                 None => Some(AuditBreak::Truncated),
@@ -212,8 +221,9 @@ fn verify_lines(
             let cp: CheckpointLine =
                 serde_json::from_str(&line).map_err(|_| broken(AuditBreak::Malformed))?;
             match cp.checkpoint {
-                AnyCheckpoint::Head(cp) => check_head(&cp, chains, key, &mut report)
-                    .map_err(broken)?,
+                AnyCheckpoint::Head(cp) => {
+                    check_head(&cp, chains, key, &mut report).map_err(broken)?
+                }
                 AnyCheckpoint::Note(text) => {
                     let cp = SignedCheckpoint::from_text(&text)
                         .map_err(|_| broken(AuditBreak::Malformed))?;
@@ -289,8 +299,7 @@ fn check_head(
         return Err(AuditBreak::Truncated);
     }
     let valid = key.is_none_or(|k| cp.verify(k));
-    if !valid || cp.seq.saturating_add(1) != state.expected || cp.head != hex::encode(state.prev)
-    {
+    if !valid || cp.seq.saturating_add(1) != state.expected || cp.head != hex::encode(state.prev) {
         return Err(AuditBreak::BadCheckpoint);
     }
     state.signed_through = cp.seq;

@@ -181,7 +181,10 @@ mod tests {
             .sign_checkpoint("waybill-redact.audit/a", 7, [5; 32])
             .unwrap();
         assert!(cp.verify(&log.public_key()));
-        assert_eq!(cp.cosigned_by(&log.public_key(), &witness.public_key()), None);
+        assert_eq!(
+            cp.cosigned_by(&log.public_key(), &witness.public_key()),
+            None
+        );
         cp.cosign(&witness, "compliance.example/witness", 1_800_000_000)
             .unwrap();
         let text = cp.as_text().to_owned();

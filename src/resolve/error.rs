@@ -218,7 +218,9 @@ pub enum AuditError {
     /// A checkpoint obtained from a witness is not a prefix of the log: the log
     /// was cut (`Truncated`) or rewritten (`BadCheckpoint`) after the witness
     /// cosigned it.
-    #[error("the witnessed checkpoint of {origin} at tree size {size} contradicts the log: {kind:?}")]
+    #[error(
+        "the witnessed checkpoint of {origin} at tree size {size} contradicts the log: {kind:?}"
+    )]
     Witnessed {
         /// The checkpoint's origin.
         origin: String,

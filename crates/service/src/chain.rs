@@ -7,8 +7,7 @@
 use std::time::{Duration, Instant};
 
 use waybill_redact::{
-    audit_origin, AuditChain, AuditCheckpoint, AuditEvent, AuditRecord, AuditTree,
-    SignedCheckpoint,
+    audit_origin, AuditChain, AuditCheckpoint, AuditEvent, AuditRecord, AuditTree, SignedCheckpoint,
 };
 
 use crate::error::StoreError;
@@ -168,7 +167,8 @@ pub(crate) fn with_cosignatures(
     notes: Vec<(i64, String)>,
     cosignatures: Vec<(i64, String)>,
 ) -> Result<Vec<SignedCheckpoint>, StoreError> {
-    let corrupt = |size: i64| StoreError::Corrupt(format!("the audit checkpoint at {size} does not parse"));
+    let corrupt =
+        |size: i64| StoreError::Corrupt(format!("the audit checkpoint at {size} does not parse"));
     notes
         .into_iter()
         .map(|(size, text)| {

@@ -20,6 +20,7 @@ mod metrics;
 mod postgres;
 mod sqlite;
 mod store;
+mod witness;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,7 @@ pub use metrics::{Metrics, OUTCOMES};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use store::{BoxFuture, Checkpointing, Claim, Decision, RateParams, ResolverStore};
+pub use witness::{witness_command, Refusal, Witness, WitnessArgs};
 
 /// `audit export` flags.
 #[derive(Debug, Clone, clap::Args)]

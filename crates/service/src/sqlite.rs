@@ -477,7 +477,9 @@ fn insert_rows(tx: &Transaction<'_>, rows: &Rows) -> Result<(), StoreError> {
 
 fn export(conn: &Connection) -> Result<Vec<String>, StoreError> {
     let mut instances = conn
-        .prepare("SELECT instance FROM audit UNION SELECT instance FROM audit_notes ORDER BY instance")
+        .prepare(
+            "SELECT instance FROM audit UNION SELECT instance FROM audit_notes ORDER BY instance",
+        )
         .map_err(db)?;
     let instances: Vec<String> = instances
         .query_map([], |r| r.get(0))
