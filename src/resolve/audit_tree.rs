@@ -7,8 +7,8 @@
 //! The tree is kept in memory, about two hashes (64 bytes) per record.
 
 use tlog_tiles::{
-    check_record, check_tree, prove_record, prove_tree, record_hash, stored_hash_index,
-    stored_hashes_for_record_hash, tree_hash, Hash, HashReader,
+    check_record, check_tree, prove_record, prove_tree, record_hash, stored_hash_count,
+    stored_hash_index, stored_hashes_for_record_hash, tree_hash, Hash, HashReader,
 };
 
 use super::audit_record::AuditRecord;
@@ -90,6 +90,15 @@ impl AuditTree {
         {
             self.stored.extend(new);
             self.size = self.size.saturating_add(1);
+        }
+    }
+
+    /// Drops the leaves after the first `size` (a batch whose commit failed).
+    pub fn truncate(&mut self, size: u64) {
+        if size < self.size {
+            let keep = usize::try_from(stored_hash_count(size)).unwrap_or(usize::MAX);
+            self.stored.truncate(keep);
+            self.size = size;
         }
     }
 
@@ -226,6 +235,11 @@ mod tests {
         assert_eq!(t.consistency_proof(0, 3), Err(ProofError::OutOfRange));
         assert_eq!(t.consistency_proof(3, 14), Err(ProofError::OutOfRange));
         assert_eq!(t.root_at(14), None);
+        let mut cut = t.clone();
+        cut.truncate(6);
+        assert_eq!((cut.size(), cut.root()), (6, t.root_at(6).unwrap()));
+        cut.push_leaf_hash(t.leaf(6).unwrap());
+        assert_eq!(cut.root(), t.root_at(7).unwrap());
     }
 
     #[test]

@@ -7,20 +7,47 @@
 use std::time::{Duration, Instant};
 
 use waybill_redact::{
-    audit_origin, AuditChain, AuditCheckpoint, AuditEvent, AuditRecord, AuditTree, SignedCheckpoint,
+    audit_origin, AuditChain, AuditCheckpoint, AuditEvent, AuditRecord, AuditTree,
+    SignedCheckpoint, TreeHash,
 };
 
 use crate::error::StoreError;
 use crate::store::Checkpointing;
 
+/// What a store's writer tells the witness client.
+#[derive(Debug)]
+pub enum Feed {
+    /// The chain as resumed at start: its tree and last checkpoint.
+    Start {
+        /// Every leaf so far.
+        tree: AuditTree,
+        /// The last stored checkpoint.
+        last: Option<SignedCheckpoint>,
+    },
+    /// A committed batch: its leaves, in order, and its checkpoints.
+    Committed {
+        /// The leaf hashes of its records.
+        leaves: Vec<TreeHash>,
+        /// The checkpoints it signed.
+        checkpoints: Vec<SignedCheckpoint>,
+    },
+}
+
 /// A chain, its tree, and its last checkpoint.
-#[derive(Clone)]
 pub(crate) struct ChainState {
     pub(crate) chain: AuditChain,
     pub(crate) tree: AuditTree,
     /// The tree size of the last checkpoint.
     pub(crate) checkpointed: u64,
     /// When the last checkpoint was signed (or the chain resumed).
+    signed_at: Instant,
+}
+
+/// What [`ChainState::undo`] needs to forget a batch whose commit failed.
+pub(crate) struct Undo {
+    chain: AuditChain,
+    size: u64,
+    checkpointed: u64,
     signed_at: Instant,
 }
 
@@ -76,6 +103,12 @@ impl ChainState {
                 cp.size()
             }
         };
+        if let Some(feed) = &signing.feed {
+            let _ = feed.send(Feed::Start {
+                tree: tree.clone(),
+                last: last_checkpoint.cloned(),
+            });
+        }
         Ok(Self {
             chain,
             tree,
@@ -84,32 +117,60 @@ impl ChainState {
         })
     }
 
-    /// Appends a batch's events to a copy of the chain; the caller keeps the copy
-    /// only if the commit succeeds.
+    /// Appends a batch's events to the chain and its tree; the caller hands
+    /// the [`Undo`] back if the commit fails. (The tree is not cloned per batch:
+    /// it grows with the chain.)
     pub(crate) fn extend<'a>(
-        &self,
+        &mut self,
         events: impl Iterator<Item = &'a AuditEvent>,
         signing: &Checkpointing,
         closing: bool,
-    ) -> (Self, Rows) {
-        let mut next = self.clone();
+    ) -> (Undo, Rows) {
+        let undo = Undo {
+            chain: self.chain.clone(),
+            size: self.tree.size(),
+            checkpointed: self.checkpointed,
+            signed_at: self.signed_at,
+        };
         let mut rows = Rows {
             records: Vec::new(),
             checkpoints: Vec::new(),
         };
         for event in events {
-            let record = next.chain.append(event);
-            next.tree.push(&record);
+            let record = self.chain.append(event);
+            self.tree.push(&record);
             if signing.every > 0 && record.seq.is_multiple_of(signing.every) {
-                rows.checkpoints.extend(next.sign(signing));
+                rows.checkpoints.extend(self.sign(signing));
             }
             rows.records.push(record);
         }
-        let stale = next.signed_at.elapsed() >= signing.interval;
-        if (closing || stale) && next.tree.size() > next.checkpointed {
-            rows.checkpoints.extend(next.sign(signing));
+        let stale = self.signed_at.elapsed() >= signing.interval;
+        if (closing || stale) && self.tree.size() > self.checkpointed {
+            rows.checkpoints.extend(self.sign(signing));
         }
-        (next, rows)
+        (undo, rows)
+    }
+
+    /// Forgets the batch [`extend`](Self::extend) added.
+    pub(crate) fn undo(&mut self, undo: Undo) {
+        self.chain = undo.chain;
+        self.tree.truncate(undo.size);
+        self.checkpointed = undo.checkpointed;
+        self.signed_at = undo.signed_at;
+    }
+
+    /// Tells the witness feed (if any) what a batch committed: the new leaves
+    /// since `from` and its checkpoints.
+    pub(crate) fn committed(&self, from: u64, rows: &Rows, signing: &Checkpointing) {
+        if let Some(feed) = &signing.feed {
+            let leaves = (from..self.tree.size())
+                .filter_map(|i| self.tree.leaf(i))
+                .collect();
+            let _ = feed.send(Feed::Committed {
+                leaves,
+                checkpoints: rows.checkpoints.clone(),
+            });
+        }
     }
 
     fn sign(&mut self, signing: &Checkpointing) -> Option<SignedCheckpoint> {

@@ -94,6 +94,17 @@ pub struct Config {
     pub request_window_secs: u64,
     /// The longest grant validity window accepted, hours.
     pub max_grant_hours: u64,
+    /// Sign a checkpoint at least this often while records arrive, seconds.
+    pub checkpoint_secs: u64,
+    /// Witnesses that cosign the audit log's checkpoints (`[[witness]]` with
+    /// `url` and `key = "WW1:…"`).
+    pub witness: Vec<crate::witness_client::WitnessConfig>,
+    /// Past this many seconds without a cosigned checkpoint, `/readyz` fails
+    /// (0: never).
+    pub max_unwitnessed_secs: u64,
+    /// Answer 503 instead of disclosing while unwitnessed past
+    /// `max_unwitnessed_secs`.
+    pub require_witness: bool,
 }
 
 impl Default for Config {
@@ -114,6 +125,10 @@ impl Default for Config {
             allow_bearer_grants: false,
             request_window_secs: waybill_redact::DEFAULT_REQUEST_WINDOW_SECS,
             max_grant_hours: waybill_redact::DEFAULT_MAX_GRANT_SECS / 3600,
+            checkpoint_secs: 60,
+            witness: Vec::new(),
+            max_unwitnessed_secs: 0,
+            require_witness: false,
         }
     }
 }
@@ -153,6 +168,12 @@ impl Config {
             config.audit_key.clone_from(key);
         }
         config.allow_bearer_grants |= args.allow_bearer_grants;
+        if config.require_witness && (config.witness.is_empty() || config.max_unwitnessed_secs == 0)
+        {
+            return Err(ServiceError::Config(
+                "require_witness: needs a witness and max_unwitnessed_secs".into(),
+            ));
+        }
         if config.max_grant_hours == 0 || config.request_window_secs == 0 {
             return Err(ServiceError::Config(
                 "max_grant_hours and request_window_secs: at least 1".into(),

@@ -36,6 +36,8 @@ pub struct App {
     pub(crate) bearer_seen: Mutex<std::collections::HashSet<waybill_redact::GrantId>>,
     pub(crate) admin_key_sha256: Option<[u8; 32]>,
     pub(crate) revocation_refresh_ms: u64,
+    /// How long the audit log has waited for a witness.
+    pub(crate) witness: Arc<crate::witness_client::WitnessStatus>,
 }
 
 /// A per-address allowance for attempts refused before the rate limit, so that
@@ -123,6 +125,9 @@ impl App {
         replay: Option<ReplayGuard>,
         peer: IpAddr,
     ) -> Result<Disclosure, ApiError> {
+        if self.witness.refuses_disclosure() {
+            return Err(ApiError::UNWITNESSED);
+        }
         let now_ms = unix_ms(attempt.time());
         if attempt.denied().is_some() && !self.noise.allow(peer, now_ms) {
             self.metrics.count("suppressed");
@@ -366,6 +371,13 @@ async fn revocations(State(app): State<Arc<App>>, headers: HeaderMap, body: Byte
 
 async fn readyz(State(app): State<Arc<App>>) -> Response {
     let ping = tokio::time::timeout(Duration::from_secs(2), app.store.ping()).await;
+    if app.witness.overdue() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "audit log unwitnessed past max_unwitnessed_secs\n",
+        )
+            .into_response();
+    }
     match ping {
         Ok(Ok(())) => (StatusCode::OK, "ready\n").into_response(),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response(),
@@ -375,9 +387,22 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(),
+        app.metrics.render() + &witness_metrics(&app.witness),
     )
         .into_response()
+}
+
+fn witness_metrics(w: &crate::witness_client::WitnessStatus) -> String {
+    format!(
+        "# HELP waybill_audit_unwitnessed_seconds How long the latest audit checkpoint has waited for a witness cosignature.\n\
+         # TYPE waybill_audit_unwitnessed_seconds gauge\n\
+         waybill_audit_unwitnessed_seconds {}\n\
+         # HELP waybill_audit_cosigned_total Audit checkpoints cosigned by a witness since start.\n\
+         # TYPE waybill_audit_cosigned_total counter\n\
+         waybill_audit_cosigned_total {}\n",
+        w.unwitnessed_secs(),
+        w.cosigned()
+    )
 }
 
 /// The router with every route.

@@ -21,6 +21,7 @@ mod postgres;
 mod sqlite;
 mod store;
 mod witness;
+mod witness_client;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -43,6 +44,7 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use store::{BoxFuture, Checkpointing, Claim, Decision, RateParams, ResolverStore};
 pub use witness::{witness_command, Refusal, Witness, WitnessArgs};
+pub use witness_client::{WitnessConfig, WitnessStatus};
 
 /// `audit export` flags.
 #[derive(Debug, Clone, clap::Args)]
@@ -82,7 +84,22 @@ pub async fn open_store(
         key,
         every: checkpoint_every,
         interval: chain::DEFAULT_CHECKPOINT_INTERVAL,
+        feed: None,
     };
+    open_store_with(url, instance, signing, rate, metrics).await
+}
+
+/// Opens a store by URL, signing checkpoints as `signing` says.
+///
+/// # Errors
+/// As [`open_store`].
+pub async fn open_store_with(
+    url: &str,
+    instance: &str,
+    signing: Checkpointing,
+    rate: RateParams,
+    metrics: Arc<Metrics>,
+) -> Result<Arc<dyn ResolverStore>, ServiceError> {
     if let Some(path) = url.strip_prefix("sqlite:") {
         let path = PathBuf::from(path);
         let instance = instance.to_owned();
@@ -165,15 +182,36 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
     let key = Arc::new(audit_key(&config.audit_key)?);
     let metrics = Arc::new(Metrics::default());
     let rate = RateParams::new(config.rate.burst, config.rate.per_minute);
-    let store = open_store(
+    let public = key.public_key();
+    let (feed, feed_rx) = tokio::sync::mpsc::unbounded_channel();
+    let signing = Checkpointing {
+        key,
+        every: config.checkpoint_every,
+        interval: std::time::Duration::from_secs(config.checkpoint_secs.max(1)),
+        feed: (!config.witness.is_empty()).then_some(feed),
+    };
+    let store = open_store_with(
         &config.store,
         &config.instance,
-        key,
-        config.checkpoint_every,
+        signing,
         rate,
         metrics.clone(),
     )
     .await?;
+    let witness = Arc::new(WitnessStatus::new(
+        config.max_unwitnessed_secs,
+        config.require_witness,
+    ));
+    if !config.witness.is_empty() {
+        let client = witness_client::WitnessClient::new(
+            &config.witness,
+            public,
+            &config.instance,
+            store.clone(),
+            witness.clone(),
+        )?;
+        tokio::spawn(client.run(feed_rx));
+    }
     resolver.revocations().extend(store.revocations().await?);
     let admin_key_sha256 = if config.admin_key_sha256.is_empty() {
         None
@@ -191,6 +229,7 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         bearer_seen: std::sync::Mutex::default(),
         admin_key_sha256,
         revocation_refresh_ms: config.revocation_refresh_ms,
+        witness,
     }))
 }
 

@@ -352,7 +352,8 @@ fn run_writer(
         let batch = Batch::new(drain(first, &mut rx, &metrics.queue_depth));
         let closing = !batch.close.is_empty();
         let started = Instant::now();
-        let (next, rows) = state.extend(batch.events.iter().map(|(e, _)| e), &signing, closing);
+        let from = state.tree.size();
+        let (undo, rows) = state.extend(batch.events.iter().map(|(e, _)| e), &signing, closing);
         let now = now_ms();
         // Every claim of this batch's requests was decided before its record
         // was queued, so the counters taken now cover them.
@@ -371,7 +372,7 @@ fn run_writer(
         metrics.observe_commit(started.elapsed(), batch.events.len());
         match result {
             Ok(()) => {
-                state = next;
+                state.committed(from, &rows, &signing);
                 if sweep {
                     last_sweep = now;
                 }
@@ -379,6 +380,7 @@ fn run_writer(
             }
             Err(e) => {
                 tracing::error!(error = %e, "store commit failed");
+                state.undo(undo);
                 lock(counters).restore(changed);
                 batch.fail(&e);
             }
@@ -547,6 +549,25 @@ impl ResolverStore for SqliteStore {
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(db)))
+    }
+
+    fn cosign(
+        &self,
+        instance: String,
+        size: u64,
+        witness: String,
+        line: String,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.read(move |conn| {
+            let size = i64::try_from(size).unwrap_or(i64::MAX);
+            conn.execute(
+                "INSERT OR IGNORE INTO audit_cosignatures (instance, size, witness, line)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![instance, size, witness, line],
+            )
+            .map(drop)
+            .map_err(db)
+        }))
     }
 
     fn export(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {

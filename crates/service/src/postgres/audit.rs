@@ -147,9 +147,10 @@ impl Auditor {
             self.state = Some(resume(&conn.client, &self.instance, &self.signing).await?);
         }
         let conn = self.conn.as_ref().ok_or(StoreError::Closed)?;
-        let state = self.state.as_ref().ok_or(StoreError::Closed)?;
-        let (next, rows) =
-            state.extend(batch.events.iter().map(|(e, _)| e), &self.signing, closing);
+        // On any error below the state is dropped and resumed from the table.
+        let state = self.state.as_mut().ok_or(StoreError::Closed)?;
+        let from = state.tree.size();
+        let (_, rows) = state.extend(batch.events.iter().map(|(e, _)| e), &self.signing, closing);
         let revoked: Vec<&Revocation> = batch.revocations.iter().flat_map(|(r, _)| r).collect();
         // Records alone are one statement, so one transaction: the copy commits
         // itself. With checkpoints or revocations, one transaction holds them all
@@ -170,7 +171,9 @@ impl Auditor {
         if together {
             conn.client.batch_execute("COMMIT").await.map_err(pg)?;
         }
-        self.state = Some(next);
+        if let Some(state) = &self.state {
+            state.committed(from, &rows, &self.signing);
+        }
         Ok(())
     }
 }

@@ -179,6 +179,28 @@ impl ResolverStore for PostgresStore {
         })
     }
 
+    fn cosign(
+        &self,
+        instance: String,
+        size: u64,
+        witness: String,
+        line: String,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            let size = i64::try_from(size).unwrap_or(i64::MAX);
+            self.client()
+                .await?
+                .execute(
+                    "INSERT INTO audit_cosignatures (instance, size, witness, line)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    &[&instance, &size, &witness, &line],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(())
+        })
+    }
+
     fn export(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
         Box::pin(async move { export::export(&**self.client().await?).await })
     }
