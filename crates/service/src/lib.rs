@@ -329,18 +329,25 @@ pub fn serve_command(args: &ServeArgs) -> ExitCode {
 /// # Errors
 /// [`ServiceError`] when the store or the file fails.
 pub async fn export(store_url: &str, out: &Path) -> Result<usize, ServiceError> {
-    let metrics = Arc::new(Metrics::default());
-    // Export only reads: the writer it opens is never sent a job.
-    let store = open_store(
-        store_url,
-        "export",
-        Arc::new(AuditKey::generate()),
-        0,
-        RateParams::new(1, 1),
-        metrics,
-    )
-    .await?;
-    let lines = store.export().await?;
+    let lines = if let Some(path) = store_url.strip_prefix("sqlite:") {
+        let path = PathBuf::from(path);
+        tokio::task::spawn_blocking(move || sqlite::export_file(&path))
+            .await
+            .map_err(|e| ServiceError::Config(e.to_string()))??
+    } else {
+        let metrics = Arc::new(Metrics::default());
+        // Export only reads: the writer it opens is never sent a job.
+        let store = open_store(
+            store_url,
+            "export",
+            Arc::new(AuditKey::generate()),
+            0,
+            RateParams::new(1, 1),
+            metrics,
+        )
+        .await?;
+        store.export().await?
+    };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

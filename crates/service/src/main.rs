@@ -25,6 +25,8 @@ enum Command {
     Serve(waybill_redact_service::ServeArgs),
     /// Write the store's audit chains as JSON lines for `audit verify`.
     Export(waybill_redact_service::ExportArgs),
+    /// Run a witness that cosigns audit checkpoints (c2sp.org tlog-witness).
+    Witness(waybill_redact_service::WitnessArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,5 +34,6 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Serve(args) => waybill_redact_service::serve_command(&args),
         Command::Export(args) => waybill_redact_service::export_command(&args),
+        Command::Witness(args) => waybill_redact_service::witness_command(args),
     }
 }

@@ -477,6 +477,20 @@ fn insert_rows(tx: &Transaction<'_>, rows: &Rows) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Every chain of the database at `path`, for `audit export`: read through a
+/// connection of its own, without the instance lock, so that a serving
+/// instance's store can be exported.
+///
+/// # Errors
+/// [`StoreError`] when the file cannot be opened or read.
+pub fn export_file(path: &Path) -> Result<Vec<String>, StoreError> {
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(db)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(db)?;
+    export(&conn)
+}
+
 fn export(conn: &Connection) -> Result<Vec<String>, StoreError> {
     let mut instances = conn
         .prepare(
