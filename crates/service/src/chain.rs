@@ -109,11 +109,19 @@ impl ChainState {
                 last: last_checkpoint.cloned(),
             });
         }
+        // Records after the last checkpoint (a crash signed no closing one) are
+        // signed with the first batch after the restart.
+        let now = Instant::now();
+        let signed_at = if tree.size() > checkpointed {
+            now.checked_sub(signing.interval).unwrap_or(now)
+        } else {
+            now
+        };
         Ok(Self {
             chain,
             tree,
             checkpointed,
-            signed_at: Instant::now(),
+            signed_at,
         })
     }
 
