@@ -2,7 +2,7 @@
 //! common ones; a flag wins over the file.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -29,7 +29,8 @@ pub struct ServeArgs {
     /// This instance's id in the audit chain (unique per instance).
     #[arg(long, value_name = "ID")]
     pub instance: Option<String>,
-    /// The audit key file that signs checkpoints (created, 0600, if missing).
+    /// The audit key file that signs checkpoints (`audit key-new` makes one;
+    /// required: keep it away from the store).
     #[arg(long, value_name = "AUDIT_KEY.json")]
     pub audit_key: Option<PathBuf>,
     /// Also accept bearer grants (`WG1:`, bound to no device), for carriers still
@@ -190,21 +191,15 @@ impl Config {
         if config.instance.is_empty() || config.instance.len() > 64 {
             return Err(ServiceError::Config("instance: 1 to 64 characters".into()));
         }
+        // No key is made beside the store by default: whoever reaches one
+        // would reach the other.
         if config.audit_key.as_os_str().is_empty() {
-            config.audit_key = default_audit_key(&config.store);
+            return Err(ServiceError::Config(
+                "audit_key: required (--audit-key); make one with `audit key-new` \
+                 and keep it away from the store"
+                    .into(),
+            ));
         }
         Ok(config)
-    }
-}
-
-/// Beside the SQLite file, or `audit-key.json` in the working folder.
-fn default_audit_key(store: &str) -> PathBuf {
-    match store.strip_prefix("sqlite:") {
-        Some(path) => {
-            let mut p = Path::new(path).as_os_str().to_owned();
-            p.push(".audit-key.json");
-            PathBuf::from(p)
-        }
-        None => PathBuf::from("audit-key.json"),
     }
 }

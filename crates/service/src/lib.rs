@@ -126,25 +126,12 @@ pub async fn open_store_with(
     ))
 }
 
-/// Reads the audit key, or creates it (0600) when the file does not exist.
+/// Reads the audit key. A missing file is an error (a new key would start a
+/// log no one can link to the old one), and so is a file group or others may
+/// read.
 fn audit_key(path: &Path) -> Result<AuditKey, ServiceError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => AuditKey::from_json(&text)
-            .map_err(|e| ServiceError::Key(format!("{}: {e}", path.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = AuditKey::generate();
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(path)?;
-            std::io::Write::write_all(&mut file, key.to_json().as_bytes())?;
-            file.sync_all()?;
-            tracing::info!(public = %key.public_key(), "created audit key");
-            Ok(key)
-        }
-        Err(e) => Err(ServiceError::Key(format!("{}: {e}", path.display()))),
-    }
+    let text = witness::read_key_file(path)?;
+    AuditKey::from_json(&text).map_err(|e| ServiceError::Key(format!("{}: {e}", path.display())))
 }
 
 fn resolver(config: &Config) -> Result<Resolver, ServiceError> {

@@ -255,8 +255,9 @@ pub fn router(witness: Arc<Witness>) -> Router {
         .with_state(witness)
 }
 
-/// Reads a key file that must not be readable by group or others.
-fn read_key_file(path: &Path) -> Result<Zeroizing<String>, ServiceError> {
+/// Reads a key file into a zeroizing buffer; refuses one that group or others
+/// may read.
+pub(crate) fn read_key_file(path: &Path) -> Result<Zeroizing<String>, ServiceError> {
     let key_error = |e: String| ServiceError::Key(format!("{}: {e}", path.display()));
     #[cfg(unix)]
     {
@@ -272,9 +273,15 @@ fn read_key_file(path: &Path) -> Result<Zeroizing<String>, ServiceError> {
             )));
         }
     }
-    std::fs::read_to_string(path)
-        .map(Zeroizing::new)
-        .map_err(|e| key_error(e.to_string()))
+    // Read into a buffer sized up front, so no reallocation leaves a copy.
+    let mut file = std::fs::File::open(path).map_err(|e| key_error(e.to_string()))?;
+    let len = file.metadata().map_or(0, |m| m.len());
+    if len > 64 * 1024 {
+        return Err(key_error("larger than a key file".into()));
+    }
+    let mut text = Zeroizing::new(String::with_capacity(usize::try_from(len).unwrap_or(0) + 1));
+    std::io::Read::read_to_string(&mut file, &mut text).map_err(|e| key_error(e.to_string()))?;
+    Ok(text)
 }
 
 /// `witness serve`: runs until interrupted.

@@ -278,3 +278,30 @@ async fn the_witness_process_refuses_a_fork_and_a_rollback_with_the_stolen_key()
     let r = client().post(url).body(body).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 409);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_makes_no_audit_key_and_refuses_a_missing_or_readable_one() {
+    let keys = Keys::new();
+    let store = sqlite_url(keys.dir.path());
+    let mut config = keys.config(&store, "node-k");
+    config.audit_key = keys.path("missing.json");
+    let missing = build(&config).await.err().expect("a missing key refuses start");
+    assert!(missing.to_string().contains("missing.json"), "{missing}");
+    assert!(!keys.path("missing.json").exists(), "no key was made");
+    let readable = keys.path("audit-key.json");
+    std::fs::set_permissions(
+        &readable,
+        std::os::unix::fs::PermissionsExt::from_mode(0o640),
+    )
+    .unwrap();
+    config.audit_key = readable;
+    let refused = build(&config).await.err().expect("a readable key refuses start");
+    assert!(refused.to_string().contains("readable by group or others"), "{refused}");
+    // Nothing beside the database either.
+    let beside: Vec<_> = std::fs::read_dir(keys.dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains("resolver.db.audit"))
+        .collect();
+    assert!(beside.is_empty());
+}

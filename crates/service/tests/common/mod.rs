@@ -32,6 +32,12 @@ impl Keys {
             audit.to_json().as_bytes(),
         )
         .unwrap();
+        // The service refuses an audit key group or others may read.
+        std::fs::set_permissions(
+            dir.path().join("audit-key.json"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         Self {
             ring,
             issuer: IssuerKey::generate(),
