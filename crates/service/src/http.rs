@@ -38,6 +38,8 @@ pub struct App {
     pub(crate) revocation_refresh_ms: u64,
     /// How long the audit log has waited for a witness.
     pub(crate) witness: Arc<crate::witness_client::WitnessStatus>,
+    /// This instance's committed audit tree and latest checkpoint.
+    pub(crate) log: Arc<crate::log_view::LogView>,
 }
 
 /// A per-address allowance for attempts refused before the rate limit, so that
@@ -414,6 +416,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        // Auditors' proof routes. They belong on the admin listener (issue 23
+        // adds it); until then they are mounted here.
+        .merge(crate::audit_api::audit_routes())
         .route(
             "/openapi.json",
             get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),

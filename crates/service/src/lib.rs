@@ -11,10 +11,12 @@
 #![warn(missing_docs)]
 
 mod api;
+mod audit_api;
 mod chain;
 mod config;
 mod error;
 mod http;
+mod log_view;
 mod memory;
 mod metrics;
 mod postgres;
@@ -175,7 +177,7 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         key,
         every: config.checkpoint_every,
         interval: std::time::Duration::from_secs(config.checkpoint_secs.max(1)),
-        feed: (!config.witness.is_empty()).then_some(feed),
+        feed: Some(feed),
     };
     let store = open_store_with(
         &config.store,
@@ -189,6 +191,9 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         config.max_unwitnessed_secs,
         config.require_witness,
     ));
+    let log = Arc::new(log_view::LogView::default());
+    let follower = log.clone();
+    tokio::spawn(async move { follower.follow(feed_rx).await });
     if !config.witness.is_empty() {
         let client = witness_client::WitnessClient::new(
             &config.witness,
@@ -196,8 +201,9 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
             &config.instance,
             store.clone(),
             witness.clone(),
+            log.clone(),
         )?;
-        tokio::spawn(client.run(feed_rx));
+        tokio::spawn(client.run());
     }
     resolver.revocations().extend(store.revocations().await?);
     let admin_key_sha256 = if config.admin_key_sha256.is_empty() {
@@ -217,6 +223,7 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         admin_key_sha256,
         revocation_refresh_ms: config.revocation_refresh_ms,
         witness,
+        log,
     }))
 }
 

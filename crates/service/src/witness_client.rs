@@ -13,13 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
-use tokio::sync::mpsc;
-use waybill_redact::{
-    AddCheckpoint, AuditPublicKey, AuditTree, SignedCheckpoint, WitnessPublicKey,
-};
+use waybill_redact::{AddCheckpoint, AuditPublicKey, SignedCheckpoint, WitnessPublicKey};
 
-use crate::chain::Feed;
 use crate::error::ServiceError;
+use crate::log_view::LogView;
 use crate::store::ResolverStore;
 
 /// One witness in the configuration.
@@ -110,8 +107,7 @@ pub(crate) struct WitnessClient {
     store: Arc<dyn ResolverStore>,
     status: Arc<WitnessStatus>,
     http: reqwest::Client,
-    tree: AuditTree,
-    latest: Option<SignedCheckpoint>,
+    view: Arc<LogView>,
 }
 
 /// How long to wait before retrying a witness that did not cosign.
@@ -124,6 +120,7 @@ impl WitnessClient {
         instance: &str,
         store: Arc<dyn ResolverStore>,
         status: Arc<WitnessStatus>,
+        view: Arc<LogView>,
     ) -> Result<Self, ServiceError> {
         let targets = witnesses
             .iter()
@@ -150,43 +147,20 @@ impl WitnessClient {
             store,
             status,
             http,
-            tree: AuditTree::new(),
-            latest: None,
+            view,
         })
     }
 
-    fn apply(&mut self, feed: Feed) {
-        match feed {
-            Feed::Start { tree, last } => {
-                self.tree = tree;
-                self.latest = last;
-            }
-            Feed::Committed {
-                leaves,
-                checkpoints,
-            } => {
-                for leaf in leaves {
-                    self.tree.push_leaf_hash(leaf);
-                }
-                if let Some(cp) = checkpoints.into_iter().last() {
-                    self.latest = Some(cp);
-                }
-            }
-        }
-    }
-
-    /// Runs until the feed closes (the store's writer stopped).
-    pub(crate) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Feed>) {
+    /// Runs until the log view stops changing for good (the writer stopped).
+    pub(crate) async fn run(mut self) {
+        let mut changed = self.view.subscribe();
         let mut open = true;
         let mut was_overdue = false;
         while open {
-            match tokio::time::timeout(RETRY, rx.recv()).await {
-                Ok(Some(feed)) => self.apply(feed),
-                Ok(None) => open = false,
-                Err(_) => {}
-            }
-            while let Ok(feed) = rx.try_recv() {
-                self.apply(feed);
+            let woke = tokio::time::timeout(RETRY, changed.changed()).await;
+            if matches!(woke, Ok(Err(_))) || self.view.is_closed() {
+                // One last offer of the closing checkpoint, then stop.
+                open = false;
             }
             self.send_latest().await;
             let overdue = self.status.overdue();
@@ -204,7 +178,7 @@ impl WitnessClient {
 
     /// Offers the latest checkpoint to every witness that has not cosigned it.
     async fn send_latest(&mut self) {
-        let Some(cp) = self.latest.clone() else {
+        let Some(cp) = self.view.latest() else {
             return;
         };
         let mut cosigned = false;
@@ -226,7 +200,7 @@ impl WitnessClient {
             let proof = if target.known == 0 {
                 Vec::new()
             } else {
-                match self.tree.consistency_proof(target.known, cp.size()) {
+                match self.view.consistency_proof(target.known, cp.size()) {
                     Ok(p) => p,
                     Err(_) => {
                         tracing::error!(

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use common::*;
 use waybill_redact::{
-    audit_origin, verify_audit_log_with, AddCheckpoint, AuditBreak, AuditError, AuditRules,
-    AuditTree, SignedCheckpoint, WitnessKey,
+    audit_origin, leaf_hash, verify_audit_log_with, verify_consistency, verify_inclusion,
+    AddCheckpoint, AuditBreak, AuditError, AuditRecord, AuditRules, AuditTree, SignedCheckpoint,
+    WitnessKey,
 };
 use waybill_redact_service::{build, WitnessConfig};
 
@@ -160,6 +161,40 @@ async fn a_witnessed_log_verifies_and_a_cut_one_is_refused_everywhere() {
     }
     assert!(cosigned >= 1);
     assert_eq!(metric(&s.url, "waybill_audit_unwitnessed_seconds").await, 0);
+    // The auditors' routes: the latest checkpoint, and proofs against it.
+    let get = |path: String| {
+        let url = format!("{}{path}", s.url);
+        async move { client().get(url).send().await.unwrap() }
+    };
+    let latest = get("/v1/audit/checkpoint".into())
+        .await
+        .text()
+        .await
+        .unwrap();
+    let latest = SignedCheckpoint::from_text(&latest).unwrap();
+    assert!(latest.verify(&keys.audit.public_key()));
+    let size = latest.size();
+    let inclusion: serde_json::Value =
+        get(format!("/v1/audit/proof/inclusion?index=3&size={size}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+    let consistency: serde_json::Value =
+        get(format!("/v1/audit/proof/consistency?old=10&new={size}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(
+        get(format!(
+            "/v1/audit/proof/inclusion?index={size}&size={size}"
+        ))
+        .await
+        .status()
+        .as_u16(),
+        400
+    );
     s.stop().await;
     let rules = AuditRules {
         key: Some(keys.audit.public_key()),
@@ -171,6 +206,47 @@ async fn a_witnessed_log_verifies_and_a_cut_one_is_refused_everywhere() {
     let report = verify_audit_log_with(text.as_bytes(), &rules).unwrap();
     assert_eq!(report.records, 30);
     assert!(report.cosigned >= 1, "{report:?}");
+    // The proofs hold against the exported records.
+    let mut tree = AuditTree::new();
+    let records: Vec<AuditRecord> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    for r in &records {
+        tree.push(r);
+    }
+    let hashes = |v: &serde_json::Value| -> Vec<[u8; 32]> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                hex::decode(h.as_str().unwrap())
+                    .unwrap()
+                    .try_into()
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(
+        inclusion["leaf_hash"].as_str().unwrap(),
+        hex::encode(leaf_hash(&records[3]))
+    );
+    verify_inclusion(
+        &hashes(&inclusion["proof"]),
+        3,
+        size,
+        leaf_hash(&records[3]),
+        latest.root(),
+    )
+    .unwrap();
+    verify_consistency(
+        &hashes(&consistency["proof"]),
+        10,
+        size,
+        tree.root_at(10).unwrap(),
+        latest.root(),
+    )
+    .unwrap();
 
     // An insider with the database drops the triggers and deletes records 26
     // to 30 and the checkpoints that name them.
@@ -197,8 +273,16 @@ async fn a_witnessed_log_verifies_and_a_cut_one_is_refused_everywhere() {
         }
         other => panic!("{other:?}"),
     }
-    // The service refuses to start on it rather than sign over it.
-    let refused = build(&config).await.err().expect("start refused");
+    // The service refuses to start on it rather than sign over it (once the
+    // stopped instance's witness client has let go of the file).
+    let mut refused = build(&config).await.err().expect("start refused");
+    for _ in 0..50 {
+        if !refused.to_string().contains("in use") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        refused = build(&config).await.err().expect("start refused");
+    }
     assert!(refused.to_string().contains("contradict"), "{refused}");
     // With the checkpoints gone too, the witness's own copy still catches it.
     {
@@ -285,7 +369,10 @@ async fn the_service_makes_no_audit_key_and_refuses_a_missing_or_readable_one() 
     let store = sqlite_url(keys.dir.path());
     let mut config = keys.config(&store, "node-k");
     config.audit_key = keys.path("missing.json");
-    let missing = build(&config).await.err().expect("a missing key refuses start");
+    let missing = build(&config)
+        .await
+        .err()
+        .expect("a missing key refuses start");
     assert!(missing.to_string().contains("missing.json"), "{missing}");
     assert!(!keys.path("missing.json").exists(), "no key was made");
     let readable = keys.path("audit-key.json");
@@ -295,13 +382,23 @@ async fn the_service_makes_no_audit_key_and_refuses_a_missing_or_readable_one() 
     )
     .unwrap();
     config.audit_key = readable;
-    let refused = build(&config).await.err().expect("a readable key refuses start");
-    assert!(refused.to_string().contains("readable by group or others"), "{refused}");
+    let refused = build(&config)
+        .await
+        .err()
+        .expect("a readable key refuses start");
+    assert!(
+        refused.to_string().contains("readable by group or others"),
+        "{refused}"
+    );
     // Nothing beside the database either.
     let beside: Vec<_> = std::fs::read_dir(keys.dir.path())
         .unwrap()
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().contains("resolver.db.audit"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .contains("resolver.db.audit")
+        })
         .collect();
     assert!(beside.is_empty());
 }
