@@ -15,16 +15,12 @@ use waybill_redact::{
 };
 
 fn event() -> AuditEvent {
-    AuditEvent {
-        time: OffsetDateTime::from_unix_timestamp(1_795_831_200)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH),
-        tracking_number: Some("SF1234567890123".into()),
-        courier_id: Some("C-10023".into()),
-        grant_id: Some(GrantId([7; 16])),
-        purpose: Purpose::Delivery,
-        outcome: Outcome::Allowed,
-        scope: Some(Scope::DELIVERY),
-    }
+    let time =
+        OffsetDateTime::from_unix_timestamp(1_795_831_200).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    AuditEvent::new(time, Purpose::Delivery, Outcome::Allowed)
+        .with_tracking_number("SF1234567890123")
+        .with_grant("C-10023", GrantId::from_bytes([7; 16]))
+        .with_scope(Scope::DELIVERY)
 }
 
 fn bench(c: &mut Criterion) {

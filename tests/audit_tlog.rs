@@ -5,18 +5,22 @@ use time::OffsetDateTime;
 use waybill_redact::{
     audit_origin, leaf_hash, verify_audit_log_with, verify_consistency, verify_inclusion,
     AuditBreak, AuditChain, AuditError, AuditEvent, AuditKey, AuditRecord, AuditRules, AuditTree,
-    GrantId, Outcome, Purpose, Scope, SignedCheckpoint, WitnessKey,
+    DenialReason, GrantId, Outcome, Purpose, Scope, SignedCheckpoint, WitnessKey,
 };
 
 fn event(second: i64, courier: &str, outcome: Outcome) -> AuditEvent {
-    AuditEvent {
-        time: OffsetDateTime::from_unix_timestamp(1_795_831_200 + second).unwrap(),
-        tracking_number: Some("SF1234567890123".into()),
-        courier_id: Some(courier.into()),
-        grant_id: Some(GrantId([7; 16])),
-        purpose: Purpose::Delivery,
-        scope: matches!(outcome, Outcome::Allowed).then_some(Scope::DELIVERY),
+    let allowed = matches!(outcome, Outcome::Allowed);
+    let event = AuditEvent::new(
+        OffsetDateTime::from_unix_timestamp(1_795_831_200 + second).unwrap(),
+        Purpose::Delivery,
         outcome,
+    )
+    .with_tracking_number("SF1234567890123")
+    .with_grant(courier, GrantId::from_bytes([7; 16]));
+    if allowed {
+        event.with_scope(Scope::DELIVERY)
+    } else {
+        event
     }
 }
 
@@ -144,7 +148,11 @@ fn a_rewritten_record_re_signed_with_the_stolen_key_fails_at_the_cosigned_checkp
     // The insider rewrites record 1 ("C-1 allowed" to "C-OTHER denied"),
     // recomputes every hash, and signs fresh checkpoints with the stolen key.
     let mut chain = AuditChain::for_instance("i-1");
-    let mut forged = vec![chain.append(&event(0, "C-OTHER", Outcome::Denied("scope")))];
+    let mut forged = vec![chain.append(&event(
+        0,
+        "C-OTHER",
+        Outcome::Denied(DenialReason::ZoneNotGranted),
+    ))];
     forged.extend((1..10).map(|i| chain.append(&event(i, "C-1", Outcome::Allowed))));
     let resigned = log.export(&forged, 5, &[]);
     // Alone, the re-signed log has no witness behind it.

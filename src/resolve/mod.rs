@@ -19,6 +19,7 @@ mod audit_tree;
 mod audit_verify;
 mod audit_witness;
 mod clock;
+mod denial;
 pub(crate) mod device;
 mod grant;
 mod issuer;
@@ -43,6 +44,7 @@ pub use audit_verify::{
 };
 pub use audit_witness::{WitnessKey, WitnessPublicKey};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use denial::{DenialReason, UnknownDenialReason};
 pub use device::{
     DeviceKey, DevicePublicKey, RequestProof, DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
 };
@@ -50,5 +52,7 @@ pub use grant::{Grant, GrantId, GrantSpec, Scope};
 pub use issuer::{IssuerKey, IssuerPublicKey};
 pub use ratelimit::{Limit, RateLimiter, TokenBucket};
 pub use request::{Disclosure, Purpose, ResolveRequest};
-pub use resolver::{Resolver, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS};
+pub use resolver::{
+    Resolver, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS, DEFAULT_MAX_TOKEN_DAYS,
+};
 pub use revocation::{Revocation, Revocations};
