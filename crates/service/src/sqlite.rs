@@ -113,14 +113,14 @@ fn lock_file(path: &Path) -> Result<std::fs::File, StoreError> {
     let file = options
         .open(path)
         .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
-    match file.try_lock() {
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Unavailable(format!(
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Err(StoreError::Unavailable(format!(
             "{} is in use by another resolver instance (it holds the file's lock); \
              one instance owns a SQLite store, use PostgreSQL for several",
             path.display()
         ))),
-        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Unavailable(format!(
+        Err(e) => Err(StoreError::Unavailable(format!(
             "{}: cannot lock: {e}",
             path.display()
         ))),

@@ -69,21 +69,18 @@ async fn spawn_witness(keys: &Keys, instance: &str) -> WitnessProcess {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    // Up when it answers (a GET is not a route: 405 or 404 both mean it listens).
+    // Held at once, so that it is killed and reaped on every path.
+    let witness = WitnessProcess {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        key,
+        store,
+    };
+    // Up when it answers (a GET is not a route: any answer means it listens).
     for _ in 0..200 {
-        if client()
-            .get(format!("{url}/add-checkpoint"))
-            .send()
-            .await
-            .is_ok()
-        {
-            return WitnessProcess {
-                child,
-                url,
-                key,
-                store,
-            };
+        let probe = client().get(format!("{}/add-checkpoint", witness.url));
+        if probe.send().await.is_ok() {
+            return witness;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
