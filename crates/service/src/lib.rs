@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod app;
 mod audit_api;
 mod chain;
 mod config;

@@ -147,15 +147,26 @@ async fn a_witnessed_log_verifies_and_a_cut_one_is_refused_everywhere() {
     )
     .await;
     assert!(statuses.iter().all(|s| *s == 200));
-    // The checkpoint at 30 reaches the witness.
-    let mut cosigned = 0;
+    // The checkpoint at 30 reaches the witness, and its cosignature the store.
+    let db = keys.dir.path().join("resolver.db");
+    let stored = || {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.query_row(
+            "SELECT COALESCE(MAX(size), 0) FROM audit_cosignatures",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+    };
     for _ in 0..100 {
-        cosigned = metric(&s.url, "waybill_audit_cosigned_total").await;
-        if cosigned >= 1 && witnessed(&witness).size() == 30 {
+        if stored() == 30 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    assert_eq!(stored(), 30);
+    assert_eq!(witnessed(&witness).size(), 30);
+    let cosigned = metric(&s.url, "waybill_audit_cosigned_total").await;
     assert!(cosigned >= 1);
     assert_eq!(metric(&s.url, "waybill_audit_unwitnessed_seconds").await, 0);
     // The auditors' routes: the latest checkpoint, and proofs against it.
