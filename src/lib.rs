@@ -58,6 +58,12 @@ pub use resolve::{
     DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
 };
 pub use resolve::{AuditBreak, AuditError, Denied, DeviceError, GrantError};
+// The audit log as a transparency log (issue 19).
+pub use resolve::{
+    audit_origin, leaf_hash, verify_audit_log_with, verify_consistency, verify_inclusion,
+    AddCheckpoint, AuditRules, AuditTree, NoteFormatError, ProofError, SignedCheckpoint, TreeHash,
+    WitnessKey, WitnessPublicKey, MAX_ADD_CHECKPOINT_BYTES, ORIGIN_PREFIX,
+};
 pub use token::{DirectoryError, KeyRingError, MalformedToken, SealError, SealerError, TokenError};
 pub use token::{
     KeyRing, Payload, PayloadItem, PublicSealer, SealerId, SealerKey, SealerPublicKey,

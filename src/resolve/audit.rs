@@ -363,6 +363,8 @@ pub(crate) fn consumed_use(record: &AuditRecord) -> Option<Use> {
 /// attempts that consumed rate and quota.
 pub(crate) fn consumed_uses(reader: impl BufRead) -> Result<Vec<Use>, AuditError> {
     let mut uses = Vec::new();
-    super::audit_verify::verify_each(reader, None, |r| uses.extend(consumed_use(r)))?;
+    super::audit_verify::verify_each(reader, &Default::default(), |r| {
+        uses.extend(consumed_use(r))
+    })?;
     Ok(uses)
 }

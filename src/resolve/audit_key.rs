@@ -116,6 +116,11 @@ impl AuditKey {
         }
     }
 
+    /// An Ed25519 signature of `message` (a checkpoint note's text).
+    pub(crate) fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
+        self.signing.sign(message).to_bytes()
+    }
+
     /// The key file (JSON, holds the secret; store it owner-only).
     pub fn to_json(&self) -> Zeroizing<String> {
         let secret = Zeroizing::new(self.signing.to_bytes());
@@ -170,6 +175,23 @@ impl AuditCheckpoint {
     /// The JSON line form, `{"checkpoint":{…}}`, as `audit export` writes it.
     pub fn to_json_line(&self) -> String {
         serde_json::json!({ "checkpoint": self }).to_string()
+    }
+}
+
+impl AuditPublicKey {
+    /// The 32 key bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
+    /// Whether `signature` is a valid strict Ed25519 signature of `message`.
+    pub(crate) fn verify_bytes(&self, message: &[u8], signature: &[u8]) -> bool {
+        let Ok(sig) = <[u8; 64]>::try_from(signature) else {
+            return false;
+        };
+        self.key
+            .verify_strict(message, &Signature::from_bytes(&sig))
+            .is_ok()
     }
 }
 

@@ -94,11 +94,15 @@ impl Beside {
         }
         let file = File::open(log)?;
         let counters = &beside.counters;
-        verify_each(BufReader::new(file.take(log_len)), None, |r| {
-            if let Some(u) = consumed_use(r) {
-                counters.replay(&u);
-            }
-        })?;
+        verify_each(
+            BufReader::new(file.take(log_len)),
+            &Default::default(),
+            |r| {
+                if let Some(u) = consumed_use(r) {
+                    counters.replay(&u);
+                }
+            },
+        )?;
         beside.dirty = true;
         let _ = beside.save(chain);
         Ok((beside, RestoredFrom::FullReplay))

@@ -177,6 +177,14 @@ pub enum AuditBreak {
     BadCheckpoint,
     /// A checkpoint names records that are missing: the chain was cut short.
     Truncated,
+    /// More records follow the chain's last signed checkpoint than allowed,
+    /// from this one on: records after it could have been cut or rewritten
+    /// unseen. Get a later checkpoint, or allow them knowingly.
+    Unsigned,
+    /// More records follow the chain's last witness-cosigned checkpoint than
+    /// allowed, from this one on: nothing outside the carrier vouches for them.
+    /// Find out why the witness has not cosigned, or allow them knowingly.
+    Unwitnessed,
 }
 
 /// Audit log errors.
@@ -192,6 +200,24 @@ pub enum AuditError {
         /// 1-based line of the first broken record.
         line: usize,
         /// What was found there.
+        kind: AuditBreak,
+    },
+    /// The log holds no records: there is nothing to trust. Export the right
+    /// store, or find out where its records went.
+    #[error("the audit log holds no records")]
+    Empty,
+    /// A checkpoint obtained from a witness is not a prefix of the log: the log
+    /// was cut (`Truncated`) or rewritten (`BadCheckpoint`) after the witness
+    /// cosigned it.
+    #[error(
+        "the witnessed checkpoint of {origin} at tree size {size} contradicts the log: {kind:?}"
+    )]
+    Witnessed {
+        /// The checkpoint's origin.
+        origin: String,
+        /// Its tree size.
+        size: u64,
+        /// How the log contradicts it.
         kind: AuditBreak,
     },
 }

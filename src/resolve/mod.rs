@@ -10,10 +10,14 @@ pub use error::{AuditBreak, AuditError, Denied, DeviceError, GrantError};
 
 mod attempt;
 mod audit;
+mod audit_add_checkpoint;
 mod audit_key;
+mod audit_note;
 mod audit_record;
 mod audit_state;
+mod audit_tree;
 mod audit_verify;
+mod audit_witness;
 mod clock;
 mod denial;
 pub(crate) mod device;
@@ -27,10 +31,18 @@ mod revocation;
 
 pub use attempt::{Attempt, QuotaClaim, ReplayGuard};
 pub use audit::{AuditEvent, AuditSink, JsonLinesFileSink, MemorySink, Outcome};
+pub use audit_add_checkpoint::{AddCheckpoint, MAX_ADD_CHECKPOINT_BYTES};
 pub use audit_key::{AuditCheckpoint, AuditKey, AuditPublicKey};
+pub use audit_note::{audit_origin, NoteFormatError, SignedCheckpoint, ORIGIN_PREFIX};
 pub use audit_record::{record_time, scope_text, AuditChain, AuditRecord};
 pub use audit_state::RestoredFrom;
-pub use audit_verify::{verify_audit_log, verify_audit_log_with_key, AuditReport};
+pub use audit_tree::{
+    leaf_hash, verify_consistency, verify_inclusion, AuditTree, ProofError, TreeHash,
+};
+pub use audit_verify::{
+    verify_audit_log, verify_audit_log_with, verify_audit_log_with_key, AuditReport, AuditRules,
+};
+pub use audit_witness::{WitnessKey, WitnessPublicKey};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use denial::{DenialReason, UnknownDenialReason};
 pub use device::{

@@ -14,6 +14,7 @@ mod pipeline;
 mod render_cmd;
 mod seller_cmd;
 mod token_cmd;
+mod witness_cmd;
 
 use std::process::ExitCode;
 
@@ -66,6 +67,10 @@ enum Command {
     Audit(token_cmd::AuditCommand),
     /// Run the resolver service (HTTP) over a SQLite or PostgreSQL store.
     Serve(waybill_redact_service::ServeArgs),
+    /// Run a witness that cosigns audit checkpoints (c2sp.org tlog-witness), or
+    /// create its key.
+    #[command(subcommand)]
+    Witness(witness_cmd::WitnessCommand),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +93,7 @@ fn main() -> ExitCode {
         Command::Resolve(a) => token_cmd::resolve(a),
         Command::Courier(c) => courier_cmd::courier(c),
         Command::Audit(c) => token_cmd::audit(c),
+        Command::Witness(c) => witness_cmd::witness(c),
         Command::Serve(args) => waybill_redact_service::serve_command(&args),
     }
 }

@@ -8,9 +8,10 @@ use clap::{Args, Subcommand};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    verify_audit_log, verify_audit_log_with_key, AuditKey, AuditPublicKey, AuditSink,
+    verify_audit_log, verify_audit_log_with, AuditKey, AuditPublicKey, AuditRules, AuditSink,
     DevicePublicKey, FixedClock, GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink,
-    MemorySink, Purpose, ResolveRequest, Resolver, Scope, TokenBucket, Validity,
+    MemorySink, Purpose, ResolveRequest, Resolver, Scope, SignedCheckpoint, TokenBucket, Validity,
+    WitnessPublicKey,
 };
 
 use crate::credentials::{self, load_ring, read_token_from, SealKeys};
@@ -134,9 +135,21 @@ pub enum AuditCommand {
         /// The JSON-lines audit log (a file log, or `audit export` output).
         #[arg(value_name = "LOG")]
         log: PathBuf,
-        /// The audit public key (`WA1:…`): check every checkpoint's signature.
+        /// The audit public key (`WA1:…`): check every checkpoint's signature,
+        /// and refuse an empty log and records no checkpoint covers.
         #[arg(long, value_name = "PUB")]
         key: Option<String>,
+        /// A witness's public key (`WW1:…`, repeatable): the records must be
+        /// covered by checkpoints this witness cosigned.
+        #[arg(long, value_name = "PUB", requires = "key")]
+        witness: Vec<String>,
+        /// Records of a chain allowed after its last (cosigned) checkpoint.
+        #[arg(long, value_name = "N", default_value_t = 0, requires = "key")]
+        allow_unwitnessed: u64,
+        /// A cosigned checkpoint note fetched from a witness (repeatable): the
+        /// log must contain its tree, so a log cut or rewritten before it fails.
+        #[arg(long, value_name = "NOTE", requires = "key")]
+        checkpoint: Vec<PathBuf>,
     },
     /// Write a service store's audit chains as JSON lines for `audit verify`.
     Export(waybill_redact_service::ExportArgs),
@@ -361,27 +374,73 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
     }
 }
 
-/// `audit verify|key-new`.
+/// `audit verify|export|key-new`.
 pub fn audit(cmd: AuditCommand) -> ExitCode {
-    let (log, key) = match cmd {
-        AuditCommand::Verify { log, key } => (log, key),
-        AuditCommand::Export(args) => return waybill_redact_service::export_command(&args),
+    match cmd {
+        AuditCommand::Verify {
+            log,
+            key,
+            witness,
+            allow_unwitnessed,
+            checkpoint,
+        } => {
+            let rules = match audit_rules(key, &witness, allow_unwitnessed, &checkpoint) {
+                Ok(rules) => rules,
+                Err(e) => return fail("audit verify", e),
+            };
+            verify(&log, rules)
+        }
+        AuditCommand::Export(args) => waybill_redact_service::export_command(&args),
         AuditCommand::KeyNew { out } => {
             let key = AuditKey::generate();
-            return match write_secret(&out, &key.to_json(), false) {
+            match write_secret(&out, &key.to_json(), false) {
                 Ok(()) => {
                     println!("{}", key.public_key());
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail("audit", e),
-            };
+            }
         }
+    }
+}
+
+/// The verification rules from `audit verify`'s flags; `None` without a key.
+fn audit_rules(
+    key: Option<String>,
+    witnesses: &[String],
+    allow_unwitnessed: u64,
+    checkpoints: &[PathBuf],
+) -> Result<Option<AuditRules>, String> {
+    let Some(key) = key else {
+        return Ok(None);
     };
-    let file = match std::fs::File::open(&log) {
+    let key: AuditPublicKey = key.parse().map_err(|e| format!("--key: {e}"))?;
+    let witnesses = witnesses
+        .iter()
+        .map(|w| w.parse::<WitnessPublicKey>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("--witness: {e}"))?;
+    let known = checkpoints
+        .iter()
+        .map(|path| {
+            let text = read(path).map_err(|e| e.to_string())?;
+            SignedCheckpoint::from_text(&text).map_err(|e| format!("{}: {e}", path.display()))
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(Some(AuditRules {
+        key: Some(key),
+        witnesses,
+        allow_unwitnessed,
+        known,
+    }))
+}
+
+fn verify(log: &Path, rules: Option<AuditRules>) -> ExitCode {
+    let file = match std::fs::File::open(log) {
         Ok(f) => std::io::BufReader::new(f),
         Err(e) => return fail("audit", format!("{}: {e}", log.display())),
     };
-    let Some(key) = key else {
+    let Some(rules) = rules else {
         return match verify_audit_log(file) {
             Ok(n) => {
                 println!("ok: {n} records, chain intact (no key: checkpoints not checked)");
@@ -390,15 +449,18 @@ pub fn audit(cmd: AuditCommand) -> ExitCode {
             Err(e) => fail("audit", e),
         };
     };
-    let key: AuditPublicKey = match key.parse() {
-        Ok(k) => k,
-        Err(e) => return fail("audit --key", e),
-    };
-    match verify_audit_log_with_key(file, &key) {
-        Ok(r) => {
+    match verify_audit_log_with(file, &rules) {
+        Ok(r) if rules.witnesses.is_empty() => {
             println!(
                 "ok: {} records in {} chains, {} signed checkpoints, {} records after the last checkpoint",
                 r.records, r.chains, r.checkpoints, r.unsigned
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(r) => {
+            println!(
+                "ok: {} records in {} chains, {} signed checkpoints, {} cosigned by a witness, {} records after the last cosigned checkpoint",
+                r.records, r.chains, r.checkpoints, r.cosigned, r.unwitnessed
             );
             ExitCode::SUCCESS
         }

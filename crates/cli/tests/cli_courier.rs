@@ -101,6 +101,8 @@ fn env() -> Env {
     std::fs::write(path("ring.json"), ring.to_json().as_bytes()).unwrap();
     let issuer_public = stdout(&["issuer", "new", "--out", p(&path("issuer.json"))]);
     let device_public = stdout(&["courier", "keygen", "--out", p(&path("device.json"))]);
+    // The service makes no audit key of its own.
+    stdout(&["audit", "key-new", "--out", p(&path("audit-key.json"))]);
     Env {
         ring,
         issuer_public: issuer_public.trim().to_owned(),

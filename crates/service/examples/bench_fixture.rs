@@ -41,6 +41,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         dir.join("audit-key.json"),
         AuditKey::generate().to_json().as_bytes(),
     )?;
+    // The service refuses an audit key others can read.
+    #[cfg(unix)]
+    std::fs::set_permissions(
+        dir.join("audit-key.json"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )?;
     let body = serde_json::json!({
         "token": token.as_str(), "grant": grant.as_str(), "purpose": "delivery"
     });

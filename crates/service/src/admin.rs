@@ -122,6 +122,13 @@ async fn revocations(
 }
 
 async fn readyz(State(app): State<Arc<App>>) -> Response {
+    if app.witness.overdue() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "audit log unwitnessed past max_unwitnessed_secs\n",
+        )
+            .into_response();
+    }
     let ping = tokio::time::timeout(Duration::from_secs(2), app.store.ping()).await;
     match ping {
         Ok(Ok(())) if app.metrics.store_committing() => (StatusCode::OK, "ready\n").into_response(),
@@ -132,9 +139,22 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(),
+        app.metrics.render() + &witness_metrics(&app.witness),
     )
         .into_response()
+}
+
+fn witness_metrics(w: &crate::witness_client::WitnessStatus) -> String {
+    format!(
+        "# HELP waybill_audit_unwitnessed_seconds How long the latest audit checkpoint has waited for a witness cosignature.\n\
+         # TYPE waybill_audit_unwitnessed_seconds gauge\n\
+         waybill_audit_unwitnessed_seconds {}\n\
+         # HELP waybill_audit_cosigned_total Audit checkpoints cosigned by a witness since start.\n\
+         # TYPE waybill_audit_cosigned_total counter\n\
+         waybill_audit_cosigned_total {}\n",
+        w.unwitnessed_secs(),
+        w.cosigned()
+    )
 }
 
 /// The admin routes.
@@ -146,6 +166,8 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         )
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        // Auditors' proofs: the latest checkpoint, inclusion and consistency.
+        .merge(crate::audit_api::audit_routes())
         .route(
             "/openapi.json",
             get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),

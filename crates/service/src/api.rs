@@ -134,6 +134,14 @@ impl ApiError {
         message: "internal error",
     };
 
+    /// 503: `require_witness` is set and no witness has cosigned the audit log
+    /// for longer than `max_unwitnessed_secs`; nothing was disclosed.
+    pub const UNWITNESSED: Self = Self {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "audit_unwitnessed",
+        message: "the audit log is not witnessed; retry later",
+    };
+
     /// 429 for an address that sent too many refused attempts.
     pub const NOISE: Self = Self {
         status: StatusCode::TOO_MANY_REQUESTS,

@@ -35,7 +35,8 @@ pub struct ServeArgs {
     /// This instance's id in the audit chain (unique per instance).
     #[arg(long, value_name = "ID")]
     pub instance: Option<String>,
-    /// The audit key file that signs checkpoints (created, 0600, if missing).
+    /// The audit key file that signs checkpoints (`audit key-new` makes one;
+    /// required: keep it away from the store).
     #[arg(long, value_name = "AUDIT_KEY.json")]
     pub audit_key: Option<PathBuf>,
     /// The sealer registry (sellers and stations whose labels open); reloaded
@@ -136,6 +137,17 @@ pub struct Config {
     pub request_window_secs: u64,
     /// The longest grant validity window accepted, hours.
     pub max_grant_hours: u64,
+    /// Sign a checkpoint at least this often while records arrive, seconds.
+    pub checkpoint_secs: u64,
+    /// Witnesses that cosign the audit log's checkpoints (`[[witness]]` with
+    /// `url` and `key = "WW1:…"`).
+    pub witness: Vec<crate::witness_client::WitnessConfig>,
+    /// Past this many seconds without a cosigned checkpoint, `/readyz` fails
+    /// (0: never).
+    pub max_unwitnessed_secs: u64,
+    /// Answer 503 instead of disclosing while unwitnessed past
+    /// `max_unwitnessed_secs`.
+    pub require_witness: bool,
     /// The sealer registry file; empty: seller tokens are denied (`unknown_sealer`).
     pub sealers: PathBuf,
     /// Signed zone directories: the newest valid one is served at
@@ -181,6 +193,10 @@ impl Default for Config {
             allow_bearer_grants: false,
             request_window_secs: waybill_redact::DEFAULT_REQUEST_WINDOW_SECS,
             max_grant_hours: waybill_redact::DEFAULT_MAX_GRANT_SECS / 3600,
+            checkpoint_secs: 60,
+            witness: Vec::new(),
+            max_unwitnessed_secs: 0,
+            require_witness: false,
             sealers: PathBuf::new(),
             directories: Vec::new(),
             max_token_days: waybill_redact::DEFAULT_MAX_TOKEN_DAYS,
@@ -264,6 +280,12 @@ impl Config {
             config.audit_key.clone_from(key);
         }
         config.allow_bearer_grants |= args.allow_bearer_grants;
+        if config.require_witness && (config.witness.is_empty() || config.max_unwitnessed_secs == 0)
+        {
+            return Err(ServiceError::Config(
+                "require_witness: needs a witness and max_unwitnessed_secs".into(),
+            ));
+        }
         if config.max_grant_hours == 0
             || config.request_window_secs == 0
             || config.max_token_days == 0
@@ -296,21 +318,15 @@ impl Config {
         if config.instance.is_empty() || config.instance.len() > 64 {
             return Err(ServiceError::Config("instance: 1 to 64 characters".into()));
         }
+        // No key is made beside the store by default: whoever reaches one
+        // would reach the other.
         if config.audit_key.as_os_str().is_empty() {
-            config.audit_key = default_audit_key(&config.store);
+            return Err(ServiceError::Config(
+                "audit_key: required (--audit-key); make one with `audit key-new` \
+                 and keep it away from the store"
+                    .into(),
+            ));
         }
         Ok(config)
-    }
-}
-
-/// Beside the SQLite file, or `audit-key.json` in the working folder.
-fn default_audit_key(store: &str) -> PathBuf {
-    match store.strip_prefix("sqlite:") {
-        Some(path) => {
-            let mut p = Path::new(path).as_os_str().to_owned();
-            p.push(".audit-key.json");
-            PathBuf::from(p)
-        }
-        None => PathBuf::from("audit-key.json"),
     }
 }

@@ -46,6 +46,10 @@ pub struct App {
     pub(crate) trusted_proxies: TrustedProxies,
     /// The public listener's connection settings.
     pub(crate) limits: crate::listen::ConnectionLimits,
+    /// How long the audit log has waited for a witness.
+    pub(crate) witness: Arc<crate::witness_client::WitnessStatus>,
+    /// This instance's committed audit tree and latest checkpoint.
+    pub(crate) log: Arc<crate::log_view::LogView>,
     /// The settings, for reloads.
     pub(crate) config: crate::config::Config,
 }
@@ -170,6 +174,10 @@ impl App {
             tokens: 1,
             ..AccessNote::default()
         };
+        if self.witness.refuses_disclosure() {
+            note.reason = ApiError::UNWITNESSED.code;
+            return Answer::new(Err(ApiError::UNWITNESSED), note);
+        }
         let now_ms = unix_ms(attempt.time());
         if attempt.denied().is_some() && !allowance.admits(|key| self.noise.allow(key, now_ms)) {
             self.metrics.count("suppressed");

@@ -14,6 +14,7 @@ mod access;
 mod admin;
 mod api;
 mod app;
+mod audit_api;
 mod chain;
 mod client;
 mod config;
@@ -23,6 +24,7 @@ mod error;
 mod http;
 mod layers;
 mod listen;
+mod log_view;
 mod logline;
 mod memory;
 mod metrics;
@@ -30,6 +32,8 @@ mod postgres;
 mod reload;
 mod sqlite;
 mod store;
+mod witness;
+mod witness_client;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -51,6 +55,8 @@ pub use postgres::PostgresStore;
 pub use reload::{reload, Live};
 pub use sqlite::SqliteStore;
 pub use store::{BoxFuture, Checkpointing, Claim, Decision, RateParams, ResolverStore};
+pub use witness::{witness_command, Refusal, Witness, WitnessArgs};
+pub use witness_client::{WitnessConfig, WitnessStatus};
 
 /// `audit export` flags.
 #[derive(Debug, Clone, clap::Args)]
@@ -89,7 +95,23 @@ pub async fn open_store(
     let signing = Checkpointing {
         key,
         every: checkpoint_every,
+        interval: chain::DEFAULT_CHECKPOINT_INTERVAL,
+        feed: None,
     };
+    open_store_with(url, instance, signing, rate, metrics).await
+}
+
+/// Opens a store by URL, signing checkpoints as `signing` says.
+///
+/// # Errors
+/// As [`open_store`].
+pub async fn open_store_with(
+    url: &str,
+    instance: &str,
+    signing: Checkpointing,
+    rate: RateParams,
+    metrics: Arc<Metrics>,
+) -> Result<Arc<dyn ResolverStore>, ServiceError> {
     if let Some(path) = url.strip_prefix("sqlite:") {
         let path = PathBuf::from(path);
         let instance = instance.to_owned();
@@ -116,25 +138,12 @@ pub async fn open_store(
     ))
 }
 
-/// Reads the audit key, or creates it (0600) when the file does not exist.
+/// Reads the audit key. A missing file is an error (a new key would start a
+/// log no one can link to the old one), and so is a file group or others may
+/// read.
 fn audit_key(path: &Path) -> Result<AuditKey, ServiceError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => AuditKey::from_json(&text)
-            .map_err(|e| ServiceError::Key(format!("{}: {e}", path.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = AuditKey::generate();
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(path)?;
-            std::io::Write::write_all(&mut file, key.to_json().as_bytes())?;
-            file.sync_all()?;
-            tracing::info!(public = %key.public_key(), "created audit key");
-            Ok(key)
-        }
-        Err(e) => Err(ServiceError::Key(format!("{}: {e}", path.display()))),
-    }
+    let text = witness::read_key_file(path)?;
+    AuditKey::from_json(&text).map_err(|e| ServiceError::Key(format!("{}: {e}", path.display())))
 }
 
 /// Builds the shared state: resolver, store (migrated, chain resumed) and the
@@ -150,15 +159,40 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
     let key = Arc::new(audit_key(&config.audit_key)?);
     let metrics = Arc::new(Metrics::default());
     let rate = RateParams::new(config.rate.burst, config.rate.per_minute);
-    let store = open_store(
+    let public = key.public_key();
+    let (feed, feed_rx) = tokio::sync::mpsc::unbounded_channel();
+    let signing = Checkpointing {
+        key,
+        every: config.checkpoint_every,
+        interval: std::time::Duration::from_secs(config.checkpoint_secs.max(1)),
+        feed: Some(feed),
+    };
+    let store = open_store_with(
         &config.store,
         &config.instance,
-        key,
-        config.checkpoint_every,
+        signing,
         rate,
         metrics.clone(),
     )
     .await?;
+    let witness = Arc::new(WitnessStatus::new(
+        config.max_unwitnessed_secs,
+        config.require_witness,
+    ));
+    let log = Arc::new(log_view::LogView::default());
+    let follower = log.clone();
+    tokio::spawn(async move { follower.follow(feed_rx).await });
+    if !config.witness.is_empty() {
+        let client = witness_client::WitnessClient::new(
+            &config.witness,
+            public,
+            &config.instance,
+            store.clone(),
+            witness.clone(),
+            log.clone(),
+        )?;
+        tokio::spawn(client.run());
+    }
     resolver
         .load()
         .revocations()
@@ -190,6 +224,8 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
             max_connections: config.max_connections,
             drain: Duration::from_millis(config.request_timeout_ms.saturating_mul(2)),
         },
+        witness,
+        log,
         config: config.clone(),
     }))
 }
@@ -332,18 +368,25 @@ pub fn serve_command(args: &ServeArgs) -> ExitCode {
 /// # Errors
 /// [`ServiceError`] when the store or the file fails.
 pub async fn export(store_url: &str, out: &Path) -> Result<usize, ServiceError> {
-    let metrics = Arc::new(Metrics::default());
-    // Export only reads: the writer it opens is never sent a job.
-    let store = open_store(
-        store_url,
-        "export",
-        Arc::new(AuditKey::generate()),
-        0,
-        RateParams::new(1, 1),
-        metrics,
-    )
-    .await?;
-    let lines = store.export().await?;
+    let lines = if let Some(path) = store_url.strip_prefix("sqlite:") {
+        let path = PathBuf::from(path);
+        tokio::task::spawn_blocking(move || sqlite::export_file(&path))
+            .await
+            .map_err(|e| ServiceError::Config(e.to_string()))??
+    } else {
+        let metrics = Arc::new(Metrics::default());
+        // Export only reads: the writer it opens is never sent a job.
+        let store = open_store(
+            store_url,
+            "export",
+            Arc::new(AuditKey::generate()),
+            0,
+            RateParams::new(1, 1),
+            metrics,
+        )
+        .await?;
+        store.export().await?
+    };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

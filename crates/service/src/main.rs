@@ -25,6 +25,8 @@ enum Command {
     Serve(Box<waybill_redact_service::ServeArgs>),
     /// Write the store's audit chains as JSON lines for `audit verify`.
     Export(waybill_redact_service::ExportArgs),
+    /// Run a witness that cosigns audit checkpoints (c2sp.org tlog-witness).
+    Witness(waybill_redact_service::WitnessArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,5 +36,6 @@ fn main() -> ExitCode {
             waybill_redact_service::init_logging(waybill_redact_service::LogFormat::Auto);
             waybill_redact_service::export_command(&args)
         }
+        Command::Witness(args) => waybill_redact_service::witness_command(args),
     }
 }

@@ -66,6 +66,16 @@ impl ResolverStore for MemoryStore {
         Box::pin(async { Ok(()) })
     }
 
+    fn cosign(
+        &self,
+        _: String,
+        _: u64,
+        _: String,
+        _: String,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
+
     fn export(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
         Box::pin(async { Ok(Vec::new()) })
     }

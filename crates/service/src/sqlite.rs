@@ -11,11 +11,13 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, Transaction};
 use tokio::sync::mpsc;
-use waybill_redact::{AuditCheckpoint, AuditRecord, ReplayGuard, Revocation};
+use waybill_redact::{
+    AuditCheckpoint, AuditRecord, ReplayGuard, Revocation, SignedCheckpoint, ORIGIN_PREFIX,
+};
 
-use crate::chain::{export_lines, ChainState, Rows};
+use crate::chain::{export_lines, with_cosignatures, ChainState, Rows};
 use crate::error::StoreError;
 use crate::metrics::Metrics;
 use crate::store::{
@@ -50,6 +52,28 @@ CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit
     r"
 CREATE TABLE seen_nonces (nonce BLOB PRIMARY KEY, keep_until INTEGER NOT NULL) WITHOUT ROWID;
 ",
+    // The transparency log: checkpoint notes over each chain's tree, and the
+    // witnesses' cosignature lines. Append-only, as the records are.
+    r"
+CREATE TABLE audit_notes (
+    instance TEXT NOT NULL, size INTEGER NOT NULL, note TEXT NOT NULL,
+    PRIMARY KEY (instance, size)) WITHOUT ROWID;
+CREATE TABLE audit_cosignatures (
+    instance TEXT NOT NULL, size INTEGER NOT NULL, witness TEXT NOT NULL, line TEXT NOT NULL,
+    PRIMARY KEY (instance, size, witness)) WITHOUT ROWID;
+CREATE TRIGGER audit_notes_append_only_u BEFORE UPDATE ON audit_notes
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_notes_append_only_d BEFORE DELETE ON audit_notes
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_cosignatures_append_only_u BEFORE UPDATE ON audit_cosignatures
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_cosignatures_append_only_d BEFORE DELETE ON audit_cosignatures
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_checkpoints_append_only_u BEFORE UPDATE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_checkpoints_append_only_d BEFORE DELETE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+",
 ];
 
 const NONCE_SQL: &str = "INSERT OR IGNORE INTO seen_nonces (nonce, keep_until) VALUES (?1, ?2)";
@@ -66,9 +90,7 @@ const INSERT_AUDIT: &str = "INSERT INTO audit (instance, seq, time, tracking_num
     grant_id, purpose, outcome, reason, scope, prev, hash)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
-const INSERT_CHECKPOINT: &str =
-    "INSERT INTO audit_checkpoints (instance, seq, head, time, signature)
-    VALUES (?1, ?2, ?3, ?4, ?5)";
+const INSERT_NOTE: &str = "INSERT INTO audit_notes (instance, size, note) VALUES (?1, ?2, ?3)";
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -76,6 +98,33 @@ pub struct SqliteStore {
     reader: Arc<Mutex<Connection>>,
     counters: Arc<Mutex<Counters>>,
     rate: RateParams,
+    /// The exclusive lock on the database file, held while the store is open.
+    _lock: std::fs::File,
+}
+
+/// Takes an exclusive lock on the database file (an `flock`, which SQLite's own
+/// POSIX locks do not see), so that a second instance on the same file
+/// refuses to start: two writers would each decide quotas alone.
+fn lock_file(path: &Path) -> Result<std::fs::File, StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(path)
+        .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(file),
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Err(StoreError::Unavailable(format!(
+            "{} is in use by another resolver instance (it holds the file's lock); \
+             one instance owns a SQLite store, use PostgreSQL for several",
+            path.display()
+        ))),
+        Err(e) => Err(StoreError::Unavailable(format!(
+            "{}: cannot lock: {e}",
+            path.display()
+        ))),
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -196,25 +245,47 @@ fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
 const SELECT_AUDIT: &str = "SELECT instance, seq, time, tracking_number, courier, grant_id,
     purpose, outcome, reason, scope, prev, hash FROM audit";
 
-fn resume(conn: &Connection, instance: &str) -> Result<ChainState, StoreError> {
-    let last = conn
-        .query_row(
-            &format!("{SELECT_AUDIT} WHERE instance = ?1 ORDER BY seq DESC LIMIT 1"),
-            [instance],
-            record_from_row,
-        )
-        .optional()
+fn resume(
+    conn: &Connection,
+    instance: &str,
+    signing: &Checkpointing,
+) -> Result<ChainState, StoreError> {
+    let records = chain_records(conn, instance)?;
+    let notes = chain_notes(conn, instance)?;
+    ChainState::resume(instance, records, notes.last(), signing)
+}
+
+fn chain_records(conn: &Connection, instance: &str) -> Result<Vec<AuditRecord>, StoreError> {
+    let mut stmt = conn
+        .prepare(&format!("{SELECT_AUDIT} WHERE instance = ?1 ORDER BY seq"))
         .map_err(db)?;
-    let checkpointed: i64 = conn
-        .query_row(
-            "SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints WHERE instance = ?1",
-            [instance],
-            |r| r.get(0),
-        )
+    let records = stmt
+        .query_map([instance], record_from_row)
+        .map_err(db)?
+        .collect::<Result<_, _>>()
         .map_err(db)?;
-    ChainState::resume(instance, last, u64::try_from(checkpointed).unwrap_or(0)).ok_or_else(|| {
-        StoreError::Corrupt("the chain's last record does not match its hash".into())
-    })
+    Ok(records)
+}
+
+/// A chain's checkpoint notes by tree size, each with its cosignatures.
+fn chain_notes(conn: &Connection, instance: &str) -> Result<Vec<SignedCheckpoint>, StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT size, note FROM audit_notes WHERE instance = ?1 ORDER BY size")
+        .map_err(db)?;
+    let notes: Vec<(i64, String)> = stmt
+        .query_map([instance], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    let mut stmt = conn
+        .prepare("SELECT size, line FROM audit_cosignatures WHERE instance = ?1")
+        .map_err(db)?;
+    let cosignatures: Vec<(i64, String)> = stmt
+        .query_map([instance], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    with_cosignatures(notes, cosignatures)
 }
 
 impl SqliteStore {
@@ -231,9 +302,10 @@ impl SqliteStore {
         rate: RateParams,
         metrics: Arc<Metrics>,
     ) -> Result<Self, StoreError> {
+        let lock = lock_file(path)?;
         let mut writer = connect(path)?;
         migrate(&mut writer)?;
-        let state = resume(&writer, instance)?;
+        let state = resume(&writer, instance, &signing)?;
         let counters = Arc::new(Mutex::new(load_counters(&writer)?));
         let reader = connect(path)?;
         let (queue, rx) = Queue::new(metrics.clone());
@@ -247,6 +319,7 @@ impl SqliteStore {
             reader: Arc::new(Mutex::new(reader)),
             counters,
             rate,
+            _lock: lock,
         })
     }
 
@@ -279,7 +352,8 @@ fn run_writer(
         let batch = Batch::new(drain(first, &mut rx, &metrics.queue_depth));
         let closing = !batch.close.is_empty();
         let started = Instant::now();
-        let (next, rows) = state.extend(batch.events.iter().map(|(e, _)| e), &signing, closing);
+        let from = state.tree.size();
+        let (undo, rows) = state.extend(batch.events.iter().map(|(e, _)| e), &signing, closing);
         let now = now_ms();
         // Every claim of this batch's requests was decided before its record
         // was queued, so the counters taken now cover them.
@@ -298,7 +372,7 @@ fn run_writer(
         metrics.observe_commit(started.elapsed(), batch.events.len(), result.is_ok());
         match result {
             Ok(()) => {
-                state = next;
+                state.committed(from, &rows, &signing);
                 if sweep {
                     last_sweep = now;
                 }
@@ -306,6 +380,7 @@ fn run_writer(
             }
             Err(e) => {
                 crate::logline::store_error("commit", &e);
+                state.undo(undo);
                 lock(counters).restore(changed);
                 batch.fail(&e);
             }
@@ -392,23 +467,35 @@ fn insert_rows(tx: &Transaction<'_>, rows: &Rows) -> Result<(), StoreError> {
         ])
         .map_err(db)?;
     }
-    let mut stmt = tx.prepare_cached(INSERT_CHECKPOINT).map_err(db)?;
+    let mut stmt = tx.prepare_cached(INSERT_NOTE).map_err(db)?;
     for c in &rows.checkpoints {
-        stmt.execute(params![
-            c.instance,
-            i64::try_from(c.seq).unwrap_or(i64::MAX),
-            c.head,
-            c.time,
-            c.signature
-        ])
-        .map_err(db)?;
+        let instance = c.origin().strip_prefix(ORIGIN_PREFIX).unwrap_or_default();
+        let size = i64::try_from(c.size()).unwrap_or(i64::MAX);
+        stmt.execute(params![instance, size, c.as_text()])
+            .map_err(db)?;
     }
     Ok(())
 }
 
+/// Every chain of the database at `path`, for `audit export`: read through a
+/// connection of its own, without the instance lock, so that a serving
+/// instance's store can be exported.
+///
+/// # Errors
+/// [`StoreError`] when the file cannot be opened or read.
+pub fn export_file(path: &Path) -> Result<Vec<String>, StoreError> {
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(db)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(db)?;
+    export(&conn)
+}
+
 fn export(conn: &Connection) -> Result<Vec<String>, StoreError> {
     let mut instances = conn
-        .prepare("SELECT DISTINCT instance FROM audit ORDER BY instance")
+        .prepare(
+            "SELECT instance FROM audit UNION SELECT instance FROM audit_notes ORDER BY instance",
+        )
         .map_err(db)?;
     let instances: Vec<String> = instances
         .query_map([], |r| r.get(0))
@@ -417,14 +504,7 @@ fn export(conn: &Connection) -> Result<Vec<String>, StoreError> {
         .map_err(db)?;
     let mut lines = Vec::new();
     for instance in instances {
-        let mut stmt = conn
-            .prepare(&format!("{SELECT_AUDIT} WHERE instance = ?1 ORDER BY seq"))
-            .map_err(db)?;
-        let records: Vec<AuditRecord> = stmt
-            .query_map([&instance], record_from_row)
-            .map_err(db)?
-            .collect::<Result<_, _>>()
-            .map_err(db)?;
+        let records = chain_records(conn, &instance)?;
         let mut stmt = conn
             .prepare("SELECT instance, seq, head, time, signature FROM audit_checkpoints WHERE instance = ?1 ORDER BY seq")
             .map_err(db)?;
@@ -441,7 +521,8 @@ fn export(conn: &Connection) -> Result<Vec<String>, StoreError> {
             .map_err(db)?
             .collect::<Result<_, _>>()
             .map_err(db)?;
-        lines.extend(export_lines(records, checkpoints));
+        let notes = chain_notes(conn, &instance)?;
+        lines.extend(export_lines(records, checkpoints, notes));
     }
     Ok(lines)
 }
@@ -482,6 +563,25 @@ impl ResolverStore for SqliteStore {
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(db)))
+    }
+
+    fn cosign(
+        &self,
+        instance: String,
+        size: u64,
+        witness: String,
+        line: String,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.read(move |conn| {
+            let size = i64::try_from(size).unwrap_or(i64::MAX);
+            conn.execute(
+                "INSERT OR IGNORE INTO audit_cosignatures (instance, size, witness, line)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![instance, size, witness, line],
+            )
+            .map(drop)
+            .map_err(db)
+        }))
     }
 
     fn export(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {

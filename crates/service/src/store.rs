@@ -97,6 +97,15 @@ pub trait ResolverStore: Send + Sync {
     fn revocations(&self) -> BoxFuture<'_, Result<Vec<Revocation>, StoreError>>;
     /// Whether the store answers.
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Stores a witness's cosignature line (`— name base64`) of the checkpoint
+    /// of `instance` at tree size `size`.
+    fn cosign(
+        &self,
+        instance: String,
+        size: u64,
+        witness: String,
+        line: String,
+    ) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Every chain as JSON lines (records in order, each checkpoint after the
     /// record it covers), chain after chain.
     fn export(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
@@ -464,13 +473,18 @@ pub(crate) fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// How a writer signs checkpoints: every `every` records and at close.
+/// How a writer signs checkpoints: every `every` records, when records have
+/// waited `interval` since the last one, and at close.
 #[derive(Debug, Clone)]
 pub struct Checkpointing {
     /// The audit key.
     pub key: Arc<AuditKey>,
-    /// Records between checkpoints (0: only at close).
+    /// Records between checkpoints (0: only by time and at close).
     pub every: u64,
+    /// The longest time between checkpoints while records arrive.
+    pub interval: std::time::Duration,
+    /// Where committed leaves and checkpoints go for the witnesses, if any.
+    pub feed: Option<mpsc::UnboundedSender<crate::chain::Feed>>,
 }
 
 #[cfg(test)]

@@ -111,7 +111,10 @@ async fn kill_and_restart(store: &str, keys: &Keys, allowed_rows: impl AsyncFn()
     wait_ready(&url).await;
     let again = load_then_kill(&mut child, &url, keys, 50).await;
     assert!(again >= 50);
-    let (records, _) = export_and_verify(store, keys, &format!("export-{port}.jsonl")).await;
+    // The second kill leaves up to `checkpoint_every` records unsigned; the
+    // first kill's tail was signed by the restarted instance's first checkpoint.
+    let name = format!("export-{port}.jsonl");
+    let (records, _) = export_and_verify_allowing(store, keys, &name, 100).await;
     assert!(records >= u64::try_from(answered + again).unwrap());
 }
 

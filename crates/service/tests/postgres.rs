@@ -206,7 +206,11 @@ async fn the_audit_table_is_append_only() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(version, 2, "migration 2 adds the seen nonces");
+    assert_eq!(version, 3, "migration 3 adds the checkpoint notes");
+    assert!(client
+        .batch_execute("DELETE FROM audit_notes")
+        .await
+        .is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

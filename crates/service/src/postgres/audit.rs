@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Statement};
-use waybill_redact::{AuditCheckpoint, Revocation};
+use waybill_redact::{Revocation, ORIGIN_PREFIX};
 
 use crate::chain::{ChainState, Rows};
 use crate::error::StoreError;
@@ -40,10 +40,10 @@ const AUDIT_TYPES: [Type; 12] = [
     Type::TEXT,
 ];
 
-/// A batch's checkpoints ($1–$5).
+/// A batch's checkpoint notes ($1–$3).
 const INSERT_CHECKPOINTS: &str = "
-INSERT INTO audit_checkpoints (instance, seq, head, time, signature)
-SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[])";
+INSERT INTO audit_notes (instance, size, note)
+SELECT * FROM unnest($1::text[], $2::int8[], $3::text[])";
 
 const INSERT_REVOCATIONS: &str = "
 INSERT INTO revocations (kind, subject) SELECT * FROM unnest($1::text[], $2::text[])
@@ -144,12 +144,13 @@ impl Auditor {
         self.connection().await?;
         if self.state.is_none() {
             let conn = self.conn.as_ref().ok_or(StoreError::Closed)?;
-            self.state = Some(resume(&conn.client, &self.instance).await?);
+            self.state = Some(resume(&conn.client, &self.instance, &self.signing).await?);
         }
         let conn = self.conn.as_ref().ok_or(StoreError::Closed)?;
-        let state = self.state.as_ref().ok_or(StoreError::Closed)?;
-        let (next, rows) =
-            state.extend(batch.events.iter().map(|(e, _)| e), &self.signing, closing);
+        // On any error below the state is dropped and resumed from the table.
+        let state = self.state.as_mut().ok_or(StoreError::Closed)?;
+        let from = state.tree.size();
+        let (_, rows) = state.extend(batch.events.iter().map(|(e, _)| e), &self.signing, closing);
         let revoked: Vec<&Revocation> = batch.revocations.iter().flat_map(|(r, _)| r).collect();
         // Records alone are one statement, so one transaction: the copy commits
         // itself. With checkpoints or revocations, one transaction holds them all
@@ -170,7 +171,9 @@ impl Auditor {
         if together {
             conn.client.batch_execute("COMMIT").await.map_err(pg)?;
         }
-        self.state = Some(next);
+        if let Some(state) = &self.state {
+            state.committed(from, &rows, &self.signing);
+        }
         Ok(())
     }
 }
@@ -206,22 +209,17 @@ pub(super) async fn insert_rows(conn: &AuditConn, rows: &Rows) -> Result<(), Sto
     }
     let c = &rows.checkpoints;
     if !c.is_empty() {
-        let text = |f: fn(&AuditCheckpoint) -> &str| c.iter().map(f).collect::<Vec<&str>>();
-        let seq: Vec<i64> = c
+        let instances: Vec<&str> = c
             .iter()
-            .map(|x| i64::try_from(x.seq).unwrap_or(i64::MAX))
+            .map(|x| x.origin().strip_prefix(ORIGIN_PREFIX).unwrap_or_default())
             .collect();
+        let sizes: Vec<i64> = c
+            .iter()
+            .map(|x| i64::try_from(x.size()).unwrap_or(i64::MAX))
+            .collect();
+        let notes: Vec<&str> = c.iter().map(|x| x.as_text()).collect();
         conn.client
-            .execute(
-                &conn.checkpoints,
-                &[
-                    &text(|x| &x.instance),
-                    &seq,
-                    &text(|x| &x.head),
-                    &text(|x| &x.time),
-                    &text(|x| &x.signature),
-                ],
-            )
+            .execute(&conn.checkpoints, &[&instances, &sizes, &notes])
             .await
             .map_err(pg)?;
     }

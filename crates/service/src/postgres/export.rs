@@ -2,10 +2,11 @@
 //! chain for an export.
 
 use tokio_postgres::{Client, Row};
-use waybill_redact::{AuditCheckpoint, AuditRecord};
+use waybill_redact::{AuditCheckpoint, AuditRecord, SignedCheckpoint};
 
-use crate::chain::{export_lines, ChainState};
+use crate::chain::{export_lines, with_cosignatures, ChainState};
 use crate::error::StoreError;
+use crate::store::Checkpointing;
 
 use super::pg;
 
@@ -29,64 +30,83 @@ pub(super) fn record_from_row(r: &Row) -> AuditRecord {
     }
 }
 
-pub(super) async fn resume(client: &Client, instance: &str) -> Result<ChainState, StoreError> {
-    let last = client
-        .query_opt(
-            &format!("{SELECT_AUDIT} WHERE instance = $1 ORDER BY seq DESC LIMIT 1"),
+pub(super) async fn resume(
+    client: &Client,
+    instance: &str,
+    signing: &Checkpointing,
+) -> Result<ChainState, StoreError> {
+    let records = chain_records(client, instance).await?;
+    let notes = chain_notes(client, instance).await?;
+    ChainState::resume(instance, records, notes.last(), signing)
+}
+
+async fn chain_records(client: &Client, instance: &str) -> Result<Vec<AuditRecord>, StoreError> {
+    Ok(client
+        .query(
+            &format!("{SELECT_AUDIT} WHERE instance = $1 ORDER BY seq"),
             &[&instance],
         )
         .await
         .map_err(pg)?
-        .map(|r| record_from_row(&r));
-    let checkpointed: i64 = client
-        .query_one(
-            "SELECT COALESCE(MAX(seq), 0)::int8 FROM audit_checkpoints WHERE instance = $1",
+        .iter()
+        .map(record_from_row)
+        .collect())
+}
+
+/// A chain's checkpoint notes by tree size, each with its cosignatures.
+async fn chain_notes(client: &Client, instance: &str) -> Result<Vec<SignedCheckpoint>, StoreError> {
+    let pairs = |rows: Vec<Row>| -> Vec<(i64, String)> {
+        rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+    };
+    let notes = client
+        .query(
+            "SELECT size, note FROM audit_notes WHERE instance = $1 ORDER BY size",
             &[&instance],
         )
         .await
-        .map_err(pg)?
-        .get(0);
-    ChainState::resume(instance, last, u64::try_from(checkpointed).unwrap_or(0)).ok_or_else(|| {
-        StoreError::Corrupt("the chain's last record does not match its hash".into())
-    })
+        .map_err(pg)?;
+    let cosignatures = client
+        .query(
+            "SELECT size, line FROM audit_cosignatures WHERE instance = $1",
+            &[&instance],
+        )
+        .await
+        .map_err(pg)?;
+    with_cosignatures(pairs(notes), pairs(cosignatures))
 }
 
 /// Every instance's chain, with its checkpoints, as export lines.
 pub(super) async fn export(client: &Client) -> Result<Vec<String>, StoreError> {
     let instances = client
-        .query("SELECT DISTINCT instance FROM audit ORDER BY instance", &[])
+        .query(
+            "SELECT instance FROM audit UNION SELECT instance FROM audit_notes ORDER BY instance",
+            &[],
+        )
         .await
         .map_err(pg)?;
     let mut lines = Vec::new();
     for row in instances {
         let instance: String = row.get(0);
-        let records = client
+        let records = chain_records(client, &instance).await?;
+        let checkpoints = client
             .query(
-                &format!("{SELECT_AUDIT} WHERE instance = $1 ORDER BY seq"),
+                "SELECT instance, seq, head, time, signature FROM audit_checkpoints \
+                 WHERE instance = $1 ORDER BY seq",
                 &[&instance],
             )
             .await
             .map_err(pg)?
             .iter()
-            .map(record_from_row)
+            .map(|r| AuditCheckpoint {
+                instance: r.get(0),
+                seq: u64::try_from(r.get::<_, i64>(1)).unwrap_or(0),
+                head: r.get(2),
+                time: r.get(3),
+                signature: r.get(4),
+            })
             .collect();
-        let checkpoints = client
-                    .query(
-                        "SELECT instance, seq, head, time, signature FROM audit_checkpoints WHERE instance = $1 ORDER BY seq",
-                        &[&instance],
-                    )
-                    .await
-                    .map_err(pg)?
-                    .iter()
-                    .map(|r| AuditCheckpoint {
-                        instance: r.get(0),
-                        seq: u64::try_from(r.get::<_, i64>(1)).unwrap_or(0),
-                        head: r.get(2),
-                        time: r.get(3),
-                        signature: r.get(4),
-                    })
-                    .collect();
-        lines.extend(export_lines(records, checkpoints));
+        let notes = chain_notes(client, &instance).await?;
+        lines.extend(export_lines(records, checkpoints, notes));
     }
     Ok(lines)
 }

@@ -35,6 +35,24 @@ CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit
     r"
 CREATE TABLE seen_nonces (nonce BYTEA PRIMARY KEY, keep_until BIGINT NOT NULL);
 ",
+    // The transparency log: checkpoint notes over each chain's tree, and the
+    // witnesses' cosignature lines. Append-only, as the records are.
+    r"
+CREATE TABLE audit_notes (
+    instance TEXT NOT NULL, size BIGINT NOT NULL, note TEXT NOT NULL,
+    PRIMARY KEY (instance, size));
+CREATE TABLE audit_cosignatures (
+    instance TEXT NOT NULL, size BIGINT NOT NULL, witness TEXT NOT NULL, line TEXT NOT NULL,
+    PRIMARY KEY (instance, size, witness));
+CREATE TRIGGER audit_notes_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_notes
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_cosignatures_append_only
+    BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_cosignatures
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_checkpoints_append_only
+    BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+",
 ];
 
 pub(super) async fn migrate(client: &mut Client) -> Result<(), StoreError> {

@@ -100,7 +100,7 @@ impl PostgresStore {
         let config = config(url)?;
         let mut client = connect(&config).await?;
         migrate(&mut client).await?;
-        let state = resume(&client, instance).await?;
+        let state = resume(&client, instance, &signing).await?;
         drop(client);
         let manager = Manager::from_config(
             config.clone(),
@@ -173,6 +173,28 @@ impl ResolverStore for PostgresStore {
             self.client()
                 .await?
                 .query_one("SELECT 1", &[])
+                .await
+                .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    fn cosign(
+        &self,
+        instance: String,
+        size: u64,
+        witness: String,
+        line: String,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            let size = i64::try_from(size).unwrap_or(i64::MAX);
+            self.client()
+                .await?
+                .execute(
+                    "INSERT INTO audit_cosignatures (instance, size, witness, line)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    &[&instance, &size, &witness, &line],
+                )
                 .await
                 .map_err(pg)?;
             Ok(())

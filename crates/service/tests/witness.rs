@@ -1,0 +1,412 @@
+//! A real witness process (`waybill-resolver witness`) cosigning a resolver's
+//! SQLite audit log over 127.0.0.1, and what the witness and `audit verify
+//! --witness` refuse: forks, rollbacks, cut logs, and a second instance on the
+//! same SQLite file.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use waybill_redact::{
+    audit_origin, leaf_hash, verify_audit_log_with, verify_consistency, verify_inclusion,
+    AddCheckpoint, AuditBreak, AuditError, AuditRecord, AuditRules, AuditTree, SignedCheckpoint,
+    WitnessKey,
+};
+use waybill_redact_service::{build, WitnessConfig};
+
+struct WitnessProcess {
+    child: Child,
+    url: String,
+    key: waybill_redact::WitnessPublicKey,
+    store: std::path::PathBuf,
+}
+
+impl Drop for WitnessProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn spawn_witness(keys: &Keys, instance: &str) -> WitnessProcess {
+    let key = WitnessKey::generate();
+    let key_path = keys.path("witness.json");
+    if !key_path.exists() {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&key_path)
+            .unwrap();
+        std::io::Write::write_all(&mut f, key.to_json().as_bytes()).unwrap();
+    }
+    let key = WitnessKey::from_json(&std::fs::read_to_string(&key_path).unwrap())
+        .unwrap()
+        .public_key();
+    let port = free_port();
+    let store = keys.path("witness-store");
+    let child = Command::new(env!("CARGO_BIN_EXE_waybill-resolver"))
+        .arg("witness")
+        .args(["--key", key_path.to_str().unwrap()])
+        .args(["--store", store.to_str().unwrap()])
+        .args([
+            "--log",
+            &format!("{}={}", audit_origin(instance), keys.audit.public_key()),
+        ])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Held at once, so that it is killed and reaped on every path.
+    let witness = WitnessProcess {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        key,
+        store,
+    };
+    // Up when it answers (a GET is not a route: any answer means it listens).
+    for _ in 0..200 {
+        let probe = client().get(format!("{}/add-checkpoint", witness.url));
+        if probe.send().await.is_ok() {
+            return witness;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the witness did not start");
+}
+
+/// The witness's stored (cosigned) checkpoint of `instance`.
+fn witnessed(w: &WitnessProcess) -> SignedCheckpoint {
+    let entry = std::fs::read_dir(&w.store)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.path().extension().is_some_and(|x| x == "checkpoint"))
+        .expect("the witness stored a checkpoint");
+    SignedCheckpoint::from_text(&std::fs::read_to_string(entry.path()).unwrap()).unwrap()
+}
+
+async fn metric(url: &str, name: &str) -> u64 {
+    let text = client()
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+async fn export_text(keys: &Keys, store: &str, name: &str) -> String {
+    let out = keys.path(name);
+    waybill_redact_service::export(store, &out).await.unwrap();
+    std::fs::read_to_string(out).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_witnessed_log_verifies_and_a_cut_one_is_refused_everywhere() {
+    let keys = Keys::new();
+    let witness = spawn_witness(&keys, "node-w").await;
+    let store = sqlite_url(keys.dir.path());
+    let mut config = keys.config(&store, "node-w");
+    config.checkpoint_every = 10;
+    config.witness = vec![WitnessConfig {
+        url: witness.url.clone(),
+        key: witness.key.to_string(),
+    }];
+    config.max_unwitnessed_secs = 30;
+    let s = Running::start(config.clone()).await;
+    // A second instance on the same SQLite file refuses to start.
+    let second = build(&config).await.err().expect("a second instance fails");
+    assert!(
+        second
+            .to_string()
+            .contains("in use by another resolver instance"),
+        "{second}"
+    );
+    let statuses = burst(
+        std::slice::from_ref(&s.url),
+        &keys.token(),
+        &keys.grant(1000),
+        30,
+    )
+    .await;
+    assert!(statuses.iter().all(|s| *s == 200));
+    // The checkpoint at 30 reaches the witness, and its cosignature the store.
+    let db = keys.dir.path().join("resolver.db");
+    let stored = || {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.query_row(
+            "SELECT COALESCE(MAX(size), 0) FROM audit_cosignatures",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+    };
+    for _ in 0..100 {
+        if stored() == 30 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stored(), 30);
+    assert_eq!(witnessed(&witness).size(), 30);
+    let cosigned = metric(&s.url, "waybill_audit_cosigned_total").await;
+    assert!(cosigned >= 1);
+    assert_eq!(metric(&s.url, "waybill_audit_unwitnessed_seconds").await, 0);
+    // The auditors' routes: the latest checkpoint, and proofs against it.
+    let get = |path: String| {
+        let url = format!("{}{path}", s.url);
+        async move { client().get(url).send().await.unwrap() }
+    };
+    let latest = get("/v1/audit/checkpoint".into())
+        .await
+        .text()
+        .await
+        .unwrap();
+    let latest = SignedCheckpoint::from_text(&latest).unwrap();
+    assert!(latest.verify(&keys.audit.public_key()));
+    let size = latest.size();
+    let inclusion: serde_json::Value =
+        get(format!("/v1/audit/proof/inclusion?index=3&size={size}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+    let consistency: serde_json::Value =
+        get(format!("/v1/audit/proof/consistency?old=10&new={size}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(
+        get(format!(
+            "/v1/audit/proof/inclusion?index={size}&size={size}"
+        ))
+        .await
+        .status()
+        .as_u16(),
+        400
+    );
+    s.stop().await;
+    let rules = AuditRules {
+        key: Some(keys.audit.public_key()),
+        witnesses: vec![witness.key],
+        known: vec![witnessed(&witness)],
+        ..AuditRules::default()
+    };
+    let text = export_text(&keys, &store, "export.jsonl").await;
+    let report = verify_audit_log_with(text.as_bytes(), &rules).unwrap();
+    assert_eq!(report.records, 30);
+    assert!(report.cosigned >= 1, "{report:?}");
+    // The proofs hold against the exported records.
+    let mut tree = AuditTree::new();
+    let records: Vec<AuditRecord> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    for r in &records {
+        tree.push(r);
+    }
+    let hashes = |v: &serde_json::Value| -> Vec<[u8; 32]> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                hex::decode(h.as_str().unwrap())
+                    .unwrap()
+                    .try_into()
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(
+        inclusion["leaf_hash"].as_str().unwrap(),
+        hex::encode(leaf_hash(&records[3]))
+    );
+    verify_inclusion(
+        &hashes(&inclusion["proof"]),
+        3,
+        size,
+        leaf_hash(&records[3]),
+        latest.root(),
+    )
+    .unwrap();
+    verify_consistency(
+        &hashes(&consistency["proof"]),
+        10,
+        size,
+        tree.root_at(10).unwrap(),
+        latest.root(),
+    )
+    .unwrap();
+
+    // An insider with the database drops the triggers and deletes records 26
+    // to 30 and the checkpoints that name them.
+    {
+        let path = keys.dir.path().join("resolver.db");
+        let db = rusqlite::Connection::open(path).unwrap();
+        db.execute_batch(
+            "DROP TRIGGER audit_append_only_d; DROP TRIGGER audit_notes_append_only_d;
+             DROP TRIGGER audit_cosignatures_append_only_d;
+             DELETE FROM audit WHERE seq > 25;",
+        )
+        .unwrap();
+    }
+    // The checkpoint at 30 is left: the export names it, verify refuses it.
+    let cut = export_text(&keys, &store, "cut.jsonl").await;
+    match verify_audit_log_with(cut.as_bytes(), &rules) {
+        Err(AuditError::Broken { line, kind }) => {
+            assert_eq!(kind, AuditBreak::Truncated);
+            assert!(cut
+                .lines()
+                .nth(line - 1)
+                .unwrap()
+                .starts_with("{\"checkpoint\""));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The service refuses to start on it rather than sign over it (once the
+    // stopped instance's witness client has let go of the file).
+    let mut refused = build(&config).await.err().expect("start refused");
+    for _ in 0..50 {
+        if !refused.to_string().contains("in use") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        refused = build(&config).await.err().expect("start refused");
+    }
+    assert!(refused.to_string().contains("contradict"), "{refused}");
+    // With the checkpoints gone too, the witness's own copy still catches it.
+    {
+        let db = rusqlite::Connection::open(keys.dir.path().join("resolver.db")).unwrap();
+        db.execute_batch(
+            "DELETE FROM audit_notes WHERE size > 25; DELETE FROM audit_cosignatures WHERE size > 25;",
+        )
+        .unwrap();
+    }
+    let cut = export_text(&keys, &store, "cut2.jsonl").await;
+    match verify_audit_log_with(cut.as_bytes(), &rules) {
+        Err(AuditError::Witnessed { size, kind, .. }) => {
+            assert_eq!((size, kind), (30, AuditBreak::Truncated));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_witness_process_refuses_a_fork_and_a_rollback_with_the_stolen_key() {
+    let keys = Keys::new();
+    let witness = spawn_witness(&keys, "node-f").await;
+    let origin = audit_origin("node-f");
+    let url = format!("{}/add-checkpoint", witness.url);
+    let mut tree = AuditTree::new();
+    for i in 0..8u8 {
+        tree.push_leaf_hash([i; 32]);
+    }
+    let send = |old: u64, proof: Vec<[u8; 32]>, tree: &AuditTree| {
+        let body = AddCheckpoint {
+            old_size: old,
+            proof,
+            checkpoint: keys
+                .audit
+                .sign_checkpoint(&origin, tree.size(), tree.root())
+                .unwrap(),
+        }
+        .to_body();
+        let url = url.clone();
+        async move {
+            let r = client().post(url).body(body).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, line) = send(0, Vec::new(), &tree).await;
+    assert_eq!(status, 200);
+    assert!(line.starts_with("— "));
+    // The holder of the audit key rewrites leaf 3 and signs a bigger tree.
+    let mut fork = AuditTree::new();
+    for i in 0..10u8 {
+        fork.push_leaf_hash(if i == 3 { [0xee; 32] } else { [i; 32] });
+    }
+    let proof = fork.consistency_proof(8, 10).unwrap();
+    assert_eq!(send(8, proof, &fork).await.0, 422, "fork refused");
+    // A rollback: a smaller tree, claiming the size the witness knows.
+    let mut small = AuditTree::new();
+    for i in 0..5u8 {
+        small.push_leaf_hash([i; 32]);
+    }
+    assert_eq!(send(8, Vec::new(), &small).await.0, 400, "rollback refused");
+    // Pretending the witness knows less: 409 naming the size it knows.
+    assert_eq!(send(0, Vec::new(), &small).await, (409, "8\n".into()));
+    // After a restart (kill -9), it still knows size 8 and still refuses.
+    drop(witness);
+    let witness = spawn_witness(&keys, "node-f").await;
+    assert_eq!(witnessed(&witness).size(), 8);
+    let url = format!("{}/add-checkpoint", witness.url);
+    let body = AddCheckpoint {
+        old_size: 0,
+        proof: Vec::new(),
+        checkpoint: keys
+            .audit
+            .sign_checkpoint(&origin, small.size(), small.root())
+            .unwrap(),
+    }
+    .to_body();
+    let r = client().post(url).body(body).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_makes_no_audit_key_and_refuses_a_missing_or_readable_one() {
+    let keys = Keys::new();
+    let store = sqlite_url(keys.dir.path());
+    let mut config = keys.config(&store, "node-k");
+    config.audit_key = keys.path("missing.json");
+    let missing = build(&config)
+        .await
+        .err()
+        .expect("a missing key refuses start");
+    assert!(missing.to_string().contains("missing.json"), "{missing}");
+    assert!(!keys.path("missing.json").exists(), "no key was made");
+    let readable = keys.path("audit-key.json");
+    std::fs::set_permissions(
+        &readable,
+        std::os::unix::fs::PermissionsExt::from_mode(0o640),
+    )
+    .unwrap();
+    config.audit_key = readable;
+    let refused = build(&config)
+        .await
+        .err()
+        .expect("a readable key refuses start");
+    assert!(
+        refused.to_string().contains("readable by group or others"),
+        "{refused}"
+    );
+    // Nothing beside the database either.
+    let beside: Vec<_> = std::fs::read_dir(keys.dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .contains("resolver.db.audit")
+        })
+        .collect();
+    assert!(beside.is_empty());
+}
