@@ -6,6 +6,7 @@
 mod courier_cmd;
 mod credentials;
 mod files;
+mod grant_qr;
 mod input;
 mod keys_cmd;
 mod mask_cmd;

@@ -120,6 +120,8 @@ pub struct Config {
     /// Whether `trust` came from flags (then a reload keeps it).
     #[serde(skip)]
     pub trust_from_flags: bool,
+    /// Serve the courier's web app at `/app/` (on by default).
+    pub courier_app: bool,
 }
 
 impl Default for Config {
@@ -146,6 +148,7 @@ impl Default for Config {
             reload_check_ms: 1000,
             config_file: None,
             trust_from_flags: false,
+            courier_app: true,
         }
     }
 }

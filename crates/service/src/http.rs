@@ -393,7 +393,8 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
 
 /// The router with every route.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
+    let courier_app = app.config.courier_app;
+    let api = Router::new()
         .route("/v1/resolve", post(resolve))
         .route("/v1/resolve/batch", post(resolve_batch))
         .route("/v1/revocations", post(revocations))
@@ -406,5 +407,7 @@ pub fn router(app: Arc<App>) -> Router {
             get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
         )
         .layer(DefaultBodyLimit::max(256 * 1024))
-        .with_state(app)
+        .with_state(app);
+    // The courier's web app and the security headers (public listener).
+    crate::app::public(api, courier_app)
 }

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod app;
 mod chain;
 mod config;
 mod directory;
