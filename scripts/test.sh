@@ -34,3 +34,4 @@ fi
 # 127.0.0.1, started as an unprivileged user and stopped at the end.
 scripts/with-postgres.sh cargo test --workspace --all-features
 scripts/test-web.sh
+scripts/test-ops.sh

@@ -368,9 +368,11 @@ impl Resolver {
         let mut attempts = Vec::with_capacity(tokens.len());
         for (i, text) in tokens.iter().enumerate() {
             let token = Token::parse(text);
+            // The grant and the device's proof come first: a batch under a bad
+            // grant is refused as such whatever its tokens are.
             let denied = match (&token, &shared) {
-                (Err(e), _) => Some(Denied::MalformedToken(e.clone())),
                 (_, Err(d)) => Some(d.clone()),
+                (Err(e), _) => Some(Denied::MalformedToken(e.clone())),
                 // The grant parsed (else `shared` is its denial).
                 (Ok(t), Ok(_)) => grant
                     .as_ref()

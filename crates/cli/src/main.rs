@@ -88,10 +88,7 @@ fn main() -> ExitCode {
         Command::Resolve(a) => token_cmd::resolve(a),
         Command::Courier(c) => courier_cmd::courier(c),
         Command::Audit(c) => token_cmd::audit(c),
-        Command::Serve(args) => {
-            waybill_redact_service::init_logging();
-            waybill_redact_service::serve_command(&args)
-        }
+        Command::Serve(args) => waybill_redact_service::serve_command(&args),
     }
 }
 

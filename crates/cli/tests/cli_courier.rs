@@ -60,13 +60,16 @@ impl Service {
                 .unwrap();
             rt.block_on(async move {
                 let app = waybill_redact_service::build(&config).await.unwrap();
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                let url = format!("http://{}", listener.local_addr().unwrap());
+                let listeners = waybill_redact_service::Listeners {
+                    public: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+                    admin: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+                };
+                let url = format!("http://{}", listeners.public.local_addr().unwrap());
                 url_tx.send(url).unwrap();
                 let shutdown = async {
                     let _ = stopped.await;
                 };
-                waybill_redact_service::run(app, listener, shutdown)
+                waybill_redact_service::run(app, listeners, shutdown)
                     .await
                     .unwrap();
             });

@@ -92,6 +92,48 @@ impl ApiError {
         message: "the resolver's store is unavailable; retry later",
     };
 
+    /// 503: the request ran past its deadline (`request_timeout_ms`).
+    pub const DEADLINE: Self = Self {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "deadline_exceeded",
+        message: "the request ran past its deadline; nothing was disclosed; retry later",
+    };
+
+    /// 404.
+    pub const NOT_FOUND: Self = Self {
+        status: StatusCode::NOT_FOUND,
+        code: "not_found",
+        message: "no such route",
+    };
+
+    /// 405.
+    pub const METHOD_NOT_ALLOWED: Self = Self {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: "this route does not take that method",
+    };
+
+    /// 413.
+    pub const TOO_LARGE: Self = Self {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        code: "body_too_large",
+        message: "the body is larger than this route accepts",
+    };
+
+    /// 415.
+    pub const UNSUPPORTED_MEDIA_TYPE: Self = Self {
+        status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        code: "unsupported_media_type",
+        message: "send the body as Content-Type: application/json",
+    };
+
+    /// 500 (not expected: a bug).
+    pub const INTERNAL: Self = Self {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        code: "internal",
+        message: "internal error",
+    };
+
     /// 429 for an address that sent too many refused attempts.
     pub const NOISE: Self = Self {
         status: StatusCode::TOO_MANY_REQUESTS,
@@ -194,7 +236,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body())).into_response()
+        let mut response = (self.status, Json(self.body())).into_response();
+        response
+            .extensions_mut()
+            .insert(crate::access::AccessNote::reason(self.code));
+        response
     }
 }
 

@@ -1,5 +1,7 @@
-//! `serve` settings: a TOML file (`--config`) for everything, flags for the
-//! common ones; a flag wins over the file.
+//! `serve` settings, loaded in one place: a TOML file (`--config`) for
+//! everything, `WAYBILL_RESOLVER_*` environment variables for everything
+//! (and `*_FILE` for secrets), flags for the common ones. A flag wins over the
+//! environment, which wins over the file.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -23,6 +25,10 @@ pub struct ServeArgs {
     /// Address to listen on, e.g. 127.0.0.1:8080.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
+    /// The admin listener's address (revocations, metrics, readiness, the
+    /// OpenAPI document); default 127.0.0.1:9090.
+    #[arg(long, value_name = "ADDR")]
+    pub admin_listen: Option<SocketAddr>,
     /// A TOML file with every setting (see docs/OPERATIONS.md).
     #[arg(long, value_name = "resolver.toml")]
     pub config: Option<PathBuf>,
@@ -45,6 +51,16 @@ pub struct ServeArgs {
     /// migrating to device-bound grants. Each such request is logged.
     #[arg(long)]
     pub allow_bearer_grants: bool,
+    /// Log lines as `json` or `text` (default: text on a terminal, JSON
+    /// otherwise). Logging starts before the file is read, so this is a flag
+    /// or `WAYBILL_RESOLVER_LOG_FORMAT` only.
+    #[arg(
+        long,
+        value_enum,
+        env = "WAYBILL_RESOLVER_LOG_FORMAT",
+        value_name = "FORMAT"
+    )]
+    pub log_format: Option<crate::LogFormat>,
 }
 
 /// Per-courier rate limit.
@@ -76,8 +92,22 @@ pub struct Config {
     pub trust: Vec<String>,
     /// The store URL.
     pub store: String,
-    /// Listen address.
+    /// The public listener's address: resolves and `/healthz`.
     pub listen: SocketAddr,
+    /// The admin listener's address: revocations, metrics, readiness and the
+    /// OpenAPI document. Keep it on a private network.
+    pub admin_listen: SocketAddr,
+    /// Each request's deadline, ms: past it the answer is 503.
+    pub request_timeout_ms: u64,
+    /// How long a client may take to send a request's head, ms, counted from
+    /// when the server starts waiting for it (so it also bounds a kept-alive
+    /// connection's wait for its next request).
+    pub header_read_timeout_ms: u64,
+    /// A connection that moves no byte for this long is closed, ms.
+    pub idle_timeout_ms: u64,
+    /// Open connections on the public listener at most; past it, new ones
+    /// wait in the kernel's backlog.
+    pub max_connections: usize,
     /// This instance's chain id.
     pub instance: String,
     /// The audit key file.
@@ -92,6 +122,9 @@ pub struct Config {
     /// Per client address: attempts denied before the rate limit (bad grants,
     /// garbage) that are audited per minute; beyond it they get 429, unaudited.
     pub noise_per_minute: u32,
+    /// Proxies (addresses or networks) whose `X-Forwarded-For` names the
+    /// client for `noise_per_minute`; every other peer is its own client.
+    pub trusted_proxies: Vec<String>,
     /// How often each instance reloads revocations from the store, ms.
     pub revocation_refresh_ms: u64,
     /// How far in the future a payload's issued-at may be, seconds.
@@ -131,12 +164,18 @@ impl Default for Config {
             trust: Vec::new(),
             store: "sqlite:resolver.db".into(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 9090)),
+            request_timeout_ms: 2000,
+            header_read_timeout_ms: 5000,
+            idle_timeout_ms: 60_000,
+            max_connections: 10_000,
             instance: "local".into(),
             audit_key: PathBuf::new(),
             checkpoint_every: 1000,
             admin_key_sha256: String::new(),
             rate: RateConfig::default(),
             noise_per_minute: 120,
+            trusted_proxies: Vec::new(),
             revocation_refresh_ms: 1000,
             max_skew_secs: waybill_redact::DEFAULT_MAX_SKEW_SECS,
             allow_bearer_grants: false,
@@ -156,11 +195,36 @@ impl Default for Config {
 impl Config {
     /// The `trust` list of the config file, for a reload.
     pub(crate) fn trust_from_file(path: &Path) -> Result<Vec<String>, ServiceError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ServiceError::Config(format!("{}: {e}", path.display())))?;
-        let file: Self = toml::from_str(&text)
-            .map_err(|e| ServiceError::Config(format!("{}: {}", path.display(), e.message())))?;
-        Ok(file.trust)
+        Ok(Self::from_file_and_env(Some(path))?.trust)
+    }
+
+    /// The settings of the file (when given) with the environment's
+    /// (`WAYBILL_RESOLVER_*`) over them, before any flag: what a start and a
+    /// reload both read.
+    ///
+    /// # Errors
+    /// [`ServiceError::Config`] naming the file or the variable.
+    pub(crate) fn from_file_and_env(path: Option<&Path>) -> Result<Self, ServiceError> {
+        let mut table = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ServiceError::Config(format!("{}: {e}", path.display())))?;
+                text.parse::<toml::Table>().map_err(|e| {
+                    ServiceError::Config(format!("{}: {}", path.display(), e.message()))
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+        crate::config_env::overlay(&mut table, vars, |p| std::fs::read_to_string(p))?;
+        table.try_into().map_err(|e: toml::de::Error| {
+            let from = path.map_or_else(
+                || "settings (environment)".to_owned(),
+                |p| format!("{} or the environment", p.display()),
+            );
+            ServiceError::Config(format!("{from}: {}", e.message()))
+        })
     }
 
     /// Reads `--config` (if given) and applies the flags over it.
@@ -168,16 +232,8 @@ impl Config {
     /// # Errors
     /// [`ServiceError::Config`] naming the bad setting.
     pub fn load(args: &ServeArgs) -> Result<Self, ServiceError> {
-        let mut config = match &args.config {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| ServiceError::Config(format!("{}: {e}", path.display())))?;
-                toml::from_str(&text).map_err(|e| {
-                    ServiceError::Config(format!("{}: {}", path.display(), e.message()))
-                })?
-            }
-            None => Self::default(),
-        };
+        // Precedence: flag > environment > file > default.
+        let mut config = Self::from_file_and_env(args.config.as_deref())?;
         if let Some(ring) = &args.ring {
             config.ring.clone_from(ring);
         }
@@ -198,6 +254,9 @@ impl Config {
         if let Some(listen) = args.listen {
             config.listen = listen;
         }
+        if let Some(admin) = args.admin_listen {
+            config.admin_listen = admin;
+        }
         if let Some(instance) = &args.instance {
             config.instance.clone_from(instance);
         }
@@ -211,6 +270,19 @@ impl Config {
         {
             return Err(ServiceError::Config(
                 "max_grant_hours, request_window_secs and max_token_days: at least 1".into(),
+            ));
+        }
+        if config.request_timeout_ms == 0
+            || config.header_read_timeout_ms == 0
+            || config.max_connections == 0
+        {
+            return Err(ServiceError::Config(
+                "request_timeout_ms, header_read_timeout_ms and max_connections: at least 1".into(),
+            ));
+        }
+        if config.idle_timeout_ms <= config.request_timeout_ms {
+            return Err(ServiceError::Config(
+                "idle_timeout_ms: longer than request_timeout_ms".into(),
             ));
         }
         if config.ring.as_os_str().is_empty() {

@@ -5,26 +5,24 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use waybill_redact::{
     Attempt, Denied, Disclosure, Limit, Purpose, ReplayGuard, RequestProof, ResolveRequest,
-    Revocation,
 };
 
-use crate::api::{batch_item, ApiError, BatchBody, ResolveBody, RevocationBody, MAX_BATCH};
+use crate::access::AccessNote;
+use crate::api::{batch_item, ApiError, BatchBody, ResolveBody, MAX_BATCH};
+use crate::client::{Allowance, TrustedProxies};
+use crate::layers;
 use crate::metrics::Metrics;
 use crate::store::{Claim, ResolverStore};
-
-const OPENAPI: &str = include_str!("../openapi.json");
 
 /// What every request shares.
 pub struct App {
@@ -37,7 +35,17 @@ pub struct App {
     /// Bearer grants already logged by this instance (each is logged once).
     pub(crate) bearer_seen: Mutex<std::collections::HashSet<waybill_redact::GrantId>>,
     pub(crate) admin_key_sha256: Option<[u8; 32]>,
+    /// Failed admin keys per client address.
+    pub(crate) admin_failures: Noise,
+    /// Failed admin key log lines, one a second at most.
+    pub(crate) log_admin: crate::logline::Limiter,
     pub(crate) revocation_refresh_ms: u64,
+    /// Each request's deadline.
+    pub(crate) deadline: std::time::Duration,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub(crate) trusted_proxies: TrustedProxies,
+    /// The public listener's connection settings.
+    pub(crate) limits: crate::listen::ConnectionLimits,
     /// The settings, for reloads.
     pub(crate) config: crate::config::Config,
 }
@@ -65,9 +73,15 @@ impl Noise {
         }
     }
 
-    fn allow(&self, peer: IpAddr, now_ms: u64) -> bool {
+    fn interval_and_tolerance(&self) -> (u64, u64) {
         let interval = 60_000 / u64::from(self.per_minute.max(1));
         let tolerance = interval.saturating_mul(u64::from(self.per_minute.max(1)) / 4);
+        (interval, tolerance)
+    }
+
+    /// Spends one unit of `peer`'s allowance; false when none is left.
+    pub(crate) fn allow(&self, peer: IpAddr, now_ms: u64) -> bool {
+        let (interval, tolerance) = self.interval_and_tolerance();
         let mut tat = self.tat.lock().unwrap_or_else(|e| e.into_inner());
         if tat.len() > 100_000 {
             tat.retain(|_, t| *t > now_ms);
@@ -80,10 +94,23 @@ impl Noise {
         *t = base.saturating_add(interval);
         true
     }
+
+    /// Whether `peer` has no allowance left, without spending any.
+    pub(crate) fn exhausted(&self, peer: IpAddr, now_ms: u64) -> bool {
+        let (_, tolerance) = self.interval_and_tolerance();
+        let tat = self.tat.lock().unwrap_or_else(|e| e.into_inner());
+        tat.get(&peer)
+            .is_some_and(|t| *t > now_ms.saturating_add(tolerance))
+    }
 }
 
 fn unix_ms(t: time::OffsetDateTime) -> u64 {
     u64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
+}
+
+/// The wall clock, unix milliseconds.
+pub(crate) fn unix_now_ms() -> u64 {
+    unix_ms(time::OffsetDateTime::now_utc())
 }
 
 impl App {
@@ -94,12 +121,14 @@ impl App {
         token: &str,
         grant: &str,
         request: &ResolveRequest,
-        peer: IpAddr,
-    ) -> Result<Disclosure, ApiError> {
+        client: IpAddr,
+        deadline: Instant,
+    ) -> Answer {
         let attempt = self.resolver.load().begin(token, grant, request);
         // The nonce rides with the rate and quota claim: one pass through the store.
         let replay = attempt.replay_guard();
-        self.finish(attempt, replay, peer).await
+        self.finish(attempt, replay, &Allowance::new(client, deadline))
+            .await
     }
 
     /// Several tokens under one grant and one device proof: the proof's nonce is
@@ -114,7 +143,7 @@ impl App {
         let first = attempts.iter().find_map(Attempt::replay_guard);
         if let Some(guard) = first {
             let admitted = self.store.admit(guard).await.map_err(|e| {
-                tracing::warn!(error = %e, "nonce admission failed");
+                crate::logline::store_error("admit", &e);
                 ApiError::STORE
             })?;
             if !admitted {
@@ -126,20 +155,34 @@ impl App {
         Ok(attempts)
     }
 
-    /// The steps after the checks: the noise allowance for denied attempts, the
-    /// store's rate and quota claim, open, and the durable audit record.
+    /// The steps after the checks: the client's allowance for refused
+    /// attempts (one unit per request, shared by a batch's tokens), the store's
+    /// rate and quota claim, open, and the durable audit record.
     pub(crate) async fn finish(
         &self,
         mut attempt: Attempt,
         replay: Option<ReplayGuard>,
-        peer: IpAddr,
-    ) -> Result<Disclosure, ApiError> {
+        allowance: &Allowance,
+    ) -> Answer {
+        let mut note = AccessNote {
+            courier: attempt.grant().map(|g| g.courier_id().to_owned()),
+            grant: attempt.grant().map(waybill_redact::Grant::id),
+            tokens: 1,
+            ..AccessNote::default()
+        };
         let now_ms = unix_ms(attempt.time());
-        if attempt.denied().is_some() && !self.noise.allow(peer, now_ms) {
+        if attempt.denied().is_some() && !allowance.admits(|key| self.noise.allow(key, now_ms)) {
             self.metrics.count("suppressed");
-            return Err(ApiError::NOISE);
+            note.reason = "suppressed";
+            return Answer::new(Err(ApiError::NOISE), note);
         }
         if let Some(claim) = attempt.claim() {
+            // The client has had its 503 (the deadline layer answered it): no
+            // rate or quota is claimed, and nothing is opened, for nobody.
+            if Instant::now() >= allowance.deadline {
+                note.reason = ApiError::DEADLINE.code;
+                return Answer::new(Err(ApiError::DEADLINE), note);
+            }
             if claim.grant.device().is_none() {
                 self.log_bearer(claim.grant);
             }
@@ -150,17 +193,24 @@ impl App {
                 Ok(Err(Limit::Replayed)) => attempt.deny(Denied::RequestReplayed),
                 Ok(Err(_)) => attempt.deny(Denied::RateLimited),
                 Err(e) => {
-                    tracing::warn!(error = %e, "claim failed");
-                    return Err(ApiError::STORE);
+                    crate::logline::store_error("claim", &e);
+                    note.reason = ApiError::STORE.code;
+                    return Answer::new(Err(ApiError::STORE), note);
                 }
             }
         }
         let result = self.resolver.load().open(&attempt);
         if let Err(e) = self.store.append(attempt.event(&result)).await {
-            tracing::warn!(error = %e, "audit append failed");
-            return Err(ApiError::STORE);
+            crate::logline::store_error("append", &e);
+            note.reason = ApiError::STORE.code;
+            return Answer::new(Err(ApiError::STORE), note);
         }
-        result.map_err(|d| ApiError::from_denied(&d))
+        note.reason = match &result {
+            Ok(_) => "allowed",
+            Err(d) => d.code(),
+        };
+        note.allowed = usize::from(result.is_ok());
+        Answer::new(result.map_err(|d| ApiError::from_denied(&d)), note)
     }
 
     /// Counts a request under a bearer grant, and logs the grant the first time
@@ -180,10 +230,13 @@ impl App {
         }
     }
 
-    fn count(&self, result: &Result<Disclosure, ApiError>) {
-        match result {
+    fn count(&self, answer: &Answer) {
+        match &answer.result {
             Ok(_) => self.metrics.count("allowed"),
-            Err(e) => self.metrics.count(e.outcome()),
+            Err(e) => {
+                self.metrics.count(e.outcome());
+                self.metrics.refused(answer.note.reason);
+            }
         }
     }
 }
@@ -214,43 +267,92 @@ fn request(purpose: &str, proof: Option<&str>) -> Result<ResolveRequest, ApiErro
     }
 }
 
-fn malformed() -> ApiError {
+pub(crate) fn malformed() -> ApiError {
     ApiError::bad_request("malformed_request", "the body is not a valid request")
+}
+
+/// Refusals that a batch's grant or device proof earns, the same for every
+/// token: the batch is refused whole.
+fn refuses_whole_request(d: &Denied) -> bool {
+    matches!(
+        d,
+        Denied::MalformedGrant(_)
+            | Denied::UntrustedIssuer
+            | Denied::BadSignature
+            | Denied::GrantNotYetValid
+            | Denied::GrantExpired
+            | Denied::GrantTooLong
+            | Denied::GrantRevoked
+            | Denied::BearerGrantRefused
+            | Denied::DeviceSignatureMissing
+            | Denied::DeviceSignatureInvalid
+            | Denied::RequestStale
+            | Denied::RequestReplayed
+    )
+}
+
+/// A resolve's answer and what its access line says.
+pub(crate) struct Answer {
+    pub(crate) result: Result<Disclosure, ApiError>,
+    pub(crate) note: AccessNote,
+}
+
+impl Answer {
+    fn new(result: Result<Disclosure, ApiError>, note: AccessNote) -> Self {
+        Self { result, note }
+    }
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let mut response = match self.result {
+            Ok(d) => Json(&d).into_response(),
+            Err(e) => e.into_response(),
+        };
+        response.extensions_mut().insert(self.note);
+        response
+    }
 }
 
 async fn resolve(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
+    let deadline = started + app.deadline;
+    let client = app.trusted_proxies.client(peer.ip(), &headers);
     let answer = async {
         let body: ResolveBody = serde_json::from_slice(&body).map_err(|_| malformed())?;
         let request = request(&body.purpose, body.device_signature.as_deref())?;
         let task_app = app.clone();
-        tokio::spawn(async move {
+        Ok(tokio::spawn(async move {
             task_app
-                .resolve_one(&body.token, &body.grant, &request, peer.ip())
+                .resolve_one(&body.token, &body.grant, &request, client, deadline)
                 .await
         })
         .await
-        .unwrap_or(Err(ApiError::STORE))
+        .unwrap_or_else(|_| Answer::new(Err(ApiError::STORE), AccessNote::reason("panicked"))))
     }
-    .await;
+    .await
+    .unwrap_or_else(|e: ApiError| Answer::new(Err(e), AccessNote::reason(e.code)));
     app.count(&answer);
     app.metrics.observe_request(started.elapsed());
-    match answer {
-        Ok(d) => Json(&d).into_response(),
-        Err(e) => e.into_response(),
-    }
+    answer.into_response()
 }
 
 async fn resolve_batch(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
+    let allowance = Arc::new(Allowance::new(
+        app.trusted_proxies.client(peer.ip(), &headers),
+        started + app.deadline,
+    ));
     let parsed = serde_json::from_slice::<BatchBody>(&body)
         .map_err(|_| malformed())
         .and_then(|b| {
@@ -283,131 +385,77 @@ async fn resolve_batch(
             return e.into_response();
         }
     };
+    let n = attempts.len();
+    let whole = attempts
+        .first()
+        .and_then(Attempt::denied)
+        .is_some_and(refuses_whole_request);
+    if whole {
+        // A bad grant or device proof refuses the request as such: one audit
+        // record and one answer, not one per token.
+        let first = attempts.into_iter().next();
+        let task_app = app.clone();
+        let mut answer = match first {
+            Some(attempt) => {
+                tokio::spawn(async move { task_app.finish(attempt, None, &allowance).await })
+                    .await
+                    .unwrap_or_else(|_| {
+                        Answer::new(Err(ApiError::STORE), AccessNote::reason("panicked"))
+                    })
+            }
+            None => Answer::new(Err(malformed()), AccessNote::reason("malformed_request")),
+        };
+        app.count(&answer);
+        app.metrics.observe_request(started.elapsed());
+        answer.note.tokens = n;
+        return answer.into_response();
+    }
     let handles: Vec<_> = attempts
         .into_iter()
         .map(|attempt| {
-            let app = app.clone();
-            tokio::spawn(async move { app.finish(attempt, None, peer.ip()).await })
+            let (app, allowance) = (app.clone(), allowance.clone());
+            tokio::spawn(async move { app.finish(attempt, None, &allowance).await })
         })
         .collect();
     let mut results = Vec::with_capacity(handles.len());
+    let mut note = AccessNote {
+        tokens: handles.len(),
+        reason: "allowed",
+        ..AccessNote::default()
+    };
     for h in handles {
-        let r = h.await.unwrap_or(Err(ApiError::STORE));
-        app.count(&r);
-        results.push(batch_item(&r));
+        let answer = h
+            .await
+            .unwrap_or_else(|_| Answer::new(Err(ApiError::STORE), AccessNote::reason("panicked")));
+        app.count(&answer);
+        if note.grant.is_none() {
+            note.grant = answer.note.grant;
+            note.courier.clone_from(&answer.note.courier);
+        }
+        note.allowed += answer.note.allowed;
+        if answer.result.is_err() && note.reason == "allowed" {
+            // The first refusal's reason stands for the batch; the audit has each.
+            note.reason = answer.note.reason;
+        }
+        results.push(batch_item(&answer.result));
     }
     app.metrics.observe_request(started.elapsed());
-    Json(serde_json::json!({ "results": results })).into_response()
+    let mut response = Json(serde_json::json!({ "results": results })).into_response();
+    response.extensions_mut().insert(note);
+    response
 }
 
-fn admin(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
-    let forbidden = ApiError {
-        status: StatusCode::UNAUTHORIZED,
-        code: "unauthorized",
-        message: "an admin key is required",
-    };
-    let expected = app.admin_key_sha256.ok_or(forbidden)?;
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(forbidden)?;
-    let digest: [u8; 32] = Sha256::digest(presented.trim().as_bytes()).into();
-    if bool::from(digest.ct_eq(&expected)) {
-        Ok(())
-    } else {
-        Err(forbidden)
-    }
-}
-
-async fn revocations(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(e) = admin(&app, &headers) {
-        return e.into_response();
-    }
-    let parsed = serde_json::from_slice::<RevocationBody>(&body)
-        .map_err(|_| malformed())
-        .and_then(|b| {
-            let mut list = Vec::new();
-            for g in &b.grants {
-                let id = g.parse().map_err(|_| {
-                    ApiError::bad_request("malformed_request", "a grant id is 32 hex digits")
-                })?;
-                list.push(Revocation::Grant(id));
-            }
-            for (kind, items) in [("parcel", &b.parcels), ("sealer", &b.sealers)] {
-                for s in items {
-                    list.push(Revocation::from_parts(kind, s).ok_or(ApiError::bad_request(
-                        "malformed_request",
-                        "an empty parcel, or a sealer id that is not 8 hex digits",
-                    ))?);
-                }
-            }
-            if list.is_empty() || list.len() > 10_000 {
-                return Err(ApiError::bad_request(
-                    "malformed_request",
-                    "1 to 10000 revocations",
-                ));
-            }
-            Ok(list)
-        });
-    let list = match parsed {
-        Ok(l) => l,
-        Err(e) => return e.into_response(),
-    };
-    let n = list.len();
-    let task_app = app.clone();
-    let stored = tokio::spawn(async move {
-        task_app.store.revoke(list.clone()).await?;
-        task_app.resolver.load().revocations().extend(list);
-        Ok::<_, crate::error::StoreError>(())
-    })
-    .await;
-    match stored {
-        Ok(Ok(())) => {
-            tracing::info!(count = n, "revocations stored");
-            Json(serde_json::json!({
-                "revoked": n,
-                "effective_within_ms": app.revocation_refresh_ms,
-            }))
-            .into_response()
-        }
-        _ => ApiError::STORE.into_response(),
-    }
-}
-
-async fn readyz(State(app): State<Arc<App>>) -> Response {
-    let ping = tokio::time::timeout(Duration::from_secs(2), app.store.ping()).await;
-    match ping {
-        Ok(Ok(())) => (StatusCode::OK, "ready\n").into_response(),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response(),
-    }
-}
-
-async fn metrics(State(app): State<Arc<App>>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(),
-    )
-        .into_response()
-}
-
-/// The router with every route.
-pub fn router(app: Arc<App>) -> Router {
-    let courier_app = app.config.courier_app;
-    let api = Router::new()
-        .route("/v1/resolve", post(resolve))
-        .route("/v1/resolve/batch", post(resolve_batch))
-        .route("/v1/revocations", post(revocations))
+/// The public routes: what couriers call.
+pub(crate) fn public_routes() -> Router<Arc<App>> {
+    Router::new()
+        .route(
+            "/v1/resolve",
+            layers::json_body(post(resolve), layers::RESOLVE_BODY),
+        )
+        .route(
+            "/v1/resolve/batch",
+            layers::json_body(post(resolve_batch), layers::BATCH_BODY),
+        )
         .route("/v1/directory", get(crate::directory::serve))
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route(
-            "/openapi.json",
-            get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
-        )
-        .layer(DefaultBodyLimit::max(256 * 1024))
-        .with_state(app);
-    // The courier's web app and the security headers (public listener).
-    crate::app::public(api, courier_app)
 }

@@ -10,13 +10,20 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod access;
+mod admin;
 mod api;
 mod app;
 mod chain;
+mod client;
 mod config;
+mod config_env;
 mod directory;
 mod error;
 mod http;
+mod layers;
+mod listen;
+mod logline;
 mod memory;
 mod metrics;
 mod postgres;
@@ -36,7 +43,8 @@ use waybill_redact::{AuditError, AuditEvent, AuditKey, AuditSink};
 pub use api::{ApiError, BatchBody, ResolveBody, RevocationBody, MAX_BATCH};
 pub use config::{Config, RateConfig, ServeArgs};
 pub use error::{ServiceError, StoreError};
-pub use http::{router, App};
+pub use http::App;
+pub use logline::{init_logging, LogFormat};
 pub use memory::MemoryStore;
 pub use metrics::{Metrics, OUTCOMES};
 pub use postgres::PostgresStore;
@@ -170,19 +178,53 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         noise: http::Noise::new(config.noise_per_minute),
         bearer_seen: std::sync::Mutex::default(),
         admin_key_sha256,
+        admin_failures: http::Noise::new(admin::ADMIN_FAILURES_PER_MINUTE),
+        log_admin: logline::Limiter::new(Duration::from_secs(1)),
         revocation_refresh_ms: config.revocation_refresh_ms,
+        trusted_proxies: client::TrustedProxies::parse(&config.trusted_proxies)
+            .map_err(ServiceError::Config)?,
+        deadline: Duration::from_millis(config.request_timeout_ms),
+        limits: listen::ConnectionLimits {
+            header_read: Duration::from_millis(config.header_read_timeout_ms),
+            idle: Duration::from_millis(config.idle_timeout_ms),
+            max_connections: config.max_connections,
+            drain: Duration::from_millis(config.request_timeout_ms.saturating_mul(2)),
+        },
         config: config.clone(),
     }))
 }
 
-/// Serves on `listener` until `shutdown` resolves, then drains in-flight
+/// The two listeners: the public one (resolves, `/healthz`) and the admin one
+/// (revocations, metrics, readiness, the OpenAPI document).
+#[derive(Debug)]
+pub struct Listeners {
+    /// Couriers' requests.
+    pub public: TcpListener,
+    /// Operators' requests; keep it on a private network.
+    pub admin: TcpListener,
+}
+
+impl Listeners {
+    /// Binds both addresses of `config`.
+    ///
+    /// # Errors
+    /// [`ServiceError::Io`] when an address cannot be bound.
+    pub async fn bind(config: &Config) -> Result<Self, ServiceError> {
+        Ok(Self {
+            public: TcpListener::bind(config.listen).await?,
+            admin: TcpListener::bind(config.admin_listen).await?,
+        })
+    }
+}
+
+/// Serves both listeners until `shutdown` resolves, then drains in-flight
 /// requests, commits the queued audit records and signs a closing checkpoint.
 ///
 /// # Errors
-/// [`ServiceError`] when serving or the final commit fails.
+/// [`ServiceError`] when the final commit fails.
 pub async fn run(
     app: Arc<App>,
-    listener: TcpListener,
+    listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServiceError> {
     let refresher = {
@@ -193,24 +235,51 @@ pub async fn run(
                 tokio::time::sleep(period).await;
                 match app.store.revocations().await {
                     Ok(list) => app.resolver.load().revocations().extend(list),
-                    Err(e) => tracing::warn!(error = %e, "revocation refresh failed"),
+                    Err(e) => logline::store_error("revocations", &e),
                 }
             }
         })
     };
     let reloader = reload::spawn(app.clone(), app.config.clone());
-    let service = router(app.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    let limits = app.limits;
+    let admin_limits = listen::ConnectionLimits {
+        max_connections: ADMIN_MAX_CONNECTIONS,
+        ..limits
+    };
+    // The courier's web app joins the public listener; both get the security
+    // headers (`no-store` on every API answer).
+    let public = app::public(
+        layers::serve(http::public_routes(), app.clone(), app.deadline),
+        app.config.courier_app,
+    );
+    let admin = app::public(
+        layers::serve(admin::routes(), app.clone(), app.deadline),
+        false,
+    );
+    tracing::info!(
+        listen = %listen::local(&listeners.public),
+        admin_listen = %listen::local(&listeners.admin),
+        "serving"
+    );
+    tokio::join!(
+        listen::serve(listeners.public, public, limits, stopped.clone()),
+        listen::serve(listeners.admin, admin, admin_limits, stopped),
+    );
     refresher.abort();
     reloader.abort();
     let closed = app.store.close().await;
     tracing::info!("audit flushed, store closed");
-    served?;
     closed?;
     Ok(())
 }
+
+/// Open connections on the admin listener at most.
+const ADMIN_MAX_CONNECTIONS: usize = 256;
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
@@ -240,23 +309,15 @@ fn runtime() -> Result<tokio::runtime::Runtime, ServiceError> {
         .build()?)
 }
 
-/// Logs to standard error through `tracing` (level from `RUST_LOG`-free
-/// default: info). Log lines never hold tokens, grants or personal data.
-pub fn init_logging() {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
-}
-
 /// `serve`: the whole command, for the CLI and the `waybill-resolver` binary.
 pub fn serve_command(args: &ServeArgs) -> ExitCode {
+    init_logging(args.log_format.unwrap_or_default());
     let result = Config::load(args).and_then(|config| {
         runtime()?.block_on(async {
             let app = build(&config).await?;
-            let listener = TcpListener::bind(config.listen).await?;
-            tracing::info!(listen = %config.listen, instance = %config.instance, "serving");
-            run(app, listener, shutdown_signal()).await
+            let listeners = Listeners::bind(&config).await?;
+            tracing::info!(instance = %config.instance, "starting");
+            run(app, listeners, shutdown_signal()).await
         })
     });
     match result {

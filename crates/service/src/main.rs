@@ -22,15 +22,17 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve `POST /v1/resolve` and the other routes.
-    Serve(waybill_redact_service::ServeArgs),
+    Serve(Box<waybill_redact_service::ServeArgs>),
     /// Write the store's audit chains as JSON lines for `audit verify`.
     Export(waybill_redact_service::ExportArgs),
 }
 
 fn main() -> ExitCode {
-    waybill_redact_service::init_logging();
     match Cli::parse().command {
         Command::Serve(args) => waybill_redact_service::serve_command(&args),
-        Command::Export(args) => waybill_redact_service::export_command(&args),
+        Command::Export(args) => {
+            waybill_redact_service::init_logging(waybill_redact_service::LogFormat::Auto);
+            waybill_redact_service::export_command(&args)
+        }
     }
 }

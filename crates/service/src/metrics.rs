@@ -46,6 +46,20 @@ impl Histogram {
     }
 }
 
+/// After a failed commit, `/readyz` fails for this long unless a commit
+/// succeeds first.
+pub const COMMIT_RETRY_MS: u64 = 5_000;
+
+fn committing(ok_ms: u64, failed_ms: u64, now_ms: u64) -> bool {
+    failed_ms == 0 || ok_ms >= failed_ms || now_ms.saturating_sub(failed_ms) > COMMIT_RETRY_MS
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 /// Outcomes counted in `waybill_resolve_requests_total`.
 pub const OUTCOMES: [&str; 7] = [
     "allowed",
@@ -67,9 +81,16 @@ pub struct Metrics {
     commits: AtomicU64,
     /// Jobs waiting for the store's writer.
     pub queue_depth: AtomicUsize,
+    /// Unix ms of the last commit that succeeded, and of the last that failed
+    /// (0: none yet), for `/readyz`.
+    last_commit_ok_ms: AtomicU64,
+    last_commit_failed_ms: AtomicU64,
     /// Requests under a bearer grant (bound to no device) that passed the grant
     /// checks: what a carrier still migrating watches fall to zero.
     pub bearer_requests: AtomicU64,
+    /// Refused tokens by the audit reason (or the answer's code where nothing
+    /// was audited): a fixed set of names.
+    refusals: std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -91,17 +112,43 @@ impl Metrics {
             .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
+    /// Counts one refused token under its reason.
+    pub fn refused(&self, reason: &'static str) {
+        let reason = if reason.is_empty() { "unknown" } else { reason };
+        let mut r = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+        *r.entry(reason).or_default() += 1;
+    }
+
     /// Records one HTTP request's latency.
     pub fn observe_request(&self, d: Duration) {
         self.latency.observe(d);
     }
 
-    /// Records one store commit and how many jobs it carried.
-    pub fn observe_commit(&self, d: Duration, jobs: usize) {
+    /// Records one store commit, how many jobs it carried and whether it
+    /// succeeded.
+    pub fn observe_commit(&self, d: Duration, jobs: usize, ok: bool) {
+        let now = now_ms();
+        if ok {
+            self.last_commit_ok_ms.store(now, Ordering::Relaxed);
+        } else {
+            self.last_commit_failed_ms.store(now, Ordering::Relaxed);
+        }
         self.commit.observe(d);
         self.commits.fetch_add(1, Ordering::Relaxed);
         self.commit_jobs
             .fetch_add(u64::try_from(jobs).unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// Whether the store commits, as far as its writers last saw: not while
+    /// the last commit failed, until one succeeds or [`COMMIT_RETRY_MS`] passed
+    /// (then a few requests try again, so an instance that no load balancer
+    /// sends traffic to still finds out that the store is back).
+    pub fn store_committing(&self) -> bool {
+        committing(
+            self.last_commit_ok_ms.load(Ordering::Relaxed),
+            self.last_commit_failed_ms.load(Ordering::Relaxed),
+            now_ms(),
+        )
     }
 
     /// The Prometheus text exposition.
@@ -115,6 +162,16 @@ impl Metrics {
                 "waybill_resolve_requests_total{{outcome=\"{name}\"}} {}",
                 c.load(Ordering::Relaxed)
             );
+        }
+        out.push_str("# HELP waybill_refusals_total Refused tokens, by reason (the audit's reason; suppressed: past the per-client allowance, not audited).\n");
+        out.push_str("# TYPE waybill_refusals_total counter\n");
+        for (reason, n) in self
+            .refusals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(out, "waybill_refusals_total{{reason=\"{reason}\"}} {n}");
         }
         self.latency.write(
             &mut out,
@@ -147,5 +204,29 @@ impl Metrics {
             self.bearer_requests.load(Ordering::Relaxed)
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_ready_after_a_failed_commit_until_one_succeeds_or_the_retry_time() {
+        assert!(committing(0, 0, 1_000), "no commit yet");
+        assert!(committing(900, 0, 1_000));
+        assert!(!committing(900, 950, 1_000), "the last commit failed");
+        assert!(
+            !committing(0, 950, 950 + COMMIT_RETRY_MS),
+            "still within the retry time"
+        );
+        assert!(committing(0, 950, 951 + COMMIT_RETRY_MS), "retry after it");
+        assert!(committing(960, 950, 1_000), "a later commit succeeded");
+        let m = Metrics::default();
+        assert!(m.store_committing());
+        m.observe_commit(Duration::from_millis(1), 1, false);
+        assert!(!m.store_committing());
+        m.observe_commit(Duration::from_millis(1), 1, true);
+        assert!(m.store_committing());
     }
 }

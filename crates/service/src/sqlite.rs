@@ -295,7 +295,7 @@ fn run_writer(
             commit(&tx, &batch, &rows, &changed, now, sweep)?;
             tx.commit().map_err(db)
         });
-        metrics.observe_commit(started.elapsed(), batch.events.len());
+        metrics.observe_commit(started.elapsed(), batch.events.len(), result.is_ok());
         match result {
             Ok(()) => {
                 state = next;
@@ -305,7 +305,7 @@ fn run_writer(
                 batch.succeed(Vec::new(), Vec::new());
             }
             Err(e) => {
-                tracing::error!(error = %e, "store commit failed");
+                crate::logline::store_error("commit", &e);
                 lock(counters).restore(changed);
                 batch.fail(&e);
             }

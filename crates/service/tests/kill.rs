@@ -31,6 +31,7 @@ fn spawn(keys: &Keys, store: &str, port: u16) -> Child {
         .args(["--trust", &keys.issuer.public_key().to_string()])
         .args(["--store", store])
         .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--admin-listen", "127.0.0.1:0"])
         .args(["--instance", "node-k"])
         .args(["--audit-key", keys.path("audit-key.json").to_str().unwrap()])
         .args(["--config", config.to_str().unwrap()])
@@ -43,7 +44,7 @@ fn spawn(keys: &Keys, store: &str, port: u16) -> Child {
 async fn wait_ready(url: &str) {
     let c = client();
     for _ in 0..200 {
-        if let Ok(r) = c.get(format!("{url}/readyz")).send().await {
+        if let Ok(r) = c.get(format!("{url}/healthz")).send().await {
             if r.status().is_success() {
                 return;
             }

@@ -91,7 +91,7 @@ async fn a_revocation_on_one_instance_reaches_the_other() {
     assert_eq!(status, 200);
     let tracking = keys.waybill.tracking_number().as_str().to_owned();
     let r = c
-        .post(format!("{}/v1/revocations", a.url))
+        .post(format!("{}/v1/revocations", a.admin_url))
         .bearer_auth("admin-secret")
         .json(&json!({ "parcels": [tracking] }))
         .send()
@@ -150,7 +150,7 @@ async fn a_store_outage_answers_503_and_discloses_nothing() {
     );
     assert!(body.get("name").is_none());
     assert_eq!(
-        c.get(format!("{}/readyz", s.url))
+        c.get(format!("{}/readyz", s.admin_url))
             .send()
             .await
             .unwrap()

@@ -36,14 +36,16 @@ async fn ten_reloads_under_load_drop_no_request_and_a_rotated_key_resolves_at_on
     let mut keys = Keys::new();
     let mut config = keys.config(&sqlite_url(keys.dir.path()), "node-a");
     config.reload_check_ms = 20;
-    waybill_redact_service::init_logging();
+    waybill_redact_service::init_logging(waybill_redact_service::LogFormat::Auto);
     let app = build(&config).await.unwrap();
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let any = SocketAddr::from(([127, 0, 0, 1], 0));
+    let listeners = waybill_redact_service::Listeners {
+        public: tokio::net::TcpListener::bind(any).await.unwrap(),
+        admin: tokio::net::TcpListener::bind(any).await.unwrap(),
+    };
+    let url = format!("http://{}", listeners.public.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(run(app.clone(), listener, async {
+    let server = tokio::spawn(run(app.clone(), listeners, async {
         let _ = rx.await;
     }));
 

@@ -118,7 +118,7 @@ async fn a_sellers_label_resolves_through_the_service_until_the_seller_is_revoke
     // The carrier revokes the seller (upper case is the same id); every token it
     // sealed is then denied.
     let r = c
-        .post(format!("{}/v1/revocations", s.url))
+        .post(format!("{}/v1/revocations", s.admin_url))
         .bearer_auth("admin-secret")
         .json(&serde_json::json!({"sealers": [id.to_string().to_uppercase()]}))
         .send()
@@ -129,7 +129,7 @@ async fn a_sellers_label_resolves_through_the_service_until_the_seller_is_revoke
     assert_eq!(status, 403, "{body}");
     // A malformed sealer id is refused, not stored.
     let r = c
-        .post(format!("{}/v1/revocations", s.url))
+        .post(format!("{}/v1/revocations", s.admin_url))
         .bearer_auth("admin-secret")
         .json(&serde_json::json!({"sealers": ["not-an-id"]}))
         .send()

@@ -143,7 +143,7 @@ async fn revocation_needs_the_admin_key_and_persists() {
     let grant_text = keys.grant(10);
     let grant = waybill_redact::Grant::parse(&grant_text).unwrap();
     let revoke = json!({ "grants": [grant.id().to_string()] });
-    let url = format!("{}/v1/revocations", s.url);
+    let url = format!("{}/v1/revocations", s.admin_url);
     let r = c.post(&url).json(&revoke).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 401);
     let r = c
@@ -206,15 +206,19 @@ async fn health_metrics_and_openapi() {
     let keys = Keys::new();
     let s = Running::start(keys.config(&sqlite_url(keys.dir.path()), "node-a")).await;
     let c = client();
-    for (path, status) in [("/healthz", 200), ("/readyz", 200), ("/openapi.json", 200)] {
+    for (base, path) in [
+        (&s.url, "/healthz"),
+        (&s.admin_url, "/readyz"),
+        (&s.admin_url, "/openapi.json"),
+    ] {
         assert_eq!(
-            c.get(format!("{}{path}", s.url))
+            c.get(format!("{base}{path}"))
                 .send()
                 .await
                 .unwrap()
                 .status()
                 .as_u16(),
-            status
+            200
         );
     }
     burst(
@@ -225,7 +229,7 @@ async fn health_metrics_and_openapi() {
     )
     .await;
     let text = c
-        .get(format!("{}/metrics", s.url))
+        .get(format!("{}/metrics", s.admin_url))
         .send()
         .await
         .unwrap()
@@ -237,7 +241,7 @@ async fn health_metrics_and_openapi() {
     assert!(text.contains("waybill_request_duration_seconds_count 2"));
     assert!(text.contains("waybill_audit_queue_depth 0"));
     let spec: serde_json::Value = c
-        .get(format!("{}/openapi.json", s.url))
+        .get(format!("{}/openapi.json", s.admin_url))
         .send()
         .await
         .unwrap()

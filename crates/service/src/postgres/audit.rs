@@ -91,11 +91,11 @@ impl Auditor {
             let closing = !batch.close.is_empty();
             let started = Instant::now();
             let result = self.commit(&batch, closing).await;
-            metrics.observe_commit(started.elapsed(), batch.events.len());
+            metrics.observe_commit(started.elapsed(), batch.events.len(), result.is_ok());
             match result {
                 Ok(()) => batch.succeed(Vec::new(), Vec::new()),
                 Err(e) => {
-                    tracing::error!(error = %e, "store commit failed");
+                    crate::logline::store_error("commit", &e);
                     // The connection may be gone, and whether the commit landed
                     // is unknown: reconnect and resume from the table next time.
                     self.conn = None;

@@ -100,11 +100,11 @@ impl Claimer {
             let batch = Batch::new(drain(first, &mut rx, &metrics.queue_depth));
             let started = Instant::now();
             let result = self.decide(&batch).await;
-            metrics.observe_commit(started.elapsed(), batch.claims.len());
+            metrics.observe_commit(started.elapsed(), batch.claims.len(), result.is_ok());
             match result {
                 Ok((decisions, admitted)) => batch.succeed(decisions, admitted),
                 Err(e) => {
-                    tracing::error!(error = %e, "claim failed");
+                    crate::logline::store_error("claim", &e);
                     self.conn = None;
                     batch.fail(&e);
                 }

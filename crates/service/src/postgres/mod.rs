@@ -60,7 +60,7 @@ pub(super) async fn connect(config: &tokio_postgres::Config) -> Result<Client, S
     let (client, connection) = config.connect(NoTls).await.map_err(pg)?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
-            tracing::warn!(error = %e, "postgres connection closed");
+            crate::logline::store_error("connection", &e);
         }
     });
     Ok(client)

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use tokio::sync::oneshot;
 use waybill_redact::{parse_batch, AuditKey, GrantSpec, IssuerKey, KeyRing, Waybill};
-use waybill_redact_service::{build, run, Config, RateConfig};
+use waybill_redact_service::{build, run, Config, Listeners, RateConfig};
 
 pub const FIXTURES: &str = include_str!("../../../../fixtures/waybills.json");
 
@@ -106,25 +106,32 @@ pub fn hex_sha256(s: &str) -> String {
 
 /// A running service; dropping `stop` (or sending) shuts it down.
 pub struct Running {
+    /// The public listener.
     pub url: String,
+    /// The admin listener.
+    pub admin_url: String,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), waybill_redact_service::ServiceError>>,
 }
 
 impl Running {
     pub async fn start(config: Config) -> Self {
-        waybill_redact_service::init_logging();
+        waybill_redact_service::init_logging(waybill_redact_service::LogFormat::Auto);
         let app = build(&config).await.unwrap();
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        let listeners = Listeners {
+            public: tokio::net::TcpListener::bind(any).await.unwrap(),
+            admin: tokio::net::TcpListener::bind(any).await.unwrap(),
+        };
+        let url = format!("http://{}", listeners.public.local_addr().unwrap());
+        let admin_url = format!("http://{}", listeners.admin.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(run(app, listener, async {
+        let task = tokio::spawn(run(app, listeners, async {
             let _ = rx.await;
         }));
         Self {
             url,
+            admin_url,
             stop: Some(tx),
             task,
         }
