@@ -321,8 +321,11 @@ fn parse_envelope(generation: u8, bytes: &[u8]) -> Result<(TokenHeader, usize), 
     };
     let header_len = bytes.len() - r.remaining();
     r.take(kex_len(suite)).map_err(truncated)?;
+    // Shorter than a tag is truncated; any other length that is not a bucket
+    // and a tag, shorter or longer than the first bucket, is a ciphertext length
+    // error (as the "ciphertext not a bucket" vector says).
     let sealed = r.remaining();
-    if sealed < TAG_LEN + PAD_BUCKETS[0] {
+    if sealed < TAG_LEN {
         return Err(malformed(MalformedToken::Truncated));
     }
     if !PAD_BUCKETS.contains(&(sealed - TAG_LEN)) {
@@ -393,6 +396,12 @@ mod tests {
         bytes.push(0);
         assert_eq!(
             Token::from_bytes(GENERATION, bytes.clone()).unwrap_err(),
+            malformed(MalformedToken::CiphertextLength)
+        );
+        let mut short = envelope(&header());
+        short.pop();
+        assert_eq!(
+            Token::from_bytes(GENERATION, short).unwrap_err(),
             malformed(MalformedToken::CiphertextLength)
         );
         bytes.truncate(60);

@@ -156,13 +156,13 @@ pub(crate) fn read_token_from(input: impl Read) -> Result<String, String> {
 }
 
 /// How `seal` and `render` seal: with the carrier's ring (suite 1), or as a
-/// seller with a directory and a sealer key (suite 2).
+/// seller or a station with a directory and a sealer key (suite 3).
 #[derive(Debug, Args)]
 pub struct SealKeys {
     /// The carrier's key ring (suite 1). Carriers that print their own labels.
     #[arg(long, value_name = "RING.json", required_unless_present = "directory")]
     pub ring: Option<PathBuf>,
-    /// The carrier's signed zone directory (suite 2). Sellers.
+    /// The carrier's signed zone directory (suite 3). Sellers and stations.
     #[arg(long, value_name = "DIRECTORY.json", conflicts_with = "ring", requires_all = ["sealer", "carrier"])]
     pub directory: Option<PathBuf>,
     /// The seller's sealer key file (with --directory).
@@ -178,7 +178,7 @@ pub struct SealKeys {
 pub enum Sealing {
     /// Suite 1, with the carrier's ring.
     Ring(KeyRing),
-    /// Suite 2, as a seller.
+    /// Suite 3, as a seller or a station.
     Public(Box<PublicSealer>),
 }
 

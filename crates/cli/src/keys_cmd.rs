@@ -36,7 +36,7 @@ pub enum KeysCommand {
         #[arg(long)]
         kid: u16,
     },
-    /// Write the signed zone directory sellers seal with (suite 2): the current
+    /// Write the signed zone directory sellers and stations seal with (suite 3): the current
     /// key's zone public keys, with validity dates.
     Publish(PublishArgs),
 }

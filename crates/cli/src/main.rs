@@ -45,7 +45,7 @@ enum Command {
     /// zone directory for sellers.
     #[command(subcommand)]
     Keys(keys_cmd::KeysCommand),
-    /// Sellers' sealer keys (suite 2): create one, or register or revoke one
+    /// Sealer keys of sellers and carrier stations (suite 3): create one, or register or revoke one
     /// in the carrier's registry.
     #[command(subcommand)]
     Sealer(seller_cmd::SealerCommand),

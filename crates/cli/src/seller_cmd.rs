@@ -1,4 +1,4 @@
-//! The seller side of suite 2 on the command line: `sealer new|register|revoke`
+//! The seller (and station) side of suite 3 on the command line: `sealer new|register|revoke`
 //! (a seller's sealer key and the carrier's sealer registry).
 
 use std::path::{Path, PathBuf};

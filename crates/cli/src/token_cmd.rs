@@ -90,8 +90,8 @@ pub struct ResolveArgs {
     /// secret never belongs on a resolver host.
     #[arg(long, value_name = "WI1:…|FILE", required = true)]
     trust: Vec<String>,
-    /// The sealer registry: suite-2 tokens open only from registered, unrevoked
-    /// sealers (without it, every suite-2 token is denied).
+    /// The sealer registry: seller tokens (suites 3 and 2) open only from registered, unrevoked
+    /// sealers (without it, every seller token is denied).
     #[arg(long, value_name = "SEALERS.json")]
     sealers: Option<PathBuf>,
     /// A file holding the courier's grant, or `-` for standard input. Never the

@@ -31,16 +31,20 @@ struct State {
 pub struct Live {
     state: RwLock<Arc<State>>,
     reloads: AtomicU64,
+    /// The watched files' stamps taken before the first load, so a change made
+    /// before the watcher starts is still seen.
+    loaded: Stamps,
 }
 
 impl Live {
-    fn new(resolver: Resolver, directory: Option<Published>) -> Self {
+    fn new(resolver: Resolver, directory: Option<Published>, loaded: Stamps) -> Self {
         Self {
             state: RwLock::new(Arc::new(State {
                 resolver: Arc::new(resolver),
                 directory: directory.map(Arc::new),
             })),
             reloads: AtomicU64::new(0),
+            loaded,
         }
     }
 
@@ -78,8 +82,9 @@ impl Live {
 /// # Errors
 /// [`ServiceError`] when a key file, the registry or a directory is unusable.
 pub(crate) fn initial(config: &Config) -> Result<Live, ServiceError> {
+    let before = stamps(&watched(config));
     let (resolver, directory) = load(config, &config.trust, Arc::default())?;
-    Ok(Live::new(resolver, directory))
+    Ok(Live::new(resolver, directory, before))
 }
 
 /// Reads every file and builds a resolver sharing `revocations`.
@@ -183,7 +188,7 @@ async fn hangup() {
 pub(crate) fn spawn(app: Arc<App>, config: Config) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let files = watched(&config);
-        let mut seen = stamps(&files);
+        let mut seen = app.resolver.loaded.clone();
         let period = Duration::from_millis(config.reload_check_ms.max(10));
         loop {
             let why = tokio::select! {

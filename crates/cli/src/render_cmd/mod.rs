@@ -32,7 +32,7 @@ pub struct RenderArgs {
     #[command(flatten)]
     limits: input::LimitArgs,
     /// How the QR tokens are sealed: `--ring` (the carrier's key ring, suite 1),
-    /// or `--directory`, `--sealer` and `--carrier` (a seller, suite 2).
+    /// or `--directory`, `--sealer` and `--carrier` (a seller or a station, suite 3).
     #[command(flatten)]
     keys: credentials::SealKeys,
     /// Create the key ring first when the file does not exist (first run, demos).
