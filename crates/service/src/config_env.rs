@@ -20,6 +20,8 @@ enum Kind {
     List,
     /// A TOML number or boolean.
     Scalar,
+    /// Any TOML value, written as in the file (`[{ url = "…", key = "WW1:…" }]`).
+    Toml,
 }
 
 /// Every key of the file, as a variable names it.
@@ -51,6 +53,10 @@ const KEYS: &[(&str, Kind)] = &[
     ("max_token_days", Kind::Scalar),
     ("reload_check_ms", Kind::Scalar),
     ("courier_app", Kind::Scalar),
+    ("checkpoint_secs", Kind::Scalar),
+    ("max_unwitnessed_secs", Kind::Scalar),
+    ("require_witness", Kind::Scalar),
+    ("witness", Kind::Toml),
 ];
 
 /// Writes the variables among `vars` over `table` (the file's settings).
@@ -87,8 +93,12 @@ pub(crate) fn overlay(
                 "{name}: {PREFIX}{key_part} is set twice (directly and by _FILE)"
             )));
         }
-        let parsed = parse(kind, &value)
-            .ok_or_else(|| ServiceError::Config(format!("{name}: not a number or boolean")))?;
+        let parsed = parse(kind, &value).ok_or_else(|| {
+            ServiceError::Config(match kind {
+                Kind::Toml => format!("{name}: not a TOML value"),
+                _ => format!("{name}: not a number or boolean"),
+            })
+        })?;
         set(table, key, parsed);
     }
     Ok(())
@@ -116,6 +126,10 @@ fn parse(kind: Kind, value: &str) -> Option<toml::Value> {
             doc.get("v")
                 .filter(|v| v.is_integer() || v.is_bool() || v.is_float())
                 .cloned()
+        }
+        Kind::Toml => {
+            let doc: toml::Table = format!("v = {value}").parse().ok()?;
+            doc.get("v").cloned()
         }
     }
 }
@@ -203,6 +217,30 @@ mod tests {
         assert!(c.allow_bearer_grants);
         assert_eq!(c.request_timeout_ms, 1500);
         assert_eq!(c.max_connections, 99);
+    }
+
+    #[test]
+    fn witnesses_come_from_the_environment_as_toml() {
+        let mut table = toml::Table::new();
+        overlay(
+            &mut table,
+            vars(&[(
+                "WAYBILL_RESOLVER_WITNESS",
+                r#"[{ url = "http://127.0.0.1:7380", key = "WW1:00" }]"#,
+            )]),
+            |_| unreachable!(),
+        )
+        .unwrap();
+        let witness = table["witness"].as_array().unwrap();
+        assert_eq!(witness.len(), 1);
+        assert_eq!(witness[0]["url"].as_str(), Some("http://127.0.0.1:7380"));
+        let err = overlay(
+            &mut table,
+            vars(&[("WAYBILL_RESOLVER_WITNESS", "[{ url = ")]),
+            |_| unreachable!(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not a TOML value"), "{err}");
     }
 
     #[test]

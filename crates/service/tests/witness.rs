@@ -166,12 +166,15 @@ async fn a_witnessed_log_verifies_and_a_cut_one_is_refused_everywhere() {
     }
     assert_eq!(stored(), 30);
     assert_eq!(witnessed(&witness).size(), 30);
-    let cosigned = metric(&s.url, "waybill_audit_cosigned_total").await;
+    let cosigned = metric(&s.admin_url, "waybill_audit_cosigned_total").await;
     assert!(cosigned >= 1);
-    assert_eq!(metric(&s.url, "waybill_audit_unwitnessed_seconds").await, 0);
+    assert_eq!(
+        metric(&s.admin_url, "waybill_audit_unwitnessed_seconds").await,
+        0
+    );
     // The auditors' routes: the latest checkpoint, and proofs against it.
     let get = |path: String| {
-        let url = format!("{}{path}", s.url);
+        let url = format!("{}{path}", s.admin_url);
         async move { client().get(url).send().await.unwrap() }
     };
     let latest = get("/v1/audit/checkpoint".into())
