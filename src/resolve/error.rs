@@ -38,6 +38,7 @@ pub enum GrantError {
 /// A device key or request proof is malformed. Nothing secret is in the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid device key or request proof: {reason}")]
+#[non_exhaustive]
 pub struct DeviceError {
     /// What is wrong (never key material).
     pub reason: &'static str,
@@ -131,33 +132,10 @@ pub enum Denied {
 }
 
 impl Denied {
-    /// A stable machine-readable reason, as written to the audit log.
+    /// A stable machine-readable reason, as written to the audit log: the
+    /// [`reason`](Self::reason)'s [`as_str`](crate::DenialReason::as_str).
     pub fn code(&self) -> &'static str {
-        match self {
-            Self::MalformedToken(_) => "malformed_token",
-            Self::MalformedGrant(_) => "malformed_grant",
-            Self::UntrustedIssuer => "untrusted_issuer",
-            Self::BadSignature => "bad_signature",
-            Self::GrantNotYetValid => "grant_not_yet_valid",
-            Self::GrantExpired => "grant_expired",
-            Self::GrantRevoked => "grant_revoked",
-            Self::ParcelRevoked => "parcel_revoked",
-            Self::ZoneNotGranted => "zone_not_granted",
-            Self::TokenExpired => "token_expired",
-            Self::UnknownSealer => "unknown_sealer",
-            Self::SealerRevoked => "sealer_revoked",
-            Self::IssuedInFuture => "issued_in_future",
-            Self::BearerGrantRefused => "bearer_grant_refused",
-            Self::DeviceSignatureMissing => "device_signature_missing",
-            Self::DeviceSignatureInvalid => "device_signature_invalid",
-            Self::RequestStale => "request_stale",
-            Self::RequestReplayed => "request_replayed",
-            Self::GrantTooLong => "grant_too_long",
-            Self::RateLimited => "rate_limited",
-            Self::QuotaExceeded => "quota_exceeded",
-            Self::Unopenable => "unopenable",
-            Self::AuditUnavailable => "audit_unavailable",
-        }
+        self.reason().as_str()
     }
 }
 

@@ -200,15 +200,16 @@ pub fn grant(args: GrantArgs) -> ExitCode {
         Err(e) => return fail("grant", e),
     };
     let not_before = args.not_before.unwrap_or_else(OffsetDateTime::now_utc);
-    let spec = GrantSpec {
-        courier_id: args.courier,
-        zones: args.zones,
-        not_before,
-        expires_at: not_before + Duration::hours(i64::from(args.hours)),
-        scope,
-        quota: args.quota,
-        device,
+    let Some(expires_at) = not_before.checked_add(Duration::hours(i64::from(args.hours))) else {
+        return usage(format_args!(
+            "grant: --not-before {} plus --hours {} is past the year 9999",
+            not_before.format(&Rfc3339).unwrap_or_default(),
+            args.hours
+        ));
     };
+    let spec = GrantSpec::new(args.courier, args.zones, not_before, expires_at, args.quota)
+        .with_scope(scope)
+        .with_device(device);
     match key.issue(&spec) {
         Ok(g) => {
             println!("{g}");

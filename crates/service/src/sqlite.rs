@@ -13,7 +13,9 @@ use std::time::Instant;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use tokio::sync::mpsc;
-use waybill_redact::{AuditCheckpoint, AuditRecord, ReplayGuard, Revocation};
+use waybill_redact::{
+    AuditCheckpoint, AuditRecord, DenialReason, Outcome, ReplayGuard, Revocation,
+};
 
 use crate::chain::{export_lines, ChainState, Rows};
 use crate::error::StoreError;
@@ -185,8 +187,13 @@ fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
         courier: r.get(4)?,
         grant: r.get(5)?,
         purpose: r.get(6)?,
-        outcome: r.get(7)?,
-        reason: r.get(8)?,
+        outcome: Outcome::from_parts(
+            &r.get::<_, String>(7)?,
+            r.get::<_, Option<String>>(8)?.as_deref(),
+        )
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, Box::new(e))
+        })?,
         scope: r.get(9)?,
         prev: r.get(10)?,
         hash: r.get(11)?,
@@ -384,8 +391,8 @@ fn insert_rows(tx: &Transaction<'_>, rows: &Rows) -> Result<(), StoreError> {
             r.courier,
             r.grant,
             r.purpose,
-            r.outcome,
-            r.reason,
+            r.outcome.as_str(),
+            r.outcome.reason().map(DenialReason::as_str),
             r.scope,
             r.prev,
             r.hash

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Statement};
-use waybill_redact::{AuditCheckpoint, Revocation};
+use waybill_redact::{AuditCheckpoint, DenialReason, Revocation};
 
 use crate::chain::{ChainState, Rows};
 use crate::error::StoreError;
@@ -193,8 +193,8 @@ pub(super) async fn insert_rows(conn: &AuditConn, rows: &Rows) -> Result<(), Sto
                     &r.courier,
                     &r.grant,
                     &r.purpose,
-                    &r.outcome,
-                    &r.reason,
+                    &r.outcome.as_str(),
+                    &r.outcome.reason().map(DenialReason::as_str),
                     &r.scope,
                     &r.prev,
                     &r.hash,

@@ -2,7 +2,7 @@
 //! chain for an export.
 
 use tokio_postgres::{Client, Row};
-use waybill_redact::{AuditCheckpoint, AuditRecord};
+use waybill_redact::{AuditCheckpoint, AuditRecord, Outcome};
 
 use crate::chain::{export_lines, ChainState};
 use crate::error::StoreError;
@@ -12,8 +12,10 @@ use super::pg;
 const SELECT_AUDIT: &str = "SELECT instance, seq, time, tracking_number, courier, grant_id,
     purpose, outcome, reason, scope, prev, hash FROM audit";
 
-pub(super) fn record_from_row(r: &Row) -> AuditRecord {
-    AuditRecord {
+pub(super) fn record_from_row(r: &Row) -> Result<AuditRecord, StoreError> {
+    let outcome = Outcome::from_parts(r.get(7), r.get(8))
+        .map_err(|e| StoreError::Corrupt(format!("audit record {}: {e}", r.get::<_, i64>(1))))?;
+    Ok(AuditRecord {
         instance: r.get(0),
         seq: u64::try_from(r.get::<_, i64>(1)).unwrap_or(0),
         time: r.get(2),
@@ -21,12 +23,11 @@ pub(super) fn record_from_row(r: &Row) -> AuditRecord {
         courier: r.get(4),
         grant: r.get(5),
         purpose: r.get(6),
-        outcome: r.get(7),
-        reason: r.get(8),
+        outcome,
         scope: r.get(9),
         prev: r.get(10),
         hash: r.get(11),
-    }
+    })
 }
 
 pub(super) async fn resume(client: &Client, instance: &str) -> Result<ChainState, StoreError> {
@@ -37,7 +38,8 @@ pub(super) async fn resume(client: &Client, instance: &str) -> Result<ChainState
         )
         .await
         .map_err(pg)?
-        .map(|r| record_from_row(&r));
+        .map(|r| record_from_row(&r))
+        .transpose()?;
     let checkpointed: i64 = client
         .query_one(
             "SELECT COALESCE(MAX(seq), 0)::int8 FROM audit_checkpoints WHERE instance = $1",
@@ -69,7 +71,7 @@ pub(super) async fn export(client: &Client) -> Result<Vec<String>, StoreError> {
             .map_err(pg)?
             .iter()
             .map(record_from_row)
-            .collect();
+            .collect::<Result<_, _>>()?;
         let checkpoints = client
                     .query(
                         "SELECT instance, seq, head, time, signature FROM audit_checkpoints WHERE instance = $1 ORDER BY seq",
