@@ -10,6 +10,9 @@ mod model;
 mod resolve;
 mod token;
 
+#[cfg(feature = "bench")]
+#[doc(hidden)]
+pub mod bench_parts;
 #[cfg(feature = "render")]
 mod export;
 #[cfg(feature = "render")]
@@ -36,9 +39,6 @@ pub use model::{
     Address, AddressFields, Item, Party, PersonName, Phone, Routing, TrackingNumber,
     TrackingScheme, VirtualPhone, Waybill,
 };
-#[cfg(feature = "render")]
-#[doc(hidden)]
-pub use render::bench_parts;
 #[cfg(feature = "render")]
 pub use render::{
     render, Bitmap, CodeKind, Fonts, Label, LabelSize, LabelSpec, PlacedCode, RenderWarning,
