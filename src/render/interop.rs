@@ -64,7 +64,7 @@ impl Bitmap {
 
     /// A bitmap from a gray image: a pixel darker than `threshold` (0–255) becomes a
     /// black dot. For photos or logos with gradients, threshold them first (for
-    /// example with `imageproc::contrast::otsu_level`) or dither them.
+    /// example with Otsu's method) or dither them.
     pub fn from_gray_image(image: &GrayImage, threshold: u8) -> Bitmap {
         let mut bitmap = Bitmap::new(image.width(), image.height());
         let row_bytes = bitmap.row_bytes();
