@@ -4,6 +4,8 @@
 //! unreadable files), 2 usage, 3 resolve denied.
 
 mod courier_cmd;
+#[cfg(feature = "courier")]
+mod courier_resolve;
 mod credentials;
 mod files;
 mod input;
@@ -64,7 +66,30 @@ enum Command {
     #[command(subcommand)]
     Audit(token_cmd::AuditCommand),
     /// Run the resolver service (HTTP) over a SQLite or PostgreSQL store.
+    #[cfg(feature = "serve")]
     Serve(waybill_redact_service::ServeArgs),
+    /// Not in this build: `serve` needs the `serve` feature.
+    #[cfg(not(feature = "serve"))]
+    #[command(hide = true)]
+    Serve(NotBuilt),
+}
+
+/// The arguments of a command this build leaves out (see [`not_built`]).
+#[derive(Debug, clap::Args)]
+pub(crate) struct NotBuilt {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    _args: Vec<String>,
+}
+
+/// Says which feature a command left out of this build needs, and exits 2.
+#[allow(dead_code)] // Unused when every feature is on.
+pub(crate) fn not_built(command: &str, feature: &str) -> ExitCode {
+    eprintln!(
+        "error: `{command}` is not in this build of waybill-redact; build it with \
+         `cargo install waybill-redact-cli --features {feature}` (or `--features full`), \
+         or from a clone `cargo run --release --features {feature} -- {command} …`"
+    );
+    ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
@@ -87,10 +112,13 @@ fn main() -> ExitCode {
         Command::Resolve(a) => token_cmd::resolve(a),
         Command::Courier(c) => courier_cmd::courier(c),
         Command::Audit(c) => token_cmd::audit(c),
+        #[cfg(feature = "serve")]
         Command::Serve(args) => {
             waybill_redact_service::init_logging();
             waybill_redact_service::serve_command(&args)
         }
+        #[cfg(not(feature = "serve"))]
+        Command::Serve(_) => not_built("serve", "serve"),
     }
 }
 

@@ -135,7 +135,12 @@ pub enum AuditCommand {
         key: Option<String>,
     },
     /// Write a service store's audit chains as JSON lines for `audit verify`.
+    #[cfg(feature = "serve")]
     Export(waybill_redact_service::ExportArgs),
+    /// Not in this build: `audit export` needs the `serve` feature.
+    #[cfg(not(feature = "serve"))]
+    #[command(hide = true)]
+    Export(crate::NotBuilt),
     /// Create an audit key file that signs checkpoints (refuses to overwrite);
     /// prints its public key for `audit verify --key`.
     KeyNew {
@@ -356,7 +361,10 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
 pub fn audit(cmd: AuditCommand) -> ExitCode {
     let (log, key) = match cmd {
         AuditCommand::Verify { log, key } => (log, key),
+        #[cfg(feature = "serve")]
         AuditCommand::Export(args) => return waybill_redact_service::export_command(&args),
+        #[cfg(not(feature = "serve"))]
+        AuditCommand::Export(_) => return crate::not_built("audit export", "serve"),
         AuditCommand::KeyNew { out } => {
             let key = AuditKey::generate();
             return match write_secret(&out, &key.to_json(), false) {
