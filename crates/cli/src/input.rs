@@ -39,9 +39,9 @@ pub fn describe(e: &RecordError) -> String {
     }
 }
 
-/// Opens `path`, or standard input when absent.
+/// Opens `path`, or standard input when absent or `-`.
 pub fn open(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, String> {
-    match path {
+    match path.filter(|p| p.as_os_str() != "-") {
         Some(p) => {
             let file =
                 std::fs::File::open(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
@@ -98,7 +98,7 @@ pub fn lines_per_record(
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(crate::USAGE);
         }
     };
     let stdout = std::io::stdout();

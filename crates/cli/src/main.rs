@@ -29,7 +29,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Privacy express waybills: GB/T 41833-2022 masking, sealed courier tokens and
 /// thermal-ready labels.
 #[derive(Parser)]
-#[command(name = "waybill-redact", version, about, long_about = None)]
+#[command(name = "waybill-redact", version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -121,6 +121,20 @@ fn main() -> ExitCode {
         Command::Serve(_) => not_built("serve", "serve"),
     }
 }
+
+/// The exit codes, as `--help` shows them.
+const EXIT_CODES: &str = "Exit codes:
+  0  success
+  1  some records failed, a check failed (a broken audit log), a key file that cannot
+     be used, or an error during the run
+  2  usage error: bad or conflicting options, including those found after parsing,
+     and a missing or unreadable --input file (render also: --logo, --font, the
+     ring), all before any work starts
+  3  resolve denied (resolve, courier resolve)";
+
+/// Exit code for a usage error: found by clap, or after parsing (options that do
+/// not go together, an input file that cannot be read).
+pub(crate) const USAGE: u8 = 2;
 
 /// Prints an error and returns exit code 1.
 pub(crate) fn fail(context: &str, e: impl std::fmt::Display) -> ExitCode {

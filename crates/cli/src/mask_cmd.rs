@@ -10,7 +10,7 @@ use waybill_redact::{mask, AddressRule, ItemRule, MaskPolicy, NameRule, PartyPol
 #[derive(Args)]
 pub struct MaskArgs {
     /// Waybills as a JSON array, JSON Lines or CSV (by extension, else detected);
-    /// standard input when absent.
+    /// standard input when absent or `-`.
     #[arg(long, short)]
     input: Option<PathBuf>,
     #[command(flatten)]

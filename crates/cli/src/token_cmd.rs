@@ -64,7 +64,7 @@ pub struct GrantArgs {
 pub struct SealArgs {
     #[command(flatten)]
     keys: SealKeys,
-    /// Waybills as a JSON array, JSON Lines or CSV; default standard input.
+    /// Waybills as a JSON array, JSON Lines or CSV; standard input when absent or `-`.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     #[command(flatten)]
@@ -389,10 +389,15 @@ pub fn audit(cmd: AuditCommand) -> ExitCode {
             Err(e) => fail("audit", e),
         };
     };
-    let key: AuditPublicKey = match key.parse() {
-        Ok(k) => k,
-        Err(e) => return fail("audit --key", e),
-    };
+    let key: AuditPublicKey =
+        match credentials::key_text_or_file("audit verify --key", &key, "WA1:").and_then(|text| {
+            text.trim()
+                .parse()
+                .map_err(|e| format!("audit verify --key: {e}"))
+        }) {
+            Ok(k) => k,
+            Err(e) => return usage(e),
+        };
     match verify_audit_log_with_key(file, &key) {
         Ok(r) => {
             println!(

@@ -26,7 +26,7 @@ use sink::Sink;
 #[derive(Args)]
 pub struct RenderArgs {
     /// Waybills as a JSON array, JSON Lines or CSV (by extension, else detected);
-    /// standard input when absent.
+    /// standard input when absent or `-`.
     #[arg(long, short)]
     input: Option<PathBuf>,
     #[command(flatten)]
@@ -49,7 +49,7 @@ pub struct RenderArgs {
     /// Label size in millimetres: 76x130, 100x150, 100x180 or any WxH.
     #[arg(long, default_value = "100x150", value_parser = parse_size)]
     size: LabelSize,
-    /// Printer resolution in dots per inch (203 or 300).
+    /// Printer resolution in dots per inch, 150 to 600 (thermal printers: 203 or 300).
     #[arg(long, default_value_t = 203, value_parser = clap::value_parser!(u16).range(150..=600))]
     dpi: u16,
     /// Days until the QR tokens expire.
@@ -285,13 +285,15 @@ impl Job {
     }
 }
 
-/// Runs `render`: exit 0 when every record became a label, 1 otherwise.
+/// Runs `render`: exit 0 when every record became a label, 1 otherwise, and 2
+/// when it cannot start (arguments that do not go together, an input, key or
+/// font file that cannot be read).
 pub fn run(args: RenderArgs) -> ExitCode {
     match prepare(&args) {
         Ok((job, output, reader)) => execute(&args, &job, &output, reader),
         Err(e) => {
             eprintln!("error: render: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(crate::USAGE)
         }
     }
 }
