@@ -46,10 +46,12 @@ pub enum Error {
     Audit(#[from] AuditError),
     /// Rendering a label failed.
     #[cfg(feature = "render")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "render")))]
     #[error(transparent)]
     Render(#[from] RenderError),
     /// Encoding a label as PNG, ZPL or PDF failed.
     #[cfg(feature = "render")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "render")))]
     #[error(transparent)]
     Export(#[from] ExportError),
     /// Reading or writing a file failed. Check the path and permissions.

@@ -30,6 +30,7 @@ static EXPAND: [[u8; 8]; 256] = {
     t
 };
 
+#[cfg_attr(docsrs, doc(cfg(feature = "image")))]
 impl Bitmap {
     /// The raster as an 8-bit gray image: black dots 0, white dots 255.
     pub fn to_gray_image(&self) -> GrayImage {
@@ -90,6 +91,7 @@ impl Bitmap {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "image")))]
 impl Label {
     /// The label as an 8-bit gray image (see [`Bitmap::to_gray_image`]).
     pub fn to_gray_image(&self) -> GrayImage {

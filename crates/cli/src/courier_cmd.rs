@@ -24,6 +24,11 @@ pub enum CourierCommand {
     /// Scan a label (or take a token), sign the request with the device key,
     /// ask the resolver service and print the disclosure as JSON.
     #[cfg(feature = "courier")]
+    #[command(after_help = "Examples:
+  waybill-redact courier resolve --server https://resolver.example.com --grant grant.txt \\
+      --device device.json --purpose delivery --image label.jpg
+  echo 'WB2:…' | waybill-redact courier resolve --server http://127.0.0.1:8080 \\
+      --grant grant.txt --device device.json --purpose call -")]
     Resolve(crate::courier_resolve::ResolveArgs),
     /// Not in this build: `courier resolve` needs the `courier` feature.
     #[cfg(not(feature = "courier"))]

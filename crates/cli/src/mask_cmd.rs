@@ -76,7 +76,7 @@ pub fn run(args: &MaskArgs) -> ExitCode {
         &args.limits.limits(),
         |position, waybill| {
             let masked = mask(&waybill, &policy);
-            for w in masked.warnings() {
+            for w in masked.warnings().iter().filter(|_| !crate::quiet()) {
                 eprintln!(
                     "warning: record {position} ({}): {w}",
                     masked.tracking_number().as_str()

@@ -127,6 +127,28 @@ fn audit_key(path: &Path) -> Result<AuditKey, ServiceError> {
     }
 }
 
+/// A `trust` entry: an issuer public key's text (`WI1:…`) or a file holding it.
+fn trusted_issuer(entry: &str) -> Result<IssuerPublicKey, ServiceError> {
+    let bad = |e: &dyn std::fmt::Display| ServiceError::Config(format!("trust {entry}: {e}"));
+    let text = if entry.trim_start().starts_with('W') {
+        entry.to_owned()
+    } else {
+        std::fs::read_to_string(entry).map_err(|e| bad(&e))?
+    };
+    let text = text.trim();
+    if text.contains("\"secret\"") {
+        return Err(bad(
+            &"holds the issuer's secret; give only its public key (WI1:…)",
+        ));
+    }
+    if let Some(prefix) = text.get(..4).filter(|p| p.ends_with(':') && *p != "WI1:") {
+        return Err(bad(&format_args!(
+            "expected an issuer key (WI1:…), got a {prefix}… key or credential"
+        )));
+    }
+    text.parse().map_err(|e| bad(&e))
+}
+
 fn resolver(config: &Config) -> Result<Resolver, ServiceError> {
     let ring_text = zeroize::Zeroizing::new(
         std::fs::read_to_string(&config.ring)
@@ -137,10 +159,7 @@ fn resolver(config: &Config) -> Result<Resolver, ServiceError> {
     let trusted = config
         .trust
         .iter()
-        .map(|t| {
-            t.parse::<IssuerPublicKey>()
-                .map_err(|e| ServiceError::Config(format!("trust: {e} (only WI1: public keys)")))
-        })
+        .map(|t| trusted_issuer(t))
         .collect::<Result<Vec<_>, _>>()?;
     if config.allow_bearer_grants {
         tracing::warn!("bearer grants (bound to no device) are accepted: --allow-bearer-grants");
@@ -326,5 +345,28 @@ pub fn export_command(args: &ExportArgs) -> ExitCode {
             eprintln!("error: audit export: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use waybill_redact::{DeviceKey, IssuerKey};
+
+    use super::trusted_issuer;
+
+    #[test]
+    fn trust_takes_the_key_text_or_a_file_and_names_a_wrong_kind() {
+        let issuer = IssuerKey::generate().public_key();
+        let text = issuer.to_string();
+        assert_eq!(trusted_issuer(&text).unwrap(), issuer);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("issuer.pub");
+        std::fs::write(&file, format!("{text}\n")).unwrap();
+        assert_eq!(trusted_issuer(file.to_str().unwrap()).unwrap(), issuer);
+        let device = DeviceKey::generate().unwrap().public_key().to_string();
+        let wrong = trusted_issuer(&device).unwrap_err().to_string();
+        assert!(wrong.contains("expected an issuer key (WI1:…), got a WD1:…"), "{wrong}");
+        let missing = trusted_issuer("/nonexistent/issuer.pub").unwrap_err();
+        assert!(missing.to_string().contains("/nonexistent/issuer.pub"));
     }
 }
