@@ -365,7 +365,10 @@ mod tests {
         assert_eq!(trusted_issuer(file.to_str().unwrap()).unwrap(), issuer);
         let device = DeviceKey::generate().unwrap().public_key().to_string();
         let wrong = trusted_issuer(&device).unwrap_err().to_string();
-        assert!(wrong.contains("expected an issuer key (WI1:…), got a WD1:…"), "{wrong}");
+        assert!(
+            wrong.contains("expected an issuer key (WI1:…), got a WD1:…"),
+            "{wrong}"
+        );
         let missing = trusted_issuer("/nonexistent/issuer.pub").unwrap_err();
         assert!(missing.to_string().contains("/nonexistent/issuer.pub"));
     }
