@@ -60,7 +60,8 @@ pub use resolve::{
     GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink, Limit, MemorySink, Outcome, Purpose,
     QuotaClaim, RateLimiter, ReplayGuard, RequestProof, ResolveRequest, Resolver, RestoredFrom,
     Revocation, Revocations, Scope, SystemClock, TokenBucket, UnknownDenialReason,
-    DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS, DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
+    DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS, DEFAULT_MAX_TOKEN_DAYS,
+    DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
 };
 pub use resolve::{AuditBreak, AuditError, Denied, DeviceError, GrantError};
 pub use token::{DirectoryError, KeyRingError, MalformedToken, SealError, SealerError, TokenError};

@@ -90,6 +90,12 @@ reasons! {
     QuotaExceeded => "quota_exceeded",
     /// See [`Denied::Unopenable`].
     Unopenable => "unopenable",
+    /// See [`Denied::TokenLifetimeTooLong`].
+    TokenLifetimeTooLong => "token_lifetime_too_long",
+    /// See [`Denied::KeyRetired`].
+    KeyRetired => "key_retired",
+    /// See [`Denied::DirectoryExpired`].
+    DirectoryExpired => "directory_expired",
     /// See [`Denied::AuditUnavailable`].
     AuditUnavailable => "audit_unavailable",
 }
@@ -141,6 +147,9 @@ impl Denied {
             Self::RateLimited => DenialReason::RateLimited,
             Self::QuotaExceeded => DenialReason::QuotaExceeded,
             Self::Unopenable => DenialReason::Unopenable,
+            Self::TokenLifetimeTooLong => DenialReason::TokenLifetimeTooLong,
+            Self::KeyRetired => DenialReason::KeyRetired,
+            Self::DirectoryExpired => DenialReason::DirectoryExpired,
             Self::AuditUnavailable => DenialReason::AuditUnavailable,
         }
     }

@@ -131,6 +131,20 @@ pub enum Denied {
     /// says no more. Treat the label as suspect.
     #[error("token could not be opened")]
     Unopenable,
+    /// The token's expiry is more than the resolver's `max_token_days` (90 by
+    /// default) after its issue time. The sealer asked for too long a life;
+    /// reprint the label with a shorter one.
+    #[error("token lifetime longer than allowed")]
+    TokenLifetimeTooLong,
+    /// The token's key id was retired from the carrier's key ring. The label is
+    /// older than any key in use; reprint it.
+    #[error("token sealed under a retired key")]
+    KeyRetired,
+    /// A seller's token sealed under a key id whose zone directory was not valid
+    /// at the token's issue time (expired, not yet valid, or never published).
+    /// The seller's software used a stale directory; reprint the label.
+    #[error("token sealed under a directory that was not valid at its issue time")]
+    DirectoryExpired,
     /// The attempt could not be written to the audit log, so nothing is disclosed.
     /// Fix the audit store; the request may be retried.
     #[error("audit log unavailable")]

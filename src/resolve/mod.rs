@@ -40,5 +40,7 @@ pub use grant::{Grant, GrantId, GrantSpec, Scope};
 pub use issuer::{IssuerKey, IssuerPublicKey};
 pub use ratelimit::{Limit, RateLimiter, TokenBucket};
 pub use request::{Disclosure, Purpose, ResolveRequest};
-pub use resolver::{Resolver, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS};
+pub use resolver::{
+    Resolver, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS, DEFAULT_MAX_TOKEN_DAYS,
+};
 pub use revocation::{Revocation, Revocations};

@@ -8,6 +8,7 @@ mod courier_cmd;
 mod courier_resolve;
 mod credentials;
 mod files;
+mod grant_qr;
 mod input;
 mod keys_cmd;
 mod mask_cmd;

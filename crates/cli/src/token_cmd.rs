@@ -57,6 +57,10 @@ pub struct GrantArgs {
     /// Start of validity (RFC 3339); default now.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     not_before: Option<OffsetDateTime>,
+    /// Also write the grant as a QR code (PNG, owner-only), for the courier's
+    /// app to scan.
+    #[arg(long, value_name = "FILE.png")]
+    qr: Option<PathBuf>,
 }
 
 /// `seal` arguments.
@@ -217,7 +221,13 @@ pub fn grant(args: GrantArgs) -> ExitCode {
         .with_device(device);
     match key.issue(&spec) {
         Ok(g) => {
-            println!("{g}");
+            let text = g.to_string();
+            if let Some(path) = &args.qr {
+                if let Err(e) = crate::grant_qr::write(path, &text) {
+                    return fail("grant --qr", e);
+                }
+            }
+            println!("{text}");
             ExitCode::SUCCESS
         }
         Err(e) => usage(format_args!("grant: {e}")),
