@@ -2,6 +2,9 @@
 //! into one multi-page PDF, and report the records that failed, with their
 //! position, tracking number and reason, without stopping the batch.
 //!
+//! Needs the default features `render` and `bundled-font`
+//! (`required-features` in Cargo.toml).
+//!
 //! ```sh
 //! cargo run --example batch_csv -- fixtures/orders.csv out/batch.pdf
 //! ```

@@ -2,12 +2,15 @@
 //! it, the QR code read off a label picture, the signed request for the carrier's
 //! resolver service, and (with a server) the disclosure it answers.
 //!
+//! Needs the features `render`, `bundled-font` (default) and `image`
+//! (`required-features` in Cargo.toml).
+//!
 //! ```sh
 //! # Everything made up on the spot; prints the request it would send.
-//! cargo run --example courier_app
+//! cargo run --features image --example courier_app
 //! # Against a running service (`waybill-redact serve`): the label is sealed with
 //! # its ring and the grant signed by an issuer it trusts.
-//! cargo run --example courier_app -- http://127.0.0.1:8080 issuer.json ring.json
+//! cargo run --features image --example courier_app -- http://127.0.0.1:8080 issuer.json ring.json
 //! ```
 //!
 //! The `waybill-redact courier resolve` command does the same for a picture file.

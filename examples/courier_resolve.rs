@@ -2,6 +2,8 @@
 //! recipient's data, within the courier's grant: its zones, its scope, its quota,
 //! and every attempt in the audit log.
 //!
+//! Needs no feature: tokens, grants and the resolver are the core.
+//!
 //! ```sh
 //! cargo run --example courier_resolve
 //! ```

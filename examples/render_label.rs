@@ -1,6 +1,9 @@
 //! Render one label: mask a waybill, seal its QR token, draw the label, and write
 //! it as a 1-bit PNG (thermal printers), a ZPL file and a PDF.
 //!
+//! Needs the default features `render` and `bundled-font`
+//! (`required-features` in Cargo.toml).
+//!
 //! ```sh
 //! cargo run --example render_label -- out/example
 //! ```

@@ -31,10 +31,10 @@ pub enum Error {
     Token(#[from] TokenError),
     /// A zone directory could not be read, verified or published.
     #[error("zone directory: {0}")]
-    Directory(#[from] DirectoryError),
+    Directory(DirectoryError),
     /// A sealer key or the sealer registry is unusable.
     #[error("sealer: {0}")]
-    Sealer(#[from] SealerError),
+    Sealer(SealerError),
     /// A courier grant or issuer key is invalid.
     #[error(transparent)]
     Grant(#[from] GrantError),
@@ -46,13 +46,36 @@ pub enum Error {
     Audit(#[from] AuditError),
     /// Rendering a label failed.
     #[cfg(feature = "render")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "render")))]
     #[error(transparent)]
     Render(#[from] RenderError),
     /// Encoding a label as PNG, ZPL or PDF failed.
     #[cfg(feature = "render")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "render")))]
     #[error(transparent)]
     Export(#[from] ExportError),
     /// Reading or writing a file failed. Check the path and permissions.
     #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+// The cause is in the message, so it is not also a `source()`: printed once.
+impl From<DirectoryError> for Error {
+    fn from(e: DirectoryError) -> Self {
+        Self::Directory(e)
+    }
+}
+
+// The cause is in the message, so it is not also a `source()`: printed once.
+impl From<SealerError> for Error {
+    fn from(e: SealerError) -> Self {
+        Self::Sealer(e)
+    }
+}
+
+// The cause is in the message, so it is not also a `source()`: printed once.
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
 }

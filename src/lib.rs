@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -10,6 +11,9 @@ mod model;
 mod resolve;
 mod token;
 
+#[cfg(feature = "bench")]
+#[doc(hidden)]
+pub mod bench_parts;
 #[cfg(feature = "render")]
 mod export;
 #[cfg(feature = "render")]
@@ -17,8 +21,10 @@ mod render;
 
 pub use error::{Error, Result};
 #[cfg(feature = "render")]
+#[cfg_attr(docsrs, doc(cfg(feature = "render")))]
 pub use export::ExportError;
 #[cfg(feature = "render")]
+#[cfg_attr(docsrs, doc(cfg(feature = "render")))]
 pub use export::{
     decode_gf, to_pdf, to_zpl, PdfOptions, PdfPage, PdfWriter, PngMode, ZplEncoding, ZplOptions,
 };
@@ -37,15 +43,15 @@ pub use model::{
     TrackingScheme, VirtualPhone, Waybill,
 };
 #[cfg(feature = "render")]
-#[doc(hidden)]
-pub use render::bench_parts;
-#[cfg(feature = "render")]
+#[cfg_attr(docsrs, doc(cfg(feature = "render")))]
 pub use render::{
     render, Bitmap, CodeKind, Fonts, Label, LabelSize, LabelSpec, PlacedCode, RenderWarning,
 };
 #[cfg(feature = "image")]
+#[cfg_attr(docsrs, doc(cfg(feature = "image")))]
 pub use render::{Logo, LogoMode};
 #[cfg(feature = "render")]
+#[cfg_attr(docsrs, doc(cfg(feature = "render")))]
 pub use render::{LogoProblem, RenderError};
 pub use resolve::{
     record_time, scope_text, verify_audit_log, verify_audit_log_with_key, Attempt, AuditChain,

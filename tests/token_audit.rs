@@ -55,9 +55,36 @@ fn an_intact_log_verifies() {
 fn an_edited_record_is_pinpointed() {
     let mut lines = log(6);
     lines[2] = lines[2]
-        .replace("\"denied\"", "\"allowed\"")
+        .replace("zone_not_granted", "grant_expired")
         .replace("C-1", "C-2");
     assert_eq!(broken_at(&lines), (3, AuditBreak::Edited));
+}
+
+#[test]
+fn an_outcome_that_cannot_be_is_malformed() {
+    // Denied reasons are typed: an allowed record with a reason, a denied one
+    // without, or a reason no resolver writes is not an audit record.
+    for (from, to) in [
+        ("\"denied\"", "\"allowed\""),
+        (",\"reason\":\"zone_not_granted\"", ",\"reason\":null"),
+        ("zone_not_granted", "zone_not_grant"),
+    ] {
+        let mut lines = log(4);
+        assert!(lines[1].contains(from));
+        lines[1] = lines[1].replace(from, to);
+        assert_eq!(broken_at(&lines), (2, AuditBreak::Malformed), "{to}");
+    }
+}
+
+#[test]
+fn a_denial_reads_back_as_its_typed_reason() {
+    let lines = log(2);
+    let record: waybill_redact::AuditRecord = serde_json::from_str(&lines[1]).unwrap();
+    assert_eq!(
+        record.outcome,
+        Outcome::Denied(DenialReason::ZoneNotGranted)
+    );
+    assert_eq!(record.to_json_line(), lines[1]);
 }
 
 #[test]

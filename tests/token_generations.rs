@@ -8,8 +8,8 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     parse_batch, Denied, FixedClock, GrantSpec, IssuerKey, KeyRing, MemorySink, PublicSealer,
-    Purpose, ResolveRequest, Resolver, Revocation, Scope, SealerKey, SealerRegistry, Token,
-    TokenBucket, Validity, Waybill, ZoneDirectory,
+    Purpose, ResolveRequest, Resolver, Revocation, SealerKey, SealerRegistry, Token, TokenBucket,
+    Validity, Waybill, ZoneDirectory,
 };
 
 const FIXTURES: &str = include_str!("../fixtures/waybills.json");
@@ -33,15 +33,13 @@ fn fixtures() -> Vec<Waybill> {
 
 fn bearer_grant(issuer: &IssuerKey, zones: Vec<u32>, from: OffsetDateTime) -> String {
     issuer
-        .issue(&GrantSpec {
-            courier_id: "C-1".into(),
+        .issue(&GrantSpec::new(
+            "C-1",
             zones,
-            not_before: from,
-            expires_at: from + Duration::hours(12),
-            scope: Scope::DELIVERY,
-            quota: 100_000,
-            device: None,
-        })
+            from,
+            from + Duration::hours(12),
+            100_000,
+        ))
         .unwrap()
         .to_string()
 }

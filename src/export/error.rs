@@ -51,5 +51,12 @@ pub enum ExportError {
     },
     /// Writing the output failed. Check the destination (disk full, closed pipe).
     #[error("export I/O error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+// The cause is in the message, so it is not also a `source()`: printed once.
+impl From<std::io::Error> for ExportError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
 }

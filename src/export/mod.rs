@@ -11,6 +11,7 @@ mod zpl;
 mod zpl_read;
 
 pub use pdf::{to_pdf, PdfOptions, PdfPage, PdfWriter};
+#[cfg(feature = "bench")]
 pub(crate) use png::filtered_one_bit;
 pub use png::PngMode;
 pub use zpl::{to_zpl, ZplEncoding, ZplOptions};

@@ -112,6 +112,7 @@ fn write_png(
 /// Up-filtered in one pass: each line is the filter byte 2, then for the first
 /// row the inverted bytes, for the others `above - this` (the difference of the
 /// inverted rows). Padding bits are carried along as the inversion left them.
+#[cfg(any(test, feature = "bench"))]
 pub(crate) fn filtered_one_bit(bm: &Bitmap) -> Vec<u8> {
     let mut raw = Vec::new();
     filter_one_bit(bm, &mut raw);

@@ -44,14 +44,14 @@ impl Waybill {
         Self::from_json_value(&value)
     }
 
-    /// Reads one waybill from an already parsed JSON value. A `Value` keeps only
-    /// the last of repeated keys, so parse the text with [`Waybill::from_json`] to
-    /// have them refused.
+    /// Reads one waybill from an already parsed JSON value (the crate's own
+    /// strict parse; callers holding a `serde_json::Value` deserialize it with
+    /// the [`Deserialize`](serde::Deserialize) impl, which keeps the checks).
     ///
     /// # Errors
     /// The first invalid or missing field, named by its path; `items` when the
     /// quantities add up to more than `u32::MAX`.
-    pub fn from_json_value(value: &Value) -> Result<Self, ModelError> {
+    pub(crate) fn from_json_value(value: &Value) -> Result<Self, ModelError> {
         let o = Obj::root(value)?;
         let tracking_number =
             TrackingNumber::parse_field("tracking_number", o.req_str("tracking_number")?)?;

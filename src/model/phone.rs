@@ -15,7 +15,7 @@ use crate::model::ModelError;
 /// - The extension, when present, has 1 to 6 digits.
 ///
 /// `Debug` prints no digits.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, Eq, Hash, Zeroize, ZeroizeOnDrop)]
 pub struct Phone {
     country_code: Option<String>,
     national: String,

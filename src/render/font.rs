@@ -199,6 +199,7 @@ impl Fonts {
     /// Cyrillic, Hangul, Arabic, Hebrew, Thai, Devanagari, Tibetan, Mongolian and
     /// Yi. All calls share one glyph cache.
     #[cfg(feature = "bundled-font")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "bundled-font")))]
     pub fn bundled() -> Fonts {
         static BUNDLED: std::sync::OnceLock<Fonts> = std::sync::OnceLock::new();
         BUNDLED

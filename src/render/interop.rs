@@ -30,6 +30,7 @@ static EXPAND: [[u8; 8]; 256] = {
     t
 };
 
+#[cfg_attr(docsrs, doc(cfg(feature = "image")))]
 impl Bitmap {
     /// The raster as an 8-bit gray image: black dots 0, white dots 255.
     pub fn to_gray_image(&self) -> GrayImage {
@@ -64,7 +65,7 @@ impl Bitmap {
 
     /// A bitmap from a gray image: a pixel darker than `threshold` (0–255) becomes a
     /// black dot. For photos or logos with gradients, threshold them first (for
-    /// example with `imageproc::contrast::otsu_level`) or dither them.
+    /// example with Otsu's method) or dither them.
     pub fn from_gray_image(image: &GrayImage, threshold: u8) -> Bitmap {
         let mut bitmap = Bitmap::new(image.width(), image.height());
         let row_bytes = bitmap.row_bytes();
@@ -90,6 +91,7 @@ impl Bitmap {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "image")))]
 impl Label {
     /// The label as an 8-bit gray image (see [`Bitmap::to_gray_image`]).
     pub fn to_gray_image(&self) -> GrayImage {

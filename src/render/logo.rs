@@ -131,12 +131,86 @@ impl Logo {
         }
         let mut scaled = imageops::resize(&self.gray, w, h, FilterType::Triangle);
         let threshold = match self.mode {
-            LogoMode::Threshold => imageproc::contrast::otsu_level(&scaled).saturating_add(1),
+            LogoMode::Threshold => otsu_level(&scaled).saturating_add(1),
             LogoMode::Dither => {
                 imageops::dither(&mut scaled, &BiLevel);
                 128
             }
         };
         Bitmap::from_gray_image(&scaled, threshold)
+    }
+}
+
+/// Otsu's threshold of a gray picture: the level that best separates its
+/// histogram into two classes (the largest between-class variance). Pixels at
+/// or below it are the dark class. The same result as imageproc's `otsu_level`,
+/// over our own histogram, so the `image` feature needs no imageproc.
+pub(crate) fn otsu_level(image: &GrayImage) -> u8 {
+    let mut histogram = [0u64; 256];
+    for pixel in image.pixels() {
+        histogram[usize::from(pixel.0[0])] += 1;
+    }
+    let total: u64 = histogram.iter().sum();
+    let total_sum: f64 = (0u32..)
+        .zip(histogram)
+        .map(|(level, count)| f64::from(level) * count as f64)
+        .sum();
+    let (mut dark_weight, mut dark_sum) = (0u64, 0f64);
+    let (mut best, mut best_level) = (0f64, 0u8);
+    for (level, count) in (0u8..=255).zip(histogram) {
+        dark_weight += count;
+        if dark_weight == 0 {
+            continue;
+        }
+        let light_weight = total - dark_weight;
+        if light_weight == 0 {
+            break;
+        }
+        dark_sum += f64::from(level) * count as f64;
+        let diff = dark_sum / dark_weight as f64 - (total_sum - dark_sum) / light_weight as f64;
+        let variance = dark_weight as f64 * light_weight as f64 * diff * diff;
+        if variance > best {
+            best = variance;
+            best_level = level;
+        }
+    }
+    best_level
+}
+
+#[cfg(test)]
+mod otsu_tests {
+    use super::*;
+
+    fn picture(seed: u32, w: u32, h: u32) -> GrayImage {
+        let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        GrayImage::from_fn(w, h, |x, y| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            // Two lumps (ink and paper) plus noise, moved with the seed.
+            let base = if (x / 7 + y / 5 + seed).is_multiple_of(3) {
+                40
+            } else {
+                200
+            };
+            let noise = (state % 61) as i32 - 30;
+            image::Luma([(base + noise + (seed % 20) as i32).clamp(0, 255) as u8])
+        })
+    }
+
+    #[test]
+    fn matches_imageproc() {
+        for seed in 0..40 {
+            let img = picture(seed, 31 + seed, 17 + seed * 3);
+            assert_eq!(
+                otsu_level(&img),
+                imageproc::contrast::otsu_level(&img),
+                "seed {seed}"
+            );
+        }
+        for flat in [0u8, 77, 255] {
+            let img = GrayImage::from_pixel(9, 4, image::Luma([flat]));
+            assert_eq!(otsu_level(&img), imageproc::contrast::otsu_level(&img));
+        }
     }
 }

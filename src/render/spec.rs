@@ -9,7 +9,7 @@ use crate::render::RenderError;
 /// portrait), resolution 150–600 dpi. Presets are at 203 dpi (8 dots/mm).
 ///
 /// Specs compare equal when their sizes, resolutions and logos are the same (a
-/// logo by identity: the same [`Logo`](crate::Logo) value, shared).
+/// logo by identity: the same `Logo` value, shared; the `image` feature).
 #[derive(Debug, Clone)]
 pub struct LabelSpec {
     width_mm: u16,
@@ -104,6 +104,7 @@ impl LabelSpec {
 
     /// The same label with the carrier's logo at the left of the header.
     #[cfg(feature = "image")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "image")))]
     pub fn with_logo(mut self, logo: super::Logo) -> LabelSpec {
         self.logo = Some(std::sync::Arc::new(logo));
         self
@@ -111,6 +112,7 @@ impl LabelSpec {
 
     /// The logo printed in the header, if any.
     #[cfg(feature = "image")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "image")))]
     pub fn logo(&self) -> Option<&super::Logo> {
         self.logo.as_deref()
     }

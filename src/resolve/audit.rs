@@ -348,8 +348,7 @@ pub(crate) struct Use {
 /// The attempt a record stands for, when it passed the rate limiter and so
 /// consumed rate and quota (the record-side twin of [`AuditEvent::consumed_quota`]).
 pub(crate) fn consumed_use(record: &AuditRecord) -> Option<Use> {
-    let outcome = Outcome::from_parts(&record.outcome, record.reason.as_deref()).ok()?;
-    if !outcome.consumed_quota() {
+    if !record.outcome.consumed_quota() {
         return None;
     }
     Some(Use {

@@ -31,13 +31,13 @@ pub struct AuditKey {
 }
 
 /// The public half, for `audit verify --key`. Text form: `WA1:` and 64 hex digits.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AuditPublicKey {
     key: VerifyingKey,
 }
 
 fn bad(reason: &'static str) -> GrantError {
-    GrantError::IssuerKey { reason }
+    GrantError::AuditKey { reason }
 }
 
 /// A signed statement that a chain's record `seq` has hash `head`.
@@ -134,7 +134,7 @@ impl AuditKey {
     /// Reads a key file written by [`to_json`](Self::to_json).
     ///
     /// # Errors
-    /// [`GrantError::IssuerKey`] when it is malformed or inconsistent.
+    /// [`GrantError::AuditKey`] when it is malformed or inconsistent.
     pub fn from_json(text: &str) -> Result<Self, GrantError> {
         let (secret, public) = keyfile::from_json(text, FILE_FORMAT)
             .map_err(|e| bad(e.reason("not an audit key file")))?;

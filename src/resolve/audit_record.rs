@@ -11,12 +11,12 @@
 //!                           each: 0x00 when absent, or 0x01 ‖ u16 length (big-endian) ‖ UTF-8
 //! ```
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
-use super::audit::AuditEvent;
+use super::audit::{AuditEvent, Outcome};
 use crate::Scope;
 
 const DOMAIN: &[u8] = b"waybill-redact audit v2\0";
@@ -28,8 +28,11 @@ const DOMAIN: &[u8] = b"waybill-redact audit v2\0";
 /// by the hash over them (`docs/TOKEN.md`, "Audit records", domain
 /// `waybill-redact audit v2`). A new field is a new format version, a breaking
 /// change either way; stores build records field by field from their rows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// In JSON (and in a database row) the outcome is two fields: `outcome`
+/// (`allowed` or `denied`) and `reason` (the [`DenialReason`](crate::DenialReason)
+/// text, when denied).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
     /// Position in its chain, from 1.
     pub seq: u64,
@@ -46,16 +49,89 @@ pub struct AuditRecord {
     pub grant: Option<String>,
     /// `delivery`, `call`, `return` or `after-sales`.
     pub purpose: String,
-    /// `allowed` or `denied`.
-    pub outcome: String,
-    /// The full denial code, when denied.
-    pub reason: Option<String>,
+    /// Allowed, or denied and why: the JSON fields `outcome` and `reason`.
+    pub outcome: Outcome,
     /// The fields disclosed, comma-separated (`name,phone,address,items` order), when allowed.
     pub scope: Option<String>,
     /// The previous record's hash in hex (64 zeros for the first).
     pub prev: String,
     /// This record's hash in hex.
     pub hash: String,
+}
+
+/// The JSON line of a record, field by field (`outcome` and `reason` as text).
+#[derive(Serialize)]
+struct LineRef<'a> {
+    seq: u64,
+    instance: &'a str,
+    time: &'a str,
+    tracking_number: Option<&'a str>,
+    courier: Option<&'a str>,
+    grant: Option<&'a str>,
+    purpose: &'a str,
+    outcome: &'static str,
+    reason: Option<&'static str>,
+    scope: Option<&'a str>,
+    prev: &'a str,
+    hash: &'a str,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    seq: u64,
+    instance: String,
+    time: String,
+    tracking_number: Option<String>,
+    courier: Option<String>,
+    grant: Option<String>,
+    purpose: String,
+    outcome: String,
+    reason: Option<String>,
+    scope: Option<String>,
+    prev: String,
+    hash: String,
+}
+
+impl Serialize for AuditRecord {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        LineRef {
+            seq: self.seq,
+            instance: &self.instance,
+            time: &self.time,
+            tracking_number: self.tracking_number.as_deref(),
+            courier: self.courier.as_deref(),
+            grant: self.grant.as_deref(),
+            purpose: &self.purpose,
+            outcome: self.outcome.as_str(),
+            reason: self.outcome.reason().map(crate::DenialReason::as_str),
+            scope: self.scope.as_deref(),
+            prev: &self.prev,
+            hash: &self.hash,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for AuditRecord {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let line = Line::deserialize(deserializer)?;
+        let outcome = Outcome::from_parts(&line.outcome, line.reason.as_deref())
+            .map_err(serde::de::Error::custom)?;
+        Ok(Self {
+            seq: line.seq,
+            instance: line.instance,
+            time: line.time,
+            tracking_number: line.tracking_number,
+            courier: line.courier,
+            grant: line.grant,
+            purpose: line.purpose,
+            outcome,
+            scope: line.scope,
+            prev: line.prev,
+            hash: line.hash,
+        })
+    }
 }
 
 fn field(out: &mut Vec<u8>, value: Option<&str>) {
@@ -105,7 +181,7 @@ impl AuditRecord {
             self.grant.as_deref(),
             Some(self.purpose.as_str()),
             Some(self.outcome.as_str()),
-            self.reason.as_deref(),
+            self.outcome.reason().map(crate::DenialReason::as_str),
             self.scope.as_deref(),
         ] {
             field(&mut b, value);
@@ -212,8 +288,7 @@ impl AuditChain {
             courier: event.courier_id.clone(),
             grant: event.grant_id.map(|g| g.to_string()),
             purpose: event.purpose.as_str().to_owned(),
-            outcome: event.outcome.as_str().to_owned(),
-            reason: event.outcome.reason().map(|r| r.as_str().to_owned()),
+            outcome: event.outcome,
             scope: event.scope.map(scope_text),
             prev: hex::encode(self.prev),
             hash: String::new(),

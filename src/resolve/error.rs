@@ -33,11 +33,18 @@ pub enum GrantError {
         /// What is wrong (never key material).
         reason: &'static str,
     },
+    /// The audit key file or audit public key text is malformed. Restore it.
+    #[error("invalid audit key: {reason}")]
+    AuditKey {
+        /// What is wrong (never key material).
+        reason: &'static str,
+    },
 }
 
 /// A device key or request proof is malformed. Nothing secret is in the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid device key or request proof: {reason}")]
+#[non_exhaustive]
 pub struct DeviceError {
     /// What is wrong (never key material).
     pub reason: &'static str,
@@ -145,8 +152,8 @@ pub enum Denied {
 }
 
 impl Denied {
-    /// A stable machine-readable reason, as written to the audit log: the text of
-    /// its [`reason`](Self::reason).
+    /// A stable machine-readable reason, as written to the audit log: the
+    /// [`reason`](Self::reason)'s [`as_str`](crate::DenialReason::as_str).
     pub fn code(&self) -> &'static str {
         self.reason().as_str()
     }
@@ -187,15 +194,36 @@ pub enum AuditBreak {
     Unwitnessed,
 }
 
+impl std::fmt::Display for AuditBreak {
+    /// What was found, in a few words: `the record was edited`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Edited => "the record was edited (its hash does not match)",
+            Self::Unchained => "the record does not chain to the one before",
+            Self::Dropped => "records before this one are missing",
+            Self::Reordered => "the record is out of order",
+            Self::Inserted => "the record repeats a sequence number",
+            Self::Malformed => "the line is not an audit record",
+            Self::TimeWentBack => "the record's time is earlier than the previous record's",
+            Self::BadCheckpoint => "a checkpoint does not verify or does not match the chain",
+            Self::Truncated => "a checkpoint names records that are missing",
+            Self::Unsigned => "more records follow the last signed checkpoint than allowed",
+            Self::Unwitnessed => {
+                "more records follow the last witness-cosigned checkpoint than allowed"
+            }
+        })
+    }
+}
+
 /// Audit log errors.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuditError {
     /// Reading or writing the log failed. Check the path, permissions and disk.
     #[error("audit log I/O error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     /// The chain is broken at this record. Investigate the log from this line on.
-    #[error("audit log broken at line {line}: {kind:?}")]
+    #[error("audit log broken at line {line}: {kind}")]
     Broken {
         /// 1-based line of the first broken record.
         line: usize,
@@ -220,4 +248,11 @@ pub enum AuditError {
         /// How the log contradicts it.
         kind: AuditBreak,
     },
+}
+
+// The cause is in the message, so it is not also a `source()`: printed once.
+impl From<std::io::Error> for AuditError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
 }

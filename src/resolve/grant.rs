@@ -235,6 +235,7 @@ impl FromStr for GrantId {
 /// assert_eq!(spec.quota, 200);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GrantSpec {
     /// The courier's id: 1 to 64 printable ASCII characters, no spaces.
     pub courier_id: String,

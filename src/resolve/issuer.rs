@@ -23,7 +23,7 @@ pub struct IssuerKey {
 /// An issuer's public key, which a [`Resolver`](crate::Resolver) trusts.
 ///
 /// Text form: `WI1:` followed by the 32-byte Ed25519 key in lowercase hex.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct IssuerPublicKey {
     key: VerifyingKey,
 }

@@ -36,6 +36,13 @@ impl Purpose {
     }
 }
 
+impl core::fmt::Display for Purpose {
+    /// [`as_str`](Self::as_str), which [`FromStr`](core::str::FromStr) reads back.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl core::str::FromStr for Purpose {
     type Err = &'static str;
     fn from_str(s: &str) -> Result<Self, &'static str> {

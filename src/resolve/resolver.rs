@@ -263,15 +263,10 @@ impl Resolver {
     /// // The courier's phone makes its key; the carrier's issuer binds a grant to it.
     /// let device = DeviceKey::generate()?;
     /// let issuer = IssuerKey::generate();
-    /// let grant = issuer.issue(&GrantSpec {
-    ///     courier_id: "C-0421".into(),
-    ///     zones: vec![755021],
-    ///     not_before: now - Duration::minutes(5),
-    ///     expires_at: now + Duration::hours(8),
-    ///     scope: Scope::DELIVERY,
-    ///     quota: 200,
-    ///     device: Some(device.public_key()),
-    /// })?;
+    /// let spec = GrantSpec::new("C-0421", vec![755021], now - Duration::minutes(5), now + Duration::hours(8), 200)
+    ///     .with_scope(Scope::DELIVERY)
+    ///     .with_device(Some(device.public_key()));
+    /// let grant = issuer.issue(&spec)?;
     ///
     /// let audit = Arc::new(MemorySink::new());
     /// let resolver = Resolver::new(ring, vec![issuer.public_key()], audit.clone());

@@ -267,6 +267,13 @@ const fn kex_len(suite: u8) -> usize {
     }
 }
 
+/// Hashes the token's text, which determines the rest.
+impl core::hash::Hash for Token {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
+}
+
 impl core::fmt::Display for Token {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&self.text)

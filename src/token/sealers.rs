@@ -158,6 +158,12 @@ impl SealerPublicKey {
     }
 }
 
+impl core::hash::Hash for SealerPublicKey {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.to_bytes().hash(state);
+    }
+}
+
 impl fmt::Display for SealerPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{PUBLIC_PREFIX}{}", hex::encode(self.to_bytes()))

@@ -96,17 +96,59 @@ pub fn load_device_key(path: &Path) -> Result<DeviceKey, String> {
     DeviceKey::from_json(&read_secret(path)?).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// The text prefixes of the project's keys and credentials, and what each is.
+const KINDS: [(&str, &str); 11] = [
+    ("WI1:", "an issuer key"),
+    ("WW1:", "a witness key"),
+    ("WD1:", "a device key"),
+    ("WA1:", "an audit key"),
+    ("WS1:", "a sealer key"),
+    ("WG1:", "a bearer grant"),
+    ("WG2:", "a grant"),
+    ("WR1:", "a request proof"),
+    ("WB1:", "a token"),
+    ("WB2:", "a token"),
+    ("WB3:", "a token"),
+];
+
+/// What `text` is, from its prefix: `("an issuer key", "WI1:")`.
+fn kind_of(text: &str) -> Option<(&'static str, &'static str)> {
+    let text = text.trim_start();
+    KINDS
+        .iter()
+        .find(|(prefix, _)| text.starts_with(prefix))
+        .map(|&(prefix, kind)| (kind, prefix))
+}
+
+/// A public key argument: its text (starting with `want`, a prefix of
+/// [`KINDS`]) or a file holding it. Another kind of key, given as text or in
+/// the file, is named: "expected a device key (WD1:…), got an issuer key (WI1:…)".
+/// Returns the text (or the file's content) for the caller to parse.
+pub(crate) fn key_text_or_file(flag: &str, arg: &str, want: &str) -> Result<String, String> {
+    let wanted = KINDS
+        .iter()
+        .find(|(prefix, _)| *prefix == want)
+        .map_or("a key", |(_, kind)| kind);
+    let wrong = |got: &str, prefix: &str, place: &str| {
+        format!("{flag}: expected {wanted} ({want}…), got {got} ({prefix}…){place}")
+    };
+    match kind_of(arg) {
+        Some((_, prefix)) if prefix == want => return Ok(arg.trim().to_owned()),
+        Some((got, prefix)) => return Err(wrong(got, prefix, "")),
+        None => {}
+    }
+    let text = read(Path::new(arg)).map_err(|e| format!("{flag}: {e}"))?;
+    match kind_of(&text) {
+        Some((got, prefix)) if prefix != want => Err(wrong(got, prefix, &format!(" in {arg}"))),
+        _ => Ok(text),
+    }
+}
+
 /// `--device-key WD1:…|FILE`: a device public key, or a file holding one (the
 /// text `courier keygen` printed, or the device key file itself).
 pub fn device_public_key(arg: &str) -> Result<DevicePublicKey, String> {
-    if arg.trim_start().starts_with("WD1:") {
-        return arg
-            .parse()
-            .map_err(|e: waybill_redact::DeviceError| format!("--device-key: {e}"));
-    }
-    let path = Path::new(arg);
-    let text = Zeroizing::new(read(path).map_err(|e| format!("--device-key: {e}"))?);
-    DevicePublicKey::from_text_or_file(&text).map_err(|e| format!("{}: {e}", path.display()))
+    let text = Zeroizing::new(key_text_or_file("--device-key", arg, "WD1:")?);
+    DevicePublicKey::from_text_or_file(&text).map_err(|e| format!("--device-key {arg}: {e}"))
 }
 
 #[cfg(test)]
@@ -214,11 +256,7 @@ impl SealKeys {
 /// secret file is refused, it belongs on neither a seller's machine nor a
 /// resolver host). `flag` names the argument in errors.
 pub(crate) fn public_key_arg(flag: &str, arg: &str) -> Result<IssuerPublicKey, String> {
-    let text = if arg.trim_start().starts_with("WI1:") {
-        arg.to_owned()
-    } else {
-        read(Path::new(arg))?
-    };
+    let text = key_text_or_file(flag, arg, "WI1:")?;
     if text.contains("\"secret\"") {
         return Err(format!(
             "{flag} {arg}: holds the issuer's secret; give only its public key (WI1:…, \

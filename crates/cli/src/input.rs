@@ -1,7 +1,9 @@
 //! Opening the waybill input: a file or standard input, its format and limits.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use clap::Args;
 use waybill_redact::{InputFormat, InputLimits, ModelError, RecordError};
@@ -39,25 +41,77 @@ pub fn describe(e: &RecordError) -> String {
     }
 }
 
-/// Opens `path`, or standard input when absent.
+/// How far through a file the reader is: the file's size and the bytes read so
+/// far (for a progress bar with a total).
+#[derive(Debug, Clone)]
+pub struct ReadProgress {
+    /// The file's size in bytes.
+    pub total: u64,
+    read: Arc<AtomicU64>,
+}
+
+impl ReadProgress {
+    /// Bytes read so far.
+    pub fn read(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
+    }
+}
+
+/// Counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Opens `path`, or standard input when absent or `-`.
 pub fn open(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, String> {
-    match path {
+    open_counted(path).map(|(reader, _)| reader)
+}
+
+/// [`open`], with the file's progress when `path` is a file of known size.
+pub fn open_counted(
+    path: Option<&Path>,
+) -> Result<(Box<dyn BufRead + Send>, Option<ReadProgress>), String> {
+    match path.filter(|p| p.as_os_str() != "-") {
         Some(p) => {
             let file =
                 std::fs::File::open(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-            Ok(Box::new(std::io::BufReader::with_capacity(1 << 16, file)))
+            let read = Arc::new(AtomicU64::new(0));
+            let progress = file
+                .metadata()
+                .ok()
+                .filter(|m| m.is_file() && m.len() > 0)
+                .map(|m| ReadProgress {
+                    total: m.len(),
+                    read: Arc::clone(&read),
+                });
+            let counting = Counting { inner: file, read };
+            Ok((
+                Box::new(std::io::BufReader::with_capacity(1 << 16, counting)),
+                progress,
+            ))
         }
-        None => {
-            let stdin = std::io::stdin();
-            if std::io::IsTerminal::is_terminal(&stdin) {
-                eprintln!(
-                    "reading waybills from standard input (end with Ctrl-D); \
-                     use --input FILE to read a file"
-                );
-            }
-            Ok(Box::new(std::io::BufReader::new(stdin)))
-        }
+        None => Ok((open_stdin(), None)),
     }
+}
+
+fn open_stdin() -> Box<dyn BufRead + Send> {
+    let stdin = std::io::stdin();
+    if std::io::IsTerminal::is_terminal(&stdin) {
+        eprintln!(
+            "reading waybills from standard input (end with Ctrl-D); \
+             use --input FILE to read a file"
+        );
+    }
+    Box::new(std::io::BufReader::new(stdin))
 }
 
 /// What to say when the input held no record at all: text that is neither JSON
@@ -98,7 +152,7 @@ pub fn lines_per_record(
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(crate::USAGE);
         }
     };
     let stdout = std::io::stdout();

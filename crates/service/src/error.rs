@@ -32,5 +32,12 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     /// Binding, serving or writing failed.
     #[error("I/O: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+// The cause is in the message, so it is not also a `source()`: printed once.
+impl From<std::io::Error> for ServiceError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
 }

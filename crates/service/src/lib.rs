@@ -146,6 +146,28 @@ fn audit_key(path: &Path) -> Result<AuditKey, ServiceError> {
     AuditKey::from_json(&text).map_err(|e| ServiceError::Key(format!("{}: {e}", path.display())))
 }
 
+/// A `trust` entry: an issuer public key's text (`WI1:…`) or a file holding it.
+pub(crate) fn trusted_issuer(entry: &str) -> Result<waybill_redact::IssuerPublicKey, ServiceError> {
+    let bad = |e: &dyn std::fmt::Display| ServiceError::Config(format!("trust {entry}: {e}"));
+    let text = if entry.trim_start().starts_with('W') {
+        entry.to_owned()
+    } else {
+        std::fs::read_to_string(entry).map_err(|e| bad(&e))?
+    };
+    let text = text.trim();
+    if text.contains("\"secret\"") {
+        return Err(bad(
+            &"holds the issuer's secret; give only its public key (WI1:…)",
+        ));
+    }
+    if let Some(prefix) = text.get(..4).filter(|p| p.ends_with(':') && *p != "WI1:") {
+        return Err(bad(&format_args!(
+            "expected an issuer key (WI1:…), got a {prefix}… key or credential"
+        )));
+    }
+    text.parse().map_err(|e| bad(&e))
+}
+
 /// Builds the shared state: resolver, store (migrated, chain resumed) and the
 /// revocations already stored.
 ///
@@ -414,5 +436,31 @@ pub fn export_command(args: &ExportArgs) -> ExitCode {
             eprintln!("error: audit export: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use waybill_redact::{DeviceKey, IssuerKey};
+
+    use super::trusted_issuer;
+
+    #[test]
+    fn trust_takes_the_key_text_or_a_file_and_names_a_wrong_kind() {
+        let issuer = IssuerKey::generate().public_key();
+        let text = issuer.to_string();
+        assert_eq!(trusted_issuer(&text).unwrap(), issuer);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("issuer.pub");
+        std::fs::write(&file, format!("{text}\n")).unwrap();
+        assert_eq!(trusted_issuer(file.to_str().unwrap()).unwrap(), issuer);
+        let device = DeviceKey::generate().unwrap().public_key().to_string();
+        let wrong = trusted_issuer(&device).unwrap_err().to_string();
+        assert!(
+            wrong.contains("expected an issuer key (WI1:…), got a WD1:…"),
+            "{wrong}"
+        );
+        let missing = trusted_issuer("/nonexistent/issuer.pub").unwrap_err();
+        assert!(missing.to_string().contains("/nonexistent/issuer.pub"));
     }
 }

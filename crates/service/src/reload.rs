@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
-use waybill_redact::{IssuerPublicKey, KeyRing, Resolver, Revocations, SealerRegistry};
+use waybill_redact::{KeyRing, Resolver, Revocations, SealerRegistry};
 
 use crate::config::Config;
 use crate::directory::Published;
@@ -101,10 +101,7 @@ fn load(
         .map_err(|e| ServiceError::Key(format!("{}: {e}", config.ring.display())))?;
     let trusted = trust
         .iter()
-        .map(|t| {
-            t.parse::<IssuerPublicKey>()
-                .map_err(|e| ServiceError::Config(format!("trust: {e} (only WI1: public keys)")))
-        })
+        .map(|t| crate::trusted_issuer(t))
         .collect::<Result<Vec<_>, _>>()?;
     if trusted.is_empty() {
         return Err(ServiceError::Config("trust: at least one WI1: key".into()));

@@ -14,7 +14,8 @@ use std::time::Instant;
 use rusqlite::{params, Connection, Transaction};
 use tokio::sync::mpsc;
 use waybill_redact::{
-    AuditCheckpoint, AuditRecord, ReplayGuard, Revocation, SignedCheckpoint, ORIGIN_PREFIX,
+    AuditCheckpoint, AuditRecord, DenialReason, Outcome, ReplayGuard, Revocation, SignedCheckpoint,
+    ORIGIN_PREFIX,
 };
 
 use crate::chain::{export_lines, with_cosignatures, ChainState, Rows};
@@ -234,8 +235,13 @@ fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
         courier: r.get(4)?,
         grant: r.get(5)?,
         purpose: r.get(6)?,
-        outcome: r.get(7)?,
-        reason: r.get(8)?,
+        outcome: Outcome::from_parts(
+            &r.get::<_, String>(7)?,
+            r.get::<_, Option<String>>(8)?.as_deref(),
+        )
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, Box::new(e))
+        })?,
         scope: r.get(9)?,
         prev: r.get(10)?,
         hash: r.get(11)?,
@@ -459,8 +465,8 @@ fn insert_rows(tx: &Transaction<'_>, rows: &Rows) -> Result<(), StoreError> {
             r.courier,
             r.grant,
             r.purpose,
-            r.outcome,
-            r.reason,
+            r.outcome.as_str(),
+            r.outcome.reason().map(DenialReason::as_str),
             r.scope,
             r.prev,
             r.hash

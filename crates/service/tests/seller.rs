@@ -12,7 +12,7 @@ use common::*;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     mask, render, DeviceKey, Fonts, GrantSpec, LabelSpec, MaskPolicy, PngMode, PublicSealer,
-    Purpose, Scope, SealerKey, SealerRegistry, Token, Validity, ZoneDirectory,
+    Purpose, SealerKey, SealerRegistry, Token, Validity, ZoneDirectory,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,15 +88,16 @@ async fn a_sellers_label_resolves_through_the_service_until_the_seller_is_revoke
     let device = DeviceKey::generate().unwrap();
     let grant = keys
         .issuer
-        .issue(&GrantSpec {
-            courier_id: "C-77".into(),
-            zones: vec![zone],
-            not_before: now - Duration::minutes(5),
-            expires_at: now + Duration::hours(8),
-            scope: Scope::DELIVERY,
-            quota: 100,
-            device: Some(device.public_key()),
-        })
+        .issue(
+            &GrantSpec::new(
+                "C-77",
+                vec![zone],
+                now - Duration::minutes(5),
+                now + Duration::hours(8),
+                100,
+            )
+            .with_device(Some(device.public_key())),
+        )
         .unwrap();
     let signed = |token: &str| {
         let time = u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap();

@@ -26,7 +26,7 @@ use sink::Sink;
 #[derive(Args)]
 pub struct RenderArgs {
     /// Waybills as a JSON array, JSON Lines or CSV (by extension, else detected);
-    /// standard input when absent.
+    /// standard input when absent or `-`.
     #[arg(long, short)]
     input: Option<PathBuf>,
     #[command(flatten)]
@@ -49,7 +49,7 @@ pub struct RenderArgs {
     /// Label size in millimetres: 76x130, 100x150, 100x180 or any WxH.
     #[arg(long, default_value = "100x150", value_parser = parse_size)]
     size: LabelSize,
-    /// Printer resolution in dots per inch (203 or 300).
+    /// Printer resolution in dots per inch, 150 to 600 (thermal printers: 203 or 300).
     #[arg(long, default_value_t = 203, value_parser = clap::value_parser!(u16).range(150..=600))]
     dpi: u16,
     /// Days until the QR tokens expire.
@@ -285,20 +285,27 @@ impl Job {
     }
 }
 
-/// Runs `render`: exit 0 when every record became a label, 1 otherwise.
+/// Runs `render`: exit 0 when every record became a label, 1 otherwise, and 2
+/// when it cannot start (arguments that do not go together, an input, key or
+/// font file that cannot be read).
 pub fn run(args: RenderArgs) -> ExitCode {
     match prepare(&args) {
-        Ok((job, output, reader)) => execute(&args, &job, &output, reader),
+        Ok((job, output, (reader, read))) => execute(&args, &job, &output, reader, read),
         Err(e) => {
             eprintln!("error: render: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(crate::USAGE)
         }
     }
 }
 
 /// Checks every argument and opens every input first, and only then creates the
 /// key ring (with `--create-ring`) and the output folder.
-fn prepare(args: &RenderArgs) -> Result<(Job, Output, Box<dyn std::io::BufRead + Send>), String> {
+type Reader = (
+    Box<dyn std::io::BufRead + Send>,
+    Option<input::ReadProgress>,
+);
+
+fn prepare(args: &RenderArgs) -> Result<(Job, Output, Reader), String> {
     let mut spec = args.size.at_dpi(args.dpi).map_err(|e| e.to_string())?;
     if let Some(path) = &args.logo {
         let bytes = std::fs::read(path).map_err(|e| format!("--logo {}: {e}", path.display()))?;
@@ -311,7 +318,7 @@ fn prepare(args: &RenderArgs) -> Result<(Job, Output, Box<dyn std::io::BufRead +
         spec = spec.with_logo(logo);
     }
     let output = Output::of(args)?;
-    let reader = input::open(args.input.as_deref())?;
+    let reader = input::open_counted(args.input.as_deref())?;
     let fonts = fonts(args)?;
     let now = OffsetDateTime::now_utc();
     let validity = Validity::days(now, args.ttl_days).map_err(|e| e.to_string())?;
@@ -388,12 +395,22 @@ fn execute(
     job: &Job,
     output: &Output,
     reader: Box<dyn std::io::BufRead + Send>,
+    read: Option<input::ReadProgress>,
 ) -> ExitCode {
     let threads = args.jobs.map_or_else(
         || std::thread::available_parallelism().map_or(1, usize::from),
         usize::from,
     );
-    let progress = progress_bar();
+    let mut progress = Progress::new(read);
+    if crate::verbose() {
+        eprintln!(
+            "render: {} input, {threads} thread(s), {} labels",
+            args.input
+                .as_deref()
+                .map_or("standard".to_owned(), |p| p.display().to_string()),
+            args.format.extension()
+        );
+    }
     let mut sink = match Sink::new(output, args.format) {
         Ok(s) => s,
         Err(e) => {
@@ -433,11 +450,11 @@ fn execute(
         },
         |record| job.run(record),
         |_, outcome| {
-            progress.inc(1);
+            progress.label();
             sink.take(outcome)
         },
     );
-    progress.finish_and_clear();
+    progress.bar.finish_and_clear();
     let mut fatal = sink.finish().err();
     if let (Output::Dir(dir), None) = (output, &fatal) {
         if let Err(e) = files::sync_dir(dir) {
@@ -450,22 +467,97 @@ fn execute(
     report(&sink, read_error.as_ref(), fatal.as_deref())
 }
 
-fn progress_bar() -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+/// The progress display on a terminal: a bar with a total and an ETA when the
+/// input is a file (its bytes read), a spinner otherwise; labels and a rate
+/// people read ("1,458 labels/s").
+struct Progress {
+    bar: ProgressBar,
+    read: Option<input::ReadProgress>,
+    labels: u64,
+    start: std::time::Instant,
+}
+
+impl Progress {
+    fn new(read: Option<input::ReadProgress>) -> Progress {
+        let start = std::time::Instant::now();
+        if crate::quiet() || !std::io::stderr().is_terminal() {
+            return Progress {
+                bar: ProgressBar::hidden(),
+                read: None,
+                labels: 0,
+                start,
+            };
+        }
+        let (bar, template) = match &read {
+            Some(r) => (
+                ProgressBar::new(r.total),
+                "{bar:30} {percent:>3}%  {msg}  {elapsed} elapsed, ETA {eta}",
+            ),
+            None => (ProgressBar::new_spinner(), "{spinner} {msg}  {elapsed}"),
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Progress {
+            bar,
+            read,
+            labels: 0,
+            start,
+        }
     }
-    let bar = ProgressBar::new_spinner();
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} labels  {per_sec}  {elapsed}")
-    {
-        bar.set_style(style);
+
+    /// One more label done.
+    fn label(&mut self) {
+        self.labels += 1;
+        if self.bar.is_hidden() {
+            return;
+        }
+        if let Some(r) = &self.read {
+            self.bar.set_position(r.read());
+        }
+        let secs = self.start.elapsed().as_secs_f64();
+        let rate = if secs > 0.0 {
+            self.labels as f64 / secs
+        } else {
+            0.0
+        };
+        self.bar.set_message(format!(
+            "{} labels, {} labels/s",
+            thousands(self.labels),
+            human_rate(rate)
+        ));
     }
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A rate as people read it: `1,458`, or `2.5` under ten.
+fn human_rate(rate: f64) -> String {
+    if rate < 10.0 {
+        format!("{rate:.1}")
+    } else {
+        // Rates are far below u64::MAX; `as` saturates anyway.
+        thousands(rate.round() as u64)
+    }
 }
 
 fn report(sink: &Sink, read_error: Option<&std::io::Error>, fatal: Option<&str>) -> ExitCode {
-    for w in &sink.warnings {
-        eprintln!("warning: {w}");
+    if !crate::quiet() {
+        for w in &sink.warnings {
+            eprintln!("warning: {w}");
+        }
     }
     eprintln!(
         "rendered {} label(s), {} failed",
@@ -499,4 +591,20 @@ fn hash(tracking: &str) -> u64 {
     static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
         std::sync::OnceLock::new();
     KEYS.get_or_init(Default::default).hash_one(tracking)
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::{human_rate, thousands};
+
+    #[test]
+    fn rates_read_as_people_write_them() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(human_rate(1458.1302), "1,458");
+        assert_eq!(human_rate(2.54), "2.5");
+        assert_eq!(human_rate(0.0), "0.0");
+    }
 }

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Statement};
-use waybill_redact::{Revocation, ORIGIN_PREFIX};
+use waybill_redact::{DenialReason, Revocation, ORIGIN_PREFIX};
 
 use crate::chain::{ChainState, Rows};
 use crate::error::StoreError;
@@ -196,8 +196,8 @@ pub(super) async fn insert_rows(conn: &AuditConn, rows: &Rows) -> Result<(), Sto
                     &r.courier,
                     &r.grant,
                     &r.purpose,
-                    &r.outcome,
-                    &r.reason,
+                    &r.outcome.as_str(),
+                    &r.outcome.reason().map(DenialReason::as_str),
                     &r.scope,
                     &r.prev,
                     &r.hash,

@@ -2,7 +2,7 @@
 //! chain for an export.
 
 use tokio_postgres::{Client, Row};
-use waybill_redact::{AuditCheckpoint, AuditRecord, SignedCheckpoint};
+use waybill_redact::{AuditCheckpoint, AuditRecord, Outcome, SignedCheckpoint};
 
 use crate::chain::{export_lines, with_cosignatures, ChainState};
 use crate::error::StoreError;
@@ -13,8 +13,10 @@ use super::pg;
 const SELECT_AUDIT: &str = "SELECT instance, seq, time, tracking_number, courier, grant_id,
     purpose, outcome, reason, scope, prev, hash FROM audit";
 
-pub(super) fn record_from_row(r: &Row) -> AuditRecord {
-    AuditRecord {
+pub(super) fn record_from_row(r: &Row) -> Result<AuditRecord, StoreError> {
+    let outcome = Outcome::from_parts(r.get(7), r.get(8))
+        .map_err(|e| StoreError::Corrupt(format!("audit record {}: {e}", r.get::<_, i64>(1))))?;
+    Ok(AuditRecord {
         instance: r.get(0),
         seq: u64::try_from(r.get::<_, i64>(1)).unwrap_or(0),
         time: r.get(2),
@@ -22,12 +24,11 @@ pub(super) fn record_from_row(r: &Row) -> AuditRecord {
         courier: r.get(4),
         grant: r.get(5),
         purpose: r.get(6),
-        outcome: r.get(7),
-        reason: r.get(8),
+        outcome,
         scope: r.get(9),
         prev: r.get(10),
         hash: r.get(11),
-    }
+    })
 }
 
 pub(super) async fn resume(
@@ -41,7 +42,7 @@ pub(super) async fn resume(
 }
 
 async fn chain_records(client: &Client, instance: &str) -> Result<Vec<AuditRecord>, StoreError> {
-    Ok(client
+    client
         .query(
             &format!("{SELECT_AUDIT} WHERE instance = $1 ORDER BY seq"),
             &[&instance],
@@ -50,7 +51,7 @@ async fn chain_records(client: &Client, instance: &str) -> Result<Vec<AuditRecor
         .map_err(pg)?
         .iter()
         .map(record_from_row)
-        .collect())
+        .collect()
 }
 
 /// A chain's checkpoint notes by tree size, each with its cosignatures.

@@ -247,9 +247,8 @@ pub async fn postgres_db() -> Option<String> {
 }
 
 fn rand_bytes() -> [u8; 6] {
-    use rand_core::RngCore;
     let mut b = [0u8; 6];
-    rand_core::OsRng.fill_bytes(&mut b);
+    getrandom::fill(&mut b).unwrap();
     b
 }
 
