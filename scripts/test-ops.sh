@@ -24,7 +24,8 @@ fi
 timeout 60 promtool check rules docs/alerts.yml
 echo "test-ops: promtool check rules docs/alerts.yml: passed"
 
-cargo build -q -p waybill-redact-service --bin waybill-resolver
+# The same features as the test build, so its binaries are reused.
+cargo build -q --workspace --all-features --bins
 bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/waybill-resolver"
 
 unit=deploy/waybill-resolver.service

@@ -19,7 +19,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-cargo build -q -p waybill-redact-cli
+# The same features as the test build, so its binaries are reused.
+cargo build -q --workspace --all-features --bins
 
 cd web/courier
 # esbuild's postinstall only checks its platform binary, which npm ci
