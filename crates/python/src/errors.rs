@@ -7,7 +7,7 @@
 //! library's `Display`, which names fields by path and never prints their values.
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyPermissionError};
+use pyo3::exceptions::{PyFileExistsError, PyFileNotFoundError, PyOSError, PyPermissionError};
 use pyo3::prelude::*;
 use waybill_redact as lib;
 use waybill_redact::{ExportError, ModelError, RecordError};
@@ -200,6 +200,7 @@ pub(crate) fn io_error(path: &str, e: &std::io::Error) -> PyErr {
     match e.kind() {
         std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(message),
         std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(message),
+        std::io::ErrorKind::AlreadyExists => PyFileExistsError::new_err(message),
         _ => PyOSError::new_err(message),
     }
 }

@@ -32,6 +32,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sealing::Directory>()?;
     m.add_class::<sealing::SealerKey>()?;
     m.add_class::<sealing::Sealer>()?;
+    m.add_function(wrap_pyfunction!(sealing::token_header, m)?)?;
     m.add_class::<rendering::Fonts>()?;
     m.add_class::<rendering::Label>()?;
     m.add_function(wrap_pyfunction!(rendering::render, m)?)?;

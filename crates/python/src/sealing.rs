@@ -107,10 +107,11 @@ impl Ring {
     /// usually loads the ring `waybill-redact keys new` made).
     ///
     /// >>> import waybill_redact as wr
-    /// >>> wr.Ring.generate().seal({"tracking_number": "SF1234567890123", "zone": 755021,
-    /// ...     "recipient": {"name": "张三", "phone": "13812345678",
-    /// ...                   "address": "广东省深圳市南山区深南大道10000号"}})[:4]
-    /// 'WB1:'
+    /// >>> token = wr.Ring.generate().seal({"tracking_number": "SF1234567890123",
+    /// ...     "zone": 755021, "recipient": {"name": "张三", "phone": "13812345678",
+    /// ...     "address": "广东省深圳市南山区深南大道10000号"}})
+    /// >>> wr.token_header(token)["suite"]
+    /// 1
     #[staticmethod]
     fn generate() -> Self {
         Self {
@@ -124,7 +125,7 @@ impl Ring {
         write_secret_file(&path, &self.ring.to_json())
     }
 
-    /// Seals the record into a suite-1 token (`WB1:…`) valid for `ttl_days`.
+    /// Seals the record into a suite-1 token valid for `ttl_days`.
     #[pyo3(signature = (record, ttl_days = 30))]
     fn seal(&self, record: &Bound<'_, PyAny>, ttl_days: u16) -> PyResult<String> {
         seal_record(record, &Sealing::Ring(Arc::clone(&self.ring)), ttl_days)
@@ -289,4 +290,29 @@ impl Sealer {
     fn __repr__(&self) -> String {
         format!("Sealer(sealer_id={:?})", self.sealer_id())
     }
+}
+
+/// The clear header of a token: what anyone holding the label can read without
+/// a key, as a dict with `suite`, `kid`, `zone`, `tracking_number`,
+/// `expires_at` (an upper bound, seconds since the Unix epoch) and `sealer_id`
+/// (seller tokens only, else None). Raises `TokenError` for a malformed token.
+///
+/// >>> import waybill_redact as wr
+/// >>> token = wr.Ring.generate().seal({"tracking_number": "SF1234567890123",
+/// ...     "zone": 755021, "recipient": {"name": "张三", "phone": "13812345678",
+/// ...     "address": "广东省深圳市南山区深南大道10000号"}})
+/// >>> info = wr.token_header(token)
+/// >>> info["suite"], info["zone"], info["tracking_number"], info["sealer_id"]
+/// (1, 755021, 'SF1234567890123', None)
+#[pyfunction]
+pub fn token_header(py: Python<'_>, token: &str) -> PyResult<PyObject> {
+    let header = Token::parse_header(token).map_err(Failure::from)?;
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("suite", header.suite())?;
+    d.set_item("kid", header.kid())?;
+    d.set_item("zone", header.zone())?;
+    d.set_item("tracking_number", header.tracking_number().as_str())?;
+    d.set_item("expires_at", header.expiry_bound_unix())?;
+    d.set_item("sealer_id", header.sealer_id().map(|s| s.to_string()))?;
+    Ok(d.into_any().unbind())
 }

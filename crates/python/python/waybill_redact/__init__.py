@@ -37,6 +37,7 @@ from ._native import (
     render,
     render_batch,
     render_label,
+    token_header,
     write_pdf,
 )
 
@@ -71,5 +72,6 @@ __all__ = [
     "render",
     "render_batch",
     "render_label",
+    "token_header",
     "write_pdf",
 ]

@@ -34,6 +34,7 @@ __all__ = [
     "render",
     "render_batch",
     "render_label",
+    "token_header",
     "write_pdf",
 ]
 
@@ -156,6 +157,8 @@ class Sealer:
     def seal(self, record: _RecordInput, ttl_days: int = 30) -> str: ...
     @property
     def sealer_id(self) -> str: ...
+
+def token_header(token: str) -> dict[str, Any]: ...
 
 @final
 class Fonts:
