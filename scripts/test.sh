@@ -33,3 +33,4 @@ fi
 # The resolver service's tests need a real PostgreSQL: a throwaway cluster on
 # 127.0.0.1, started as an unprivileged user and stopped at the end.
 scripts/with-postgres.sh cargo test --workspace --all-features
+scripts/test-python.sh
