@@ -150,7 +150,9 @@ fn spawn_workers(
                 let Ok(Job { index, source }) = job else {
                     break;
                 };
-                let result = shared.run(&source).map_err(|f| f.at(source.position()));
+                let result = shared
+                    .run(&source)
+                    .map_err(|f| f.at(source.position().or(Some(index + 1))));
                 if results.send((index, result)).is_err() {
                     break;
                 }
@@ -164,7 +166,9 @@ fn spawn_workers(
 /// Yields `(index, result)` in input order, `index` counting from 0: `result` is
 /// the label's bytes (or a `Label` with `format="label"`), or, for a record that
 /// failed, its exception (an `InputError`, `TokenError` or `RenderError`, not
-/// raised) with `position` set. One bad record never stops the others.
+/// raised) with `position` set: the record's position in the file it was read
+/// from (a `Record` from `read_batch`), else `index + 1`. One bad record never
+/// stops the others.
 /// `records` may be any iterable of dicts, JSON texts and `Record`s, such as
 /// `read_batch(...)`, whose `InputError`s are passed through in place.
 ///

@@ -173,14 +173,8 @@ pub fn render(
     fonts: Option<PyRef<'_, Fonts>>,
     policy: Option<PyRef<'_, MaskPolicy>>,
 ) -> PyResult<PyObject> {
-    let options = Options::new(
-        size,
-        dpi,
-        Format::parse(format, false)?,
-        fonts.as_deref(),
-        policy_of(policy),
-    )?;
-    render_one(record, token, &options)
+    let format = Format::parse(format, false)?;
+    render_one(record, token, size, dpi, format, fonts, policy)
 }
 
 /// `render`, returning a `Label` to encode in several formats or show.
@@ -203,17 +197,19 @@ pub fn render_label(
     fonts: Option<PyRef<'_, Fonts>>,
     policy: Option<PyRef<'_, MaskPolicy>>,
 ) -> PyResult<PyObject> {
-    let options = Options::new(
-        size,
-        dpi,
-        Format::Label,
-        fonts.as_deref(),
-        policy_of(policy),
-    )?;
-    render_one(record, token, &options)
+    render_one(record, token, size, dpi, Format::Label, fonts, policy)
 }
 
-fn render_one(record: &Bound<'_, PyAny>, token: &str, options: &Options) -> PyResult<PyObject> {
+fn render_one(
+    record: &Bound<'_, PyAny>,
+    token: &str,
+    size: &str,
+    dpi: u16,
+    format: Format,
+    fonts: Option<PyRef<'_, Fonts>>,
+    policy: Option<PyRef<'_, MaskPolicy>>,
+) -> PyResult<PyObject> {
+    let options = Options::new(size, dpi, format, fonts.as_deref(), policy_of(policy))?;
     let py = record.py();
     let source = Source::extract(record)?;
     let out = py

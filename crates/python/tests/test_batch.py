@@ -24,6 +24,7 @@ def test_a_batch_with_bad_records_yields_every_good_label(records: list[dict]) -
         kinds = [type(v).__name__ for _, v in out]
         assert kinds == ["bytes", "InputError", "InputError", "bytes", "bytes", "bytes"]
         assert out[1][1].field == "recipient.phone" and "call me" not in str(out[1][1])
+        assert [out[i][1].position for i in (1, 2)] == [2, 3]
         for i in (0, 3, 4, 5):
             assert out[i][1].startswith(b"^XA")
 
@@ -50,7 +51,7 @@ def test_seller_batches_seal_to_the_directory(carrier, records: list[dict]) -> N
     outside = dict(records[0], zone=999999)
     out = list(wr.render_batch([records[0], outside], sealer, jobs=2))
     assert isinstance(out[0][1], bytes)
-    assert isinstance(out[1][1], wr.TokenError) and out[1][1].position is None
+    assert isinstance(out[1][1], wr.TokenError) and out[1][1].position == 2
 
 
 def test_bad_arguments_raise_at_once(records: list[dict]) -> None:

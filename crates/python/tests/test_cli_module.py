@@ -43,3 +43,24 @@ def test_zpl_with_a_ring_and_usage_errors(carrier: Carrier, tmp_path: Path) -> N
     assert r.returncode != 0 and "--ring" in r.stderr
     r = run("render", "--input", str(tmp_path / "none.csv"), "--out", str(out), "--ring", str(carrier.path("ring.json")))
     assert r.returncode == 1 and "none.csv" in r.stderr
+
+
+def test_the_print_orders_example(carrier: Carrier, tmp_path: Path) -> None:
+    from conftest import ROOT
+
+    out = tmp_path / "labels.pdf"
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "examples/python/print_orders.py"), str(FIXTURES / "orders.csv"), str(out),
+         "--directory", str(carrier.path("directory.json")), "--sealer", str(carrier.path("seller.json")),
+         "--carrier", carrier.carrier_public],
+        capture_output=True, text=True, timeout=300,
+    )
+    items = list(wr.read_batch(FIXTURES / "orders.csv"))
+    good = sum(isinstance(i, wr.Record) for i in items)
+    bad = [i for i in items if isinstance(i, wr.InputError)]
+    assert f"{good} label(s)" in r.stdout, r.stderr
+    for e in bad:
+        assert f"row {e.position}" in r.stderr
+    assert r.returncode == (1 if bad else 0)
+    info = subprocess.run([need("pdfinfo"), str(out)], capture_output=True, text=True).stdout
+    assert re.search(rf"^Pages:\s+{good}$", info, re.M), info

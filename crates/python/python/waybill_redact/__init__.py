@@ -11,67 +11,12 @@ text) in the project's input format, or ``Record`` objects from ``read_batch``.
 '******5678'
 """
 
-from ._native import (
-    BatchReader,
-    BatchRenderer,
-    DangerousMaskPolicy,
-    Directory,
-    Fonts,
-    InputError,
-    KeyFileError,
-    Label,
-    MaskError,
-    MaskPolicy,
-    PartyPolicy,
-    Record,
-    RenderError,
-    Ring,
-    Sealer,
-    SealerKey,
-    TokenError,
-    WaybillError,
-    __version__,
-    mask,
-    mask_json,
-    read_batch,
-    render,
-    render_batch,
-    render_label,
-    token_header,
-    write_pdf,
-)
+from . import _native
+from ._native import *  # noqa: F403 - the module's public names, listed in its __all__
+from ._native import WaybillError
 
 #: What ``render_batch`` yields in place of a label for a record that failed:
 #: an instance of one of ``WaybillError``'s subclasses, not raised.
 RecordError = WaybillError
 
-__all__ = [
-    "BatchReader",
-    "BatchRenderer",
-    "DangerousMaskPolicy",
-    "Directory",
-    "Fonts",
-    "InputError",
-    "KeyFileError",
-    "Label",
-    "MaskError",
-    "MaskPolicy",
-    "PartyPolicy",
-    "Record",
-    "RecordError",
-    "RenderError",
-    "Ring",
-    "Sealer",
-    "SealerKey",
-    "TokenError",
-    "WaybillError",
-    "__version__",
-    "mask",
-    "mask_json",
-    "read_batch",
-    "render",
-    "render_batch",
-    "render_label",
-    "token_header",
-    "write_pdf",
-]
+__all__ = [*_native.__all__, "RecordError"]

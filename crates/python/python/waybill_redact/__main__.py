@@ -17,7 +17,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Optional, Union
+from typing import Literal, Optional, Union
 
 from . import (
     Directory,
@@ -60,7 +60,7 @@ def _sealer(args: argparse.Namespace) -> Union[Ring, Sealer]:
 def render(args: argparse.Namespace) -> int:
     sealer = _sealer(args)
     suffix = args.out.suffix.lower()
-    fmt = {".pdf": "label", ".zpl": "zpl"}.get(suffix, "png")
+    fmt: Literal["label", "zpl", "png"] = "label" if suffix == ".pdf" else "zpl" if suffix == ".zpl" else "png"
     failed = 0
     written = 0
     results = render_batch(
