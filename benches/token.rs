@@ -1,4 +1,5 @@
-//! Token throughput: suite 1 and suite 2 seal and open, full resolves, and the
+//! Token throughput: suite 1, suite 3 (generation 3) and generation 2's suite 2
+//! seal and open in the same run, full resolves, and the
 //! bare primitives on the same bytes for comparison: XChaCha20-Poly1305 for
 //! suite 1, and for suite 2 the X25519 Diffie-Hellman operations HPKE Auth mode
 //! needs plus ChaCha20-Poly1305.
@@ -14,7 +15,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     parse_batch, AuditError, AuditEvent, AuditSink, DeviceKey, FixedClock, Grant, GrantSpec,
-    IssuerKey, KeyRing, Limit, PublicSealer, Purpose, RateLimiter, ResolveRequest, Resolver, Scope,
+    IssuerKey, KeyRing, Limit, PublicSealer, Purpose, RateLimiter, ResolveRequest, Resolver,
     SealerKey, SealerRegistry, Token, Validity, ZoneDirectory,
 };
 use x25519_dalek::{PublicKey, StaticSecret};
@@ -54,12 +55,18 @@ fn bench(c: &mut Criterion) {
     let sealer_key = SealerKey::generate().expect("sealer");
     let sealer = PublicSealer::new(directory, sealer_key.clone());
     let token1 = ring.seal(&waybill, &validity).expect("seal");
-    let token2 = sealer.seal(&waybill, &validity).expect("seal");
-    let (text1, text2) = (token1.as_str().to_owned(), token2.as_str().to_owned());
+    let token2 = sealer.seal_generation_2(&waybill, &validity).expect("seal");
+    let token3 = sealer.seal(&waybill, &validity).expect("seal");
+    let (text1, text2, text3) = (
+        token1.as_str().to_owned(),
+        token2.as_str().to_owned(),
+        token3.as_str().to_owned(),
+    );
     println!(
-        "fixture: suite 1 {} chars, suite 2 {} chars, {PLAINTEXT} plaintext bytes",
+        "fixture: suite 1 {} chars, suite 2 {} chars, suite 3 {} chars, {PLAINTEXT} plaintext bytes",
         text1.len(),
-        text2.len()
+        text2.len(),
+        text3.len()
     );
 
     let mut g = c.benchmark_group("token");
@@ -74,12 +81,26 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function("suite2_seal", |b| {
+        b.iter(|| {
+            sealer
+                .seal_generation_2(black_box(&waybill), &validity)
+                .expect("seal")
+        })
+    });
+    g.bench_function("suite3_seal", |b| {
         b.iter(|| sealer.seal(black_box(&waybill), &validity).expect("seal"))
     });
     // Zone keys are cached after the first open, as in a resolver.
     g.bench_function("suite2_open", |b| {
         b.iter(|| {
             let t = Token::parse(black_box(&text2)).expect("parse");
+            ring.open_sealed(&t, sealer_key.public_key()).expect("open")
+        })
+    });
+    // Zone keys and the static-static secret are cached after the first open.
+    g.bench_function("suite3_open", |b| {
+        b.iter(|| {
+            let t = Token::parse(black_box(&text3)).expect("parse");
             ring.open_sealed(&t, sealer_key.public_key()).expect("open")
         })
     });
@@ -143,15 +164,16 @@ fn bench(c: &mut Criterion) {
     // A shift's grant for the waybill's zone, bound to `device` or a bearer one.
     let shift_grant = |device| {
         issuer
-            .issue(&GrantSpec {
-                courier_id: "C-10023".into(),
-                zones: vec![waybill.zone()],
-                not_before: now,
-                expires_at: now + Duration::hours(12),
-                scope: Scope::DELIVERY,
-                quota: u32::MAX,
-                device,
-            })
+            .issue(
+                &GrantSpec::new(
+                    "C-10023",
+                    vec![waybill.zone()],
+                    now,
+                    now + Duration::hours(12),
+                    u32::MAX,
+                )
+                .with_device(device),
+            )
             .expect("grant")
     };
     let grant = shift_grant(None);
@@ -165,7 +187,11 @@ fn bench(c: &mut Criterion) {
         .with_sealers(sealers)
         .with_clock(Arc::new(FixedClock::new(now + Duration::hours(1))));
     let request = ResolveRequest::new(Purpose::Delivery);
-    for (name, text) in [("suite1_resolve", &text1), ("suite2_resolve", &text2)] {
+    for (name, text) in [
+        ("suite1_resolve", &text1),
+        ("suite2_resolve", &text2),
+        ("suite3_resolve", &text3),
+    ] {
         g.bench_function(name, |b| {
             b.iter(|| {
                 resolver

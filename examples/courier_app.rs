@@ -17,7 +17,7 @@ use std::time::{Duration as StdDuration, SystemTime, UNIX_EPOCH};
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     mask, render, DeviceKey, Fonts, GrantSpec, IssuerKey, KeyRing, LabelSpec, MaskPolicy, Purpose,
-    Scope, Validity, Waybill,
+    Validity, Waybill,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -46,15 +46,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // At the carrier, each shift: a grant bound to that phone. Its text alone
     // resolves nothing: every request must carry the phone's signature.
-    let grant = issuer.issue(&GrantSpec {
-        courier_id: "C-10023".into(),
-        zones: vec![waybill.zone()],
-        not_before: now - Duration::minutes(5),
-        expires_at: now + Duration::hours(10),
-        scope: Scope::DELIVERY,
-        quota: 300,
-        device: Some(phone.public_key()),
-    })?;
+    let grant = issuer.issue(
+        &GrantSpec::new(
+            "C-10023",
+            vec![waybill.zone()],
+            now - Duration::minutes(5),
+            now + Duration::hours(10),
+            300,
+        )
+        .with_device(Some(phone.public_key())),
+    )?;
     println!("grant {} bound to the phone", grant.id());
 
     // At the seller: the label, with the masked text and the sealed token.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     verify_audit_log, DeviceKey, GrantSpec, IssuerKey, KeyRing, MemorySink, Purpose,
-    ResolveRequest, Resolver, Scope, Validity, Waybill,
+    ResolveRequest, Resolver, Validity, Waybill,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,15 +32,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // half. A grant for one shift in the parcel's zone, delivery fields only, bound
     // to that phone.
     let phone = DeviceKey::generate()?;
-    let grant = issuer.issue(&GrantSpec {
-        courier_id: "C-10023".into(),
-        zones: vec![571003, 571004],
-        not_before: now - Duration::minutes(5),
-        expires_at: now + Duration::hours(12),
-        scope: Scope::DELIVERY,
-        quota: 200,
-        device: Some(phone.public_key()),
-    })?;
+    let grant = issuer.issue(
+        &GrantSpec::new(
+            "C-10023",
+            vec![571003, 571004],
+            now - Duration::minutes(5),
+            now + Duration::hours(12),
+            200,
+        )
+        .with_device(Some(phone.public_key())),
+    )?;
 
     // The resolver the carrier runs; the phone signs each request.
     let audit = Arc::new(MemorySink::new());
@@ -65,15 +66,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // A courier from another zone is denied, and that is audited too.
     let other_phone = DeviceKey::generate()?;
-    let other = issuer.issue(&GrantSpec {
-        courier_id: "C-20001".into(),
-        zones: vec![755021],
-        not_before: now - Duration::minutes(5),
-        expires_at: now + Duration::hours(12),
-        scope: Scope::DELIVERY,
-        quota: 200,
-        device: Some(other_phone.public_key()),
-    })?;
+    let other = issuer.issue(
+        &GrantSpec::new(
+            "C-20001",
+            vec![755021],
+            now - Duration::minutes(5),
+            now + Duration::hours(12),
+            200,
+        )
+        .with_device(Some(other_phone.public_key())),
+    )?;
     let proof = other_phone.prove(other.id(), Purpose::Delivery, &[token.as_str()], time)?;
     let request = ResolveRequest::new(Purpose::Delivery).with_proof(proof);
     match resolver.resolve(token.as_str(), other.as_str(), &request) {

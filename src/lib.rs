@@ -50,10 +50,11 @@ pub use render::{LogoProblem, RenderError};
 pub use resolve::{
     record_time, scope_text, verify_audit_log, verify_audit_log_with_key, Attempt, AuditChain,
     AuditCheckpoint, AuditEvent, AuditKey, AuditPublicKey, AuditRecord, AuditReport, AuditSink,
-    Clock, DeviceKey, DevicePublicKey, Disclosure, FixedClock, Grant, GrantId, GrantSpec,
-    IssuerKey, IssuerPublicKey, JsonLinesFileSink, Limit, MemorySink, Outcome, Purpose, QuotaClaim,
-    RateLimiter, ReplayGuard, RequestProof, ResolveRequest, Resolver, RestoredFrom, Revocation,
-    Revocations, Scope, SystemClock, TokenBucket, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS,
+    Clock, DenialReason, DeviceKey, DevicePublicKey, Disclosure, FixedClock, Grant, GrantId,
+    GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink, Limit, MemorySink, Outcome, Purpose,
+    QuotaClaim, RateLimiter, ReplayGuard, RequestProof, ResolveRequest, Resolver, RestoredFrom,
+    Revocation, Revocations, Scope, SystemClock, TokenBucket, UnknownDenialReason,
+    DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS, DEFAULT_MAX_TOKEN_DAYS,
     DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
 };
 pub use resolve::{AuditBreak, AuditError, Denied, DeviceError, GrantError};

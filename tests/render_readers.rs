@@ -28,7 +28,7 @@ use waybill_redact::danger::Role;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     mask, render, Fonts, GrantSpec, IssuerKey, KeyRing, Label, LabelSpec, MaskPolicy, MemorySink,
-    PngMode, Purpose, RenderError, ResolveRequest, Resolver, Scope, TokenBucket, Validity, Waybill,
+    PngMode, Purpose, RenderError, ResolveRequest, Resolver, TokenBucket, Validity, Waybill,
 };
 
 /// Runs `job(i)` for `0..n` on two threads (CI has two cores), collecting failures.
@@ -87,15 +87,13 @@ fn carrier(zones: Vec<u32>) -> Carrier {
     let issuer = IssuerKey::generate();
     let now = OffsetDateTime::now_utc();
     let grant = issuer
-        .issue(&GrantSpec {
-            courier_id: "C-TEST".into(),
+        .issue(&GrantSpec::new(
+            "C-TEST",
             zones,
-            not_before: now - Duration::minutes(1),
-            expires_at: now + Duration::hours(2),
-            scope: Scope::DELIVERY,
-            quota: 10_000,
-            device: None,
-        })
+            now - Duration::minutes(1),
+            now + Duration::hours(2),
+            10_000,
+        ))
         .unwrap();
     let resolver = Resolver::new(
         resolver_ring,

@@ -2,23 +2,21 @@
 
 use time::OffsetDateTime;
 use waybill_redact::{
-    verify_audit_log, AuditBreak, AuditError, AuditEvent, AuditSink, GrantId, JsonLinesFileSink,
-    MemorySink, Outcome, Purpose, Scope, TokenBucket,
+    verify_audit_log, AuditBreak, AuditError, AuditEvent, AuditSink, DenialReason, GrantId,
+    JsonLinesFileSink, MemorySink, Outcome, Purpose, Scope, TokenBucket,
 };
 
 fn event(i: u8) -> AuditEvent {
-    AuditEvent {
-        time: OffsetDateTime::from_unix_timestamp(1_795_000_000 + i64::from(i)).unwrap(),
-        tracking_number: Some(format!("SF{:013}", i)),
-        courier_id: Some("C-1".into()),
-        grant_id: Some(GrantId([i; 16])),
-        purpose: Purpose::Call,
-        outcome: if i.is_multiple_of(2) {
-            Outcome::Allowed
-        } else {
-            Outcome::Denied("zone_not_granted")
-        },
-        scope: i.is_multiple_of(2).then_some(Scope::DELIVERY),
+    let time = OffsetDateTime::from_unix_timestamp(1_795_000_000 + i64::from(i)).unwrap();
+    let event = |outcome| {
+        AuditEvent::new(time, Purpose::Call, outcome)
+            .with_tracking_number(format!("SF{:013}", i))
+            .with_grant("C-1", GrantId::from_bytes([i; 16]))
+    };
+    if i.is_multiple_of(2) {
+        event(Outcome::Allowed).with_scope(Scope::DELIVERY)
+    } else {
+        event(Outcome::Denied(DenialReason::ZoneNotGranted))
     }
 }
 

@@ -7,15 +7,14 @@ use waybill_redact::{
 };
 
 fn event(second: i64) -> AuditEvent {
-    AuditEvent {
-        time: OffsetDateTime::from_unix_timestamp(1_795_000_000 + second).unwrap(),
-        tracking_number: Some("SF1234567890123".into()),
-        courier_id: Some("C-1".into()),
-        grant_id: Some(GrantId([7; 16])),
-        purpose: Purpose::Delivery,
-        outcome: Outcome::Allowed,
-        scope: Some(Scope::DELIVERY),
-    }
+    AuditEvent::new(
+        OffsetDateTime::from_unix_timestamp(1_795_000_000 + second).unwrap(),
+        Purpose::Delivery,
+        Outcome::Allowed,
+    )
+    .with_tracking_number("SF1234567890123")
+    .with_grant("C-1", GrantId::from_bytes([7; 16]))
+    .with_scope(Scope::DELIVERY)
 }
 
 /// A chain of `n` records with a signed checkpoint after every `every`.

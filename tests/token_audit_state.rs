@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    verify_audit_log, AuditChain, AuditError, AuditEvent, AuditSink, Grant, GrantId, GrantSpec,
-    IssuerKey, JsonLinesFileSink, Limit, Outcome, Purpose, RateLimiter, RestoredFrom, Scope,
-    TokenBucket,
+    verify_audit_log, AuditChain, AuditError, AuditEvent, AuditSink, DenialReason, Grant, GrantId,
+    GrantSpec, IssuerKey, JsonLinesFileSink, Limit, Outcome, Purpose, RateLimiter, RestoredFrom,
+    Scope, TokenBucket,
 };
 
 fn t0() -> OffsetDateTime {
@@ -17,15 +17,13 @@ fn t0() -> OffsetDateTime {
 /// A grant allowing 4 uses.
 fn grant() -> Grant {
     IssuerKey::generate()
-        .issue(&GrantSpec {
-            courier_id: "C-7".into(),
-            zones: vec![755021],
-            not_before: t0(),
-            expires_at: t0() + Duration::days(30),
-            scope: Scope::DELIVERY,
-            quota: 4,
-            device: None,
-        })
+        .issue(&GrantSpec::new(
+            "C-7",
+            vec![755021],
+            t0(),
+            t0() + Duration::days(30),
+            4,
+        ))
         .unwrap()
 }
 
@@ -44,19 +42,21 @@ fn event(i: u32, g: &Grant, used: bool) -> AuditEvent {
         id[..4].copy_from_slice(&i.to_be_bytes());
         (
             format!("C-{}", 100 + i % 500),
-            GrantId(id),
-            Outcome::Denied("bad_signature"),
+            GrantId::from_bytes(id),
+            Outcome::Denied(DenialReason::BadSignature),
             None,
         )
     };
-    AuditEvent {
-        time: t0() + Duration::seconds(i64::from(i / 16)),
-        tracking_number: Some(format!("SF{i:013}")),
-        courier_id: Some(courier),
-        grant_id: Some(grant_id),
-        purpose: Purpose::Delivery,
+    let event = AuditEvent::new(
+        t0() + Duration::seconds(i64::from(i / 16)),
+        Purpose::Delivery,
         outcome,
-        scope,
+    )
+    .with_tracking_number(format!("SF{i:013}"))
+    .with_grant(courier, grant_id);
+    match scope {
+        Some(scope) => event.with_scope(scope),
+        None => event,
     }
 }
 

@@ -8,7 +8,7 @@ use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     parse_batch, verify_audit_log, Denied, DeviceKey, DevicePublicKey, FixedClock, Grant,
     GrantSpec, IssuerKey, KeyRing, MemorySink, Purpose, RequestProof, ResolveRequest, Resolver,
-    Scope, Validity, Waybill,
+    Validity, Waybill,
 };
 
 const FIXTURES: &str = include_str!("../fixtures/waybills.json");
@@ -60,15 +60,14 @@ fn setup() -> Setup {
 }
 
 fn spec(device: Option<DevicePublicKey>) -> GrantSpec {
-    GrantSpec {
-        courier_id: "C-10023".into(),
-        zones: vec![755021],
-        not_before: t0(),
-        expires_at: t0() + Duration::hours(10),
-        scope: Scope::DELIVERY,
-        quota: 100,
-        device,
-    }
+    GrantSpec::new(
+        "C-10023",
+        vec![755021],
+        t0(),
+        t0() + Duration::hours(10),
+        100,
+    )
+    .with_device(device)
 }
 
 impl Setup {

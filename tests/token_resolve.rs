@@ -43,15 +43,13 @@ fn setup() -> Setup {
 }
 
 fn spec(zones: &[u32]) -> GrantSpec {
-    GrantSpec {
-        courier_id: "C-10023".into(),
-        zones: zones.to_vec(),
-        not_before: t0(),
-        expires_at: t0() + Duration::hours(12),
-        scope: Scope::DELIVERY,
-        quota: 100,
-        device: None,
-    }
+    GrantSpec::new(
+        "C-10023",
+        zones.to_vec(),
+        t0(),
+        t0() + Duration::hours(12),
+        100,
+    )
 }
 
 impl Setup {

@@ -44,7 +44,7 @@ fn every_fixture_round_trips_and_fits_qr_12_m() {
             .unwrap();
         let text = token.as_str();
         println!("{:<22} {:>4} chars", w.tracking_number(), text.len());
-        assert!(text.starts_with("WB2:"));
+        assert!(text.starts_with("WB3:"));
         assert!(text
             .bytes()
             .all(|b| b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:".contains(&b)));
@@ -103,7 +103,7 @@ fn every_single_bit_flip_is_rejected() {
         for bit in 0..8 {
             let mut b = bytes.clone();
             b[i] ^= 1 << bit;
-            let mut text = String::from("WB2:");
+            let mut text = String::from("WB3:");
             text.push_str(&base45(&b));
             match Token::parse(&text) {
                 Err(_) => assert!(
@@ -130,7 +130,7 @@ fn wrong_zone_and_wrong_key_look_the_same() {
     // Re-label the token for another zone: the header is authenticated.
     let mut b = token.as_bytes().to_vec();
     b[6] ^= 1;
-    let moved = Token::parse(&format!("WB2:{}", base45(&b))).unwrap();
+    let moved = Token::parse(&format!("WB3:{}", base45(&b))).unwrap();
     assert_eq!(moved.header().zone(), w.zone() ^ 1);
     assert_eq!(ring.open(&moved).unwrap_err(), TokenError::Open);
     let other = KeyRing::generate();
@@ -202,7 +202,7 @@ fn malformed_text_gets_a_precise_error() {
         Err(TokenError::Malformed(MalformedToken::Prefix))
     ));
     assert!(matches!(
-        Token::parse("WB2:"),
+        Token::parse("WB3:"),
         Err(TokenError::Malformed(MalformedToken::Truncated))
     ));
     let ring = KeyRing::generate();
@@ -216,12 +216,12 @@ fn malformed_text_gets_a_precise_error() {
     b.push(0);
     // An extra byte makes the ciphertext no padding bucket's length.
     assert_eq!(
-        Token::parse(&format!("WB2:{}", base45(&b))).unwrap_err(),
+        Token::parse(&format!("WB3:{}", base45(&b))).unwrap_err(),
         TokenError::Malformed(MalformedToken::CiphertextLength)
     );
     b[0] = 9;
     assert_eq!(
-        Token::parse(&format!("WB2:{}", base45(&b))).unwrap_err(),
+        Token::parse(&format!("WB3:{}", base45(&b))).unwrap_err(),
         TokenError::UnsupportedSuite { suite: 9 }
     );
 }
@@ -230,14 +230,16 @@ proptest! {
     #[test]
     fn opening_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         let ring = KeyRing::from_key(1, &STRONG).unwrap();
-        let text = format!("WB2:{}", base45(&bytes));
-        if let Ok(t) = Token::parse(&text) {
-            prop_assert_eq!(ring.open(&t).unwrap_err(), TokenError::Open);
+        for prefix in ["WB3:", "WB2:"] {
+            let text = format!("{prefix}{}", base45(&bytes));
+            if let Ok(t) = Token::parse(&text) {
+                prop_assert_eq!(ring.open(&t).unwrap_err(), TokenError::Open);
+            }
         }
     }
 
     #[test]
-    fn opening_arbitrary_text_never_panics(text in "(WB2:)?[0-9A-Z $%*+./:-]{0,300}|\\PC{0,100}") {
+    fn opening_arbitrary_text_never_panics(text in "(WB[23]:)?[0-9A-Z $%*+./:-]{0,300}|\\PC{0,100}") {
         let ring = KeyRing::from_key(1, &STRONG).unwrap();
         if let Ok(t) = Token::parse(&text) {
             prop_assert!(ring.open(&t).is_err());

@@ -38,15 +38,19 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     // As envelope bytes behind a valid prefix and Base45, to reach the parser
-    // and both ciphers past the text layer. A leading 1 or 2 selects the suite.
-    let text = format!("WB2:{}", base45(data));
-    if let Ok(token) = Token::parse(&text) {
-        assert_eq!(token.as_bytes(), data);
-        assert!(ring.open(&token).is_err(), "a random envelope must not open");
-        assert!(
-            ring.open_sealed(&token, sealer.public_key()).is_err(),
-            "a random envelope must not open"
-        );
+    // and every cipher past the text layer, in both generations. A leading 1,
+    // 2 or 3 selects the suite.
+    for prefix in ["WB3:", "WB2:"] {
+        let text = format!("{prefix}{}", base45(data));
+        if let Ok(token) = Token::parse(&text) {
+            assert_eq!(token.as_bytes(), data);
+            assert!(ring.open(&token).is_err(), "a random envelope must not open");
+            assert!(
+                ring.open_sealed(&token, sealer.public_key()).is_err(),
+                "a random envelope must not open"
+            );
+            let _ = ring.sealer_of(&token);
+        }
     }
 });
 

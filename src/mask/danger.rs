@@ -7,7 +7,8 @@
 use super::policy::{MaskPolicy, PartyPolicy};
 
 /// Which party an override applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Role {
     /// The recipient.
     Recipient,

@@ -40,7 +40,22 @@ pub struct Address {
 /// to `CN`. For a Chinese address use `province`, `city`, `district`, `street` and
 /// `detail`; elsewhere `region` (in `province`), `city`, `street`, `detail` and
 /// `postal_code`.
+///
+/// Start from [`AddressFields::default`] and set the fields with the methods of
+/// the same name:
+///
+/// ```
+/// # use waybill_redact::{Address, AddressFields};
+/// let fields = AddressFields::default()
+///     .country("CN")
+///     .province("上海市")
+///     .city("上海市")
+///     .district("浦东新区")
+///     .street("世纪大道100号");
+/// assert!(Address::structured(&fields).is_ok());
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct AddressFields<'a> {
     /// ISO 3166-1 alpha-2 country code.
     pub country: Option<&'a str>,
@@ -56,6 +71,57 @@ pub struct AddressFields<'a> {
     pub detail: Option<&'a str>,
     /// Postal code.
     pub postal_code: Option<&'a str>,
+}
+
+impl<'a> AddressFields<'a> {
+    /// With the ISO 3166-1 alpha-2 country code.
+    #[must_use]
+    pub const fn country(mut self, country: &'a str) -> Self {
+        self.country = Some(country);
+        self
+    }
+
+    /// With the province, autonomous region or municipality (region or state elsewhere).
+    #[must_use]
+    pub const fn province(mut self, province: &'a str) -> Self {
+        self.province = Some(province);
+        self
+    }
+
+    /// With the city.
+    #[must_use]
+    pub const fn city(mut self, city: &'a str) -> Self {
+        self.city = Some(city);
+        self
+    }
+
+    /// With the district or county.
+    #[must_use]
+    pub const fn district(mut self, district: &'a str) -> Self {
+        self.district = Some(district);
+        self
+    }
+
+    /// With the street line.
+    #[must_use]
+    pub const fn street(mut self, street: &'a str) -> Self {
+        self.street = Some(street);
+        self
+    }
+
+    /// With the building, unit and room.
+    #[must_use]
+    pub const fn detail(mut self, detail: &'a str) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+
+    /// With the postal code.
+    #[must_use]
+    pub const fn postal_code(mut self, postal_code: &'a str) -> Self {
+        self.postal_code = Some(postal_code);
+        self
+    }
 }
 
 impl Address {

@@ -14,6 +14,7 @@ pub enum CodeKind {
 /// One code drawn on a label: its kind, its data, and the rectangle (in dots, from
 /// the top-left corner, quiet zone excluded) it occupies in the raster.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PlacedCode {
     /// What kind of code.
     pub kind: CodeKind,
@@ -29,4 +30,28 @@ pub struct PlacedCode {
     pub height: u32,
     /// Dots per QR module, or per narrowest Code 128 bar.
     pub module: u32,
+}
+
+impl PlacedCode {
+    /// A code of `kind` holding `data`, at (`x`, `y`) with this size in dots and
+    /// `module` dots per module: for describing a label drawn elsewhere.
+    pub fn new(
+        kind: CodeKind,
+        data: impl Into<String>,
+        x: u32,
+        y: u32,
+        width: u32,
+        height: u32,
+        module: u32,
+    ) -> Self {
+        Self {
+            kind,
+            data: data.into(),
+            x,
+            y,
+            width,
+            height,
+            module,
+        }
+    }
 }

@@ -158,7 +158,8 @@ fn mm_to_dots(tenth_mm: u32, dpi: u16) -> u32 {
 
 /// A label size in millimetres, parsed from text such as `100x150` (for command
 /// lines and configuration).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct LabelSize {
     /// Width in millimetres.
     pub width_mm: u16,
@@ -167,6 +168,15 @@ pub struct LabelSize {
 }
 
 impl LabelSize {
+    /// A size of `width_mm` by `height_mm` millimetres (checked by
+    /// [`at_dpi`](Self::at_dpi)).
+    pub const fn new(width_mm: u16, height_mm: u16) -> Self {
+        Self {
+            width_mm,
+            height_mm,
+        }
+    }
+
     /// The spec for this size at `dpi`.
     ///
     /// # Errors
@@ -197,6 +207,13 @@ impl core::str::FromStr for LabelSize {
             width_mm: w,
             height_mm: h,
         })
+    }
+}
+
+impl core::fmt::Display for LabelSize {
+    /// `WxH` in millimetres (`100x150`), as [`FromStr`](core::str::FromStr) reads it.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}x{}", self.width_mm, self.height_mm)
     }
 }
 

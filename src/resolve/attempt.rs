@@ -23,6 +23,7 @@ pub struct Attempt {
 /// A device-signed request's nonce, which a resolver must admit once only: a
 /// store records it atomically (across instances) before the rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReplayGuard {
     /// The grant the request was made under.
     pub grant: GrantId,
@@ -36,11 +37,31 @@ pub struct ReplayGuard {
 /// What a rate limiter and quota store decide on: the verified grant (its
 /// courier, id, quota and expiry) and the resolver's time in unix seconds.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct QuotaClaim<'a> {
     /// The grant, whose signature verified.
     pub grant: &'a Grant,
     /// The resolver's time, unix seconds.
     pub now: u64,
+}
+
+impl<'a> QuotaClaim<'a> {
+    /// A claim on `grant` at `now` (unix seconds): for testing a store.
+    pub fn new(grant: &'a Grant, now: u64) -> Self {
+        Self { grant, now }
+    }
+}
+
+impl ReplayGuard {
+    /// A guard for `nonce` under `grant`, to be kept until `keep_until` (unix
+    /// seconds): for testing a store.
+    pub fn new(grant: GrantId, nonce: [u8; 16], keep_until: u64) -> Self {
+        Self {
+            grant,
+            nonce,
+            keep_until,
+        }
+    }
 }
 
 impl Attempt {
@@ -123,7 +144,7 @@ impl Attempt {
             purpose: self.purpose,
             outcome: match result {
                 Ok(_) => Outcome::Allowed,
-                Err(d) => Outcome::Denied(d.code()),
+                Err(d) => Outcome::Denied(d.reason()),
             },
             scope: match (result, &self.grant) {
                 (Ok(_), Some(g)) => Some(g.scope()),

@@ -12,21 +12,78 @@ use time::OffsetDateTime;
 
 use super::audit_record::{AuditChain, AuditRecord};
 use super::audit_state::{Beside, RestoredFrom};
+use super::denial::{DenialReason, UnknownDenialReason};
 use super::ratelimit::TokenBucket;
 use crate::resolve::{AuditBreak, AuditError};
 use crate::{GrantId, Purpose, Scope};
 
 /// What happened to one resolve attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The disclosure was returned.
     Allowed,
-    /// Refused, with the [`Denied::code`](crate::Denied::code).
-    Denied(&'static str),
+    /// Refused, and why ([`Denied::reason`](crate::Denied::reason)).
+    Denied(DenialReason),
+}
+
+impl Outcome {
+    /// The audit log's `outcome` text: `allowed` or `denied`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "allowed",
+            Self::Denied(_) => "denied",
+        }
+    }
+
+    /// The denial reason, when denied.
+    pub const fn reason(self) -> Option<DenialReason> {
+        match self {
+            Self::Allowed => None,
+            Self::Denied(reason) => Some(reason),
+        }
+    }
+
+    /// Reads an outcome back from the audit log's `outcome` and `reason` texts
+    /// (the inverse of [`as_str`](Self::as_str) and [`reason`](Self::reason)).
+    ///
+    /// # Errors
+    /// An unknown outcome or reason, a denial without a reason, or an allowed
+    /// attempt with one.
+    pub fn from_parts(outcome: &str, reason: Option<&str>) -> Result<Self, UnknownDenialReason> {
+        match (outcome, reason) {
+            ("allowed", None) => Ok(Self::Allowed),
+            ("denied", Some(reason)) => reason.parse().map(Self::Denied),
+            _ => Err(UnknownDenialReason),
+        }
+    }
+
+    /// Whether the attempt passed the rate limiter and so consumed rate and
+    /// quota: allowed ones and those denied afterwards
+    /// ([`DenialReason::consumes_quota`]).
+    pub const fn consumed_quota(self) -> bool {
+        match self {
+            Self::Allowed => true,
+            Self::Denied(reason) => reason.consumes_quota(),
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Allowed => f.write_str("allowed"),
+            Self::Denied(reason) => write!(f, "denied ({reason})"),
+        }
+    }
 }
 
 /// One resolve attempt, as handed to an [`AuditSink`]. Holds no personal data.
+///
+/// Built by the resolver; [`AuditEvent::new`] and the `with_*` methods build one
+/// for testing a sink.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AuditEvent {
     /// The resolver's time when the attempt was checked.
     pub time: OffsetDateTime,
@@ -45,13 +102,46 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
+    /// An event at `time` for `purpose` with this outcome, naming no token,
+    /// grant or scope.
+    pub fn new(time: OffsetDateTime, purpose: Purpose, outcome: Outcome) -> Self {
+        Self {
+            time,
+            tracking_number: None,
+            courier_id: None,
+            grant_id: None,
+            purpose,
+            outcome,
+            scope: None,
+        }
+    }
+
+    /// With the token's tracking number.
+    #[must_use]
+    pub fn with_tracking_number(mut self, tracking_number: impl Into<String>) -> Self {
+        self.tracking_number = Some(tracking_number.into());
+        self
+    }
+
+    /// With the grant's courier id and grant id.
+    #[must_use]
+    pub fn with_grant(mut self, courier_id: impl Into<String>, grant_id: GrantId) -> Self {
+        self.courier_id = Some(courier_id.into());
+        self.grant_id = Some(grant_id);
+        self
+    }
+
+    /// With the fields disclosed.
+    #[must_use]
+    pub fn with_scope(mut self, scope: Scope) -> Self {
+        self.scope = Some(scope);
+        self
+    }
+
     /// Whether the attempt passed the rate limiter and so consumed rate and quota:
     /// allowed ones and those denied afterwards as unopenable or issued in the future.
     pub fn consumed_quota(&self) -> bool {
-        matches!(
-            self.outcome,
-            Outcome::Allowed | Outcome::Denied("unopenable" | "issued_in_future")
-        )
+        self.outcome.consumed_quota()
     }
 }
 
@@ -258,12 +348,8 @@ pub(crate) struct Use {
 /// The attempt a record stands for, when it passed the rate limiter and so
 /// consumed rate and quota (the record-side twin of [`AuditEvent::consumed_quota`]).
 pub(crate) fn consumed_use(record: &AuditRecord) -> Option<Use> {
-    let consumed = record.outcome == "allowed"
-        || matches!(
-            record.reason.as_deref(),
-            Some("unopenable" | "issued_in_future")
-        );
-    if !consumed {
+    let outcome = Outcome::from_parts(&record.outcome, record.reason.as_deref()).ok()?;
+    if !outcome.consumed_quota() {
         return None;
     }
     Some(Use {

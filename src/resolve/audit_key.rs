@@ -41,6 +41,10 @@ fn bad(reason: &'static str) -> GrantError {
 }
 
 /// A signed statement that a chain's record `seq` has hash `head`.
+///
+/// Not `#[non_exhaustive]`, on purpose: the fields are the signed checkpoint
+/// format (`docs/TOKEN.md`); a new field is a new format version, a breaking
+/// change either way. Stores build checkpoints field by field from their rows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditCheckpoint {

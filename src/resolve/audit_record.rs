@@ -16,13 +16,18 @@ use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
-use super::audit::{AuditEvent, Outcome};
+use super::audit::AuditEvent;
 use crate::Scope;
 
 const DOMAIN: &[u8] = b"waybill-redact audit v2\0";
 
 /// One audit record, as written to a JSON line or a database row. Field order
 /// is the JSON order. It holds no personal data.
+///
+/// Not `#[non_exhaustive]`, on purpose: the fields are the log's format, fixed
+/// by the hash over them (`docs/TOKEN.md`, "Audit records", domain
+/// `waybill-redact audit v2`). A new field is a new format version, a breaking
+/// change either way; stores build records field by field from their rows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditRecord {
@@ -68,20 +73,9 @@ fn field(out: &mut Vec<u8>, value: Option<&str>) {
     }
 }
 
-/// The scope's canonical text.
+/// The scope's canonical text (its [`Display`](std::fmt::Display)).
 pub fn scope_text(scope: Scope) -> String {
-    let names = [
-        (scope.name, "name"),
-        (scope.phone, "phone"),
-        (scope.address, "address"),
-        (scope.items, "items"),
-    ];
-    names
-        .iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, n)| *n)
-        .collect::<Vec<_>>()
-        .join(",")
+    scope.to_string()
 }
 
 /// A time as records carry it.
@@ -210,10 +204,6 @@ impl AuditChain {
     pub fn append(&mut self, event: &AuditEvent) -> AuditRecord {
         let unix = event.time.unix_timestamp().max(self.last_time);
         let time = OffsetDateTime::from_unix_timestamp(unix).unwrap_or(event.time);
-        let (outcome, reason) = match event.outcome {
-            Outcome::Allowed => ("allowed", None),
-            Outcome::Denied(code) => ("denied", Some(code.to_owned())),
-        };
         let mut record = AuditRecord {
             seq: self.next_seq,
             instance: self.instance.clone(),
@@ -222,8 +212,8 @@ impl AuditChain {
             courier: event.courier_id.clone(),
             grant: event.grant_id.map(|g| g.to_string()),
             purpose: event.purpose.as_str().to_owned(),
-            outcome: outcome.to_owned(),
-            reason,
+            outcome: event.outcome.as_str().to_owned(),
+            reason: event.outcome.reason().map(|r| r.as_str().to_owned()),
             scope: event.scope.map(scope_text),
             prev: hex::encode(self.prev),
             hash: String::new(),

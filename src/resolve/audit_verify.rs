@@ -12,6 +12,7 @@ use crate::resolve::{AuditBreak, AuditError};
 
 /// What [`verify_audit_log_with_key`] found in an intact log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct AuditReport {
     /// Records, all chains together.
     pub records: u64,

@@ -173,7 +173,7 @@ pub(crate) fn request_message(
     let purpose = purpose.as_str().as_bytes();
     let mut m = Vec::with_capacity(REQUEST_DOMAIN.len() + 60 + purpose.len() + 32 * tokens.len());
     m.extend_from_slice(REQUEST_DOMAIN);
-    m.extend_from_slice(&grant.0);
+    m.extend_from_slice(grant.as_bytes());
     m.push(u8::try_from(purpose.len()).unwrap_or(0));
     m.extend_from_slice(purpose);
     m.extend_from_slice(&time.to_be_bytes());
@@ -247,6 +247,7 @@ impl FromStr for DevicePublicKey {
 /// `WR1:` followed by time (8 bytes), nonce (16) and signature (64) in
 /// lowercase hex.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RequestProof {
     /// The device's time when it signed, unix seconds.
     pub time: u64,
@@ -346,12 +347,17 @@ mod tests {
     fn proof_binds_every_part_of_the_request() {
         let key = DeviceKey::from_secret([3; 32]);
         let device = key.public_key();
-        let grant = GrantId([7; 16]);
+        let grant = GrantId::from_bytes([7; 16]);
         let proof = key
             .prove(grant, Purpose::Delivery, &TOKENS, 1_800_000_000)
             .unwrap();
         assert!(proof.verifies(&device, grant, Purpose::Delivery, &TOKENS));
-        assert!(!proof.verifies(&device, GrantId([8; 16]), Purpose::Delivery, &TOKENS));
+        assert!(!proof.verifies(
+            &device,
+            GrantId::from_bytes([8; 16]),
+            Purpose::Delivery,
+            &TOKENS
+        ));
         assert!(!proof.verifies(&device, grant, Purpose::Call, &TOKENS));
         assert!(!proof.verifies(&device, grant, Purpose::Delivery, &TOKENS[..1]));
         assert!(!proof.verifies(&device, grant, Purpose::Delivery, &["WB2:AAAA", "WB2:CCCC"]));
@@ -371,10 +377,12 @@ mod tests {
             assert!(text.parse::<RequestProof>().is_err(), "{text}");
         }
         let key = DeviceKey::from_secret([3; 32]);
-        assert!(key.prove(GrantId([0; 16]), Purpose::Call, &[], 0).is_err());
+        assert!(key
+            .prove(GrantId::from_bytes([0; 16]), Purpose::Call, &[], 0)
+            .is_err());
         let many = vec!["WB2:A"; MAX_PROOF_TOKENS + 1];
         assert!(key
-            .prove(GrantId([0; 16]), Purpose::Call, &many, 0)
+            .prove(GrantId::from_bytes([0; 16]), Purpose::Call, &many, 0)
             .is_err());
     }
 }

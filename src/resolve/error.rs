@@ -124,6 +124,20 @@ pub enum Denied {
     /// says no more. Treat the label as suspect.
     #[error("token could not be opened")]
     Unopenable,
+    /// The token's expiry is more than the resolver's `max_token_days` (90 by
+    /// default) after its issue time. The sealer asked for too long a life;
+    /// reprint the label with a shorter one.
+    #[error("token lifetime longer than allowed")]
+    TokenLifetimeTooLong,
+    /// The token's key id was retired from the carrier's key ring. The label is
+    /// older than any key in use; reprint it.
+    #[error("token sealed under a retired key")]
+    KeyRetired,
+    /// A seller's token sealed under a key id whose zone directory was not valid
+    /// at the token's issue time (expired, not yet valid, or never published).
+    /// The seller's software used a stale directory; reprint the label.
+    #[error("token sealed under a directory that was not valid at its issue time")]
+    DirectoryExpired,
     /// The attempt could not be written to the audit log, so nothing is disclosed.
     /// Fix the audit store; the request may be retried.
     #[error("audit log unavailable")]
@@ -131,33 +145,10 @@ pub enum Denied {
 }
 
 impl Denied {
-    /// A stable machine-readable reason, as written to the audit log.
+    /// A stable machine-readable reason, as written to the audit log: the text of
+    /// its [`reason`](Self::reason).
     pub fn code(&self) -> &'static str {
-        match self {
-            Self::MalformedToken(_) => "malformed_token",
-            Self::MalformedGrant(_) => "malformed_grant",
-            Self::UntrustedIssuer => "untrusted_issuer",
-            Self::BadSignature => "bad_signature",
-            Self::GrantNotYetValid => "grant_not_yet_valid",
-            Self::GrantExpired => "grant_expired",
-            Self::GrantRevoked => "grant_revoked",
-            Self::ParcelRevoked => "parcel_revoked",
-            Self::ZoneNotGranted => "zone_not_granted",
-            Self::TokenExpired => "token_expired",
-            Self::UnknownSealer => "unknown_sealer",
-            Self::SealerRevoked => "sealer_revoked",
-            Self::IssuedInFuture => "issued_in_future",
-            Self::BearerGrantRefused => "bearer_grant_refused",
-            Self::DeviceSignatureMissing => "device_signature_missing",
-            Self::DeviceSignatureInvalid => "device_signature_invalid",
-            Self::RequestStale => "request_stale",
-            Self::RequestReplayed => "request_replayed",
-            Self::GrantTooLong => "grant_too_long",
-            Self::RateLimited => "rate_limited",
-            Self::QuotaExceeded => "quota_exceeded",
-            Self::Unopenable => "unopenable",
-            Self::AuditUnavailable => "audit_unavailable",
-        }
+        self.reason().as_str()
     }
 }
 

@@ -42,8 +42,13 @@ const MAX_COURIER: usize = 64;
 const MAX_ZONES: usize = 64;
 const SIGNATURE_LEN: usize = 64;
 
-/// Which fields a grant may disclose.
+/// Which fields a grant may disclose. Text form: the comma-separated names in
+/// `name,phone,address,items` order ([`Display`](fmt::Display) and [`FromStr`]).
+///
+/// Build one from [`Scope::DELIVERY`], [`Scope::ALL`] or [`Scope::NONE`] and the
+/// `with_*` methods, or parse its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Scope {
     /// The recipient's name.
     pub name: bool,
@@ -63,6 +68,51 @@ impl Scope {
         address: true,
         items: false,
     };
+
+    /// Every field, items included.
+    pub const ALL: Self = Self {
+        name: true,
+        phone: true,
+        address: true,
+        items: true,
+    };
+
+    /// No field: the starting point for the `with_*` methods (a grant needs at
+    /// least one field).
+    pub const NONE: Self = Self {
+        name: false,
+        phone: false,
+        address: false,
+        items: false,
+    };
+
+    /// With or without the recipient's name.
+    #[must_use]
+    pub const fn with_name(mut self, on: bool) -> Self {
+        self.name = on;
+        self
+    }
+
+    /// With or without the recipient's phone number.
+    #[must_use]
+    pub const fn with_phone(mut self, on: bool) -> Self {
+        self.phone = on;
+        self
+    }
+
+    /// With or without the recipient's address.
+    #[must_use]
+    pub const fn with_address(mut self, on: bool) -> Self {
+        self.address = on;
+        self
+    }
+
+    /// With or without the parcel's contents.
+    #[must_use]
+    pub const fn with_items(mut self, on: bool) -> Self {
+        self.items = on;
+        self
+    }
 
     fn to_bits(self) -> u8 {
         u8::from(self.name)
@@ -85,12 +135,7 @@ impl FromStr for Scope {
     type Err = GrantError;
     /// Parses a comma-separated list of `name`, `phone`, `address`, `items`.
     fn from_str(s: &str) -> Result<Self, GrantError> {
-        let mut scope = Self {
-            name: false,
-            phone: false,
-            address: false,
-            items: false,
-        };
+        let mut scope = Self::NONE;
         for part in s.split(',').map(str::trim) {
             let flag = match part {
                 "name" => &mut scope.name,
@@ -110,9 +155,54 @@ impl FromStr for Scope {
     }
 }
 
+impl fmt::Display for Scope {
+    /// The canonical text: the fields in `name,phone,address,items` order, which
+    /// [`FromStr`] reads back (and the audit log records).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = [
+            (self.name, "name"),
+            (self.phone, "phone"),
+            (self.address, "address"),
+            (self.items, "items"),
+        ];
+        let mut first = true;
+        for (_, name) in names.iter().filter(|(on, _)| *on) {
+            if !first {
+                f.write_str(",")?;
+            }
+            f.write_str(name)?;
+            first = false;
+        }
+        Ok(())
+    }
+}
+
 /// A grant's 16-byte random id; its text form is 32 lowercase hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct GrantId(pub [u8; 16]);
+pub struct GrantId([u8; 16]);
+
+impl GrantId {
+    /// The id with these bytes.
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// The id's bytes.
+    pub const fn to_bytes(self) -> [u8; 16] {
+        self.0
+    }
+
+    /// The id's bytes, borrowed.
+    pub const fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+impl From<[u8; 16]> for GrantId {
+    fn from(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+}
 
 impl fmt::Display for GrantId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -133,6 +223,17 @@ impl FromStr for GrantId {
 }
 
 /// What a new grant allows; signed into a [`Grant`] by [`IssuerKey::issue`].
+///
+/// Built with [`GrantSpec::new`] and the `with_*` methods:
+///
+/// ```
+/// # use waybill_redact::{GrantSpec, Scope};
+/// # use time::macros::datetime;
+/// let start = datetime!(2026-11-28 08:00 UTC);
+/// let spec = GrantSpec::new("C-10023", vec![310_115], start, start + time::Duration::hours(10), 200)
+///     .with_scope(Scope::DELIVERY.with_items(true));
+/// assert_eq!(spec.quota, 200);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantSpec {
     /// The courier's id: 1 to 64 printable ASCII characters, no spaces.
@@ -150,6 +251,44 @@ pub struct GrantSpec {
     /// The courier device it is bound to (a version-2 grant: every request must
     /// be signed by this device), or `None` for a bearer grant (version 1).
     pub device: Option<DevicePublicKey>,
+}
+
+impl GrantSpec {
+    /// A bearer grant (bound to no device) for `courier_id` over `zones`, valid
+    /// from `not_before` to `expires_at`, allowing `quota` resolutions of the
+    /// [`Scope::DELIVERY`] fields. [`IssuerKey::issue`] checks the values.
+    pub fn new(
+        courier_id: impl Into<String>,
+        zones: Vec<u32>,
+        not_before: OffsetDateTime,
+        expires_at: OffsetDateTime,
+        quota: u32,
+    ) -> Self {
+        Self {
+            courier_id: courier_id.into(),
+            zones,
+            not_before,
+            expires_at,
+            scope: Scope::DELIVERY,
+            quota,
+            device: None,
+        }
+    }
+
+    /// With these fields disclosed instead of [`Scope::DELIVERY`].
+    #[must_use]
+    pub fn with_scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// Bound to this courier device (a version-2 grant), or to none (`None`, a
+    /// bearer grant).
+    #[must_use]
+    pub fn with_device(mut self, device: Option<DevicePublicKey>) -> Self {
+        self.device = device;
+        self
+    }
 }
 
 /// A signed courier grant, as parsed from its text form.

@@ -15,6 +15,7 @@ mod audit_record;
 mod audit_state;
 mod audit_verify;
 mod clock;
+mod denial;
 pub(crate) mod device;
 mod grant;
 mod issuer;
@@ -31,6 +32,7 @@ pub use audit_record::{record_time, scope_text, AuditChain, AuditRecord};
 pub use audit_state::RestoredFrom;
 pub use audit_verify::{verify_audit_log, verify_audit_log_with_key, AuditReport};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use denial::{DenialReason, UnknownDenialReason};
 pub use device::{
     DeviceKey, DevicePublicKey, RequestProof, DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
 };
@@ -38,5 +40,7 @@ pub use grant::{Grant, GrantId, GrantSpec, Scope};
 pub use issuer::{IssuerKey, IssuerPublicKey};
 pub use ratelimit::{Limit, RateLimiter, TokenBucket};
 pub use request::{Disclosure, Purpose, ResolveRequest};
-pub use resolver::{Resolver, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS};
+pub use resolver::{
+    Resolver, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS, DEFAULT_MAX_TOKEN_DAYS,
+};
 pub use revocation::{Revocation, Revocations};

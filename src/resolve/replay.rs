@@ -42,7 +42,7 @@ mod tests {
     fn a_nonce_is_admitted_once_while_it_is_live() {
         let cache = NonceCache::default();
         let guard = ReplayGuard {
-            grant: GrantId([1; 16]),
+            grant: GrantId::from_bytes([1; 16]),
             nonce: [9; 16],
             keep_until: 1_000,
         };

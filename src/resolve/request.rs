@@ -82,6 +82,7 @@ impl ResolveRequest {
 /// others. `Debug` shows nothing; zeroized on drop. Serializes to JSON with the
 /// hidden fields left out.
 #[derive(Clone, PartialEq, Eq, Serialize, Zeroize, ZeroizeOnDrop)]
+#[non_exhaustive]
 pub struct Disclosure {
     /// The parcel's tracking number.
     pub tracking_number: String,

@@ -2,7 +2,7 @@
 //! and discloses only what the grant's scope allows.
 
 use core::fmt;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
@@ -16,8 +16,8 @@ use super::replay::NonceCache;
 use super::request::{Disclosure, ResolveRequest};
 use super::revocation::{Revocation, Revocations};
 use crate::resolve::Denied;
-use crate::token::sealers::{SealerPublicKey, SealerRegistry, SealerStatus};
-use crate::{Grant, GrantId, IssuerPublicKey, KeyRing, Token};
+use crate::token::sealers::{SealerId, SealerPublicKey, SealerRegistry, SealerStatus};
+use crate::{Grant, GrantId, IssuerPublicKey, KeyRing, Payload, Token, ZoneDirectory};
 
 /// Turns (token, grant, request) into a [`Disclosure`] or a [`Denied`] reason.
 ///
@@ -47,7 +47,16 @@ pub struct Resolver {
     max_grant_secs: u64,
     /// Nonces of device-signed requests seen within the window.
     nonces: NonceCache,
+    /// The longest token lifetime (expiry minus issue time) accepted, seconds.
+    max_token_secs: u64,
+    /// The validity window `[not_before, expires_at)` of each key id's zone
+    /// directory: a seller's token under a listed key id must be issued inside
+    /// its window.
+    directories: HashMap<u16, (u64, u64)>,
 }
+
+/// The longest token lifetime accepted by default: 90 days, a label's life.
+pub const DEFAULT_MAX_TOKEN_DAYS: u64 = 90;
 
 /// Verified grants remembered; the set is emptied when it reaches this size.
 const VERIFIED_MAX: usize = 4096;
@@ -84,7 +93,42 @@ impl Resolver {
             request_window: DEFAULT_REQUEST_WINDOW_SECS,
             max_grant_secs: DEFAULT_MAX_GRANT_SECS,
             nonces: NonceCache::default(),
+            max_token_secs: DEFAULT_MAX_TOKEN_DAYS * 86_400,
+            directories: HashMap::new(),
         }
+    }
+
+    /// Sets the longest token lifetime accepted, in days
+    /// ([`DEFAULT_MAX_TOKEN_DAYS`] by default): a token whose expiry is further
+    /// from its issue time is refused ([`Denied::TokenLifetimeTooLong`]).
+    pub fn with_max_token_days(mut self, days: u64) -> Self {
+        self.max_token_secs = days.saturating_mul(86_400);
+        self
+    }
+
+    /// Records the validity windows of the zone directories the carrier has
+    /// published: a seller's token under one of their key ids must then be issued
+    /// within that key id's directory window ([`Denied::DirectoryExpired`]).
+    /// Tokens under key ids with no recorded directory are not checked: list
+    /// every directory still in use (the previous key id's until its last token
+    /// has expired).
+    pub fn with_directories<'a>(
+        mut self,
+        directories: impl IntoIterator<Item = &'a ZoneDirectory>,
+    ) -> Self {
+        for d in directories {
+            let window = (d.not_before_unix(), d.expires_at_unix());
+            let entry = self.directories.entry(d.kid()).or_insert(window);
+            // Several directories for one key id: the union of their windows.
+            entry.0 = entry.0.min(window.0);
+            entry.1 = entry.1.max(window.1);
+        }
+        self
+    }
+
+    /// Replaces the sealer registry in place of [`with_sealers`](Self::with_sealers).
+    pub fn set_sealers(&mut self, sealers: SealerRegistry) {
+        self.sealers = sealers;
     }
 
     /// Accepts bearer grants (version 1, bound to no device) as well, for
@@ -123,16 +167,22 @@ impl Resolver {
         self
     }
 
-    /// The key of a suite-2 token's sealer (`None` for suite 1), or why it is denied.
+    /// The key of a suite-2 token's sealer (`None` for suite 1 and 3: suite 3's
+    /// sealer is found only when opening), or why it is denied.
     fn sealer_of(&self, token: &Token) -> Result<Option<&SealerPublicKey>, Denied> {
-        let Some(id) = token.header().sealer_id() else {
-            return Ok(None);
-        };
+        match token.header().sealer_id() {
+            Some(id) => self.sealer(id).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A registered sealer's key, or why it is denied.
+    fn sealer(&self, id: SealerId) -> Result<&SealerPublicKey, Denied> {
         match self.sealers.status(id) {
             SealerStatus::Active(_) if self.revocations.sealer_revoked(&id.to_string()) => {
                 Err(Denied::SealerRevoked)
             }
-            SealerStatus::Active(key) => Ok(Some(key)),
+            SealerStatus::Active(key) => Ok(key),
             SealerStatus::Revoked => Err(Denied::SealerRevoked),
             _ => Err(Denied::UnknownSealer),
         }
@@ -352,11 +402,7 @@ impl Resolver {
     pub fn open(&self, attempt: &Attempt) -> Result<Disclosure, Denied> {
         let (token, grant) = attempt.admitted()?;
         let header = token.header();
-        let payload = match self.sealer_of(token)? {
-            None => self.ring.open(token),
-            Some(key) => self.ring.open_sealed(token, key),
-        }
-        .map_err(|_| Denied::Unopenable)?;
+        let payload = self.open_token(token)?;
         let now = u64::try_from(attempt.time().unix_timestamp()).unwrap_or(0);
         // The clear header bounds the expiry to its period; the exact expiry and
         // the issue time are inside.
@@ -365,6 +411,17 @@ impl Resolver {
         }
         if payload.issued_at() > now.saturating_add(self.max_skew) {
             return Err(Denied::IssuedInFuture);
+        }
+        if payload.expires_at() - payload.issued_at() > self.max_token_secs {
+            return Err(Denied::TokenLifetimeTooLong);
+        }
+        if header.suite() != 1 {
+            if let Some(&(from, until)) = self.directories.get(&header.kid()) {
+                let issued = payload.issued_at();
+                if issued < from || issued >= until {
+                    return Err(Denied::DirectoryExpired);
+                }
+            }
         }
         let scope = grant.scope();
         Ok(Disclosure {
@@ -375,6 +432,25 @@ impl Resolver {
             address: scope.address.then(|| payload.address().to_owned()),
             items: scope.items.then(|| payload.items().to_vec()),
         })
+    }
+
+    /// Opens a token of any suite: suite 1 with the ring; suite 2 with its
+    /// clear sealer id's registered key; suite 3 by unmasking its sealer id with
+    /// the zone key, refusing an unknown or revoked sealer, then opening with
+    /// that sealer's registered key.
+    fn open_token(&self, token: &Token) -> Result<Payload, Denied> {
+        let opened = match token.header().suite() {
+            3 => {
+                let unmasked = self.ring.unmask(token).map_err(|_| Denied::Unopenable)?;
+                let key = self.sealer(unmasked.sealer)?;
+                self.ring.open_unmasked(token, &unmasked, key)
+            }
+            _ => match self.sealer_of(token)? {
+                None => self.ring.open(token),
+                Some(key) => self.ring.open_sealed(token, key),
+            },
+        };
+        opened.map_err(|_| Denied::Unopenable)
     }
 
     /// Verifies the grant's signature, or finds it verified before.
@@ -472,6 +548,11 @@ impl Resolver {
             return Err(Denied::ParcelRevoked);
         }
         self.sealer_of(token)?;
+        // Key ids are issued in increasing order: one below the current key that
+        // the ring no longer holds was retired.
+        if !self.ring.has_kid(header.kid()) && header.kid() < self.ring.current_kid() {
+            return Err(Denied::KeyRetired);
+        }
         // The clear header carries only the 28-day period the expiry falls in: a
         // cheap first check; the exact expiry is checked once the token is open.
         if now >= header.expiry_bound_unix() {

@@ -46,7 +46,10 @@ impl Revocation {
         match kind {
             "grant" => subject.parse().ok().map(Self::Grant),
             "parcel" if !subject.trim().is_empty() => Some(Self::parcel(subject)),
-            "sealer" if !subject.trim().is_empty() => Some(Self::Sealer(subject.trim().to_owned())),
+            "sealer" => subject
+                .parse::<crate::SealerId>()
+                .ok()
+                .map(|id| Self::Sealer(id.to_string())),
             _ => None,
         }
     }

@@ -1,17 +1,21 @@
 //! The token envelope: a clear header (authenticated), then the suite's
 //! key-exchange part (a 24-byte nonce for suite 1, a 32-byte encapsulated key
-//! for suite 2), the padded ciphertext and a 16-byte tag; Base45 text with a prefix.
+//! for suite 2, the encapsulated key and the 4-byte encrypted sealer id for
+//! suite 3), the padded ciphertext and a 16-byte tag; Base45 text with a prefix
+//! (`WB3:` for generation 3, suites 1 and 3; `WB2:` for generation 2, suites 1
+//! and 2).
 //!
 //! ```text
 //! offset  size  field
-//! 0       1     suite (1 or 2)
+//! 0       1     suite (1 or 3; generation 2: 1 or 2)
 //! 1       2     key id, big-endian
 //! 3       4     zone id, big-endian
 //! 7       2     expiry period: ceil(expiry / 28 days), big-endian
 //! 9       1     tracking number length n (8..=32)
 //! 10      n     tracking number, ASCII
 //! 10+n    4     suite 2 only: sealer id
-//! h       24|32 suite 1: nonce; suite 2: encapsulated key
+//! h       24|32|36 suite 1: nonce; suite 2: encapsulated key; suite 3:
+//!               encapsulated key and encrypted sealer id
 //! …       L     ciphertext, L one of the padding buckets
 //! …       16    tag
 //! ```
@@ -26,17 +30,31 @@ use super::validity::EXPIRY_PERIOD_SECS;
 use crate::token::{MalformedToken, TokenError};
 use crate::TrackingNumber;
 
-/// The text prefix: "WB" and the envelope generation.
-pub(crate) const PREFIX: &str = "WB2:";
+/// The envelope generation new tokens are sealed in.
+pub(crate) const GENERATION: u8 = 3;
+/// The previous generation, still opened until its last token has expired.
+pub(crate) const GENERATION_2: u8 = 2;
+/// The text prefix of generation 3: "WB" and the envelope generation.
+pub(crate) const PREFIX: &str = "WB3:";
+/// The text prefix of generation 2.
+pub(crate) const PREFIX_2: &str = "WB2:";
 /// Suite 1: HKDF-SHA256 zone key, XChaCha20-Poly1305 (the carrier seals).
 pub(crate) const SUITE_1: u8 = 1;
-/// Suite 2: HPKE Auth mode to the zone's public key (a registered seller seals).
+/// Suite 2 (generation 2 only): HPKE Auth mode to the zone's public key, the
+/// sealer id in the clear (a registered seller seals).
 pub(crate) const SUITE_2: u8 = 2;
-/// Suite 1's domain string, which starts the associated data.
-pub(crate) const AAD_DOMAIN: &[u8] = b"waybill-redact token v2";
+/// Suite 3 (generation 3 only): HPKE Base mode to the zone's public key, the
+/// sealer id masked, the seller authenticated by a static-static X25519 secret.
+pub(crate) const SUITE_3: u8 = 3;
+/// Generation 2's domain string, which starts suite 1's associated data.
+pub(crate) const AAD_DOMAIN_2: &[u8] = b"waybill-redact token v2";
+/// Generation 3's domain string.
+pub(crate) const AAD_DOMAIN_3: &[u8] = b"waybill-redact token v3";
 pub(crate) const NONCE_LEN: usize = 24;
 /// The encapsulated key of DHKEM(X25519): an X25519 public key.
 pub(crate) const ENC_LEN: usize = 32;
+/// Suite 3's key-exchange part: the encapsulated key and the encrypted sealer id.
+pub(crate) const SUITE_3_KEX_LEN: usize = ENC_LEN + 4;
 pub(crate) const TAG_LEN: usize = 16;
 /// Largest token text accepted, prefix included: a version 40-L QR code in
 /// alphanumeric mode.
@@ -49,6 +67,7 @@ pub(crate) const MAX_TEXT_LEN: usize = 4296;
 /// and the expiry is only given to the 28-day period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenHeader {
+    pub(crate) generation: u8,
     pub(crate) suite: u8,
     pub(crate) kid: u16,
     pub(crate) zone: u32,
@@ -58,10 +77,26 @@ pub struct TokenHeader {
 }
 
 impl TokenHeader {
-    /// The cipher suite: 1 (sealed by the carrier) or 2 (sealed by a registered
-    /// seller to the zone's public key).
+    /// The envelope generation: 3 (`WB3:`, sealed today) or 2 (`WB2:`, still
+    /// opened until its last token has expired).
+    pub fn generation(&self) -> u8 {
+        self.generation
+    }
+
+    /// The cipher suite: 1 (sealed by the carrier), 3 (generation 3: sealed by a
+    /// registered seller, who is not named in the clear) or 2 (generation 2:
+    /// sealed by a registered seller named in the clear).
     pub fn suite(&self) -> u8 {
         self.suite
+    }
+
+    /// The domain string that starts the associated data of this generation.
+    pub(crate) fn domain(&self) -> &'static [u8] {
+        if self.generation == GENERATION_2 {
+            AAD_DOMAIN_2
+        } else {
+            AAD_DOMAIN_3
+        }
     }
 
     /// The id of the master key the token was sealed with.
@@ -94,7 +129,8 @@ impl TokenHeader {
         &self.tracking_number
     }
 
-    /// Suite 2: the id of the seller's sealer key that made the token.
+    /// Suite 2 only: the id of the seller's sealer key that made the token, in
+    /// the clear. Suite 3 hides it: only the resolver learns it, when opening.
     pub fn sealer_id(&self) -> Option<SealerId> {
         self.sealer
     }
@@ -141,12 +177,17 @@ impl Token {
         if text.len() > MAX_TEXT_LEN {
             return Err(malformed(MalformedToken::TooLong));
         }
-        let body = text
-            .strip_prefix(PREFIX)
-            .ok_or(malformed(MalformedToken::Prefix))?;
+        let (generation, body) = if let Some(body) = text.strip_prefix(PREFIX) {
+            (GENERATION, body)
+        } else {
+            let body = text
+                .strip_prefix(PREFIX_2)
+                .ok_or(malformed(MalformedToken::Prefix))?;
+            (GENERATION_2, body)
+        };
         let bytes =
             base45::decode(body.as_bytes()).map_err(|_| malformed(MalformedToken::Base45))?;
-        let (header, header_len) = parse_envelope(&bytes)?;
+        let (header, header_len) = parse_envelope(generation, &bytes)?;
         Ok(Self {
             text: text.to_owned(),
             bytes,
@@ -165,15 +206,20 @@ impl Token {
 
     /// Builds a token from its envelope bytes.
     #[cfg(test)]
-    pub(crate) fn from_bytes(bytes: Vec<u8>) -> Result<Self, TokenError> {
-        let (header, header_len) = parse_envelope(&bytes)?;
+    pub(crate) fn from_bytes(generation: u8, bytes: Vec<u8>) -> Result<Self, TokenError> {
+        let (header, header_len) = parse_envelope(generation, &bytes)?;
         Ok(Self::from_parts(bytes, header_len, header))
     }
 
     /// Builds a token from envelope bytes the sealer just wrote under `header`.
     pub(crate) fn from_parts(bytes: Vec<u8>, header_len: usize, header: TokenHeader) -> Self {
-        let mut text = String::with_capacity(PREFIX.len() + base45::encoded_len(bytes.len()));
-        text.push_str(PREFIX);
+        let prefix = if header.generation == GENERATION_2 {
+            PREFIX_2
+        } else {
+            PREFIX
+        };
+        let mut text = String::with_capacity(prefix.len() + base45::encoded_len(bytes.len()));
+        text.push_str(prefix);
         base45::encode_into(&bytes, &mut text);
         Self {
             text,
@@ -198,8 +244,9 @@ impl Token {
         &self.bytes
     }
 
-    /// The envelope split into header bytes, the suite's nonce or encapsulated
-    /// key, the ciphertext and the tag. The parser checked every length.
+    /// The envelope split into header bytes, the suite's nonce, encapsulated
+    /// key (suite 2) or encapsulated key and encrypted sealer id (suite 3), the
+    /// ciphertext and the tag. The parser checked every length.
     pub(crate) fn parts(&self) -> (&[u8], &[u8], &[u8], &[u8]) {
         fn split(b: &[u8], n: usize) -> (&[u8], &[u8]) {
             b.split_at(n.min(b.len()))
@@ -213,10 +260,10 @@ impl Token {
 
 /// The length of the part between header and ciphertext.
 const fn kex_len(suite: u8) -> usize {
-    if suite == SUITE_2 {
-        ENC_LEN
-    } else {
-        NONCE_LEN
+    match suite {
+        SUITE_2 => ENC_LEN,
+        SUITE_3 => SUITE_3_KEX_LEN,
+        _ => NONCE_LEN,
     }
 }
 
@@ -242,11 +289,17 @@ impl core::str::FromStr for Token {
 }
 
 /// Parses the envelope, returning the header and its length in bytes.
-fn parse_envelope(bytes: &[u8]) -> Result<(TokenHeader, usize), TokenError> {
+/// Generation 2 has suites 1 and 2; generation 3 has suites 1 and 3.
+fn parse_envelope(generation: u8, bytes: &[u8]) -> Result<(TokenHeader, usize), TokenError> {
     let truncated = |_| malformed(MalformedToken::Truncated);
     let mut r = Reader::new(bytes);
     let suite = r.u8().map_err(truncated)?;
-    if suite != SUITE_1 && suite != SUITE_2 {
+    let seller_suite = if generation == GENERATION_2 {
+        SUITE_2
+    } else {
+        SUITE_3
+    };
+    if suite != SUITE_1 && suite != seller_suite {
         return Err(TokenError::UnsupportedSuite { suite });
     }
     let kid = r.u16().map_err(truncated)?;
@@ -276,6 +329,7 @@ fn parse_envelope(bytes: &[u8]) -> Result<(TokenHeader, usize), TokenError> {
         return Err(malformed(MalformedToken::CiphertextLength));
     }
     let header = TokenHeader {
+        generation,
         suite,
         kid,
         zone,
@@ -292,6 +346,7 @@ mod tests {
 
     fn header() -> TokenHeader {
         TokenHeader {
+            generation: GENERATION,
             suite: SUITE_1,
             kid: 258,
             zone: 755021,
@@ -329,7 +384,7 @@ mod tests {
     #[test]
     fn parses_its_own_layout_and_rejects_short_ones() {
         let mut bytes = envelope(&header());
-        let t = Token::from_bytes(bytes.clone()).unwrap();
+        let t = Token::from_bytes(GENERATION, bytes.clone()).unwrap();
         assert_eq!(t.header(), &header());
         assert!(t.as_str().starts_with(PREFIX));
         assert_eq!(Token::parse(t.as_str()).unwrap(), t);
@@ -337,14 +392,19 @@ mod tests {
         assert_eq!((h.len(), kex.len(), ct.len(), tag.len()), (25, 24, 192, 16));
         bytes.push(0);
         assert_eq!(
-            Token::from_bytes(bytes.clone()).unwrap_err(),
+            Token::from_bytes(GENERATION, bytes.clone()).unwrap_err(),
             malformed(MalformedToken::CiphertextLength)
         );
         bytes.truncate(60);
         assert_eq!(
-            Token::from_bytes(bytes).unwrap_err(),
+            Token::from_bytes(GENERATION, bytes).unwrap_err(),
             malformed(MalformedToken::Truncated)
         );
+        let mut v2 = header();
+        v2.generation = GENERATION_2;
+        let t2 = Token::from_bytes(GENERATION_2, envelope(&v2)).unwrap();
+        assert!(t2.as_str().starts_with(PREFIX_2));
+        assert_eq!(Token::parse(t2.as_str()).unwrap().header(), &v2);
         assert_eq!(
             Token::parse("WB1:00").unwrap_err(),
             malformed(MalformedToken::Prefix)
@@ -358,22 +418,35 @@ mod tests {
     #[test]
     fn rejects_unknown_suite_bad_tracking_number_and_zero_expiry() {
         let bytes = envelope(&header());
+        // Suite 2 belongs to generation 2 only, suite 3 to generation 3 only.
         let mut other = bytes.clone();
-        other[0] = 3;
+        other[0] = SUITE_2;
         assert_eq!(
-            Token::from_bytes(other).unwrap_err(),
+            Token::from_bytes(GENERATION, other).unwrap_err(),
+            TokenError::UnsupportedSuite { suite: 2 }
+        );
+        let mut other = bytes.clone();
+        other[0] = SUITE_3;
+        assert_eq!(
+            Token::from_bytes(GENERATION_2, other).unwrap_err(),
             TokenError::UnsupportedSuite { suite: 3 }
+        );
+        let mut other = bytes.clone();
+        other[0] = 4;
+        assert_eq!(
+            Token::from_bytes(GENERATION, other).unwrap_err(),
+            TokenError::UnsupportedSuite { suite: 4 }
         );
         let mut lower = bytes.clone();
         lower[10] = b's'; // lower case is not canonical
         assert_eq!(
-            Token::from_bytes(lower).unwrap_err(),
+            Token::from_bytes(GENERATION, lower).unwrap_err(),
             malformed(MalformedToken::TrackingNumber)
         );
         let mut zero = bytes;
         zero[7..9].copy_from_slice(&[0, 0]);
         assert_eq!(
-            Token::from_bytes(zero).unwrap_err(),
+            Token::from_bytes(GENERATION, zero).unwrap_err(),
             malformed(MalformedToken::Expiry)
         );
     }

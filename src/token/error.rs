@@ -59,8 +59,8 @@ pub enum TokenError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MalformedToken {
-    /// The text does not start with `WB2:`.
-    #[error("missing WB2: prefix")]
+    /// The text starts with neither `WB3:` nor `WB2:`.
+    #[error("missing WB3: (or WB2:) prefix")]
     Prefix,
     /// The text is longer than 4296 characters (prefix included).
     #[error("too long")]

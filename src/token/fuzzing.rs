@@ -4,7 +4,7 @@
 use chacha20poly1305::aead::AeadInOut;
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 
-use super::envelope::{TokenHeader, NONCE_LEN, SUITE_1};
+use super::envelope::{TokenHeader, GENERATION, NONCE_LEN, SUITE_1};
 use super::payload::PAD_BUCKETS;
 use super::sealer::associated_data;
 use crate::token::{SealError, TokenError};
@@ -17,6 +17,7 @@ impl KeyRing {
     #[doc(hidden)]
     pub fn fuzz_seal_plaintext(&self, zone: u32, plaintext: &[u8]) -> Result<Token, TokenError> {
         let header = TokenHeader {
+            generation: GENERATION,
             suite: SUITE_1,
             kid: self.current_kid(),
             zone,
@@ -44,7 +45,7 @@ impl KeyRing {
             .unwrap_or(max);
         out.extend_from_slice(plain);
         out.resize(body_start + bucket, 0);
-        let aad = associated_data(out.get(..header_len).unwrap_or_default());
+        let aad = associated_data(header.domain(), out.get(..header_len).unwrap_or_default());
         let (_, body) = out.split_at_mut(body_start);
         let tag = XChaCha20Poly1305::new(&key.0.into())
             .encrypt_inout_detached(&XNonce::from(nonce), &aad, body.into())

@@ -11,7 +11,9 @@ use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::masterkey::{check_value, is_weak};
+use super::sealers::SealerPublicKey;
 use super::suite2::{self, KemPublic, KemSecret};
+use super::suite3;
 use crate::token::{KeyRingError, TokenError};
 
 /// The HKDF `info` prefix of suite 1's zone key; the zone id (u32, big-endian) follows.
@@ -39,6 +41,8 @@ struct MasterKey {
 pub(crate) struct ZoneKey(pub(crate) [u8; 32]);
 
 type Cache<V> = Mutex<HashMap<(u16, u32), V>>;
+/// Static-static X25519 secrets by (kid, zone, sealer public key).
+type StaticCache = Mutex<HashMap<(u16, u32, [u8; 32]), Zeroizing<[u8; 32]>>>;
 
 /// Master keys by key id. New tokens are sealed with the current (newest) key;
 /// tokens sealed with older keys still open until those keys are retired.
@@ -53,9 +57,12 @@ pub struct KeyRing {
     /// Derived zone keys: HKDF costs about as much as the rest of a suite-1 open,
     /// and a resolver sees the same few zones again and again. Zeroized when evicted.
     zone_cache: Cache<ZoneKey>,
-    /// Derived suite-2 zone secrets: DeriveKeyPair costs an X25519 base-point
-    /// multiplication, a third of an open.
-    kem_cache: Cache<KemSecret>,
+    /// Derived zone key pairs (suites 2 and 3): DeriveKeyPair costs an X25519
+    /// base-point multiplication, a third of a suite-2 open.
+    kem_cache: Cache<(KemSecret, [u8; 32])>,
+    /// Suite 3's static-static secrets X25519(skZ, pkS): a resolver sees the
+    /// same sellers in the same zones again and again. Zeroized when evicted.
+    static_cache: StaticCache,
 }
 
 impl Clone for KeyRing {
@@ -123,6 +130,7 @@ impl KeyRing {
             current,
             zone_cache: Mutex::default(),
             kem_cache: Mutex::default(),
+            static_cache: Mutex::default(),
         }
     }
 
@@ -169,6 +177,10 @@ impl KeyRing {
         }
         lock(&self.zone_cache).retain(|&(k, _), _| k != kid);
         lock(&self.kem_cache).retain(|&(k, _), _| k != kid);
+        self.static_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|&(k, _, _), _| k != kid);
         Ok(())
     }
 
@@ -259,14 +271,52 @@ impl KeyRing {
         Some(key)
     }
 
-    /// Suite 2's zone secret key for `(kid, zone)`, cached.
-    pub(crate) fn zone_secret(&self, kid: u16, zone: u32) -> Option<KemSecret> {
-        if let Some(sk) = lock(&self.kem_cache).get(&(kid, zone)) {
-            return Some(sk.clone());
+    /// Whether the ring holds a key with this id.
+    pub fn has_kid(&self, kid: u16) -> bool {
+        self.master(kid).is_some()
+    }
+
+    /// The zone key pair for `(kid, zone)` (suites 2 and 3), cached.
+    fn zone_pair(&self, kid: u16, zone: u32) -> Option<(KemSecret, [u8; 32])> {
+        if let Some(pair) = lock(&self.kem_cache).get(&(kid, zone)) {
+            return Some(pair.clone());
         }
-        let (sk, _) = suite2::zone_keypair(self.master(kid)?, zone);
-        insert(&self.kem_cache, (kid, zone), sk.clone());
-        Some(sk)
+        let (sk, pk) = suite2::zone_keypair(self.master(kid)?, zone);
+        let pair = (sk, suite3::bytes32(&pk));
+        insert(&self.kem_cache, (kid, zone), pair.clone());
+        Some(pair)
+    }
+
+    /// The zone secret key for `(kid, zone)`, cached.
+    pub(crate) fn zone_secret(&self, kid: u16, zone: u32) -> Option<KemSecret> {
+        self.zone_pair(kid, zone).map(|p| p.0)
+    }
+
+    /// The zone public key's bytes for `(kid, zone)`, cached.
+    pub(crate) fn zone_public_bytes(&self, kid: u16, zone: u32) -> Option<[u8; 32]> {
+        self.zone_pair(kid, zone).map(|p| p.1)
+    }
+
+    /// Suite 3's static-static secret `X25519(skZ, pkS)`, cached; `None` for an
+    /// unknown kid or an all-zero result.
+    pub(crate) fn static_secret(
+        &self,
+        kid: u16,
+        zone: u32,
+        sealer: &SealerPublicKey,
+    ) -> Option<Zeroizing<[u8; 32]>> {
+        let at = (kid, zone, sealer.to_bytes());
+        let cache = || self.static_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = cache().get(&at) {
+            return Some(k.clone());
+        }
+        let k = suite3::static_secret(&self.zone_secret(kid, zone)?, sealer.kem())?;
+        let mut c = cache();
+        if c.len() >= ZONE_CACHE_MAX {
+            c.clear();
+        }
+        c.insert(at, k.clone());
+        Some(k)
     }
 
     /// Suite 2's zone public key for `(kid, zone)`, for a zone directory.

@@ -20,6 +20,7 @@ pub(crate) mod reader;
 pub(crate) mod sealer;
 pub(crate) mod sealers;
 pub(crate) mod suite2;
+pub(crate) mod suite3;
 pub(crate) mod validity;
 #[cfg(test)]
 mod vectors;

@@ -1,17 +1,18 @@
-//! The seller's sealer: seals suite-2 tokens to the carrier's zone public keys,
-//! authenticated with the seller's own sealer key. It holds no way to open them.
+//! The seller's sealer: seals suite-3 tokens (generation 3, `WB3:`) to the
+//! carrier's zone public keys, authenticated with the seller's own sealer key,
+//! whose id only the zone key's holder can read. It holds no way to open them.
 
 use zeroize::Zeroizing;
 
-use super::envelope::{TokenHeader, SUITE_2};
+use super::envelope::{TokenHeader, GENERATION, SUITE_3};
 use super::payload::Payload;
 use super::sealers::SealerId;
-use super::suite2;
 use super::validity::Validity;
+use super::{suite2, suite3};
 use crate::token::TokenError;
 use crate::{SealerKey, Token, Waybill, ZoneDirectory};
 
-/// Seals suite-2 tokens with a verified [`ZoneDirectory`] and a [`SealerKey`].
+/// Seals suite-3 tokens with a verified [`ZoneDirectory`] and a [`SealerKey`].
 /// There is no `open`: the zone secret keys are never in a seller's hands.
 ///
 /// ```
@@ -54,7 +55,7 @@ impl PublicSealer {
         Self { directory, key }
     }
 
-    /// The id suite-2 tokens from this sealer carry.
+    /// The id of this sealer's key, which its tokens carry encrypted.
     pub fn sealer_id(&self) -> SealerId {
         self.key.public_key().id()
     }
@@ -64,9 +65,9 @@ impl PublicSealer {
         &self.directory
     }
 
-    /// Seals the waybill's recipient data into a suite-2 token to its zone's
+    /// Seals the waybill's recipient data into a suite-3 token to its zone's
     /// public key. Every call draws a fresh ephemeral key, so two tokens for the
-    /// same waybill share nothing after the header.
+    /// same waybill share nothing after the header, and the header names no seller.
     ///
     /// # Errors
     /// [`TokenError::ZoneNotInDirectory`]; [`TokenError::Directory`] when the
@@ -79,6 +80,19 @@ impl PublicSealer {
     /// [`seal`](Self::seal) with a given ephemeral seed, for test vectors.
     pub(crate) fn seal_with_seed(
         &self,
+        waybill: &Waybill,
+        validity: &Validity,
+        seed: Zeroizing<[u8; 32]>,
+    ) -> Result<Token, TokenError> {
+        self.seal_claiming(self.sealer_id(), waybill, validity, seed)
+    }
+
+    /// Seals with this sealer's key a token whose encrypted id is `id`: the
+    /// sealer's own id, or (in tests) another seller's, which the resolver must
+    /// refuse.
+    pub(crate) fn seal_claiming(
+        &self,
+        id: SealerId,
         waybill: &Waybill,
         validity: &Validity,
         seed: Zeroizing<[u8; 32]>,
@@ -96,28 +110,87 @@ impl PublicSealer {
             .zone_key(zone)
             .ok_or(TokenError::ZoneNotInDirectory { zone })?;
         let header = TokenHeader {
-            suite: SUITE_2,
+            generation: GENERATION,
+            suite: SUITE_3,
             kid: self.directory.kid(),
             zone,
             expiry_period: validity.expiry_period()?,
             tracking_number: waybill.tracking_number().clone(),
-            sealer: Some(self.sealer_id()),
+            sealer: None,
         };
         let mut out = Vec::with_capacity(300);
         header.write(&mut out);
         let header_len = out.len();
         let mut plain = Zeroizing::new(Vec::with_capacity(256));
         Payload::from_waybill(waybill, validity).encode_padded(&mut plain)?;
-        let (enc, tag) = suite2::seal(
+        let sealed = suite3::seal(
             zone_key,
             self.key.pair(),
+            id,
             out.get(..header_len).unwrap_or_default(),
             &mut plain,
             seed,
         )?;
-        out.extend_from_slice(&enc);
+        out.extend_from_slice(&sealed.enc);
+        out.extend_from_slice(&sealed.encrypted_id);
         out.extend_from_slice(&plain);
-        out.extend_from_slice(&tag);
+        out.extend_from_slice(&sealed.tag);
         Ok(Token::from_parts(out, header_len, header))
     }
+}
+
+impl PublicSealer {
+    /// Seals a generation-2 suite-2 token (HPKE Auth mode, the sealer id in the
+    /// clear), as before generation 3. Not for labels: only for the token
+    /// benchmark, which compares suite 3 with it in one run.
+    #[doc(hidden)]
+    pub fn seal_generation_2(
+        &self,
+        waybill: &Waybill,
+        validity: &Validity,
+    ) -> Result<Token, TokenError> {
+        seal_suite2_with_seed(self, waybill, validity, suite2::random::<32>()?)
+    }
+}
+
+/// Generation 2's suite 2 (HPKE Auth mode, the sealer id in the clear), kept
+/// to recompute `docs/TOKEN.md`'s vector 3 and for the benchmark; nothing
+/// seals labels with it any more.
+pub(crate) fn seal_suite2_with_seed(
+    sealer: &PublicSealer,
+    waybill: &Waybill,
+    validity: &Validity,
+    seed: Zeroizing<[u8; 32]>,
+) -> Result<Token, TokenError> {
+    use super::envelope::{GENERATION_2, SUITE_2};
+    let zone = waybill.zone();
+    let zone_key = sealer
+        .directory
+        .zone_key(zone)
+        .ok_or(TokenError::ZoneNotInDirectory { zone })?;
+    let header = TokenHeader {
+        generation: GENERATION_2,
+        suite: SUITE_2,
+        kid: sealer.directory.kid(),
+        zone,
+        expiry_period: validity.expiry_period()?,
+        tracking_number: waybill.tracking_number().clone(),
+        sealer: Some(sealer.sealer_id()),
+    };
+    let mut out = Vec::with_capacity(300);
+    header.write(&mut out);
+    let header_len = out.len();
+    let mut plain = Zeroizing::new(Vec::with_capacity(256));
+    Payload::from_waybill(waybill, validity).encode_padded(&mut plain)?;
+    let (enc, tag) = suite2::seal(
+        zone_key,
+        sealer.key.pair(),
+        out.get(..header_len).unwrap_or_default(),
+        &mut plain,
+        seed,
+    )?;
+    out.extend_from_slice(&enc);
+    out.extend_from_slice(&plain);
+    out.extend_from_slice(&tag);
+    Ok(Token::from_parts(out, header_len, header))
 }

@@ -302,7 +302,10 @@ impl SealerRegistry {
         for e in file.sealers {
             let key: SealerPublicKey = e.key.parse()?;
             let id = key.id();
-            if id.to_string() != e.id || registry.entries.iter().any(|x| x.id == id) {
+            // Ids are compared as written by `to_json`: lower-case hex; an
+            // upper-case id in a hand-edited file is the same id.
+            let named = e.id.trim().to_ascii_lowercase();
+            if id.to_string() != named || registry.entries.iter().any(|x| x.id == id) {
                 return Err(SealerError::NotARegistry);
             }
             registry.entries.push(Entry {

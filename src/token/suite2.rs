@@ -44,7 +44,7 @@ pub(crate) fn zone_keypair(master: &[u8; 32], zone: u32) -> (KemSecret, KemPubli
 
 /// Hands HPKE a fixed 32-byte ephemeral seed: the seal draws it from the OS
 /// (or takes it from a test vector), so that nothing in the seal path panics.
-struct SeedRng(Zeroizing<[u8; 32]>);
+pub(crate) struct SeedRng(pub(crate) Zeroizing<[u8; 32]>);
 
 impl TryRng for SeedRng {
     type Error = core::convert::Infallible;

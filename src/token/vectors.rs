@@ -10,10 +10,12 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use super::envelope::{TokenHeader, AAD_DOMAIN, SUITE_1};
+use super::envelope::{TokenHeader, AAD_DOMAIN_2, AAD_DOMAIN_3, GENERATION, GENERATION_2, SUITE_1};
 use super::keyring::ZONE_KEY_INFO;
 use super::payload::{Payload, PAD_BUCKETS};
+use super::public_sealer::seal_suite2_with_seed;
 use super::suite2::{self, ZONE_KEM_INFO};
+use super::suite3;
 use crate::resolve::device::request_message;
 use crate::{
     DeviceKey, Grant, GrantSpec, IssuerKey, KeyRing, PublicSealer, Purpose, Scope, SealerKey,
@@ -57,18 +59,25 @@ fn ring(kid: u16, master: &[u8; 32]) -> KeyRing {
 }
 
 /// Every labelled value of suite-1 vector `n`, computed.
+/// Vectors 1 and 2 are generation 2 (`WB2:`); vector 5 is vector 1's inputs in
+/// generation 3.
 fn compute_suite1(n: usize) -> Vec<(&'static str, String)> {
+    let (generation, domain, n) = if n == 5 {
+        (GENERATION, AAD_DOMAIN_3, 1)
+    } else {
+        (GENERATION_2, AAD_DOMAIN_2, n)
+    };
     let (kid, master, nonce) = suite1_inputs(n);
     let waybill = waybill(n);
     let ring = ring(kid, &master);
     let token = ring
-        .seal_with_nonce(&waybill, &validity(), nonce)
+        .seal_with_nonce(generation, &waybill, &validity(), nonce)
         .expect("seal");
     let zone_key = ring.zone_key(kid, waybill.zone()).expect("key").0;
     let (header, _, ciphertext, tag) = token.parts();
     let mut info = ZONE_KEY_INFO.to_vec();
     info.extend_from_slice(&waybill.zone().to_be_bytes());
-    let mut aad = AAD_DOMAIN.to_vec();
+    let mut aad = domain.to_vec();
     aad.extend_from_slice(header);
     let mut plain = Vec::new();
     Payload::from_waybill(&waybill, &validity())
@@ -102,14 +111,136 @@ fn suite2_parts() -> (KeyRing, IssuerKey, ZoneDirectory, SealerKey, Token) {
         ZoneDirectory::publish(&ring, &issuer, &[755021], issued, time::Duration::days(90))
             .expect("directory");
     let sealer = SealerKey::from_seed(&fixed("waybill-redact vector sealer"));
-    let token = PublicSealer::new(directory.clone(), sealer.clone())
+    let token = seal_suite2_with_seed(
+        &PublicSealer::new(directory.clone(), sealer.clone()),
+        &waybill(1),
+        &validity(),
+        Zeroizing::new(fixed("waybill-redact vector ephemeral")),
+    )
+    .expect("seal");
+    (ring, issuer, directory, sealer, token)
+}
+
+/// Vector 6: suite 3 (generation 3) with vector 3's ring, directory, sealer
+/// key and ephemeral seed.
+fn suite3_parts() -> (KeyRing, SealerKey, Token) {
+    let (ring, _, directory, sealer, _) = suite2_parts();
+    let token = PublicSealer::new(directory, sealer.clone())
         .seal_with_seed(
             &waybill(1),
             &validity(),
             Zeroizing::new(fixed("waybill-redact vector ephemeral")),
         )
         .expect("seal");
-    (ring, issuer, directory, sealer, token)
+    (ring, sealer, token)
+}
+
+fn compute_suite3() -> Vec<(&'static str, String)> {
+    use hpke::{Deserializable, OpModeR};
+    let (_, sealer, token) = suite3_parts();
+    let (master, zone) = (fixed("waybill-redact vector 1"), 755021u32);
+    let (zone_sk, zone_pk) = suite2::zone_keypair(&master, zone);
+    let (header, kex, ciphertext, tag) = token.parts();
+    let (enc, encrypted_id) = kex.split_at(32);
+    let encapped = <suite2::Kem as hpke::Kem>::EncappedKey::from_bytes(enc).expect("enc");
+    let ctx = hpke::setup_receiver::<
+        hpke::aead::ChaCha20Poly1305,
+        hpke::kdf::HkdfSha256,
+        suite2::Kem,
+    >(&OpModeR::Base, &zone_sk, &encapped, suite3::INFO)
+    .expect("setup");
+    let mut mask = [0u8; 4];
+    let mut salt = [0u8; 32];
+    ctx.export(suite3::EXPORT_ID, &mut mask).expect("export");
+    ctx.export(suite3::EXPORT_SALT, &mut salt).expect("export");
+    let k_ss = suite3::static_secret(&zone_sk, sealer.public_key().kem()).expect("dh");
+    let sealer_pk = sealer.public_key().to_bytes();
+    let zone_pk = suite3::bytes32(&zone_pk);
+    let enc32: [u8; 32] = enc.try_into().expect("32");
+    let key = suite3::payload_key(&salt, &k_ss, &sealer_pk, &zone_pk, &enc32);
+    let mut key_info = suite3::KEY_INFO.to_vec();
+    for part in [&sealer_pk, &zone_pk, &enc32] {
+        key_info.extend_from_slice(part);
+    }
+    let mut plain = Vec::new();
+    Payload::from_waybill(&waybill(1), &validity())
+        .encode_padded(&mut plain)
+        .expect("cbor");
+    vec![
+        ("zone public key", hex::encode(zone_pk)),
+        ("sealer public key", sealer.public_key().to_string()),
+        ("sealer id", sealer.public_key().id().to_string()),
+        (
+            "ephemeral seed",
+            hex::encode(fixed("waybill-redact vector ephemeral")),
+        ),
+        ("hpke info", hex::encode(suite3::INFO)),
+        ("header", hex::encode(header)),
+        ("enc", hex::encode(enc)),
+        ("id mask", hex::encode(mask)),
+        ("encrypted id", hex::encode(encrypted_id)),
+        ("payload salt", hex::encode(salt)),
+        ("static secret", hex::encode(*k_ss)),
+        ("payload key info", hex::encode(key_info)),
+        ("payload key", hex::encode(*key)),
+        (
+            "aad",
+            hex::encode(suite3::associated_data(header, enc, encrypted_id)),
+        ),
+        ("padded plaintext", hex::encode(plain)),
+        ("ciphertext", hex::encode(ciphertext)),
+        ("tag", hex::encode(tag)),
+        ("token", token.as_str().to_owned()),
+    ]
+}
+
+/// The second seller of the generation-3 negative vectors.
+fn sealer_b() -> SealerKey {
+    SealerKey::from_seed(&fixed("waybill-redact vector sealer B"))
+}
+
+/// (label, token text) of every generation-3 negative vector: each must be
+/// refused by a resolver whose registry holds vector 6's sealer and sealer B.
+fn negatives_gen3() -> Vec<(&'static str, String)> {
+    let (_, sealer, token) = suite3_parts();
+    let (_, _, directory, _, _) = suite2_parts();
+    let bytes = token.as_bytes().to_vec();
+    let b45 = |prefix: &str, b: &[u8]| {
+        let mut t = String::from(prefix);
+        super::base45::encode_into(b, &mut t);
+        t
+    };
+    let mut suite2_in_v3 = bytes.clone();
+    suite2_in_v3[0] = 2;
+    // The encrypted id sits after the 25-byte header and the 32-byte enc: XOR
+    // in (id A ⊕ id B), and it unmasks to seller B's id.
+    let mut relabelled = bytes.clone();
+    let (a, b) = (sealer.public_key().id(), sealer_b().public_key().id());
+    for i in 0..4 {
+        relabelled[25 + 32 + i] ^= a.as_bytes()[i] ^ b.as_bytes()[i];
+    }
+    let seed = || Zeroizing::new(fixed("waybill-redact vector ephemeral"));
+    let forged = PublicSealer::new(directory.clone(), sealer_b())
+        .seal_claiming(a, &waybill(1), &validity(), seed())
+        .expect("seal");
+    let issued = OffsetDateTime::from_unix_timestamp(1_795_831_200).expect("time");
+    let too_long = PublicSealer::new(directory, sealer.clone())
+        .seal_with_seed(
+            &waybill(1),
+            &Validity::days(issued, 91).expect("validity"),
+            seed(),
+        )
+        .expect("seal");
+    vec![
+        ("suite 2 in generation 3", b45("WB3:", &suite2_in_v3)),
+        ("suite 3 in generation 2", b45("WB2:", &bytes)),
+        ("sealer id relabelled", b45("WB3:", &relabelled)),
+        (
+            "sealed by sealer B claiming vector 6's sealer",
+            forged.as_str().to_owned(),
+        ),
+        ("lifetime of 91 days", too_long.as_str().to_owned()),
+    ]
 }
 
 fn compute_suite2() -> Vec<(&'static str, String)> {
@@ -229,6 +360,7 @@ fn seal_raw(plain: &[u8]) -> String {
     let ring = ring(kid, &master);
     let w = waybill(1);
     let header = TokenHeader {
+        generation: GENERATION_2,
         suite: SUITE_1,
         kid,
         zone: w.zone(),
@@ -238,7 +370,7 @@ fn seal_raw(plain: &[u8]) -> String {
     };
     let mut out = Vec::new();
     header.write(&mut out);
-    let mut aad = AAD_DOMAIN.to_vec();
+    let mut aad = AAD_DOMAIN_2.to_vec();
     aad.extend_from_slice(&out);
     let key = ring.zone_key(kid, header.zone).expect("key").0;
     let mut body = plain.to_vec();
@@ -409,6 +541,9 @@ fn documented_vectors_match() {
     assert_documented("Vector 3", compute_suite2());
     assert_documented("Vector 4", compute_device());
     assert_documented("Negative vectors", negatives());
+    assert_documented("Vector 5", compute_suite1(5));
+    assert_documented("Vector 6", compute_suite3());
+    assert_documented("Generation 3 negative vectors", negatives_gen3());
 }
 
 #[test]
@@ -425,6 +560,75 @@ fn documented_tokens_open() {
     let token = Token::parse(token.as_str()).expect("parse");
     let payload = ring.open_sealed(&token, sealer.public_key()).expect("open");
     assert_eq!(payload.name(), "张三");
+    let text = compute_suite1(5).pop().map(|(_, t)| t).unwrap_or_default();
+    assert!(text.starts_with("WB3:"));
+    let (kid, master, _) = suite1_inputs(1);
+    assert_eq!(
+        ring_of(kid, &master, &text).map(|p| p.expires_at()),
+        Ok(1_795_831_200 + 30 * 86_400)
+    );
+    let (ring, sealer, token) = suite3_parts();
+    let token = Token::parse(token.as_str()).expect("parse");
+    assert_eq!(ring.sealer_of(&token), Ok(sealer.public_key().id()));
+    let payload = ring.open_sealed(&token, sealer.public_key()).expect("open");
+    assert_eq!(payload.name(), "张三");
+}
+
+fn ring_of(kid: u16, master: &[u8; 32], text: &str) -> Result<Payload, crate::TokenError> {
+    ring(kid, master).open(&Token::parse(text)?)
+}
+
+/// Every generation-3 negative vector is refused by a resolver that knows both
+/// sellers, with the documented reason.
+#[test]
+fn generation_3_negative_vectors_are_refused_with_their_reason() {
+    use crate::{Denied, FixedClock, MemorySink, ResolveRequest, Resolver, SealerRegistry};
+    use std::sync::Arc;
+    let (ring, sealer, _) = suite3_parts();
+    let mut registry = SealerRegistry::new();
+    registry
+        .register(sealer.public_key().clone())
+        .expect("register");
+    registry
+        .register(sealer_b().public_key().clone())
+        .expect("register");
+    let issuer = IssuerKey::from_secret(fixed("waybill-redact vector issuer"));
+    let issued = OffsetDateTime::from_unix_timestamp(1_795_831_200).expect("time");
+    let grant = issuer
+        .issue(&GrantSpec {
+            courier_id: "C-1".into(),
+            zones: vec![755021],
+            not_before: issued,
+            expires_at: issued + time::Duration::hours(10),
+            scope: Scope::DELIVERY,
+            quota: 100,
+            device: None,
+        })
+        .expect("grant");
+    let resolver = Resolver::new(ring, vec![issuer.public_key()], Arc::new(MemorySink::new()))
+        .with_bearer_grants(true)
+        .with_sealers(registry)
+        .with_clock(Arc::new(FixedClock::new(issued + time::Duration::hours(1))));
+    let request = ResolveRequest::new(Purpose::Delivery);
+    let expected = [
+        "malformed_token",
+        "malformed_token",
+        "unopenable",
+        "unopenable",
+        "token_lifetime_too_long",
+    ];
+    let cases = negatives_gen3();
+    assert_eq!(cases.len(), expected.len());
+    for ((label, text), code) in cases.into_iter().zip(expected) {
+        let denied = resolver
+            .resolve(&text, grant.as_str(), &request)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(denied.code(), code, "{label}");
+    }
+    let (_, _, token) = suite3_parts();
+    let ok: Result<_, Denied> = resolver.resolve(token.as_str(), grant.as_str(), &request);
+    assert!(ok.is_ok());
 }
 
 #[test]
@@ -469,6 +673,8 @@ fn print_vectors() {
         (2, compute_suite1(2)),
         (3, compute_suite2()),
         (4, compute_device()),
+        (5, compute_suite1(5)),
+        (6, compute_suite3()),
     ] {
         println!("### Vector {n}");
         for (label, value) in v {
@@ -477,6 +683,10 @@ fn print_vectors() {
     }
     println!("### Negative vectors");
     for (label, value) in negatives() {
+        println!("{label}: {value}");
+    }
+    println!("### Generation 3 negative vectors");
+    for (label, value) in negatives_gen3() {
         println!("{label}: {value}");
     }
 }

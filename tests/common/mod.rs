@@ -63,27 +63,19 @@ pub fn sample_label() -> Sample {
     let bars = code128_modules(TRACKING);
     let (bx, by, module, bh) = (60, 230, 3, 150);
     draw_modules(&mut b, &bars, bx, by, module, bh);
-    codes.push(PlacedCode {
-        kind: CodeKind::Code128,
-        data: TRACKING.into(),
-        x: bx,
-        y: by,
-        width: bars.len() as u32 * module,
-        height: bh,
+    codes.push(PlacedCode::new(
+        CodeKind::Code128,
+        TRACKING,
+        bx,
+        by,
+        bars.len() as u32 * module,
+        bh,
         module,
-    });
+    ));
 
     let (qx, qy, qm) = (460, 712, 4);
     let side = draw_qr(&mut b, TOKEN, qx, qy, qm);
-    codes.push(PlacedCode {
-        kind: CodeKind::Qr,
-        data: TOKEN.into(),
-        x: qx,
-        y: qy,
-        width: side,
-        height: side,
-        module: qm,
-    });
+    codes.push(PlacedCode::new(CodeKind::Qr, TOKEN, qx, qy, side, side, qm));
     Sample {
         bitmap: b,
         dpi: 203,
@@ -331,24 +323,16 @@ pub fn sample_label_300dpi() -> Sample {
     let (qx, qy, qm) = (640, 1100, 6);
     let side = draw_qr(&mut b, TOKEN, qx, qy, qm);
     let codes = vec![
-        PlacedCode {
-            kind: CodeKind::Code128,
-            data: TRACKING.into(),
-            x: bx,
-            y: by,
-            width: bars.len() as u32 * module,
-            height: bh,
+        PlacedCode::new(
+            CodeKind::Code128,
+            TRACKING,
+            bx,
+            by,
+            bars.len() as u32 * module,
+            bh,
             module,
-        },
-        PlacedCode {
-            kind: CodeKind::Qr,
-            data: TOKEN.into(),
-            x: qx,
-            y: qy,
-            width: side,
-            height: side,
-            module: qm,
-        },
+        ),
+        PlacedCode::new(CodeKind::Qr, TOKEN, qx, qy, side, side, qm),
     ];
     Sample {
         bitmap: b,

@@ -97,7 +97,7 @@ fn png_per_record_and_the_qr_resolves_to_the_recipient() {
     let label = r.out.join("SF1234567890123.png");
     assert_eq!(zbar(&label, "code128"), "SF1234567890123");
     let token = zbar(&label, "qrcode");
-    assert!(token.starts_with("WB2:"), "{token}");
+    assert!(token.starts_with("WB3:"), "{token}");
 
     // The carrier's resolver, with a grant for the parcel's zone, discloses the data.
     let dir = r._dir.path();

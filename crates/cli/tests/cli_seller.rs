@@ -158,7 +158,7 @@ fn a_seller_seals_with_the_directory_and_the_carrier_resolves() {
     ]);
     let token = String::from_utf8(seal_as_seller(&e, &input).stdout).unwrap();
     let token = token.trim();
-    assert!(token.starts_with("WB2:"), "{token}");
+    assert!(token.starts_with("WB3:"), "{token}");
     let denied = resolve(&e, token, &zone);
     assert_eq!(denied.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&denied.stderr).contains("unknown_sealer"));

@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 
 use time::{Duration, OffsetDateTime};
-use waybill_redact::{parse_batch, AuditKey, DeviceKey, GrantSpec, IssuerKey, KeyRing, Scope};
+use waybill_redact::{parse_batch, AuditKey, DeviceKey, GrantSpec, IssuerKey, KeyRing};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(std::env::args().nth(1).ok_or("usage: bench_fixture DIR")?);
@@ -26,21 +26,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &waybill,
         &waybill_redact::Validity::new(now, Duration::days(7))?,
     )?;
-    let spec = GrantSpec {
-        courier_id: "C-BENCH".into(),
-        zones: vec![waybill.zone()],
-        not_before: now - Duration::minutes(5),
-        expires_at: now + Duration::hours(8),
-        scope: Scope::DELIVERY,
-        quota: u32::MAX,
-        device: None,
-    };
+    let spec = GrantSpec::new(
+        "C-BENCH",
+        vec![waybill.zone()],
+        now - Duration::minutes(5),
+        now + Duration::hours(8),
+        u32::MAX,
+    );
     let grant = issuer.issue(&spec)?;
     let device = DeviceKey::generate()?;
-    let bound = issuer.issue(&GrantSpec {
-        device: Some(device.public_key()),
-        ..spec
-    })?;
+    let bound = issuer.issue(&spec.with_device(Some(device.public_key())))?;
     std::fs::write(dir.join("ring.json"), ring.to_json().as_bytes())?;
     std::fs::write(
         dir.join("audit-key.json"),

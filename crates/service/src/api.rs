@@ -15,7 +15,7 @@ use waybill_redact::{Denied, Disclosure};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveBody {
-    /// The token text from the QR code (`WB2:…`).
+    /// The token text from the QR code (`WB3:…`, or `WB2:…` until the last generation-2 label has expired).
     pub token: String,
     /// The courier's grant (`WG2:…`, or `WG1:…` where bearer grants are allowed).
     pub grant: String,

@@ -32,6 +32,15 @@ pub struct ServeArgs {
     /// The audit key file that signs checkpoints (created, 0600, if missing).
     #[arg(long, value_name = "AUDIT_KEY.json")]
     pub audit_key: Option<PathBuf>,
+    /// The sealer registry (sellers and stations whose labels open); reloaded
+    /// when the file changes or on SIGHUP.
+    #[arg(long, value_name = "SEALERS.json")]
+    pub sealers: Option<PathBuf>,
+    /// A signed zone directory to serve at `GET /v1/directory` and whose
+    /// validity window seller tokens must be issued in (repeatable: list every
+    /// directory still in use).
+    #[arg(long, value_name = "DIRECTORY.json")]
+    pub directory: Vec<PathBuf>,
     /// Also accept bearer grants (`WG1:`, bound to no device), for carriers still
     /// migrating to device-bound grants. Each such request is logged.
     #[arg(long)]
@@ -94,6 +103,23 @@ pub struct Config {
     pub request_window_secs: u64,
     /// The longest grant validity window accepted, hours.
     pub max_grant_hours: u64,
+    /// The sealer registry file; empty: seller tokens are denied (`unknown_sealer`).
+    pub sealers: PathBuf,
+    /// Signed zone directories: the newest valid one is served at
+    /// `GET /v1/directory`; seller tokens under their key ids must be issued
+    /// within their windows.
+    pub directories: Vec<PathBuf>,
+    /// The longest token lifetime (expiry minus issue time) accepted, days.
+    pub max_token_days: u64,
+    /// How often the ring, sealer registry, directories and config file are
+    /// checked for changes, ms (SIGHUP reloads at once).
+    pub reload_check_ms: u64,
+    /// The config file the settings came from, re-read on reload for `trust`.
+    #[serde(skip)]
+    pub config_file: Option<PathBuf>,
+    /// Whether `trust` came from flags (then a reload keeps it).
+    #[serde(skip)]
+    pub trust_from_flags: bool,
 }
 
 impl Default for Config {
@@ -114,11 +140,26 @@ impl Default for Config {
             allow_bearer_grants: false,
             request_window_secs: waybill_redact::DEFAULT_REQUEST_WINDOW_SECS,
             max_grant_hours: waybill_redact::DEFAULT_MAX_GRANT_SECS / 3600,
+            sealers: PathBuf::new(),
+            directories: Vec::new(),
+            max_token_days: waybill_redact::DEFAULT_MAX_TOKEN_DAYS,
+            reload_check_ms: 1000,
+            config_file: None,
+            trust_from_flags: false,
         }
     }
 }
 
 impl Config {
+    /// The `trust` list of the config file, for a reload.
+    pub(crate) fn trust_from_file(path: &Path) -> Result<Vec<String>, ServiceError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ServiceError::Config(format!("{}: {e}", path.display())))?;
+        let file: Self = toml::from_str(&text)
+            .map_err(|e| ServiceError::Config(format!("{}: {}", path.display(), e.message())))?;
+        Ok(file.trust)
+    }
+
     /// Reads `--config` (if given) and applies the flags over it.
     ///
     /// # Errors
@@ -137,8 +178,16 @@ impl Config {
         if let Some(ring) = &args.ring {
             config.ring.clone_from(ring);
         }
+        config.config_file.clone_from(&args.config);
         if !args.trust.is_empty() {
             config.trust.clone_from(&args.trust);
+            config.trust_from_flags = true;
+        }
+        if let Some(sealers) = &args.sealers {
+            config.sealers.clone_from(sealers);
+        }
+        if !args.directory.is_empty() {
+            config.directories.clone_from(&args.directory);
         }
         if let Some(store) = &args.store {
             config.store.clone_from(store);
@@ -153,9 +202,12 @@ impl Config {
             config.audit_key.clone_from(key);
         }
         config.allow_bearer_grants |= args.allow_bearer_grants;
-        if config.max_grant_hours == 0 || config.request_window_secs == 0 {
+        if config.max_grant_hours == 0
+            || config.request_window_secs == 0
+            || config.max_token_days == 0
+        {
             return Err(ServiceError::Config(
-                "max_grant_hours and request_window_secs: at least 1".into(),
+                "max_grant_hours, request_window_secs and max_token_days: at least 1".into(),
             ));
         }
         if config.ring.as_os_str().is_empty() {

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use waybill_redact::{
     Attempt, Denied, Disclosure, Limit, Purpose, ReplayGuard, RequestProof, ResolveRequest,
-    Resolver, Revocation,
+    Revocation,
 };
 
 use crate::api::{batch_item, ApiError, BatchBody, ResolveBody, RevocationBody, MAX_BATCH};
@@ -28,7 +28,9 @@ const OPENAPI: &str = include_str!("../openapi.json");
 
 /// What every request shares.
 pub struct App {
-    pub(crate) resolver: Arc<Resolver>,
+    /// The resolver, replaced whole on a reload (`reload.rs`); a request keeps
+    /// the one it started with.
+    pub(crate) resolver: crate::reload::Live,
     pub(crate) store: Arc<dyn ResolverStore>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) noise: Noise,
@@ -36,6 +38,15 @@ pub struct App {
     pub(crate) bearer_seen: Mutex<std::collections::HashSet<waybill_redact::GrantId>>,
     pub(crate) admin_key_sha256: Option<[u8; 32]>,
     pub(crate) revocation_refresh_ms: u64,
+    /// The settings, for reloads.
+    pub(crate) config: crate::config::Config,
+}
+
+impl App {
+    /// The live resolver state (reload count, for tests and operators).
+    pub fn live(&self) -> &crate::reload::Live {
+        &self.resolver
+    }
 }
 
 /// A per-address allowance for attempts refused before the rate limit, so that
@@ -85,7 +96,7 @@ impl App {
         request: &ResolveRequest,
         peer: IpAddr,
     ) -> Result<Disclosure, ApiError> {
-        let attempt = self.resolver.begin(token, grant, request);
+        let attempt = self.resolver.load().begin(token, grant, request);
         // The nonce rides with the rate and quota claim: one pass through the store.
         let replay = attempt.replay_guard();
         self.finish(attempt, replay, peer).await
@@ -99,7 +110,7 @@ impl App {
         grant: &str,
         request: &ResolveRequest,
     ) -> Result<Vec<Attempt>, ApiError> {
-        let mut attempts = self.resolver.begin_batch(tokens, grant, request);
+        let mut attempts = self.resolver.load().begin_batch(tokens, grant, request);
         let first = attempts.iter().find_map(Attempt::replay_guard);
         if let Some(guard) = first {
             let admitted = self.store.admit(guard).await.map_err(|e| {
@@ -144,7 +155,7 @@ impl App {
                 }
             }
         }
-        let result = self.resolver.open(&attempt);
+        let result = self.resolver.load().open(&attempt);
         if let Err(e) = self.store.append(attempt.event(&result)).await {
             tracing::warn!(error = %e, "audit append failed");
             return Err(ApiError::STORE);
@@ -327,7 +338,7 @@ async fn revocations(State(app): State<Arc<App>>, headers: HeaderMap, body: Byte
                 for s in items {
                     list.push(Revocation::from_parts(kind, s).ok_or(ApiError::bad_request(
                         "malformed_request",
-                        "an empty parcel or sealer",
+                        "an empty parcel, or a sealer id that is not 8 hex digits",
                     ))?);
                 }
             }
@@ -347,7 +358,7 @@ async fn revocations(State(app): State<Arc<App>>, headers: HeaderMap, body: Byte
     let task_app = app.clone();
     let stored = tokio::spawn(async move {
         task_app.store.revoke(list.clone()).await?;
-        task_app.resolver.revocations().extend(list);
+        task_app.resolver.load().revocations().extend(list);
         Ok::<_, crate::error::StoreError>(())
     })
     .await;
@@ -386,6 +397,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/resolve", post(resolve))
         .route("/v1/resolve/batch", post(resolve_batch))
         .route("/v1/revocations", post(revocations))
+        .route("/v1/directory", get(crate::directory::serve))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

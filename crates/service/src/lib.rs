@@ -13,11 +13,13 @@
 mod api;
 mod chain;
 mod config;
+mod directory;
 mod error;
 mod http;
 mod memory;
 mod metrics;
 mod postgres;
+mod reload;
 mod sqlite;
 mod store;
 
@@ -28,9 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use waybill_redact::{
-    AuditError, AuditEvent, AuditKey, AuditSink, IssuerPublicKey, KeyRing, Resolver,
-};
+use waybill_redact::{AuditError, AuditEvent, AuditKey, AuditSink};
 
 pub use api::{ApiError, BatchBody, ResolveBody, RevocationBody, MAX_BATCH};
 pub use config::{Config, RateConfig, ServeArgs};
@@ -39,6 +39,7 @@ pub use http::{router, App};
 pub use memory::MemoryStore;
 pub use metrics::{Metrics, OUTCOMES};
 pub use postgres::PostgresStore;
+pub use reload::{reload, Live};
 pub use sqlite::SqliteStore;
 pub use store::{BoxFuture, Checkpointing, Claim, Decision, RateParams, ResolverStore};
 
@@ -54,7 +55,7 @@ pub struct ExportArgs {
 }
 
 /// The service never writes through the library's sink: its store does.
-struct StoreOnly;
+pub(crate) struct StoreOnly;
 
 impl AuditSink for StoreOnly {
     fn record(&self, _: &AuditEvent) -> Result<(), AuditError> {
@@ -127,38 +128,16 @@ fn audit_key(path: &Path) -> Result<AuditKey, ServiceError> {
     }
 }
 
-fn resolver(config: &Config) -> Result<Resolver, ServiceError> {
-    let ring_text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(&config.ring)
-            .map_err(|e| ServiceError::Key(format!("{}: {e}", config.ring.display())))?,
-    );
-    let ring = KeyRing::from_json(&ring_text)
-        .map_err(|e| ServiceError::Key(format!("{}: {e}", config.ring.display())))?;
-    let trusted = config
-        .trust
-        .iter()
-        .map(|t| {
-            t.parse::<IssuerPublicKey>()
-                .map_err(|e| ServiceError::Config(format!("trust: {e} (only WI1: public keys)")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if config.allow_bearer_grants {
-        tracing::warn!("bearer grants (bound to no device) are accepted: --allow-bearer-grants");
-    }
-    Ok(Resolver::new(ring, trusted, Arc::new(StoreOnly))
-        .with_max_skew(config.max_skew_secs)
-        .with_bearer_grants(config.allow_bearer_grants)
-        .with_request_window(config.request_window_secs)
-        .with_max_grant_secs(config.max_grant_hours.saturating_mul(3600)))
-}
-
 /// Builds the shared state: resolver, store (migrated, chain resumed) and the
 /// revocations already stored.
 ///
 /// # Errors
 /// [`ServiceError`] when a key, the config or the store is unusable.
 pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
-    let resolver = Arc::new(resolver(config)?);
+    if config.allow_bearer_grants {
+        tracing::warn!("bearer grants (bound to no device) are accepted: --allow-bearer-grants");
+    }
+    let resolver = reload::initial(config)?;
     let key = Arc::new(audit_key(&config.audit_key)?);
     let metrics = Arc::new(Metrics::default());
     let rate = RateParams::new(config.rate.burst, config.rate.per_minute);
@@ -171,7 +150,10 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         metrics.clone(),
     )
     .await?;
-    resolver.revocations().extend(store.revocations().await?);
+    resolver
+        .load()
+        .revocations()
+        .extend(store.revocations().await?);
     let admin_key_sha256 = if config.admin_key_sha256.is_empty() {
         None
     } else {
@@ -188,6 +170,7 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         bearer_seen: std::sync::Mutex::default(),
         admin_key_sha256,
         revocation_refresh_ms: config.revocation_refresh_ms,
+        config: config.clone(),
     }))
 }
 
@@ -208,17 +191,19 @@ pub async fn run(
             loop {
                 tokio::time::sleep(period).await;
                 match app.store.revocations().await {
-                    Ok(list) => app.resolver.revocations().extend(list),
+                    Ok(list) => app.resolver.load().revocations().extend(list),
                     Err(e) => tracing::warn!(error = %e, "revocation refresh failed"),
                 }
             }
         })
     };
+    let reloader = reload::spawn(app.clone(), app.config.clone());
     let service = router(app.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     refresher.abort();
+    reloader.abort();
     let closed = app.store.close().await;
     tracing::info!("audit flushed, store closed");
     served?;

@@ -480,7 +480,7 @@ mod tests {
     fn claim(courier: &str, grant: u8, quota: u32, now_ms: u64) -> Claim {
         Claim {
             courier: courier.into(),
-            grant: GrantId([grant; 16]),
+            grant: GrantId::from_bytes([grant; 16]),
             quota,
             grant_expires_at: 2_000_000_000,
             now_ms,
@@ -584,7 +584,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            counters.used.get(&GrantId([1; 16])),
+            counters.used.get(&GrantId::from_bytes([1; 16])),
             Some(&(2, 2_000_000_000))
         );
     }
@@ -597,7 +597,10 @@ mod tests {
         let _ = counters.decide(&claim("A", 1, 5, 1_000), rate);
         let changed = counters.take_changed();
         assert_eq!(changed.rates, [("A".to_owned(), 1_200)]);
-        assert_eq!(changed.quotas, [(GrantId([1; 16]), 2, 2_000_000_000)]);
+        assert_eq!(
+            changed.quotas,
+            [(GrantId::from_bytes([1; 16]), 2, 2_000_000_000)]
+        );
         assert!(counters.take_changed().rates.is_empty());
         counters.restore(changed);
         let again = counters.take_changed();
@@ -614,8 +617,12 @@ mod tests {
                 ("busy".to_owned(), now - 1),
             ],
             [
-                (GrantId([1; 16]), 3, now_ms / 1000 - EXPIRED_GRANT_SECS - 1),
-                (GrantId([2; 16]), 4, now_ms / 1000 - 1),
+                (
+                    GrantId::from_bytes([1; 16]),
+                    3,
+                    now_ms / 1000 - EXPIRED_GRANT_SECS - 1,
+                ),
+                (GrantId::from_bytes([2; 16]), 4, now_ms / 1000 - 1),
             ],
             [([7; 16], now_ms / 1000 - 1), ([8; 16], now_ms / 1000 + 60)],
             now_ms,
@@ -628,7 +635,7 @@ mod tests {
         assert_eq!(counters.tat.keys().collect::<Vec<_>>(), ["busy"]);
         assert_eq!(
             counters.used.keys().collect::<Vec<_>>(),
-            [&GrantId([2; 16])]
+            [&GrantId::from_bytes([2; 16])]
         );
     }
 
@@ -636,11 +643,7 @@ mod tests {
     fn a_nonce_is_admitted_once_and_a_replay_takes_no_rate_or_quota() {
         let rate = RateParams::new(10, 600);
         let mut counters = Counters::default();
-        let guard = ReplayGuard {
-            grant: GrantId([1; 16]),
-            nonce: [5; 16],
-            keep_until: 1_000_120,
-        };
+        let guard = ReplayGuard::new(GrantId::from_bytes([1; 16]), [5; 16], 1_000_120);
         let first = claim("C-1", 1, 1, 1_000_000_000).with_replay(Some(guard));
         assert_eq!(counters.decide(&first, rate), Ok(()));
         // The quota is 1 and spent: the replay is refused as a replay, before it.

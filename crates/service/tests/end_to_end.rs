@@ -23,7 +23,7 @@ async fn a_rendered_label_resolves_to_its_recipient() {
         .expect("zbarimg is installed (apt-get install zbar-tools)");
     let scanned = String::from_utf8(out.stdout).unwrap().trim_end().to_owned();
     assert!(
-        scanned.starts_with("WB2:"),
+        scanned.starts_with("WB3:"),
         "zbarimg read a token: {scanned:.8}"
     );
     assert_eq!(scanned, token);

@@ -8,21 +8,22 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
-use waybill_redact::{DeviceKey, GrantSpec, Purpose, Scope};
+use waybill_redact::{DeviceKey, GrantSpec, Purpose};
 
 /// A grant bound to `device`, for the fixture's zone.
 fn bound_grant(keys: &Keys, device: &DeviceKey, quota: u32) -> waybill_redact::Grant {
     let now = OffsetDateTime::now_utc();
     keys.issuer
-        .issue(&GrantSpec {
-            courier_id: "C-77".into(),
-            zones: vec![keys.waybill.zone()],
-            not_before: now - Duration::minutes(5),
-            expires_at: now + Duration::hours(8),
-            scope: Scope::DELIVERY,
-            quota,
-            device: Some(device.public_key()),
-        })
+        .issue(
+            &GrantSpec::new(
+                "C-77",
+                vec![keys.waybill.zone()],
+                now - Duration::minutes(5),
+                now + Duration::hours(8),
+                quota,
+            )
+            .with_device(Some(device.public_key())),
+        )
         .unwrap()
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 use tokio::sync::oneshot;
-use waybill_redact::{parse_batch, AuditKey, GrantSpec, IssuerKey, KeyRing, Scope, Waybill};
+use waybill_redact::{parse_batch, AuditKey, GrantSpec, IssuerKey, KeyRing, Waybill};
 use waybill_redact_service::{build, run, Config, RateConfig};
 
 pub const FIXTURES: &str = include_str!("../../../../fixtures/waybills.json");
@@ -60,15 +60,13 @@ impl Keys {
     pub fn grant_for(&self, courier: &str, zones: Vec<u32>, quota: u32) -> String {
         let now = OffsetDateTime::now_utc();
         self.issuer
-            .issue(&GrantSpec {
-                courier_id: courier.into(),
+            .issue(&GrantSpec::new(
+                courier,
                 zones,
-                not_before: now - Duration::minutes(5),
-                expires_at: now + Duration::hours(8),
-                scope: Scope::DELIVERY,
+                now - Duration::minutes(5),
+                now + Duration::hours(8),
                 quota,
-                device: None,
-            })
+            ))
             .unwrap()
             .as_str()
             .to_owned()
