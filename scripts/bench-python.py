@@ -4,7 +4,7 @@ machine slows every side alike:
 
 1. one label from Python, `waybill_redact.render(record, token)` (JSON record in,
    1-bit PNG out), against the Rust per-label time of exactly the same work
-   (`cargo run --release --example label_time`);
+   (`cargo run --release -p waybill-redact-python --example label_time`);
 2. `render_batch(..., jobs=2)` against `jobs=1` (sealing + masking + rendering +
    PNG on Rust threads, the GIL released);
 3. a plain Pillow + qrcode + python-barcode label (the same fields, the same
@@ -105,7 +105,8 @@ def main() -> None:
         (pathlib.Path(tmp) / "record.json").write_text(text)
         (pathlib.Path(tmp) / "token.txt").write_text(token)
         subprocess.run(
-            ["cargo", "build", "-q", "--release", "--example", "label_time"], cwd=ROOT, check=True
+            ["cargo", "build", "-q", "--release", "-p", "waybill-redact-python", "--example", "label_time"],
+            cwd=ROOT, check=True,
         )
         rust_runs, py_runs = [], []
         for _ in range(3):  # interleaved, so that load hits both alike

@@ -295,7 +295,8 @@ impl Sealer {
 /// The clear header of a token: what anyone holding the label can read without
 /// a key, as a dict with `suite`, `kid`, `zone`, `tracking_number`,
 /// `expires_at` (an upper bound, seconds since the Unix epoch) and `sealer_id`
-/// (seller tokens only, else None). Raises `TokenError` for a malformed token.
+/// (suite-2 seller tokens only: suite 3 hides it, else None). Raises
+/// `TokenError` for a malformed token.
 ///
 /// >>> import waybill_redact as wr
 /// >>> token = wr.Ring.generate().seal({"tracking_number": "SF1234567890123",

@@ -51,7 +51,8 @@ def test_seller_tokens_have_the_suite_the_cli_seals_with(carrier: Carrier, recor
     ours = sealer.seal(records[0])
     assert ours.split(":")[0] == cli.split(":")[0]
     assert wr.token_header(ours)["suite"] == wr.token_header(cli)["suite"] != 1
-    assert wr.token_header(ours)["sealer_id"] == sealer.sealer_id
+    if wr.token_header(ours)["sealer_id"] is not None:  # generation 2 named the seller
+        assert wr.token_header(ours)["sealer_id"] == sealer.sealer_id
     assert ours != cli  # a fresh ephemeral key per token
 
 

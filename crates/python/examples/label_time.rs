@@ -3,9 +3,11 @@
 //! text, mask, render, 1-bit PNG), on one thread, so the two compare in one run.
 //!
 //! ```sh
-//! cargo run --release --example label_time -- RECORD.json TOKEN.txt 500
+//! cargo run --release -p waybill-redact-python --example label_time -- RECORD.json TOKEN.txt 500
 //! ```
-//! Prints the median and best microseconds per label over batches of 50.
+//! Prints the median and best microseconds per label over batches of 50. It lives
+//! in this crate, which has no dev-dependencies, so that it builds from the
+//! release artifacts `maturin develop --release` left.
 
 use std::time::Instant;
 
