@@ -51,6 +51,9 @@ def per_label_us(fn, labels: int, chunk: int = 50) -> tuple[float, float]:
     return statistics.median(times), min(times)
 
 
+_FONTS: list = []
+
+
 def pillow_label(record: dict, masked: dict, token: str) -> bytes:
     """A plain label: header, masked recipient and sender, QR of the token, Code 128
     of the tracking number, as Pillow, qrcode and python-barcode draw them."""
@@ -62,8 +65,9 @@ def pillow_label(record: dict, masked: dict, token: str) -> bytes:
     w, h = 799, 1199
     img = Image.new("L", (w, h), 255)
     d = ImageDraw.Draw(img)
-    big = ImageFont.truetype(str(FONT), 40)
-    small = ImageFont.truetype(str(FONT), 28)
+    if not _FONTS:  # loaded once, as a long-running Python service would
+        _FONTS.extend([ImageFont.truetype(str(FONT), 40), ImageFont.truetype(str(FONT), 28)])
+    big, small = _FONTS
     d.text((20, 20), record.get("carrier", "快递"), font=big, fill=0)
     code = barcode.get("code128", record["tracking_number"], writer=ImageWriter())
     bar = code.render({"module_height": 12.0, "module_width": 0.3, "dpi": 203, "write_text": True})
@@ -117,14 +121,14 @@ def main() -> None:
             rust_runs.append(float(out.split()[0].split("=")[1]))
             py_runs.append(per_label_us(lambda: wr.render(text, token), args.labels)[0])
     rust, py = statistics.median(rust_runs), statistics.median(py_runs)
-    print(f"one label, Rust (from JSON text, mask, render, 1-bit PNG): {rust:8.0} µs  runs {[round(x) for x in rust_runs]}")
-    print(f"one label, Python wr.render(json_text, token):              {py:8.0} µs  runs {[round(x) for x in py_runs]}")
+    print(f"one label, Rust (from JSON text, mask, render, 1-bit PNG): {rust:8.0f} µs  runs {[round(x) for x in rust_runs]}")
+    print(f"one label, Python wr.render(json_text, token):              {py:8.0f} µs  runs {[round(x) for x in py_runs]}")
     print(f"  ratio Python / Rust: {py / rust:.2f}")
     py_dict = per_label_us(lambda: wr.render(record, token), args.labels)[0]
-    print(f"one label, Python wr.render(dict, token):                   {py_dict:8.0} µs  (json.dumps of the dict included)")
+    print(f"one label, Python wr.render(dict, token):                   {py_dict:8.0f} µs  (json.dumps of the dict included)")
     rec = wr.Record(record)
     py_rec = per_label_us(lambda: wr.render(rec, token), args.labels)[0]
-    print(f"one label, Python wr.render(Record, token):                 {py_rec:8.0} µs  (read once beforehand)")
+    print(f"one label, Python wr.render(Record, token):                 {py_rec:8.0f} µs  (read once beforehand)")
 
     batch = [records[i % len(records)] for i in range(args.batch)]
     rates = {}
@@ -145,7 +149,7 @@ def main() -> None:
         print(f"Pillow + qrcode + python-barcode: not installed ({e.name}); pip install qrcode==8.2 python-barcode==0.16.1")
         return
     pil = per_label_us(lambda: pillow_label(record, wr.mask(record), token), max(args.labels // 5, 50), chunk=10)[0]
-    print(f"one label, Pillow + qrcode + python-barcode:                {pil:8.0} µs  ({len(pil_png)} bytes PNG)")
+    print(f"one label, Pillow + qrcode + python-barcode:                {pil:8.0f} µs  ({len(pil_png)} bytes PNG)")
     print(f"  Pillow / waybill_redact: {pil / py_dict:.1f}x")
 
 
