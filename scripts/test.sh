@@ -35,3 +35,4 @@ fi
 scripts/with-postgres.sh cargo test --workspace --all-features
 scripts/test-web.sh
 scripts/test-ops.sh
+scripts/test-python.sh

@@ -26,6 +26,33 @@ pub enum InputFormat {
     Csv,
 }
 
+impl InputFormat {
+    /// The format a file's extension names: `.csv` CSV, `.jsonl` and `.ndjson` JSON
+    /// Lines, `.json` a JSON array (case-insensitive); [`InputFormat::Auto`] for any
+    /// other name, so that the first byte decides.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use waybill_redact::InputFormat;
+    ///
+    /// assert_eq!(InputFormat::from_extension(Path::new("orders.CSV")), InputFormat::Csv);
+    /// assert_eq!(InputFormat::from_extension(Path::new("orders.txt")), InputFormat::Auto);
+    /// ```
+    pub fn from_extension(path: &std::path::Path) -> InputFormat {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("csv") => InputFormat::Csv,
+            Some("jsonl" | "ndjson") => InputFormat::JsonLines,
+            Some("json") => InputFormat::Json,
+            _ => InputFormat::Auto,
+        }
+    }
+}
+
 /// Reads a batch from `reader` and hands each record, in input order, to `each`
 /// with its position (1-based: array index, line of JSON Lines, or CSV data row —
 /// the same number a [`RecordError`] carries). `each` may stop early by returning

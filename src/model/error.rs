@@ -141,3 +141,38 @@ pub enum ModelError {
     #[error("the input is binary (a NUL byte), not text; reading stops")]
     BinaryInput,
 }
+
+impl ModelError {
+    /// The path of the field the error is about (`recipient.phone`), or `None`
+    /// when it is about the record as a whole (malformed JSON or CSV, a record
+    /// over the size limit, binary input). Never the field's value.
+    ///
+    /// ```
+    /// use waybill_redact::Waybill;
+    ///
+    /// let e = Waybill::from_json(r#"{"tracking_number":"SF1234567890123","zone":1}"#)
+    ///     .unwrap_err();
+    /// assert_eq!(e.field(), Some("recipient"));
+    /// ```
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Missing { field }
+            | Self::Empty { field }
+            | Self::TooLong { field, .. }
+            | Self::ControlCharacter { field }
+            | Self::Phone { field, .. }
+            | Self::TrackingNumber { field, .. }
+            | Self::CheckDigit { field, .. }
+            | Self::Country { field }
+            | Self::Invalid { field, .. }
+            | Self::DateTime { field }
+            | Self::TooManyEntries { field, .. }
+            | Self::DuplicateKey { field } => Some(field),
+            Self::Csv { .. }
+            | Self::Json { .. }
+            | Self::RecordTooLarge { .. }
+            | Self::DuplicateColumn { .. }
+            | Self::BinaryInput => None,
+        }
+    }
+}

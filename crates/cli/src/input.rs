@@ -122,17 +122,7 @@ pub const NO_RECORDS: &str = "input: no waybills found: expected a JSON array, J
 
 /// The format from the file's extension, or detection from its first byte.
 pub fn format_of(path: Option<&Path>) -> InputFormat {
-    match path
-        .and_then(Path::extension)
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("csv") => InputFormat::Csv,
-        Some("jsonl" | "ndjson") => InputFormat::JsonLines,
-        Some("json") => InputFormat::Json,
-        _ => InputFormat::Auto,
-    }
+    path.map_or(InputFormat::Auto, InputFormat::from_extension)
 }
 
 /// Reads waybills from `path` (standard input when absent) and writes the line
