@@ -140,7 +140,7 @@ impl Metrics {
     }
 
     /// Whether the store commits, as far as its writers last saw: not while
-    /// the last commit failed, until one succeeds or [`COMMIT_RETRY_MS`] passed
+    /// the last commit failed, until one succeeds or `COMMIT_RETRY_MS` (5 s) passed
     /// (then a few requests try again, so an instance that no load balancer
     /// sends traffic to still finds out that the store is back).
     pub fn store_committing(&self) -> bool {

@@ -130,6 +130,13 @@ const DENIAL_ZH: Words = {
   quota_exceeded: "本授权的查询次数已用完。请向网点申请新的授权。",
   audit_unavailable: "服务器暂时无法记录查询，没有泄露任何信息。请稍后重试。",
   store_unavailable: "服务器暂时不可用，没有泄露任何信息。请稍后重试。",
+  deadline_exceeded: "服务器响应超时，没有泄露任何信息。请稍后重试。",
+  audit_unwitnessed: "服务器的查询记录暂时无法得到外部见证，没有泄露任何信息。请稍后重试。",
+  body_too_large: "一次扫描的包裹太多。请分批查询。",
+  unsupported_media_type: "请求格式不对。请刷新页面后重试。",
+  not_found: "服务器上没有这个地址。请确认打开的是网点给的页面。",
+  method_not_allowed: "请求格式不对。请刷新页面后重试。",
+  internal: "服务器出错，没有泄露任何信息。请稍后重试，仍不行请联系网点。",
   network: "无法连接服务器。请检查网络后重试。",
 };
 
@@ -165,6 +172,13 @@ const DENIAL_EN: Words = {
   quota_exceeded: "This grant's lookups are used up. Ask the station for a new grant.",
   audit_unavailable: "The server cannot record lookups right now; nothing was disclosed. Try again later.",
   store_unavailable: "The server is unavailable right now; nothing was disclosed. Try again later.",
+  deadline_exceeded: "The server took too long to answer; nothing was disclosed. Try again later.",
+  audit_unwitnessed: "The server's lookup log is not witnessed right now; nothing was disclosed. Try again later.",
+  body_too_large: "Too many parcels in one lookup. Look them up in smaller groups.",
+  unsupported_media_type: "The request was malformed. Reload the page and try again.",
+  not_found: "The server has no such address. Check that you opened the page the station gave you.",
+  method_not_allowed: "The request was malformed. Reload the page and try again.",
+  internal: "The server failed; nothing was disclosed. Try again later, and contact the station if it persists.",
   network: "The server cannot be reached. Check the connection and try again.",
 };
 
