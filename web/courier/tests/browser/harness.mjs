@@ -153,12 +153,16 @@ export async function startWorld() {
   const qr = findQr(label);
   cameraVideo(label, qr, p("camera.y4m"));
 
+  // The audit key is made explicitly: the service never makes one beside its store.
+  cli(["audit", "key-new", "--out", p("audit-key.json")]);
   const port = await freePort();
+  const adminPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const service = spawn(
     BIN,
     ["serve", "--ring", p("ring.json"), "--trust", issuerPublic, "--store", `sqlite:${p("resolver.db")}`,
-      "--listen", `127.0.0.1:${port}`, "--instance", "web-test", "--audit-key", p("audit-key.json")],
+      "--listen", `127.0.0.1:${port}`, "--instance", "web-test", "--audit-key", p("audit-key.json"),
+      "--admin-listen", `127.0.0.1:${adminPort}`],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let log = "";
