@@ -41,7 +41,7 @@ enum Done {
     Rendered(Result<Output, Failure>),
     /// An exception the input iterable itself held (an `InputError` from
     /// `read_batch`), passed through unchanged.
-    Passed(PyObject),
+    Passed(Py<PyAny>),
 }
 
 /// The iterator `render_batch` returns.
@@ -100,7 +100,7 @@ impl BatchRenderer {
         slf
     }
 
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<(usize, PyObject)>> {
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<(usize, Py<PyAny>)>> {
         self.fill(py)?;
         if self.next_out == self.next_in {
             return Ok(None);
@@ -108,7 +108,7 @@ impl BatchRenderer {
         let index = self.next_out;
         while !self.pending.contains_key(&index) {
             let results = &self.results;
-            let Some((i, result)) = py.allow_threads(|| {
+            let Some((i, result)) = py.detach(|| {
                 results
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)

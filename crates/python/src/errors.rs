@@ -141,7 +141,7 @@ impl Failure {
 
 impl From<Failure> for PyErr {
     fn from(f: Failure) -> Self {
-        Python::with_gil(|py| f.into_pyerr(py))
+        Python::attach(|py| f.into_pyerr(py))
     }
 }
 

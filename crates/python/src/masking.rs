@@ -18,7 +18,7 @@ use crate::record::Source;
 /// >>> import waybill_redact as wr
 /// >>> wr.PartyPolicy(address="city")
 /// PartyPolicy(name='surname', phone='last_digits', address='city')
-#[pyclass(module = "waybill_redact", frozen)]
+#[pyclass(module = "waybill_redact", frozen, from_py_object)]
 #[derive(Clone)]
 pub struct PartyPolicy {
     rules: Party,
@@ -263,7 +263,7 @@ pub(crate) fn policy_of(policy: Option<PyRef<'_, MaskPolicy>>) -> Policy {
 
 /// The masked record as JSON text, exactly the line `waybill-redact mask` prints.
 fn masked_json(py: Python<'_>, source: &Source, policy: &Policy) -> PyResult<String> {
-    py.allow_threads(|| {
+    py.detach(|| {
         let waybill = source.waybill().map_err(|f| f.at(source.position()))?;
         serde_json::to_string(&mask_waybill(&waybill, policy))
             .map_err(|e| Failure::new(crate::errors::Kind::Mask, e.to_string()))
@@ -286,7 +286,7 @@ fn masked_json(py: Python<'_>, source: &Source, policy: &Policy) -> PyResult<Str
 pub fn mask(
     record: &Bound<'_, PyAny>,
     policy: Option<PyRef<'_, MaskPolicy>>,
-) -> PyResult<PyObject> {
+) -> PyResult<Py<PyAny>> {
     let py = record.py();
     let source = Source::extract(record)?;
     let text = masked_json(py, &source, &policy_of(policy))?;

@@ -37,7 +37,7 @@ impl Record {
     fn new(record: &Bound<'_, PyAny>) -> PyResult<Self> {
         let source = Source::extract(record)?;
         let py = record.py();
-        let waybill = py.allow_threads(|| source.waybill())?;
+        let waybill = py.detach(|| source.waybill())?;
         Ok(Self {
             waybill,
             position: None,
@@ -88,19 +88,19 @@ impl Source {
     /// Takes a `Record`, a dict (serialised with `json.dumps`), or JSON text
     /// (`str` or UTF-8 `bytes`).
     pub(crate) fn extract(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
-        if let Ok(r) = obj.downcast::<Record>() {
+        if let Ok(r) = obj.cast::<Record>() {
             let r = r.get();
             return Ok(Self::Read(Arc::clone(&r.waybill), r.position));
         }
-        if let Ok(s) = obj.downcast::<PyString>() {
+        if let Ok(s) = obj.cast::<PyString>() {
             return Ok(Self::Text(s.to_cow()?.into_owned()));
         }
-        if let Ok(b) = obj.downcast::<PyBytes>() {
+        if let Ok(b) = obj.cast::<PyBytes>() {
             let text = std::str::from_utf8(b.as_bytes())
                 .map_err(|_| PyValueError::new_err("record: bytes are not UTF-8"))?;
             return Ok(Self::Text(text.to_owned()));
         }
-        if obj.downcast::<PyDict>().is_ok() {
+        if obj.cast::<PyDict>().is_ok() {
             let json = obj.py().import("json")?;
             let text: String = json.call_method1("dumps", (obj,))?.extract()?;
             return Ok(Self::Text(text));
@@ -156,9 +156,9 @@ struct PyReader {
 impl Read for PyReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.offset == self.pending.len() {
-            let chunk = Python::with_gil(|py| -> PyResult<Vec<u8>> {
+            let chunk = Python::attach(|py| -> PyResult<Vec<u8>> {
                 let data = self.file.bind(py).call_method1("read", (1usize << 16,))?;
-                if let Ok(s) = data.downcast::<PyString>() {
+                if let Ok(s) = data.cast::<PyString>() {
                     return Ok(s.to_cow()?.as_bytes().to_vec());
                 }
                 data.extract::<Vec<u8>>()
@@ -190,9 +190,9 @@ impl BatchReader {
         slf
     }
 
-    fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyObject>> {
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         let items = &self.items;
-        let Some(item) = py.allow_threads(|| {
+        let Some(item) = py.detach(|| {
             items
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -16,7 +16,7 @@ use crate::record::Source;
 
 /// Fonts to draw labels with: the bundled Noto faces (the default), or a font
 /// file of your own with fallbacks for characters it lacks.
-#[pyclass(module = "waybill_redact", frozen)]
+#[pyclass(module = "waybill_redact", frozen, from_py_object)]
 #[derive(Clone)]
 pub struct Fonts {
     pub(crate) fonts: RsFonts,
@@ -100,7 +100,7 @@ pub(crate) enum Output {
 }
 
 impl Output {
-    pub(crate) fn into_py(self, py: Python<'_>) -> PyResult<PyObject> {
+    pub(crate) fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         Ok(match self {
             Self::Bytes(b) => PyBytes::new(py, &b).into_any().unbind(),
             Self::Label(label) => Py::new(py, Label { label: *label })?.into_any(),
@@ -172,7 +172,7 @@ pub fn render(
     format: &str,
     fonts: Option<PyRef<'_, Fonts>>,
     policy: Option<PyRef<'_, MaskPolicy>>,
-) -> PyResult<PyObject> {
+) -> PyResult<Py<PyAny>> {
     let format = Format::parse(format, false)?;
     render_one(record, token, size, dpi, format, fonts, policy)
 }
@@ -196,7 +196,7 @@ pub fn render_label(
     dpi: u16,
     fonts: Option<PyRef<'_, Fonts>>,
     policy: Option<PyRef<'_, MaskPolicy>>,
-) -> PyResult<PyObject> {
+) -> PyResult<Py<PyAny>> {
     render_one(record, token, size, dpi, Format::Label, fonts, policy)
 }
 
@@ -208,12 +208,12 @@ fn render_one(
     format: Format,
     fonts: Option<PyRef<'_, Fonts>>,
     policy: Option<PyRef<'_, MaskPolicy>>,
-) -> PyResult<PyObject> {
+) -> PyResult<Py<PyAny>> {
     let options = Options::new(size, dpi, format, fonts.as_deref(), policy_of(policy))?;
     let py = record.py();
     let source = Source::extract(record)?;
     let out = py
-        .allow_threads(|| {
+        .detach(|| {
             let waybill = source.waybill()?;
             options.render(&waybill, token)
         })
@@ -235,7 +235,7 @@ impl Label {
     fn png<'py>(&self, py: Python<'py>, gray: bool) -> PyResult<Bound<'py, PyBytes>> {
         let mode = if gray { PngMode::Gray } else { PngMode::OneBit };
         let bytes = py
-            .allow_threads(|| self.label.to_png(mode))
+            .detach(|| self.label.to_png(mode))
             .map_err(Failure::from)?;
         Ok(PyBytes::new(py, &bytes))
     }
@@ -245,7 +245,7 @@ impl Label {
     #[pyo3(signature = (native_codes = false))]
     fn zpl<'py>(&self, py: Python<'py>, native_codes: bool) -> PyResult<Bound<'py, PyBytes>> {
         let text = py
-            .allow_threads(|| {
+            .detach(|| {
                 self.label
                     .to_zpl(&ZplOptions::new().native_codes(native_codes))
             })
@@ -256,13 +256,13 @@ impl Label {
     /// A one-page PDF at the label's physical size.
     fn pdf<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let bytes = py
-            .allow_threads(|| self.label.to_pdf(&PdfOptions::new()))
+            .detach(|| self.label.to_pdf(&PdfOptions::new()))
             .map_err(Failure::from)?;
         Ok(PyBytes::new(py, &bytes))
     }
 
     /// The label as a Pillow image (mode "1"). Needs Pillow installed.
-    fn to_pil(&self, py: Python<'_>) -> PyResult<PyObject> {
+    fn to_pil(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let png = self.png(py, false)?;
         let image = py.import("PIL.Image")?;
         let io = py.import("io")?.call_method1("BytesIO", (png,))?;
@@ -323,8 +323,8 @@ pub fn write_pdf(path: PathBuf, labels: &Bound<'_, PyAny>) -> PyResult<usize> {
         .map_err(|e| export_or_io(&name, e))?;
     for item in labels.try_iter()? {
         let item = item?;
-        let label = item.downcast::<Label>()?.get();
-        py.allow_threads(|| {
+        let label = item.cast::<Label>()?.get();
+        py.detach(|| {
             let page = label.label.to_pdf_page(&options)?;
             writer.push(&page)
         })
@@ -332,7 +332,7 @@ pub fn write_pdf(path: PathBuf, labels: &Bound<'_, PyAny>) -> PyResult<usize> {
     }
     let pages = writer.page_count();
     let out = py
-        .allow_threads(|| writer.finish())
+        .detach(|| writer.finish())
         .map_err(|e| export_or_io(&name, e))?;
     out.into_inner()
         .map_err(|e| io_error(&name, e.error()))?

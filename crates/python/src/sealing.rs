@@ -56,10 +56,10 @@ impl Sealing {
 
     /// `Ring` or `Sealer`, as given to `render_batch`.
     pub(crate) fn extract(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
-        if let Ok(ring) = obj.downcast::<Ring>() {
+        if let Ok(ring) = obj.cast::<Ring>() {
             return Ok(Self::Ring(Arc::clone(&ring.get().ring)));
         }
-        if let Ok(sealer) = obj.downcast::<Sealer>() {
+        if let Ok(sealer) = obj.cast::<Sealer>() {
             return Ok(Self::Public(Arc::clone(&sealer.get().sealer)));
         }
         Err(pyo3::exceptions::PyTypeError::new_err(
@@ -73,7 +73,7 @@ fn seal_record(record: &Bound<'_, PyAny>, sealing: &Sealing, ttl_days: u16) -> P
     let source = Source::extract(record)?;
     record
         .py()
-        .allow_threads(|| {
+        .detach(|| {
             let waybill = source.waybill()?;
             sealing
                 .seal(&waybill, ttl_days)
@@ -306,7 +306,7 @@ impl Sealer {
 /// >>> info["suite"], info["zone"], info["tracking_number"], info["sealer_id"]
 /// (1, 755021, 'SF1234567890123', None)
 #[pyfunction]
-pub fn token_header(py: Python<'_>, token: &str) -> PyResult<PyObject> {
+pub fn token_header(py: Python<'_>, token: &str) -> PyResult<Py<PyAny>> {
     let header = Token::parse_header(token).map_err(Failure::from)?;
     let d = pyo3::types::PyDict::new(py);
     d.set_item("suite", header.suite())?;
