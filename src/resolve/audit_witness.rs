@@ -40,7 +40,7 @@ pub struct WitnessPublicKey {
 }
 
 fn bad(reason: &'static str) -> GrantError {
-    GrantError::IssuerKey { reason }
+    GrantError::WitnessKey { reason }
 }
 
 fn cosigned_message(body: &[u8], time: u64) -> Vec<u8> {
@@ -103,7 +103,7 @@ impl WitnessKey {
     /// Reads a key file written by [`to_json`](Self::to_json).
     ///
     /// # Errors
-    /// [`GrantError::IssuerKey`] when it is malformed or inconsistent.
+    /// [`GrantError::WitnessKey`] when it is malformed or inconsistent.
     pub fn from_json(text: &str) -> Result<Self, GrantError> {
         let (secret, public) = keyfile::from_json(text, FILE_FORMAT)
             .map_err(|e| bad(e.reason("not a witness key file")))?;
@@ -171,6 +171,17 @@ mod tests {
     use super::*;
     use crate::resolve::audit_note::SignedCheckpoint;
     use crate::AuditKey;
+
+    #[test]
+    fn witness_key_errors_name_the_witness_key() {
+        let e = "WW1:zz".parse::<WitnessPublicKey>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid witness key: not WW1: and 64 hex digits"
+        );
+        let e = WitnessKey::from_json("{}").unwrap_err();
+        assert!(e.to_string().starts_with("invalid witness key: "), "{e}");
+    }
 
     #[test]
     fn a_cosigned_checkpoint_verifies_under_both_keys_and_nothing_else() {

@@ -39,6 +39,13 @@ pub enum GrantError {
         /// What is wrong (never key material).
         reason: &'static str,
     },
+    /// The witness key file or witness public key text (`WW1:`) is malformed.
+    /// Restore it, or ask the witness's operator for its public key again.
+    #[error("invalid witness key: {reason}")]
+    WitnessKey {
+        /// What is wrong (never key material).
+        reason: &'static str,
+    },
 }
 
 /// A device key or request proof is malformed. Nothing secret is in the reason.
