@@ -9,10 +9,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
-use waybill_redact::{AuditEvent, AuditKey, GrantId, Limit, QuotaClaim, ReplayGuard, Revocation};
+use waybill_redact::{
+    AuditEvent, AuditKey, AuditRecord, GrantId, Limit, QuotaClaim, ReplayGuard, Revocation,
+};
 
 use crate::error::StoreError;
 use crate::metrics::Metrics;
+use crate::revocation_log::RevocationChange;
 
 /// A boxed future, so that [`ResolverStore`] can be used as `dyn`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -91,10 +94,23 @@ pub trait ResolverStore: Send + Sync {
     fn admit(&self, guard: ReplayGuard) -> BoxFuture<'_, Result<bool, StoreError>>;
     /// Appends an audit record; resolves once it is durable.
     fn append(&self, event: AuditEvent) -> BoxFuture<'_, Result<(), StoreError>>;
-    /// Stores revocations durably.
+    /// Stores revocations durably, each with its `revoked` audit record, in
+    /// one transaction.
     fn revoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Lifts revocations durably, each with its `unrevoked` audit record, in
+    /// one transaction.
+    fn unrevoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Every revocation in force.
     fn revocations(&self) -> BoxFuture<'_, Result<Vec<Revocation>, StoreError>>;
+    /// Every `revoked` and `unrevoked` audit record of every chain, oldest
+    /// first (by time, then instance and seq), each with an intact hash.
+    fn revocation_records(&self) -> BoxFuture<'_, Result<Vec<AuditRecord>, StoreError>>;
+    /// Puts back revocation rows that the audit log holds in force but the
+    /// table lost, without new audit records (the log has them already).
+    fn restore_revocations(
+        &self,
+        revocations: Vec<Revocation>,
+    ) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Whether the store answers.
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Stores a witness's cosignature line (`— name base64`) of the checkpoint
@@ -118,7 +134,7 @@ pub(crate) enum Job {
     Acquire(Claim, oneshot::Sender<Result<Decision, StoreError>>),
     Admit(ReplayGuard, oneshot::Sender<Result<bool, StoreError>>),
     Append(AuditEvent, oneshot::Sender<Result<(), StoreError>>),
-    Revoke(Vec<Revocation>, oneshot::Sender<Result<(), StoreError>>),
+    Revoke(RevocationChange, oneshot::Sender<Result<(), StoreError>>),
     Close(oneshot::Sender<Result<(), StoreError>>),
 }
 
@@ -163,8 +179,8 @@ impl Queue {
         self.call(|tx| Job::Append(event, tx)).await
     }
 
-    pub(crate) async fn revoke(&self, r: Vec<Revocation>) -> Result<(), StoreError> {
-        self.call(|tx| Job::Revoke(r, tx)).await
+    pub(crate) async fn revoke(&self, change: RevocationChange) -> Result<(), StoreError> {
+        self.call(|tx| Job::Revoke(change, tx)).await
     }
 
     pub(crate) async fn close(&self) -> Result<(), StoreError> {
@@ -198,7 +214,7 @@ pub(crate) struct Batch {
     pub(crate) claims: Vec<(Claim, Reply<Decision>)>,
     pub(crate) admits: Vec<(ReplayGuard, Reply<bool>)>,
     pub(crate) events: Vec<(AuditEvent, Reply<()>)>,
-    pub(crate) revocations: Vec<(Vec<Revocation>, Reply<()>)>,
+    pub(crate) revocations: Vec<(RevocationChange, Reply<()>)>,
     pub(crate) close: Vec<Reply<()>>,
 }
 

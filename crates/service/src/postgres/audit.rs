@@ -13,6 +13,7 @@ use waybill_redact::{AuditKind, Revocation, ORIGIN_PREFIX};
 use crate::chain::{attempt_columns, ChainState, Rows};
 use crate::error::StoreError;
 use crate::metrics::Metrics;
+use crate::revocation_log::change_events;
 use crate::store::{drain, Batch, Checkpointing, Job};
 
 use super::export::resume;
@@ -55,12 +56,17 @@ const INSERT_REVOCATIONS: &str = "
 INSERT INTO revocations (kind, subject) SELECT * FROM unnest($1::text[], $2::text[])
 ON CONFLICT DO NOTHING";
 
+const DELETE_REVOCATIONS: &str = "
+DELETE FROM revocations WHERE (kind, subject) IN
+    (SELECT * FROM unnest($1::text[], $2::text[]))";
+
 /// The auditor's connection and its prepared statements.
 pub(super) struct AuditConn {
     client: Client,
     audit: Statement,
     checkpoints: Statement,
     revocations: Statement,
+    lift: Statement,
 }
 
 /// Commits audit records, checkpoints and revocations, one transaction per batch.
@@ -130,10 +136,11 @@ impl Auditor {
                     .await
                     .map_err(pg)?;
             }
-            let (audit, checkpoints, revocations) = tokio::try_join!(
+            let (audit, checkpoints, revocations, lift) = tokio::try_join!(
                 client.prepare(COPY_AUDIT),
                 client.prepare(INSERT_CHECKPOINTS),
-                client.prepare(INSERT_REVOCATIONS)
+                client.prepare(INSERT_REVOCATIONS),
+                client.prepare(DELETE_REVOCATIONS)
             )
             .map_err(pg)?;
             self.conn = Some(AuditConn {
@@ -141,6 +148,7 @@ impl Auditor {
                 audit,
                 checkpoints,
                 revocations,
+                lift,
             });
         }
         self.conn.as_ref().ok_or(StoreError::Closed)
@@ -156,20 +164,27 @@ impl Auditor {
         // On any error below the state is dropped and resumed from the table.
         let state = self.state.as_mut().ok_or(StoreError::Closed)?;
         let from = state.tree.size();
-        let (_, rows) = state.extend(batch.events.iter().map(|(e, _)| e), &self.signing, closing);
-        let revoked: Vec<&Revocation> = batch.revocations.iter().flat_map(|(r, _)| r).collect();
+        // A revocation's record commits in the transaction that changes its row.
+        let revocations = change_events(batch.revocations.iter().map(|(c, _)| c));
+        let events = batch.events.iter().map(|(e, _)| e).chain(&revocations);
+        let (_, rows) = state.extend(events, &self.signing, closing);
         // Records alone are one statement, so one transaction: the copy commits
         // itself. With checkpoints or revocations, one transaction holds them all
         // (on an error the connection is dropped, which rolls it back).
-        let together = !revoked.is_empty() || !rows.checkpoints.is_empty();
+        let together = !batch.revocations.is_empty() || !rows.checkpoints.is_empty();
         if together {
             conn.client.batch_execute("BEGIN").await.map_err(pg)?;
         }
-        if !revoked.is_empty() {
-            let kinds: Vec<&str> = revoked.iter().map(|r| r.kind()).collect();
-            let subjects: Vec<String> = revoked.iter().map(|r| r.subject()).collect();
+        for (change, _) in &batch.revocations {
+            let kinds: Vec<&str> = change.list.iter().map(Revocation::kind).collect();
+            let subjects: Vec<String> = change.list.iter().map(Revocation::subject).collect();
+            let statement = if change.lifted {
+                &conn.lift
+            } else {
+                &conn.revocations
+            };
             conn.client
-                .execute(&conn.revocations, &[&kinds, &subjects])
+                .execute(statement, &[&kinds, &subjects])
                 .await
                 .map_err(pg)?;
         }
