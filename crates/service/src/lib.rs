@@ -33,6 +33,7 @@ mod reload;
 mod revocation_log;
 mod sqlite;
 mod store;
+mod suppressed;
 mod witness;
 mod witness_client;
 
@@ -236,6 +237,7 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         store,
         metrics,
         noise: http::Noise::new(config.noise_per_minute),
+        suppressed: Arc::default(),
         bearer_seen: std::sync::Mutex::default(),
         admin_key_sha256,
         admin_failures: http::Noise::new(admin::ADMIN_FAILURES_PER_MINUTE),
@@ -304,6 +306,7 @@ pub async fn run(
         })
     };
     let reloader = reload::spawn(app.clone(), app.config.clone());
+    let summaries = tokio::spawn(suppressed::flush(app.suppressed.clone(), app.store.clone()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
@@ -333,6 +336,12 @@ pub async fn run(
     );
     refresher.abort();
     reloader.abort();
+    summaries.abort();
+    // The refusals held back since their group's last summary, before the
+    // closing checkpoint.
+    for (key, count) in app.suppressed.due(store::now_ms(), true) {
+        app.suppressed.write(app.store.as_ref(), key, count).await;
+    }
     let closed = app.store.close().await;
     tracing::info!("audit flushed, store closed");
     closed?;
