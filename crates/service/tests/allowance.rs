@@ -27,15 +27,21 @@ async fn post_from(c: &reqwest::Client, url: &str, xff: &str, body: &Value) -> (
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refusals_spend_one_unit_per_request_per_client_and_a_bad_grant_refuses_a_batch_whole() {
+/// A service on SQLite behind a trusted proxy (127.0.0.1), where each client
+/// may have two refused requests audited at once, then 429 without a record.
+async fn behind_a_proxy() -> (Keys, String, Running) {
     let keys = Keys::new();
     let store = sqlite_url(keys.dir.path());
     let mut config = keys.config(&store, "node-a");
-    // Two refused requests a minute per client, then 429 without a record.
     config.noise_per_minute = 4;
     config.trusted_proxies = vec!["127.0.0.1".into()];
     let s = Running::start(config).await;
+    (keys, store, s)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_spend_one_unit_per_request_per_client_and_a_bad_grant_refuses_a_batch_whole() {
+    let (keys, store, s) = behind_a_proxy().await;
     let c = client();
     let batch_url = format!("{}/v1/resolve/batch", s.url);
     let junk: Vec<String> = (0..100).map(|i| format!("junk-{i}")).collect();
@@ -144,13 +150,7 @@ fn suppressed(lines: &[String]) -> Vec<(String, Vec<u64>)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_past_the_allowance_is_summarised_in_the_audit_log() {
-    let keys = Keys::new();
-    let store = sqlite_url(keys.dir.path());
-    let mut config = keys.config(&store, "node-a");
-    // Two refused requests at once per client, then 429 without a record.
-    config.noise_per_minute = 4;
-    config.trusted_proxies = vec!["127.0.0.1".into()];
-    let s = Running::start(config).await;
+    let (keys, store, s) = behind_a_proxy().await;
     let c = client();
     let url = format!("{}/v1/resolve", s.url);
     let stolen = keys.grant_for("C-99", vec![keys.waybill.zone() + 1], 5);
