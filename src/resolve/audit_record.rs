@@ -433,6 +433,10 @@ impl AuditChain {
 
     /// Builds the next record and advances. Its time is the event's, or the
     /// previous record's when the clock stepped back: time never goes backwards.
+    ///
+    /// # Panics
+    /// In debug builds, when the event's fields do not fit its kind
+    /// ([`AuditRecord::fits_kind`]): build events with their constructors.
     pub fn append(&mut self, event: &AuditEvent) -> AuditRecord {
         let unix = event.time.unix_timestamp().max(self.last_time);
         let time = OffsetDateTime::from_unix_timestamp(unix).unwrap_or(event.time);
@@ -454,6 +458,9 @@ impl AuditChain {
             prev: hex::encode(self.prev),
             hash: String::new(),
         };
+        // Events come from the kinds' constructors; one whose fields do not
+        // fit its kind would make a record no verifier parses.
+        debug_assert!(record.fits_kind(), "an audit event that fits no kind");
         let digest = record.digest();
         record.hash = hex::encode(digest);
         self.next_seq = self.next_seq.saturating_add(1);

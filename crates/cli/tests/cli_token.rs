@@ -604,3 +604,54 @@ fn quota_holds_across_runs_through_the_state_file_beside_the_log() {
     assert_eq!(replayed.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&replayed.stderr).contains("line 1"));
 }
+
+#[test]
+fn audit_verify_reads_every_record_kind() {
+    use waybill_redact::{AuditChain, AuditEvent, AuditKey, AuditTree, GrantId, Outcome, Purpose};
+    let dir = tempfile::tempdir().unwrap();
+    let t = |s: i64| OffsetDateTime::from_unix_timestamp(1_795_831_200 + s).unwrap();
+    let grant = GrantId::from_bytes([7; 16]);
+    let mut chain = AuditChain::for_instance("i-1");
+    let records: Vec<_> = [
+        AuditEvent::new(t(0), Purpose::Delivery, Outcome::Allowed)
+            .with_grant("C-1", grant)
+            .with_sealer("e43f2dc1".parse().unwrap()),
+        AuditEvent::revocation(t(1), &waybill_redact::Revocation::Grant(grant), false),
+        AuditEvent::revocation(t(2), &waybill_redact::Revocation::Grant(grant), true),
+        AuditEvent::suppressed(t(3), "2001:db8:1:2::/64", 12),
+        AuditEvent::undelivered(t(4), 1).with_grant("C-1", grant),
+    ]
+    .iter()
+    .map(|e| chain.append(e))
+    .collect();
+    let key = AuditKey::generate();
+    let mut tree = AuditTree::new();
+    let mut log: String = records.iter().map(|r| r.to_json_line() + "\n").collect();
+    for r in &records {
+        tree.push(r);
+    }
+    let cp = key
+        .sign_checkpoint(
+            &waybill_redact::audit_origin("i-1"),
+            tree.size(),
+            tree.root(),
+        )
+        .unwrap();
+    log.push_str(&(cp.to_json_line() + "\n"));
+    let path = dir.path().join("audit.jsonl");
+    std::fs::write(&path, &log).unwrap();
+    let public = key.public_key().to_string();
+    let ok = stdout(&["audit", "verify", "--key", &public, p(&path)]);
+    assert!(ok.contains("5 records"), "{ok}");
+
+    // A second "not delivered" for the same answer: refused at its line.
+    let again = chain.append(&AuditEvent::undelivered(t(5), 1));
+    std::fs::write(&path, format!("{log}{}\n", again.to_json_line())).unwrap();
+    let out = cmd().args(["audit", "verify", p(&path)]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 7") && err.contains("undelivered"),
+        "{err}"
+    );
+}
