@@ -23,6 +23,9 @@ use crate::layers;
 
 const OPENAPI: &str = include_str!("../openapi.json");
 
+/// The longest parcel (tracking number) a revocation may name, in bytes.
+const MAX_PARCEL: usize = 64;
+
 /// Failed admin keys a client address may present a minute.
 pub(crate) const ADMIN_FAILURES_PER_MINUTE: u32 = 10;
 
@@ -104,9 +107,12 @@ async fn change(
             }
             for (kind, items) in [("parcel", &b.parcels), ("sealer", &b.sealers)] {
                 for s in items {
-                    list.push(Revocation::from_parts(kind, s).ok_or(ApiError::bad_request(
+                    // A tracking number is far shorter; the bound keeps each
+                    // audit record's field within its 2-byte length.
+                    let r = Revocation::from_parts(kind, s).filter(|_| s.len() <= MAX_PARCEL);
+                    list.push(r.ok_or(ApiError::bad_request(
                         "malformed_request",
-                        "an empty parcel, or a sealer id that is not 8 hex digits",
+                        "an empty or overlong parcel, or a sealer id that is not 8 hex digits",
                     ))?);
                 }
             }
