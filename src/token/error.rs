@@ -175,6 +175,15 @@ pub enum DirectoryError {
     /// The directory has expired. Ask the carrier for a current one.
     #[error("expired")]
     Expired,
+    /// A cached copy is past the time until which it may be used (the
+    /// service's `Cache-Control` max-age, or the directory's expiry). Fetch it
+    /// again; a stale copy is never used.
+    #[error("the cached copy is stale")]
+    Stale,
+    /// The file is not a directory cache, or caches another URL. Fetch the
+    /// directory again.
+    #[error("not a directory cache of this URL")]
+    NotACache,
 }
 
 /// A sealer key, sealer public key or sealer registry is unusable.

@@ -7,11 +7,14 @@ mod courier_cmd;
 #[cfg(feature = "courier")]
 mod courier_resolve;
 mod credentials;
+mod directory_fetch;
 mod files;
 mod grant_qr;
 mod input;
 mod keys_cmd;
 mod mask_cmd;
+#[cfg(feature = "fetch")]
+mod net;
 mod pipeline;
 mod render_cmd;
 mod seller_cmd;
