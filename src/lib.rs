@@ -70,8 +70,8 @@ pub use resolve::{
     AddCheckpoint, AuditRules, AuditTree, NoteFormatError, ProofError, SignedCheckpoint, TreeHash,
     WitnessKey, WitnessPublicKey, MAX_ADD_CHECKPOINT_BYTES, ORIGIN_PREFIX,
 };
-pub use token::{DirectoryError, KeyRingError, MalformedToken, SealError, SealerError, TokenError};
 pub use token::{cache_max_age, FetchedDirectory};
+pub use token::{DirectoryError, KeyRingError, MalformedToken, SealError, SealerError, TokenError};
 pub use token::{
     KeyRing, Payload, PayloadItem, PublicSealer, SealerId, SealerKey, SealerPublicKey,
     SealerRegistry, SealerStatus, Token, TokenHeader, Validity, ZoneDirectory, ISSUED_AT_SKEW_SECS,

@@ -217,4 +217,18 @@ pub enum SealerError {
         /// The id, 8 hex digits.
         id: String,
     },
+    /// A station name that is not 1 to 64 ASCII letters, digits, `.`, `_` or
+    /// `-`. Choose another name.
+    #[error("a station name is 1 to 64 ASCII letters, digits, `.`, `_` or `-`")]
+    StationName,
+    /// Another station's key, not revoked, is registered under this name.
+    /// Revoke the old key first (a station that changes its key), or choose
+    /// another name.
+    #[error("station {name} already has a key that is not revoked ({id})")]
+    StationTaken {
+        /// The station's name.
+        name: String,
+        /// The id of the key registered under it, 8 hex digits.
+        id: String,
+    },
 }
