@@ -443,6 +443,46 @@ mod tests {
         );
     }
 
+    /// `docs/TOKEN.md`, "Key files": hex in either case is read, lower case is
+    /// written; a secret is any 32 bytes, clamped on use (RFC 7748), so its
+    /// clamped and unclamped forms are one key.
+    #[test]
+    fn key_files_take_either_hex_case_and_either_clamping() {
+        let key = SealerKey::from_seed(&[9; 32]);
+        let json = key.to_json();
+        let secret = hex::encode(key.secret.to_bytes());
+        let public = key.public_key().to_string();
+        assert!(json.contains(&secret) && secret == secret.to_ascii_lowercase());
+        let upper = json
+            .replace(&secret, &secret.to_ascii_uppercase())
+            .replace(&public[4..], &public[4..].to_ascii_uppercase());
+        assert_ne!(upper.as_str(), json.as_str());
+        assert_eq!(
+            SealerKey::from_json(&upper).unwrap().public_key(),
+            key.public_key()
+        );
+        assert_eq!(
+            format!("WS1:{}", public[4..].to_ascii_uppercase())
+                .parse::<SealerPublicKey>()
+                .unwrap(),
+            *key.public_key()
+        );
+        // The prefix is not a hex digit: its case is fixed.
+        assert!(format!("ws1:{}", &public[4..])
+            .parse::<SealerPublicKey>()
+            .is_err());
+        // Flip the bits clamping sets or clears: the same key.
+        let mut bytes = key.secret.to_bytes().to_vec();
+        bytes[0] ^= 0b111;
+        bytes[31] ^= 0b1100_0000;
+        let flipped = json.replace(&secret, &hex::encode(&bytes));
+        assert_ne!(flipped.as_str(), json.as_str());
+        assert_eq!(
+            SealerKey::from_json(&flipped).unwrap().public_key(),
+            key.public_key()
+        );
+    }
+
     #[test]
     fn registry_register_revoke_and_file() {
         let a = SealerKey::from_seed(&[1; 32]).public_key().clone();
