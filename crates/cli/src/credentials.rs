@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use time::OffsetDateTime;
 use waybill_redact::{
-    DeviceKey, DevicePublicKey, Grant, IssuerPublicKey, KeyRing, PublicSealer, SealerKey,
-    SealerRegistry, Token, TokenError, Validity, Waybill, ZoneDirectory,
+    DeviceKey, DevicePublicKey, IssuerPublicKey, KeyRing, PublicSealer, SealerKey, SealerRegistry,
+    Token, TokenError, Validity, Waybill, ZoneDirectory,
 };
 use zeroize::Zeroizing;
 
@@ -87,8 +87,9 @@ pub fn read_grant(arg: &str) -> Result<Zeroizing<String>, String> {
 
 /// Parses a grant's text for its id and device, saying what is wrong without
 /// repeating it.
-pub fn parse_grant(text: &str) -> Result<Grant, String> {
-    Grant::parse(text).map_err(|e| format!("the grant file does not hold a grant ({e})"))
+#[cfg(feature = "courier")]
+pub fn parse_grant(text: &str) -> Result<waybill_redact::Grant, String> {
+    waybill_redact::Grant::parse(text).map_err(|e| format!("the grant file does not hold a grant ({e})"))
 }
 
 /// Loads a device key file (`courier keygen`'s output).
