@@ -89,7 +89,8 @@ pub fn read_grant(arg: &str) -> Result<Zeroizing<String>, String> {
 /// repeating it.
 #[cfg(feature = "courier")]
 pub fn parse_grant(text: &str) -> Result<waybill_redact::Grant, String> {
-    waybill_redact::Grant::parse(text).map_err(|e| format!("the grant file does not hold a grant ({e})"))
+    waybill_redact::Grant::parse(text)
+        .map_err(|e| format!("the grant file does not hold a grant ({e})"))
 }
 
 /// Loads a device key file (`courier keygen`'s output).
