@@ -17,7 +17,7 @@ use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::access;
-use crate::api::ApiError;
+use crate::api::{ApiError, ErrorCode};
 use crate::http::App;
 
 /// Body limits, bytes.
@@ -87,11 +87,16 @@ async fn json_errors(response: Response) -> Response {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UNSUPPORTED_MEDIA_TYPE,
         StatusCode::SERVICE_UNAVAILABLE => ApiError::DEADLINE,
         s if s.is_server_error() => ApiError::INTERNAL,
-        _ => ApiError::bad_request("malformed_request", "the request is not valid"),
+        _ => ApiError::bad_request(ErrorCode::MalformedRequest, "the request is not valid"),
     };
     let (mut parts, _) = response.into_parts();
     let fresh = error.into_response();
+    // A 405 keeps its `Allow` header: the methods the route takes.
+    let allow = parts.headers.remove(header::ALLOW);
     parts.headers = fresh.headers().clone();
+    if let Some(allow) = allow {
+        parts.headers.insert(header::ALLOW, allow);
+    }
     parts.status = fresh.status();
     let note = fresh.extensions().get::<access::AccessNote>().cloned();
     if parts.extensions.get::<access::AccessNote>().is_none() {
