@@ -177,28 +177,18 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
     tag = "admin",
     operation_id = "metrics",
     responses(
-        (status = 200, description = "The Prometheus text exposition.", content_type = "text/plain", body = String),
+        (status = 200, description = "The OpenMetrics text exposition (docs/OPERATIONS.md, \"Metrics\").", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String),
     ),
 )]
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render() + &witness_metrics(&app.witness),
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        app.metrics.render(),
     )
         .into_response()
-}
-
-fn witness_metrics(w: &crate::witness_client::WitnessStatus) -> String {
-    format!(
-        "# HELP waybill_audit_unwitnessed_seconds How long the latest audit checkpoint has waited for a witness cosignature.\n\
-         # TYPE waybill_audit_unwitnessed_seconds gauge\n\
-         waybill_audit_unwitnessed_seconds {}\n\
-         # HELP waybill_audit_cosigned_total Audit checkpoints cosigned by a witness since start.\n\
-         # TYPE waybill_audit_cosigned_total counter\n\
-         waybill_audit_cosigned_total {}\n",
-        w.unwitnessed_secs(),
-        w.cosigned()
-    )
 }
 
 /// This document: every route of both listeners, generated from the

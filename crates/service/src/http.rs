@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -225,7 +224,7 @@ impl App {
     /// Counts a request under a bearer grant, and logs the grant the first time
     /// this instance sees it (its id and courier, never its text).
     fn log_bearer(&self, grant: &waybill_redact::Grant) {
-        self.metrics.bearer_requests.fetch_add(1, Ordering::Relaxed);
+        self.metrics.bearer_requests.inc();
         let mut seen = self.bearer_seen.lock().unwrap_or_else(|e| e.into_inner());
         if seen.len() >= 10_000 {
             seen.clear();
@@ -368,7 +367,6 @@ async fn resolve(
     .await
     .unwrap_or_else(|e: ApiError| Answer::new(Err(e), AccessNote::reason(e.code.as_str())));
     app.count(&answer);
-    app.metrics.observe_request(started.elapsed());
     answer.into_response()
 }
 
@@ -417,7 +415,10 @@ async fn resolve_batch(
             request(&b.purpose, b.device_signature.as_deref()).map(|r| (b, r))
         });
     let (body, request) = match parsed {
-        Ok(x) => x,
+        Ok(x) => {
+            app.metrics.observe_batch(x.0.tokens.len());
+            x
+        }
         Err(e) => {
             app.metrics.count(e.outcome());
             return e.into_response();
@@ -458,7 +459,6 @@ async fn resolve_batch(
             None => Answer::new(Err(malformed()), AccessNote::reason("malformed_request")),
         };
         app.count(&answer);
-        app.metrics.observe_request(started.elapsed());
         answer.note.tokens = n;
         return answer.into_response();
     }
@@ -491,7 +491,6 @@ async fn resolve_batch(
         }
         results.push(BatchItem::from(answer.result));
     }
-    app.metrics.observe_request(started.elapsed());
     let mut response = Json(BatchAnswer { results }).into_response();
     response.extensions_mut().insert(note);
     response

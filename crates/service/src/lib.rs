@@ -30,6 +30,7 @@ mod memory;
 mod metrics;
 mod openapi;
 mod postgres;
+mod process;
 mod reload;
 mod sqlite;
 mod store;
@@ -209,6 +210,7 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
     let follower = log.clone();
     tokio::spawn(async move { follower.follow(feed_rx).await });
     if !config.witness.is_empty() {
+        metrics.watch_witness(witness.clone());
         let client = witness_client::WitnessClient::new(
             &config.witness,
             public,
