@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{sqlite_url, Keys, Running};
+use common::{post, resolve_body, sqlite_url, Keys, Running};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,6 +68,54 @@ async fn every_documented_operation_is_served_on_its_listener_as_documented() {
         }
     }
     assert_eq!(operations, 14, "public 7 (with the courier app), admin 7");
+
+    // The answers schemathesis cannot reach (it holds no valid grant) have the
+    // documented shape: a disclosure, and a batch with one refused token.
+    let schemas = &doc["components"]["schemas"];
+    let disclosure = &schemas["Disclosure"];
+    let check_disclosure = |d: &Value| {
+        for key in d.as_object().unwrap().keys() {
+            assert!(
+                disclosure["properties"][key].is_object(),
+                "{key} undocumented"
+            );
+        }
+        for key in disclosure["required"].as_array().unwrap() {
+            assert!(d.get(key.as_str().unwrap()).is_some(), "{key} missing");
+        }
+    };
+    let grant = keys.grant(10);
+    let token = keys.token();
+    let (status, body) = post(
+        &c,
+        &format!("{}/v1/resolve", s.url),
+        resolve_body(&token, &grant),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    check_disclosure(&body);
+    let (status, body) = post(
+        &c,
+        &format!("{}/v1/resolve/batch", s.url),
+        serde_json::json!({ "tokens": [keys.token(), "WB3:NOT A TOKEN"], "grant": grant, "purpose": "delivery" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body.as_object().unwrap().len(), 1, "results only");
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results[0]["status"], 200);
+    check_disclosure(&results[0]["disclosure"]);
+    let refused = &results[1];
+    let status = refused["status"].as_u64().unwrap();
+    let codes =
+        &schemas[format!("Error{status}")]["properties"]["error"]["properties"]["code"]["enum"];
+    assert!(
+        codes
+            .as_array()
+            .unwrap()
+            .contains(&refused["error"]["code"]),
+        "{refused}"
+    );
     // Axum's own routes for `/` lead to the fallback, as the library's test
     // of the routers assumes.
     for base in [&s.url, &s.admin_url] {
