@@ -99,14 +99,6 @@ fn promote(pgdata: &str) {
     assert!(status.success(), "pg_ctl promote");
 }
 
-async fn connect(url: &str) -> tokio_postgres::Client {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client
-}
-
 fn code(v: &Value) -> String {
     v["error"]["code"].as_str().unwrap_or("").to_owned()
 }
@@ -117,7 +109,7 @@ async fn failover_to_a_synchronous_standby_loses_nothing() {
         eprintln!("skipped: WAYBILL_TEST_PG_FAILOVER_URL is not set (run under scripts/with-postgres.sh --standby)");
         return;
     };
-    let primary = connect(&env("WAYBILL_TEST_POSTGRES_URL")).await;
+    let primary = pg_connect(&env("WAYBILL_TEST_POSTGRES_URL")).await;
     let name = "failover_test";
     primary
         .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -276,7 +268,7 @@ async fn failover_to_a_synchronous_standby_loses_nothing() {
     // Every 200 has its audit row on the new primary, per courier; no grant's
     // quota is exceeded; the log verifies.
     let standby_url = env("WAYBILL_TEST_PG_STANDBY_URL");
-    let new_primary = connect(&format!(
+    let new_primary = pg_connect(&format!(
         "{}/{name}",
         standby_url.rsplit_once('/').unwrap().0
     ))

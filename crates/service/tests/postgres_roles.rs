@@ -17,7 +17,7 @@ async fn database_with_roles() -> Option<(String, String, String)> {
     let db = postgres_db().await?;
     let (prefix, name) = db.rsplit_once('/').unwrap();
     let (owner, service) = (format!("{name}_owner"), format!("{name}_svc"));
-    let admin = connect(&db).await;
+    let admin = pg_connect(&db).await;
     admin
         .batch_execute(&format!(
             "CREATE ROLE {owner} LOGIN; CREATE ROLE {service} LOGIN; \
@@ -27,14 +27,6 @@ async fn database_with_roles() -> Option<(String, String, String)> {
         .unwrap();
     let with_user = |user: &str| prefix.replacen("postgres@", &format!("{user}@"), 1) + "/" + name;
     Some((with_user(&owner), with_user(&service), service))
-}
-
-async fn connect(url: &str) -> tokio_postgres::Client {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,7 +44,7 @@ async fn the_service_role_may_only_read_and_append_the_audit() {
         .unwrap();
 
     // Every table of the schema has its line in the grant list.
-    let owner = connect(&owner_url).await;
+    let owner = pg_connect(&owner_url).await;
     let tables: Vec<String> = owner
         .query(
             "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'",
@@ -114,7 +106,7 @@ async fn the_service_role_may_only_read_and_append_the_audit() {
             .get(0)
     };
     let before = count_rows().await;
-    let service = connect(&service_url).await;
+    let service = pg_connect(&service_url).await;
     for sql in [
         "ALTER TABLE audit DISABLE TRIGGER ALL",
         "ALTER TABLE audit DISABLE TRIGGER audit_append_only",

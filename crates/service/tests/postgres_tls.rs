@@ -44,14 +44,6 @@ fn make_pki() -> Pki {
     }
 }
 
-async fn superuser(url: &str) -> tokio_postgres::Client {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client
-}
-
 async fn set_ssl(admin: &tokio_postgres::Client, on: bool) {
     let sql = if on {
         "ALTER SYSTEM SET ssl = on"
@@ -103,7 +95,7 @@ async fn tls_modes_against_a_real_server() {
         return;
     };
     let pgdata = std::path::PathBuf::from(std::env::var("PGDATA_TEST").unwrap());
-    let admin = superuser(&db).await;
+    let admin = pg_connect(&db).await;
     let keys = Keys::new();
     let pki = make_pki();
     let ca = keys.path("ca.pem");

@@ -145,7 +145,7 @@ fn client_config(mode: Mode, root: Option<&str>) -> Result<rustls::ClientConfig,
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| StoreError::Config(format!("TLS: {e}")))?;
-    let verifier: Arc<dyn ServerCertVerifier> = match (mode, root) {
+    let chain = match (mode, root) {
         (Mode::VerifyCa | Mode::VerifyFull, Some(path)) => {
             let mut roots = RootCertStore::empty();
             let bad = |e: &dyn std::fmt::Display| {
@@ -157,29 +157,40 @@ fn client_config(mode: Mode, root: Option<&str>) -> Result<rustls::ClientConfig,
             if roots.is_empty() {
                 return Err(bad(&"no certificate in it"));
             }
-            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .map_err(|e| bad(&e))?;
-            if mode == Mode::VerifyFull {
-                webpki
-            } else {
-                Arc::new(AnyHostName(webpki))
-            }
+            let webpki =
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                    .build()
+                    .map_err(|e| bad(&e))?;
+            Some(webpki)
         }
-        _ => Arc::new(danger::NoCertificateCheck(provider)),
+        _ => None,
+    };
+    let verifier = ServerCheck {
+        chain,
+        host_name: mode == Mode::VerifyFull,
+        provider,
     };
     Ok(builder
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
+        .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth())
 }
 
-/// `verify-ca`: the chain must lead to the CA, but the certificate may name
-/// another host (as when one certificate serves a cluster's replicas).
+/// How the server's certificate is checked. Whatever the mode, the server must
+/// prove that it holds the certificate's key (the handshake signature).
 #[derive(Debug)]
-struct AnyHostName(Arc<WebPkiServerVerifier>);
+struct ServerCheck {
+    /// The chain to the CA (`verify-ca`, `verify-full`); `None` for `require`
+    /// without a CA: any certificate, libpq's meaning of `require`, only
+    /// against passive listeners (the docs say to use `verify-full`).
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    /// Whether the certificate must name the host (`verify-full`); without it
+    /// (`verify-ca`) one certificate may serve a cluster's replicas.
+    host_name: bool,
+    provider: Arc<CryptoProvider>,
+}
 
-impl ServerCertVerifier for AnyHostName {
+impl ServerCertVerifier for ServerCheck {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -188,13 +199,13 @@ impl ServerCertVerifier for AnyHostName {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
+            )) if !self.host_name => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
@@ -205,7 +216,8 @@ impl ServerCertVerifier for AnyHostName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        verify_tls12_signature(message, cert, dss, algorithms)
     }
 
     fn verify_tls13_signature(
@@ -214,68 +226,14 @@ impl ServerCertVerifier for AnyHostName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        verify_tls13_signature(message, cert, dss, algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-mod danger {
-    //! `sslmode=require` without a CA: encrypted, but anyone on the path can
-    //! present a certificate. libpq's meaning, kept for operators who move from
-    //! it; the docs say to use `verify-full`.
-
-    use super::*;
-
-    /// Accepts any certificate; still checks that the server holds its key.
-    #[derive(Debug)]
-    pub(super) struct NoCertificateCheck(pub(super) Arc<CryptoProvider>);
-
-    impl ServerCertVerifier for NoCertificateCheck {
-        fn verify_server_cert(
-            &self,
-            _: &CertificateDer<'_>,
-            _: &[CertificateDer<'_>],
-            _: &ServerName<'_>,
-            _: &[u8],
-            _: UnixTime,
-        ) -> Result<ServerCertVerified, rustls::Error> {
-            Ok(ServerCertVerified::assertion())
-        }
-
-        fn verify_tls12_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            verify_tls12_signature(
-                message,
-                cert,
-                dss,
-                &self.0.signature_verification_algorithms,
-            )
-        }
-
-        fn verify_tls13_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            verify_tls13_signature(
-                message,
-                cert,
-                dss,
-                &self.0.signature_verification_algorithms,
-            )
-        }
-
-        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.0.signature_verification_algorithms.supported_schemes()
-        }
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 

@@ -263,6 +263,15 @@ pub fn sqlite_url(dir: &Path) -> String {
     format!("sqlite:{}", dir.join("resolver.db").display())
 }
 
+/// A plain-text connection to `url` (tests' own checks and set-up).
+pub async fn pg_connect(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+}
+
 /// A fresh database on the test cluster, or `None` (with a notice) when
 /// `WAYBILL_TEST_POSTGRES_URL` is not set.
 pub async fn postgres_db() -> Option<String> {
