@@ -74,7 +74,7 @@ if $standby; then
         "-h 127.0.0.1 -p $port2 -k $dir -c max_connections=200 -c fsync=on" start >/dev/null
     for _ in $(seq 150); do
         state=$("$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atc \
-            "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby1'")
+            "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby1'" || true)
         [ "$state" = sync ] && break
         sleep 0.2
     done
