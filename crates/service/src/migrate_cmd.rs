@@ -19,6 +19,10 @@ pub struct MigrateArgs {
 
 /// `migrate`: the whole command.
 pub fn migrate_command(args: &MigrateArgs) -> ExitCode {
+    if !(args.store.starts_with("postgres://") || args.store.starts_with("postgresql://")) {
+        eprintln!("error: migrate: --store: a postgres:// URL (a SQLite store migrates itself)");
+        return ExitCode::from(2);
+    }
     let result = crate::runtime().and_then(|rt| {
         rt.block_on(crate::postgres::migrate_as_owner(
             &args.store,
