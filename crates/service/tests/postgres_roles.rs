@@ -38,10 +38,17 @@ async fn the_service_role_may_only_read_and_append_the_audit() {
         .await
         .unwrap();
     assert!(version >= 3);
-    // Again: idempotent, and the grants are re-applied exactly.
-    waybill_redact_service::migrate_as_owner(&owner_url, Some(&role))
-        .await
+    // Again, through the command: idempotent, the grants re-applied exactly.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_waybill-resolver"))
+        .args(["migrate", "--store", &owner_url, "--service-role", &role])
+        .output()
         .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("schema at version {version}")),
+        "{said}"
+    );
 
     // Every table of the schema has its line in the grant list.
     let owner = pg_connect(&owner_url).await;
