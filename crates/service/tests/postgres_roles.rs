@@ -154,8 +154,15 @@ async fn the_service_role_may_only_read_and_append_the_audit() {
         .rsplit('/')
         .next()
         .unwrap();
+    let member = format!("{role}_member");
+    pg_connect(&std::env::var("WAYBILL_TEST_POSTGRES_URL").unwrap())
+        .await
+        .batch_execute(&format!("CREATE ROLE {member} LOGIN IN ROLE {owner_role}"))
+        .await
+        .unwrap();
     for (bad, says) in [
         ("postgres", "superuser"),
+        (member.as_str(), "member of the owner role"),
         (owner_role, "the owner migrating"),
         ("no_such_role_here", "no such role"),
     ] {

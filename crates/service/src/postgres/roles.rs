@@ -158,17 +158,25 @@ pub async fn grant_service_role(client: &Client, role: &str) -> Result<(), Store
     let sql = service_grants_sql(role)?;
     let row = client
         .query_opt(
-            "SELECT rolsuper, rolname = current_user::text FROM pg_roles WHERE rolname = $1",
+            "SELECT rolname = current_user::text, rolsuper, rolcreaterole, \
+                    pg_has_role(rolname, current_user, 'USAGE') \
+             FROM pg_roles WHERE rolname = $1",
             &[&role],
         )
         .await
         .map_err(pg)?;
     let refuse = |why: &str| Err(StoreError::Config(format!("service role {role}: {why}")));
-    match row.map(|r| (r.get::<_, bool>(0), r.get::<_, bool>(1))) {
+    let flags = row.map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)));
+    match flags {
         None => refuse("no such role; create it first (CREATE ROLE … LOGIN PASSWORD …)"),
-        Some((true, _)) => refuse("is a superuser, which may do anything; use a plain role"),
-        Some((_, true)) => refuse("is the owner migrating; the service needs a role of its own"),
-        Some(_) => client
+        Some((true, _, _, _)) => {
+            refuse("is the owner migrating; the service needs a role of its own")
+        }
+        Some((_, true, _, _)) => refuse("is a superuser, which may do anything; use a plain role"),
+        // Either could act as the owner (SET ROLE, or grant itself the owner).
+        Some((_, _, true, _)) => refuse("may create roles (CREATEROLE); use a plain role"),
+        Some((_, _, _, true)) => refuse("is a member of the owner role; use a plain role"),
+        Some((false, false, false, false)) => client
             .batch_execute(&format!("BEGIN;\n{sql}COMMIT;"))
             .await
             .map_err(pg),
