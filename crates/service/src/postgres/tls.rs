@@ -49,9 +49,13 @@ pub(crate) struct Target {
 /// certificate, a verifying mode without one.
 pub(super) fn target(url: &str) -> Result<Target, StoreError> {
     let (rest, mode, root) = split_tls_params(url)?;
-    let mut config: tokio_postgres::Config = rest.parse().map_err(|e| {
-        // tokio-postgres names the option, never a value (the password).
-        StoreError::Config(format!("invalid postgres URL: {e}"))
+    let mut config: tokio_postgres::Config = rest.parse().map_err(|e: tokio_postgres::Error| {
+        // tokio-postgres's cause names the option, never a value (the password).
+        let cause = std::error::Error::source(&e).map(ToString::to_string);
+        StoreError::Config(format!(
+            "invalid postgres URL: {}",
+            cause.unwrap_or_else(|| e.to_string())
+        ))
     })?;
     config.ssl_mode(if mode == Mode::Disable {
         SslMode::Disable
@@ -316,6 +320,9 @@ mod tests {
             .err()
             .unwrap()
             .to_string();
-        assert!(err.contains("invalid postgres URL"), "{err}");
+        assert!(
+            err.contains("invalid postgres URL: unknown option `nonsense_option`"),
+            "{err}"
+        );
     }
 }
