@@ -37,3 +37,4 @@ scripts/test-web.sh
 scripts/test-ops.sh
 scripts/test-python.sh
 scripts/test-schemathesis.sh
+scripts/with-postgres.sh --standby cargo test --workspace --all-features --test failover

@@ -122,6 +122,14 @@ enum Command {
     #[cfg(not(feature = "serve"))]
     #[command(hide = true)]
     Serve(NotBuilt),
+    /// Apply the resolver's PostgreSQL schema as its owner, and grant the
+    /// service's role exactly what it needs.
+    #[cfg(feature = "serve")]
+    Migrate(waybill_redact_service::MigrateArgs),
+    /// Not in this build: `migrate` needs the `serve` feature.
+    #[cfg(not(feature = "serve"))]
+    #[command(hide = true)]
+    Migrate(NotBuilt),
     /// Run a witness that cosigns audit checkpoints (c2sp.org tlog-witness), or
     /// create its key.
     #[cfg(feature = "serve")]
@@ -200,6 +208,10 @@ fn main() -> ExitCode {
         Command::Serve(args) => waybill_redact_service::serve_command(&args),
         #[cfg(not(feature = "serve"))]
         Command::Serve(_) => not_built("serve", "serve"),
+        #[cfg(feature = "serve")]
+        Command::Migrate(args) => waybill_redact_service::migrate_command(&args),
+        #[cfg(not(feature = "serve"))]
+        Command::Migrate(_) => not_built("migrate", "serve"),
         #[cfg(feature = "serve")]
         Command::Witness(c) => witness_cmd::witness(c),
         #[cfg(not(feature = "serve"))]

@@ -28,6 +28,7 @@ mod log_view;
 mod logline;
 mod memory;
 mod metrics;
+mod migrate_cmd;
 mod openapi;
 mod postgres;
 mod process;
@@ -56,7 +57,10 @@ pub use http::App;
 pub use logline::{init_logging, LogFormat};
 pub use memory::MemoryStore;
 pub use metrics::{Metrics, OUTCOMES};
-pub use postgres::PostgresStore;
+pub use migrate_cmd::{migrate_command, MigrateArgs};
+pub use postgres::{
+    grant_service_role, migrate_as_owner, service_grants_sql, PostgresStore, SERVICE_GRANTS,
+};
 pub use reload::{reload, Live};
 pub use sqlite::SqliteStore;
 pub use store::{BoxFuture, Checkpointing, Claim, Decision, RateParams, ResolverStore};
