@@ -71,6 +71,7 @@ pub use resolve::{
     TreeHash, UnknownAuditKind, WitnessKey, WitnessPublicKey, MAX_ADD_CHECKPOINT_BYTES,
     ORIGIN_PREFIX,
 };
+pub use token::{cache_max_age, FetchedDirectory};
 pub use token::{DirectoryError, KeyRingError, MalformedToken, SealError, SealerError, TokenError};
 pub use token::{
     KeyRing, Payload, PayloadItem, PublicSealer, SealerId, SealerKey, SealerPublicKey,

@@ -12,6 +12,19 @@ use time::OffsetDateTime;
 use super::json_strict;
 use crate::input::InputLimits;
 use crate::model::ModelError;
+
+/// The fields of a structured address (`province` or its synonym `region`).
+const ADDRESS_KEYS: [&str; 9] = [
+    "country",
+    "province",
+    "region",
+    "city",
+    "district",
+    "township",
+    "street",
+    "detail",
+    "postal_code",
+];
 use crate::model::{
     Address, AddressFields, Item, Party, PersonName, Phone, Routing, TrackingNumber, VirtualPhone,
     Waybill,
@@ -154,11 +167,22 @@ impl Party {
             Some(Value::String(s)) => Address::from_free_form(&field, s)?,
             Some(v @ Value::Object(_)) => {
                 let a = Obj::at(v, field.clone())?;
+                // A structured address's fields are all known: one that is not
+                // would be lost input (its name is not repeated: it may be anything).
+                if a.map.keys().any(|k| !ADDRESS_KEYS.contains(&k.as_str())) {
+                    return Err(ModelError::Invalid {
+                        field,
+                        reason: "unknown field in a structured address (known: country, \
+                                 province, region, city, district, township, street, detail, \
+                                 postal_code)",
+                    });
+                }
                 let parts = AddressFields {
                     country: a.str("country")?,
                     province: a.str("province")?.or(a.str("region")?),
                     city: a.str("city")?,
                     district: a.str("district")?,
+                    township: a.str("township")?,
                     street: a.str("street")?,
                     detail: a.str("detail")?,
                     postal_code: a.str("postal_code")?,
@@ -389,6 +413,36 @@ impl<'a> Obj<'a> {
 
 #[cfg(test)]
 mod tests {
+
+    /// `docs/TOKEN.md` (township) and `docs/INPUT.md`: a structured address's
+    /// `township` is read and sealed; a field it does not know is refused, not
+    /// dropped, and is not named.
+    #[test]
+    fn township_is_read_and_unknown_address_fields_are_refused() {
+        let record = |address: &str| {
+            format!(
+                r#"{{"tracking_number":"SF1234567890123","zone":1,"recipient":{{"name":"张三","phone":"13812345678","address":{address}}}}}"#
+            )
+        };
+        let w = Waybill::from_json(&record(
+            r#"{"province":"浙江省","city":"杭州市","district":"余杭区","township":"仓前街道","street":"文一西路969号"}"#,
+        ))
+        .unwrap();
+        let a = w.recipient().address();
+        assert_eq!(a.township(), Some("仓前街道"));
+        assert_eq!(a.to_full_text(), "浙江省杭州市余杭区仓前街道文一西路969号");
+        let err = Waybill::from_json(&record(
+            r#"{"province":"浙江省","city":"杭州市","town_secret":"x"}"#,
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("unknown field in a structured address"),
+            "{err}"
+        );
+        assert!(!err.contains("town_secret"), "{err}");
+    }
+
     use super::*;
 
     #[test]

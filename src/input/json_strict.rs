@@ -13,7 +13,7 @@ use crate::model::ModelError;
 
 /// Every key of the JSON input format. Only these are named in errors: an unknown
 /// key may be anything, personal data included.
-const KNOWN_KEYS: [&str; 30] = [
+const KNOWN_KEYS: [&str; 31] = [
     "tracking_number",
     "zone",
     "carrier",
@@ -35,6 +35,7 @@ const KNOWN_KEYS: [&str; 30] = [
     "region",
     "city",
     "district",
+    "township",
     "street",
     "detail",
     "postal_code",

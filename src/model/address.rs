@@ -65,6 +65,8 @@ pub struct AddressFields<'a> {
     pub city: Option<&'a str>,
     /// District or county.
     pub district: Option<&'a str>,
+    /// Town, township or sub-district (镇, 乡, 街道).
+    pub township: Option<&'a str>,
     /// Street line.
     pub street: Option<&'a str>,
     /// Building, unit, room.
@@ -92,6 +94,13 @@ impl<'a> AddressFields<'a> {
     #[must_use]
     pub const fn city(mut self, city: &'a str) -> Self {
         self.city = Some(city);
+        self
+    }
+
+    /// With the town, township or sub-district (镇, 乡, 街道).
+    #[must_use]
+    pub const fn township(mut self, township: &'a str) -> Self {
+        self.township = Some(township);
         self
     }
 
@@ -165,7 +174,7 @@ impl Address {
             province: check_text(&sub("province"), parts.province.unwrap_or(""))?,
             city: check_text(&sub("city"), parts.city.unwrap_or(""))?,
             district: check_text(&sub("district"), parts.district.unwrap_or(""))?,
-            township: None,
+            township: check_text(&sub("township"), parts.township.unwrap_or(""))?,
             street: check_text(&sub("street"), parts.street.unwrap_or(""))?,
             detail: check_text(&sub("detail"), parts.detail.unwrap_or(""))?,
             postal_code: check_text(&sub("postal_code"), parts.postal_code.unwrap_or(""))?,
@@ -175,6 +184,7 @@ impl Address {
             &address.province,
             &address.city,
             &address.district,
+            &address.township,
             &address.street,
             &address.detail,
         ]

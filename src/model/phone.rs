@@ -264,6 +264,46 @@ impl core::fmt::Debug for VirtualPhone {
 mod tests {
     use super::*;
 
+    /// `docs/TOKEN.md`, point 18: one case per clause of the phone grammar.
+    #[test]
+    fn the_pages_phone_grammar() {
+        let canon = |t: &str| Phone::parse_field("phone", t).map(|p| p.to_canonical());
+        for (input, want) in [
+            // Full-width digits and plus sign.
+            ("＋８６ １３８ １２３４ ５６７８", "+86 13812345678"),
+            // 0086 and a bare 861… of 13 digits are +86.
+            ("0086 138 1234 5678", "+86 13812345678"),
+            ("8613812345678", "+86 13812345678"),
+            // 00 other than 0086 is the international prefix; 1 and 7 are 1-digit codes.
+            ("00 44 20 7946 0958", "+44 2079460958"),
+            ("+1 (415) 555-0100", "+1 4155550100"),
+            ("+358 40 123 4567", "+358 401234567"),
+            // Markers: 转, ext, x, #; the first in the list wins.
+            ("0755-86013388转801", "075586013388-801"),
+            ("+44 20 7946 0958 ext. 12", "+44 2079460958-12"),
+            ("13812345678 X 9", "13812345678-9"),
+            // The landline pattern: the third dash group is the extension…
+            ("0755-86013388-801", "075586013388-801"),
+            // …but not with spaces only, nor a first group without 0.
+            ("0755 86013388 801", "075586013388801"),
+            ("755-86013388-801", "75586013388801"),
+        ] {
+            assert_eq!(canon(input).as_deref(), Ok(want), "{input}");
+        }
+        for bad in [
+            "12",                      // fewer than 3 digits
+            "+86 13812345678901",      // 2 + 14 > 15 digits
+            "13812345678 ext 1234567", // extension over 6 digits
+            "13812345678 ext 1a",      // extension not digits
+            "138+12345678",            // + not first
+            "138_1234_5678",           // not a separator
+            "+44",                     // a country code but no number
+            &"1".repeat(41),           // over 40 characters
+        ] {
+            assert!(canon(bad).is_err(), "{bad}");
+        }
+    }
+
     fn p(s: &str) -> Phone {
         Phone::parse_field("phone", s).unwrap_or_else(|e| panic!("{s}: {e}"))
     }

@@ -182,6 +182,59 @@ mod tests {
         assert_ne!(other.id(), key.public_key().id());
     }
 
+    /// `docs/TOKEN.md`, "Strict Ed25519 vectors": each passes a laxer check
+    /// and is refused by the strict rule every signature here is checked with.
+    #[test]
+    fn the_strict_rule_refuses_the_pages_edge_cases() {
+        use ed25519_dalek::Verifier as _;
+        const MESSAGE: &[u8] = b"waybill-redact strict vector";
+        // 1. S not canonical: vector 3's issuer, a valid signature with the group
+        //    order L added to S (still below 2^256).
+        const L: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
+            0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let seed: [u8; 32] = sha2::Sha256::digest(b"waybill-redact vector issuer").into();
+        let key = IssuerKey::from_secret(seed);
+        let pk = key.public_key();
+        let sig = key.sign(MESSAGE);
+        assert!(pk.verify(MESSAGE, &sig));
+        let mut high = sig;
+        let mut carry = 0u16;
+        for (s, l) in high[32..].iter_mut().zip(L) {
+            let sum = u16::from(*s) + u16::from(l) + carry;
+            *s = (sum & 0xff) as u8;
+            carry = sum >> 8;
+        }
+        assert_eq!(carry, 0);
+        assert!(!pk.verify(MESSAGE, &high));
+        // 2. Small order: the identity as public key and as R, S = 0. The
+        //    cofactorless equation holds ([0]B = R + [k]A), so a lax verifier
+        //    accepts it for every message.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let small: IssuerPublicKey = format!("WI1:{}", hex::encode(identity)).parse().unwrap();
+        let mut forged = [0u8; 64];
+        forged[..32].copy_from_slice(&identity);
+        assert!(small
+            .key
+            .verify(MESSAGE, &Signature::from_bytes(&forged))
+            .is_ok());
+        assert!(!small.verify(MESSAGE, &forged));
+        // 3. The identity encoded non-canonically (y = p + 1): refused when read,
+        //    or else by the strict rule.
+        let mut noncanonical = [0xffu8; 32];
+        noncanonical[0] = 0xee;
+        noncanonical[31] = 0x7f;
+        if let Ok(pk) = format!("WI1:{}", hex::encode(noncanonical)).parse::<IssuerPublicKey>() {
+            let mut sig = [0u8; 64];
+            sig[..32].copy_from_slice(&noncanonical);
+            assert!(!pk.verify(MESSAGE, &sig));
+            sig[..32].copy_from_slice(&identity);
+            assert!(!pk.verify(MESSAGE, &sig));
+        }
+    }
+
     #[test]
     fn mismatched_file_is_rejected() {
         let a = IssuerKey::generate().to_json();

@@ -89,6 +89,7 @@ impl ResolveRequest {
 /// others. `Debug` shows nothing; zeroized on drop. Serializes to JSON with the
 /// hidden fields left out.
 #[derive(Clone, PartialEq, Eq, Serialize, Zeroize, ZeroizeOnDrop)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct Disclosure {
     /// The parcel's tracking number.
@@ -115,5 +116,41 @@ impl fmt::Debug for Disclosure {
         f.debug_struct("Disclosure")
             .field("tracking_number", &self.tracking_number)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `docs/TOKEN.md`, "The resolve output": fields in this order, a field out
+    /// of scope left out, `items` present (`[]` when the parcel has none)
+    /// exactly when the scope has items, an absent description or category
+    /// `null`.
+    #[test]
+    fn the_disclosure_json_is_as_the_page_says() {
+        let mut d = Disclosure {
+            tracking_number: "SF1234567890123".into(),
+            zone: 755_021,
+            name: Some("张三".into()),
+            phone: None,
+            address: Some("广东省".into()),
+            items: Some(Vec::new()),
+        };
+        assert_eq!(
+            serde_json::to_string(&d).unwrap(),
+            r#"{"tracking_number":"SF1234567890123","zone":755021,"name":"张三","address":"广东省","items":[]}"#
+        );
+        d.items = None;
+        d.name = None;
+        assert_eq!(
+            serde_json::to_string(&d).unwrap(),
+            r#"{"tracking_number":"SF1234567890123","zone":755021,"address":"广东省"}"#
+        );
+        let item: crate::PayloadItem = crate::token::payload::tests_item(None, Some("母婴"), 2);
+        d.items = Some(vec![item]);
+        assert!(serde_json::to_string(&d)
+            .unwrap()
+            .ends_with(r#""items":[{"description":null,"category":"母婴","quantity":2}]}"#));
     }
 }

@@ -13,7 +13,8 @@ use minicbor::Decoder;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CborError;
 
-/// How deep an ignored value under an unknown key may nest.
+/// How many arrays and maps an ignored value under an unknown key may hold
+/// inside one another, counting the value itself: `[[[[0]]]]` is the deepest.
 const MAX_DEPTH: u8 = 4;
 
 /// The length of the shortest CBOR head carrying argument `v`.
@@ -133,8 +134,15 @@ impl<'b> StrictDecoder<'b> {
                 Ok(())
             }
             Type::Map if depth < MAX_DEPTH => {
+                // The payload's own map rules hold here too: unsigned integer
+                // keys, strictly ascending (so never repeated).
+                let mut last = None;
                 for _ in 0..self.map()? {
-                    self.skip_at(depth + 1)?;
+                    let key = self.uint()?;
+                    if last.is_some_and(|l| key <= l) {
+                        return Err(CborError);
+                    }
+                    last = Some(key);
                     self.skip_at(depth + 1)?;
                 }
                 Ok(())
@@ -190,10 +198,41 @@ mod tests {
             assert_eq!(StrictDecoder::new(good).skip(), Ok(()), "{good:02x?}");
         }
         assert_eq!(StrictDecoder::new(&[0x38, 0x05]).skip(), Err(CborError));
-        // Nesting deeper than MAX_DEPTH.
+        // Nesting deeper than MAX_DEPTH: four containers, not five.
+        assert_eq!(
+            StrictDecoder::new(&[0x81, 0x81, 0x81, 0x81, 0x00]).skip(),
+            Ok(())
+        );
+        assert_eq!(
+            StrictDecoder::new(&[0x81, 0x81, 0x81, 0xA1, 0x01, 0x00]).skip(),
+            Ok(())
+        );
         assert_eq!(
             StrictDecoder::new(&[0x81, 0x81, 0x81, 0x81, 0x81, 0x00]).skip(),
             Err(CborError)
         );
+    }
+
+    #[test]
+    fn maps_inside_unknown_values_follow_the_payload_rules() {
+        // {1: 0, 2: 0}: fine.
+        assert_eq!(
+            StrictDecoder::new(&[0xA2, 0x01, 0x00, 0x02, 0x00]).skip(),
+            Ok(())
+        );
+        for bad in [
+            // {"a": 0}: a text key.
+            &[0xA1, 0x61, b'a', 0x00][..],
+            // {-1: 0}: a negative key.
+            &[0xA1, 0x20, 0x00],
+            // {2: 0, 1: 0}: out of order.
+            &[0xA2, 0x02, 0x00, 0x01, 0x00],
+            // {1: 0, 1: 0}: repeated.
+            &[0xA2, 0x01, 0x00, 0x01, 0x00],
+            // [{1: [], 1: 0}]: the same one level down.
+            &[0x81, 0xA2, 0x01, 0x80, 0x01, 0x00],
+        ] {
+            assert_eq!(StrictDecoder::new(bad).skip(), Err(CborError), "{bad:02x?}");
+        }
     }
 }

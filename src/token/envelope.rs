@@ -466,4 +466,71 @@ mod tests {
             malformed(MalformedToken::Expiry)
         );
     }
+
+    /// `docs/TOKEN.md`, "Parse order": when an input breaks several rules, the
+    /// first in the page's order is the one reported.
+    #[test]
+    fn parse_errors_come_in_the_pages_order() {
+        let text = |bytes: &[u8]| {
+            let mut t = PREFIX.to_owned();
+            base45::encode_into(bytes, &mut t);
+            t
+        };
+        // Too long wins over a wrong prefix and bad Base45.
+        assert_eq!(
+            Token::parse(&"x".repeat(MAX_TEXT_LEN + 1)).unwrap_err(),
+            malformed(MalformedToken::TooLong)
+        );
+        // A wrong prefix wins over bad Base45.
+        assert_eq!(
+            Token::parse("WB9:0").unwrap_err(),
+            malformed(MalformedToken::Prefix)
+        );
+        assert_eq!(
+            Token::parse("wb3:00").unwrap_err(),
+            malformed(MalformedToken::Prefix)
+        );
+        // An unknown suite wins over a zero period, a bad tracking number and a
+        // short envelope.
+        let mut all_bad = envelope(&header());
+        all_bad[0] = 9;
+        all_bad[7..9].copy_from_slice(&[0, 0]);
+        all_bad[10] = b's';
+        all_bad.truncate(40);
+        assert_eq!(
+            Token::parse(&text(&all_bad)).unwrap_err(),
+            TokenError::UnsupportedSuite { suite: 9 }
+        );
+        // Then the period, then the tracking number, then the lengths.
+        all_bad[0] = SUITE_1;
+        assert_eq!(
+            Token::parse(&text(&all_bad)).unwrap_err(),
+            malformed(MalformedToken::Expiry)
+        );
+        all_bad[7..9].copy_from_slice(&[0x02, 0xe8]);
+        assert_eq!(
+            Token::parse(&text(&all_bad)).unwrap_err(),
+            malformed(MalformedToken::TrackingNumber)
+        );
+        all_bad[10] = b'S';
+        assert_eq!(
+            Token::parse(&text(&all_bad)).unwrap_err(),
+            malformed(MalformedToken::Truncated)
+        );
+        // A suite byte alone: truncated, not an unknown suite of nothing.
+        assert_eq!(
+            Token::parse(&text(&[])).unwrap_err(),
+            malformed(MalformedToken::Truncated)
+        );
+        // Surrounding white space is the caller's to trim: the parser refuses it.
+        let good = Token::from_bytes(GENERATION, envelope(&header())).unwrap();
+        assert_eq!(
+            Token::parse(&format!(" {}", good.as_str())).unwrap_err(),
+            malformed(MalformedToken::Prefix)
+        );
+        assert_eq!(
+            Token::parse(&format!("{}\n", good.as_str())).unwrap_err(),
+            malformed(MalformedToken::Base45)
+        );
+    }
 }

@@ -175,6 +175,15 @@ pub enum DirectoryError {
     /// The directory has expired. Ask the carrier for a current one.
     #[error("expired")]
     Expired,
+    /// A cached copy is past the time until which it may be used (the
+    /// service's `Cache-Control` max-age, or the directory's expiry). Fetch it
+    /// again; a stale copy is never used.
+    #[error("the cached copy is stale")]
+    Stale,
+    /// The file is not a directory cache, or caches another URL. Fetch the
+    /// directory again.
+    #[error("not a directory cache of this URL")]
+    NotACache,
 }
 
 /// A sealer key, sealer public key or sealer registry is unusable.
@@ -206,6 +215,20 @@ pub enum SealerError {
     #[error("no sealer {id} in the registry")]
     Unknown {
         /// The id, 8 hex digits.
+        id: String,
+    },
+    /// A station name that is not 1 to 64 ASCII letters, digits, `.`, `_` or
+    /// `-`. Choose another name.
+    #[error("a station name is 1 to 64 ASCII letters, digits, `.`, `_` or `-`")]
+    StationName,
+    /// Another station's key, not revoked, is registered under this name.
+    /// Revoke the old key first (a station that changes its key), or choose
+    /// another name.
+    #[error("station {name} already has a key that is not revoked ({id})")]
+    StationTaken {
+        /// The station's name.
+        name: String,
+        /// The id of the key registered under it, 8 hex digits.
         id: String,
     },
 }

@@ -9,6 +9,7 @@ mod error;
 pub use error::{DirectoryError, KeyRingError, MalformedToken, SealError, SealerError, TokenError};
 
 mod directory;
+mod directory_cache;
 pub(crate) mod envelope;
 #[cfg(fuzzing)]
 mod fuzzing;
@@ -26,6 +27,7 @@ pub(crate) mod validity;
 mod vectors;
 
 pub use directory::ZoneDirectory;
+pub use directory_cache::{cache_max_age, FetchedDirectory};
 pub use envelope::{Token, TokenHeader};
 pub use keyring::KeyRing;
 pub use payload::{Payload, PayloadItem};

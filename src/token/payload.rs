@@ -58,10 +58,28 @@ pub struct Payload {
 
 /// One line of the contents inside a [`Payload`]. `Debug` shows nothing.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayloadItem {
+    /// What the line is, as the seller wrote it.
     description: Option<String>,
+    /// The line's category.
     category: Option<String>,
+    /// How many.
     quantity: u32,
+}
+
+/// An item for other modules' tests.
+#[cfg(test)]
+pub(crate) fn tests_item(
+    description: Option<&str>,
+    category: Option<&str>,
+    quantity: u32,
+) -> PayloadItem {
+    PayloadItem {
+        description: description.map(str::to_owned),
+        category: category.map(str::to_owned),
+        quantity,
+    }
 }
 
 impl Payload {
@@ -200,7 +218,8 @@ impl Payload {
 }
 
 /// Reads the map's keys, requiring them to ascend strictly (which also rules out
-/// repeats), and calls `field` for each.
+/// repeats) and refusing key 0 (reserved: no version writes it), and calls
+/// `field` for each.
 fn read_map<'b>(
     d: &mut StrictDecoder<'b>,
     mut field: impl FnMut(u64, &mut StrictDecoder<'b>) -> Result<(), CborError>,
@@ -208,7 +227,7 @@ fn read_map<'b>(
     let mut last = None;
     for _ in 0..d.map()? {
         let key = d.uint()?;
-        if last.is_some_and(|l| key <= l) {
+        if key == 0 || last.is_some_and(|l| key <= l) {
             return Err(CborError);
         }
         last = Some(key);
@@ -385,5 +404,28 @@ mod tests {
         bytes.truncate(15);
         bytes.extend_from_slice(&[0xF9, 0x3C, 0x00]);
         assert!(Payload::decode(&bytes).is_err());
+    }
+
+    #[test]
+    fn key_0_is_refused_in_the_payload_and_in_items() {
+        // {0:0, 1:"a", 2:"1", 3:"x", 5:0, 6:1}
+        let payload = [
+            0xA6, 0x00, 0x00, 0x01, 0x61, b'a', 0x02, 0x61, b'1', 0x03, 0x61, b'x', 0x05, 0x00,
+            0x06, 0x01,
+        ];
+        assert!(Payload::decode(&payload).is_err());
+        assert!(
+            Payload::decode(&payload[3..]).is_err(),
+            "5 keys under a 6-entry head"
+        );
+        // {1:"a", 2:"1", 3:"x", 4:[{0:0, 3:1}], 5:0, 6:1}
+        let mut items = vec![0xA6, 0x01, 0x61, b'a', 0x02, 0x61, b'1', 0x03, 0x61, b'x'];
+        items.extend_from_slice(&[0x04, 0x81, 0xA2, 0x00, 0x00, 0x03, 0x01]);
+        items.extend_from_slice(&[0x05, 0x00, 0x06, 0x01]);
+        assert!(Payload::decode(&items).is_err());
+        // Without the key 0 entry the same item is fine: {3:1}.
+        let mut fine = items.clone();
+        fine.splice(12..15, [0xA1]);
+        assert_eq!(Payload::decode(&fine).unwrap().items().len(), 1);
     }
 }

@@ -209,6 +209,8 @@ struct Entry {
     id: SealerId,
     key: SealerPublicKey,
     revoked: bool,
+    /// The carrier station or outlet this key belongs to; `None` for a seller.
+    station: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -224,6 +226,21 @@ struct RegistryEntry {
     id: String,
     key: String,
     revoked: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    station: Option<String>,
+}
+
+/// Checks a station name: 1 to 64 ASCII letters, digits, `.`, `_`, `-`.
+fn station_name(name: &str) -> Result<String, SealerError> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(name.to_owned())
+    } else {
+        Err(SealerError::StationName)
+    }
 }
 
 impl SealerRegistry {
@@ -238,19 +255,86 @@ impl SealerRegistry {
     /// # Errors
     /// [`SealerError::IdTaken`] when another key with the same id is registered.
     pub fn register(&mut self, key: SealerPublicKey) -> Result<SealerId, SealerError> {
+        self.add(key, None)
+    }
+
+    /// Registers the sealer key of one of the carrier's own stations or
+    /// outlets, under its name (1 to 64 ASCII letters, digits, `.`, `_`, `-`),
+    /// and returns its id. A station seals as a seller does (suite 3), with
+    /// this key and the directory, and never holds the ring. Registering the
+    /// same key under the same name again changes nothing.
+    ///
+    /// # Errors
+    /// [`SealerError::StationName`] for a bad name;
+    /// [`SealerError::StationTaken`] when another key of that station is
+    /// registered and not revoked; [`SealerError::IdTaken`] when the key's id is
+    /// another key's, or the key is registered already under another name or
+    /// as a seller's.
+    pub fn register_station(
+        &mut self,
+        key: SealerPublicKey,
+        name: &str,
+    ) -> Result<SealerId, SealerError> {
+        let name = station_name(name)?;
+        if let Some(other) = self
+            .entries
+            .iter()
+            .find(|e| e.station.as_deref() == Some(name.as_str()) && !e.revoked && e.key != key)
+        {
+            return Err(SealerError::StationTaken {
+                name,
+                id: other.id.to_string(),
+            });
+        }
+        self.add(key, Some(name))
+    }
+
+    fn add(
+        &mut self,
+        key: SealerPublicKey,
+        station: Option<String>,
+    ) -> Result<SealerId, SealerError> {
         let id = key.id();
         match self.entries.iter().find(|e| e.id == id) {
-            Some(e) if e.key == key => Ok(id),
+            Some(e) if e.key == key && e.station == station => Ok(id),
             Some(_) => Err(SealerError::IdTaken { id: id.to_string() }),
             None => {
                 self.entries.push(Entry {
                     id,
                     key,
                     revoked: false,
+                    station,
                 });
                 Ok(id)
             }
         }
+    }
+
+    /// Checks a station name as [`register_station`](Self::register_station)
+    /// does, before a key is made for it.
+    ///
+    /// # Errors
+    /// [`SealerError::StationName`].
+    pub fn check_station_name(name: &str) -> Result<(), SealerError> {
+        station_name(name).map(|_| ())
+    }
+
+    /// The station a sealer id belongs to: `None` for a seller's key or an
+    /// unknown id.
+    pub fn station(&self, id: SealerId) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|e| e.id == id)
+            .and_then(|e| e.station.as_deref())
+    }
+
+    /// The ids registered under a station's name, the current key last.
+    pub fn station_keys(&self, name: &str) -> Vec<SealerId> {
+        self.entries
+            .iter()
+            .filter(|e| e.station.as_deref() == Some(name))
+            .map(|e| e.id)
+            .collect()
     }
 
     /// Revokes a sealer: its tokens are denied from now on.
@@ -287,6 +371,7 @@ impl SealerRegistry {
                     id: e.id.to_string(),
                     key: e.key.to_string(),
                     revoked: e.revoked,
+                    station: e.station.clone(),
                 })
                 .collect(),
         };
@@ -314,10 +399,19 @@ impl SealerRegistry {
             if id.to_string() != named || registry.entries.iter().any(|x| x.id == id) {
                 return Err(SealerError::NotARegistry);
             }
+            let station = e.station.as_deref().map(station_name).transpose()?;
+            // One live key per station name, as `register_station` keeps it.
+            if let Some(name) = &station {
+                let live = |x: &Entry| x.station.as_ref() == Some(name) && !x.revoked;
+                if !e.revoked && registry.entries.iter().any(live) {
+                    return Err(SealerError::NotARegistry);
+                }
+            }
             registry.entries.push(Entry {
                 id,
                 key,
                 revoked: e.revoked,
+                station,
             });
         }
         Ok(registry)
@@ -349,6 +443,46 @@ mod tests {
         );
     }
 
+    /// `docs/TOKEN.md`, "Key files": hex in either case is read, lower case is
+    /// written; a secret is any 32 bytes, clamped on use (RFC 7748), so its
+    /// clamped and unclamped forms are one key.
+    #[test]
+    fn key_files_take_either_hex_case_and_either_clamping() {
+        let key = SealerKey::from_seed(&[9; 32]);
+        let json = key.to_json();
+        let secret = hex::encode(key.secret.to_bytes());
+        let public = key.public_key().to_string();
+        assert!(json.contains(&secret) && secret == secret.to_ascii_lowercase());
+        let upper = json
+            .replace(&secret, &secret.to_ascii_uppercase())
+            .replace(&public[4..], &public[4..].to_ascii_uppercase());
+        assert_ne!(upper.as_str(), json.as_str());
+        assert_eq!(
+            SealerKey::from_json(&upper).unwrap().public_key(),
+            key.public_key()
+        );
+        assert_eq!(
+            format!("WS1:{}", public[4..].to_ascii_uppercase())
+                .parse::<SealerPublicKey>()
+                .unwrap(),
+            *key.public_key()
+        );
+        // The prefix is not a hex digit: its case is fixed.
+        assert!(format!("ws1:{}", &public[4..])
+            .parse::<SealerPublicKey>()
+            .is_err());
+        // Flip the bits clamping sets or clears: the same key.
+        let mut bytes = key.secret.to_bytes().to_vec();
+        bytes[0] ^= 0b111;
+        bytes[31] ^= 0b1100_0000;
+        let flipped = json.replace(&secret, &hex::encode(&bytes));
+        assert_ne!(flipped.as_str(), json.as_str());
+        assert_eq!(
+            SealerKey::from_json(&flipped).unwrap().public_key(),
+            key.public_key()
+        );
+    }
+
     #[test]
     fn registry_register_revoke_and_file() {
         let a = SealerKey::from_seed(&[1; 32]).public_key().clone();
@@ -368,6 +502,62 @@ mod tests {
         assert_eq!(
             SealerRegistry::from_json(&damaged).unwrap_err(),
             SealerError::NotARegistry
+        );
+    }
+
+    #[test]
+    fn stations_have_one_live_key_each_and_their_names_are_kept() {
+        let s1 = SealerKey::from_seed(&[3; 32]).public_key().clone();
+        let s2 = SealerKey::from_seed(&[4; 32]).public_key().clone();
+        let seller = SealerKey::from_seed(&[5; 32]).public_key().clone();
+        let mut r = SealerRegistry::new();
+        assert_eq!(r.register_station(s1.clone(), "SZ-Nanshan.03"), Ok(s1.id()));
+        assert_eq!(r.register_station(s1.clone(), "SZ-Nanshan.03"), Ok(s1.id()));
+        r.register(seller.clone()).unwrap();
+        assert_eq!(r.station(s1.id()), Some("SZ-Nanshan.03"));
+        assert_eq!(r.station(seller.id()), None);
+        // The same key as a seller's, or under another name: its id is taken.
+        assert!(matches!(
+            r.register(s1.clone()),
+            Err(SealerError::IdTaken { .. })
+        ));
+        assert!(matches!(
+            r.register_station(seller.clone(), "X"),
+            Err(SealerError::IdTaken { .. })
+        ));
+        for bad in ["", "a b", "站点", &"x".repeat(65)] {
+            assert_eq!(
+                r.register_station(s2.clone(), bad),
+                Err(SealerError::StationName)
+            );
+        }
+        // A new key for the station only once the old one is revoked.
+        assert_eq!(
+            r.register_station(s2.clone(), "SZ-Nanshan.03"),
+            Err(SealerError::StationTaken {
+                name: "SZ-Nanshan.03".into(),
+                id: s1.id().to_string()
+            })
+        );
+        r.revoke(s1.id()).unwrap();
+        assert_eq!(r.register_station(s2.clone(), "SZ-Nanshan.03"), Ok(s2.id()));
+        assert_eq!(r.station_keys("SZ-Nanshan.03"), vec![s1.id(), s2.id()]);
+        let json = r.to_json();
+        assert!(json.contains("\"station\": \"SZ-Nanshan.03\""), "{json}");
+        let back = SealerRegistry::from_json(&json).unwrap();
+        assert_eq!(back.station(s2.id()), Some("SZ-Nanshan.03"));
+        assert_eq!(back.status(s1.id()), SealerStatus::Revoked);
+        assert_eq!(back.status(s2.id()), SealerStatus::Active(&s2));
+        // A file with two live keys for one station is refused.
+        let two = json.replacen("\"revoked\": true", "\"revoked\": false", 1);
+        assert_eq!(
+            SealerRegistry::from_json(&two).unwrap_err(),
+            SealerError::NotARegistry
+        );
+        let bad_name = json.replace("SZ-Nanshan.03", "SZ Nanshan");
+        assert_eq!(
+            SealerRegistry::from_json(&bad_name).unwrap_err(),
+            SealerError::StationName
         );
     }
 }

@@ -2,10 +2,9 @@
 //! ask the carrier's resolver service (the `courier` feature: an HTTP client
 //! with rustls, and image decoding with a QR reader).
 
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 use waybill_redact::{DeviceKey, Purpose};
@@ -163,30 +162,12 @@ impl Attempt {
     }
 }
 
-/// Whether `url` may be used: https anywhere, http to a loopback address only
-/// (the grant must not cross a network in clear). Returns whether it is loopback.
 fn check_server(url: &str) -> Result<bool, String> {
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or("--server: expected a URL such as https://resolver.example.com")?;
-    let authority = rest.split('/').next().unwrap_or("");
-    let host = match authority.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => authority,
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    match scheme.to_ascii_lowercase().as_str() {
-        "https" => Ok(loopback),
-        "http" if loopback => Ok(true),
-        "http" => Err(
-            "--server: plain http is accepted for a loopback address only; use \
-                       https:// so the grant does not cross the network in clear"
-                .into(),
-        ),
-        _ => Err("--server: expected an http(s) URL".into()),
-    }
+    crate::net::check_url(
+        "--server",
+        url,
+        "so the grant does not cross the network in clear",
+    )
 }
 
 /// The request body, with the device's signature when a key is given.
@@ -225,18 +206,7 @@ struct Answer {
 /// the answer's size.
 fn post(server: &str, loopback: bool, body: &str, timeout: u64) -> Result<Answer, String> {
     let url = format!("{}/v1/resolve", server.trim_end_matches('/'));
-    let config = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(timeout)))
-        .http_status_as_error(false)
-        .max_redirects(0)
-        // A proxy between the device and a loopback service makes no sense.
-        .proxy(if loopback {
-            None
-        } else {
-            ureq::Proxy::try_from_env()
-        })
-        .build();
-    let agent = ureq::Agent::new_with_config(config);
+    let agent = crate::net::agent(loopback, timeout);
     let mut response = agent
         .post(&url)
         .header("content-type", "application/json")
@@ -300,23 +270,5 @@ pub fn resolve(args: &ResolveArgs) -> ExitCode {
                 answer.status
             ),
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_http_only_to_loopback() {
-        assert_eq!(check_server("http://127.0.0.1:8080"), Ok(true));
-        assert_eq!(check_server("http://[::1]:80/"), Ok(true));
-        assert_eq!(check_server("http://localhost"), Ok(true));
-        assert_eq!(check_server("https://resolver.example.com"), Ok(false));
-        assert_eq!(check_server("https://10.0.0.1:8443/x"), Ok(false));
-        assert!(check_server("http://resolver.example.com").is_err());
-        assert!(check_server("http://127.0.0.1.example.com").is_err());
-        assert!(check_server("ftp://127.0.0.1").is_err());
-        assert!(check_server("127.0.0.1:8080").is_err());
     }
 }

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use time::OffsetDateTime;
 use waybill_redact::{
-    DeviceKey, DevicePublicKey, Grant, IssuerPublicKey, KeyRing, PublicSealer, SealerKey,
-    SealerRegistry, Token, TokenError, Validity, Waybill, ZoneDirectory,
+    DeviceKey, DevicePublicKey, IssuerPublicKey, KeyRing, PublicSealer, SealerKey, SealerRegistry,
+    Token, TokenError, Validity, Waybill, ZoneDirectory,
 };
 use zeroize::Zeroizing;
 
@@ -87,8 +87,10 @@ pub fn read_grant(arg: &str) -> Result<Zeroizing<String>, String> {
 
 /// Parses a grant's text for its id and device, saying what is wrong without
 /// repeating it.
-pub fn parse_grant(text: &str) -> Result<Grant, String> {
-    Grant::parse(text).map_err(|e| format!("the grant file does not hold a grant ({e})"))
+#[cfg(feature = "courier")]
+pub fn parse_grant(text: &str) -> Result<waybill_redact::Grant, String> {
+    waybill_redact::Grant::parse(text)
+        .map_err(|e| format!("the grant file does not hold a grant ({e})"))
 }
 
 /// Loads a device key file (`courier keygen`'s output).
@@ -204,9 +206,16 @@ pub struct SealKeys {
     /// The carrier's key ring (suite 1). Carriers that print their own labels.
     #[arg(long, value_name = "RING.json", required_unless_present = "directory")]
     pub ring: Option<PathBuf>,
-    /// The carrier's signed zone directory (suite 3). Sellers and stations.
-    #[arg(long, value_name = "DIRECTORY.json", conflicts_with = "ring", requires_all = ["sealer", "carrier"])]
-    pub directory: Option<PathBuf>,
+    /// The carrier's signed zone directory (suite 3): a file, or the URL of its
+    /// resolver's `/v1/directory` (https://…; fetched, verified against
+    /// --carrier, and cached while the service allows and never past its
+    /// expiry; fetching needs the `fetch` feature). Sellers and stations.
+    #[arg(long, value_name = "FILE|URL", conflicts_with = "ring", requires_all = ["sealer", "carrier"])]
+    pub directory: Option<String>,
+    /// Where to cache a directory fetched from a URL (default: the user's cache
+    /// folder, `$XDG_CACHE_HOME/waybill-redact/` or `~/.cache/waybill-redact/`).
+    #[arg(long, value_name = "FILE", requires = "directory")]
+    pub directory_cache: Option<PathBuf>,
     /// The seller's sealer key file (with --directory).
     #[arg(long, value_name = "SELLER.json", requires = "directory")]
     pub sealer: Option<PathBuf>,
@@ -241,8 +250,22 @@ impl SealKeys {
             (Some(ring), None, _, _) => load_ring(ring).map(Sealing::Ring),
             (None, Some(dir), Some(sealer), Some(carrier)) => {
                 let carrier = public_key_arg("--carrier", carrier)?;
-                let directory = ZoneDirectory::from_json(&read(dir)?, &carrier, now)
-                    .map_err(|e| format!("{}: zone directory: {e}", dir.display()))?;
+                let directory = if crate::directory_fetch::is_url(dir) {
+                    crate::directory_fetch::load(
+                        dir,
+                        self.directory_cache.as_deref(),
+                        &carrier,
+                        now,
+                    )?
+                } else {
+                    if self.directory_cache.is_some() {
+                        return Err(
+                            "--directory-cache goes with --directory URL, not a file".into()
+                        );
+                    }
+                    ZoneDirectory::from_json(&read(Path::new(dir))?, &carrier, now)
+                        .map_err(|e| format!("{dir}: zone directory: {e}"))?
+                };
                 let key = SealerKey::from_json(&read_secret(sealer)?)
                     .map_err(|e| format!("{}: {e}", sealer.display()))?;
                 Ok(Sealing::Public(Box::new(PublicSealer::new(directory, key))))

@@ -7,11 +7,14 @@ mod courier_cmd;
 #[cfg(feature = "courier")]
 mod courier_resolve;
 mod credentials;
+mod directory_fetch;
 mod files;
 mod grant_qr;
 mod input;
 mod keys_cmd;
 mod mask_cmd;
+#[cfg(feature = "fetch")]
+mod net;
 mod pipeline;
 mod render_cmd;
 mod seller_cmd;
@@ -119,6 +122,14 @@ enum Command {
     #[cfg(not(feature = "serve"))]
     #[command(hide = true)]
     Serve(NotBuilt),
+    /// Apply the resolver's PostgreSQL schema as its owner, and grant the
+    /// service's role exactly what it needs.
+    #[cfg(feature = "serve")]
+    Migrate(waybill_redact_service::MigrateArgs),
+    /// Not in this build: `migrate` needs the `serve` feature.
+    #[cfg(not(feature = "serve"))]
+    #[command(hide = true)]
+    Migrate(NotBuilt),
     /// Run a witness that cosigns audit checkpoints (c2sp.org tlog-witness), or
     /// create its key.
     #[cfg(feature = "serve")]
@@ -197,6 +208,10 @@ fn main() -> ExitCode {
         Command::Serve(args) => waybill_redact_service::serve_command(&args),
         #[cfg(not(feature = "serve"))]
         Command::Serve(_) => not_built("serve", "serve"),
+        #[cfg(feature = "serve")]
+        Command::Migrate(args) => waybill_redact_service::migrate_command(&args),
+        #[cfg(not(feature = "serve"))]
+        Command::Migrate(_) => not_built("migrate", "serve"),
         #[cfg(feature = "serve")]
         Command::Witness(c) => witness_cmd::witness(c),
         #[cfg(not(feature = "serve"))]

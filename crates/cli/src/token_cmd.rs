@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
     verify_audit_log, verify_audit_log_with, AuditKey, AuditPublicKey, AuditRules, AuditSink,
-    DevicePublicKey, FixedClock, GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink,
+    DevicePublicKey, FixedClock, Grant, GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink,
     MemorySink, Purpose, ResolveRequest, Resolver, Scope, SignedCheckpoint, TokenBucket, Validity,
     WitnessPublicKey,
 };
@@ -340,8 +340,10 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
             load_revocations(&resolver, path)?;
         }
         let mut request = ResolveRequest::new(args.purpose);
-        if let Some(device) = device {
-            let grant_id = credentials::parse_grant(&grant)?.id();
+        // A grant that does not parse gets no proof: the resolver denies it as
+        // `malformed_grant` and audits that, as it does every attempt.
+        let grant_id = Grant::parse(grant.trim()).ok().map(|g| g.id());
+        if let (Some(device), Some(grant_id)) = (device, grant_id) {
             let time = args
                 .now
                 .unwrap_or_else(OffsetDateTime::now_utc)

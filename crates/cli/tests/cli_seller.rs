@@ -259,3 +259,146 @@ fn a_seller_renders_labels_without_the_ring() {
     ]);
     assert_eq!(both.status.code(), Some(2));
 }
+
+#[test]
+fn a_carrier_station_seals_with_its_own_key_and_is_revoked_by_name() {
+    let e = env();
+    let (input, zone) = first_record(&e);
+    let station = e.path("station.json");
+    let out = run(&[
+        "sealer",
+        "new",
+        "--carrier-station",
+        "SZ-Nanshan-03",
+        "--out",
+        p(&station),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let public = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(public.starts_with("WS1:") && public.len() == 68, "{public}");
+    // The line HQ runs is printed for the station's operator.
+    let hint = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        hint.contains(&format!(
+            "sealer register --registry SEALERS.json --key {public} --station SZ-Nanshan-03"
+        )),
+        "{hint}"
+    );
+    let registry = e.path("sealers.json");
+    let id = stdout(&[
+        "sealer",
+        "register",
+        "--registry",
+        p(&registry),
+        "--key",
+        &public,
+        "--station",
+        "SZ-Nanshan-03",
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&registry).unwrap()).unwrap();
+    assert_eq!(json["sealers"][0]["station"], "SZ-Nanshan-03");
+    assert_eq!(json["sealers"][0]["id"], id.trim());
+    // The station holds its key, the directory and the carrier's WI1: key.
+    let token = stdout(&[
+        "seal",
+        "--directory",
+        p(&e.path("directory.json")),
+        "--sealer",
+        p(&station),
+        "--carrier",
+        &e.carrier_public,
+        "--input",
+        &input,
+    ]);
+    assert!(token.starts_with("WB3:"), "{token}");
+    let out = resolve(&e, token.trim(), &zone);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A second live key for the station is refused until the first is revoked.
+    let second = stdout(&["sealer", "new", "--out", p(&e.path("station-2.json"))]);
+    let taken = run(&[
+        "sealer",
+        "register",
+        "--registry",
+        p(&registry),
+        "--key",
+        second.trim(),
+        "--station",
+        "SZ-Nanshan-03",
+    ]);
+    assert_eq!(taken.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&taken.stderr).contains("already has a key that is not revoked")
+    );
+    // Revoked by the station's name: its tokens are denied.
+    let revoked = stdout(&[
+        "sealer",
+        "revoke",
+        "--registry",
+        p(&registry),
+        "--id",
+        "SZ-Nanshan-03",
+    ]);
+    assert_eq!(revoked.trim(), format!("revoked {}", id.trim()));
+    let denied = resolve(&e, token.trim(), &zone);
+    assert_eq!(denied.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&denied.stderr).contains("sealer_revoked"));
+    stdout(&[
+        "sealer",
+        "register",
+        "--registry",
+        p(&registry),
+        "--key",
+        second.trim(),
+        "--station",
+        "SZ-Nanshan-03",
+    ]);
+    // A bad name is refused before any key is made.
+    let bad = e.path("bad.json");
+    let out = run(&[
+        "sealer",
+        "new",
+        "--carrier-station",
+        "南山 3",
+        "--out",
+        p(&bad),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!bad.exists());
+}
+
+/// The light default build cannot fetch: a URL without a fresh cached copy is
+/// an error that names the feature.
+#[cfg(not(feature = "fetch"))]
+#[test]
+fn without_the_fetch_feature_a_directory_url_names_the_feature() {
+    let e = env();
+    let (input, _) = first_record(&e);
+    let out = run(&[
+        "seal",
+        "--directory",
+        "https://resolver.example.com/v1/directory",
+        "--directory-cache",
+        p(&e.path("cache.json")),
+        "--sealer",
+        p(&e.path("seller.json")),
+        "--carrier",
+        &e.carrier_public,
+        "--input",
+        &input,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no cached copy") && err.contains("--features fetch"),
+        "{err}"
+    );
+}

@@ -655,3 +655,21 @@ fn audit_verify_reads_every_record_kind() {
         "{err}"
     );
 }
+
+#[test]
+fn a_malformed_grant_is_denied_and_audited_as_malformed_grant() {
+    let e = env();
+    let tokens = seal_all(&e);
+    let file = e.ring.with_file_name("garbage-grant.txt");
+    std::fs::write(&file, "WG2:NOT A GRANT").unwrap();
+    // With a device key too: the proof cannot be made, the attempt is still audited.
+    let out = e.resolve(p(&file), "delivery", &NOW, &tokens[0]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("malformed_grant"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("NOT A GRANT"));
+    let log = std::fs::read_to_string(&e.audit).unwrap();
+    let record: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(record["outcome"], "denied");
+    assert_eq!(record["reason"], "malformed_grant");
+    assert_eq!(record["grant"], serde_json::Value::Null);
+}

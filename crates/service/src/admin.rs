@@ -11,17 +11,16 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 use waybill_redact::Revocation;
 
-use crate::api::{ApiError, RevocationBody};
+use crate::api::{ApiError, ErrorCode, RevocationAnswer, RevocationBody, UnrevocationAnswer};
 use crate::http::{malformed, unix_now_ms, App};
 use crate::layers;
-
-const OPENAPI: &str = include_str!("../openapi.json");
 
 /// The longest parcel (tracking number) a revocation may name, in bytes.
 const MAX_PARCEL: usize = 64;
@@ -30,11 +29,6 @@ const MAX_PARCEL: usize = 64;
 pub(crate) const ADMIN_FAILURES_PER_MINUTE: u32 = 10;
 
 fn admin(app: &App, headers: &HeaderMap, peer: SocketAddr) -> Result<(), ApiError> {
-    let forbidden = ApiError {
-        status: StatusCode::UNAUTHORIZED,
-        code: "unauthorized",
-        message: "an admin key is required",
-    };
     if app.admin_failures.exhausted(peer.ip(), unix_now_ms()) {
         return Err(ApiError::NOISE);
     }
@@ -61,10 +55,35 @@ fn admin(app: &App, headers: &HeaderMap, peer: SocketAddr) -> Result<(), ApiErro
             "admin authentication failed"
         );
     }
-    Err(forbidden)
+    Err(ApiError::UNAUTHORIZED)
 }
 
-/// `POST /v1/revocations`: revokes, each with a `revoked` audit record.
+/// Stores revocations (grant ids, tracking numbers, sealer ids), each with a
+/// `revoked` audit record in the same transaction; every instance enforces
+/// them within `effective_within_ms`.
+#[utoipa::path(
+    post,
+    path = "/v1/revocations",
+    tag = "admin",
+    operation_id = "revoke",
+    security(("adminKey" = [])),
+    request_body(
+        content = RevocationBody,
+        example = json!({
+            "grants": ["a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"],
+            "parcels": ["SF1234567890123"],
+            "sealers": ["1f2e3d4c"],
+        }),
+    ),
+    responses(
+        (status = 200, description = "Stored.", body = RevocationAnswer,
+            example = json!({"revoked": 3, "effective_within_ms": 1000})),
+        (status = 400, description = "The body is malformed: a grant id that is not 32 hex digits, an empty or overlong (over 64 bytes) tracking number, a sealer id that is not 8 hex digits, or not 1 to 10,000 revocations."),
+        (status = 401, description = "The admin key (`Authorization: Bearer KEY`) is missing or wrong."),
+        (status = 429, description = "This address presented too many wrong admin keys (10 a minute); the key was not checked."),
+        (status = 503, description = "The store could not store them; retry."),
+    ),
+)]
 async fn revoke(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -74,8 +93,28 @@ async fn revoke(
     change(app, peer, &headers, &body, false).await
 }
 
-/// `DELETE /v1/revocations` (the same body): lifts, each with an `unrevoked`
-/// audit record.
+/// Lifts revocations (the same body as revoking), each with an `unrevoked`
+/// audit record in the same transaction; every instance stops enforcing them
+/// within `effective_within_ms`.
+#[utoipa::path(
+    delete,
+    path = "/v1/revocations",
+    tag = "admin",
+    operation_id = "unrevoke",
+    security(("adminKey" = [])),
+    request_body(
+        content = RevocationBody,
+        example = json!({"grants": ["a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"]}),
+    ),
+    responses(
+        (status = 200, description = "Lifted.", body = UnrevocationAnswer,
+            example = json!({"unrevoked": 1, "effective_within_ms": 1000})),
+        (status = 400, description = "The body is malformed, as for revoking."),
+        (status = 401, description = "The admin key (`Authorization: Bearer KEY`) is missing or wrong."),
+        (status = 429, description = "This address presented too many wrong admin keys (10 a minute); the key was not checked."),
+        (status = 503, description = "The store could not store the change; retry."),
+    ),
+)]
 async fn unrevoke(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -85,6 +124,7 @@ async fn unrevoke(
     change(app, peer, &headers, &body, true).await
 }
 
+/// Revokes or lifts (`lifted`) what the body names.
 async fn change(
     app: Arc<App>,
     peer: SocketAddr,
@@ -101,7 +141,10 @@ async fn change(
             let mut list = Vec::new();
             for g in &b.grants {
                 let id = g.parse().map_err(|_| {
-                    ApiError::bad_request("malformed_request", "a grant id is 32 hex digits")
+                    ApiError::bad_request(
+                        ErrorCode::MalformedRequest,
+                        "a grant id is 32 hex digits",
+                    )
                 })?;
                 list.push(Revocation::Grant(id));
             }
@@ -111,14 +154,14 @@ async fn change(
                     // audit record's field within its 2-byte length.
                     let r = Revocation::from_parts(kind, s).filter(|_| s.len() <= MAX_PARCEL);
                     list.push(r.ok_or(ApiError::bad_request(
-                        "malformed_request",
+                        ErrorCode::MalformedRequest,
                         "an empty or overlong parcel, or a sealer id that is not 8 hex digits",
                     ))?);
                 }
             }
             if list.is_empty() || list.len() > 10_000 {
                 return Err(ApiError::bad_request(
-                    "malformed_request",
+                    ErrorCode::MalformedRequest,
                     "1 to 10000 revocations",
                 ));
             }
@@ -147,27 +190,47 @@ async fn change(
         Ok::<_, crate::error::StoreError>(())
     })
     .await;
+    let effective_within_ms = app.revocation_refresh_ms;
     match stored {
+        Ok(Ok(())) if lifted => {
+            tracing::info!(count = n, "revocations lifted");
+            Json(UnrevocationAnswer {
+                unrevoked: n,
+                effective_within_ms,
+            })
+            .into_response()
+        }
         Ok(Ok(())) => {
-            let field = if lifted { "unrevoked" } else { "revoked" };
-            tracing::info!(count = n, lifted, "revocations stored");
-            Json(serde_json::json!({
-                field: n,
-                "effective_within_ms": app.revocation_refresh_ms,
-            }))
+            tracing::info!(count = n, "revocations stored");
+            Json(RevocationAnswer {
+                revoked: n,
+                effective_within_ms,
+            })
             .into_response()
         }
         _ => ApiError::STORE.into_response(),
     }
 }
 
+/// Whether this instance should get traffic: its store answers and commits,
+/// and its audit log is witnessed in time.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "admin",
+    operation_id = "ready",
+    responses(
+        (status = 200, description = "Ready.", content_type = "text/plain", body = String, example = "ready\n"),
+        (status = 503, description = "Not ready: the store does not answer or its last commit failed (`store_unavailable`), or no witness cosigned the audit log within `max_unwitnessed_secs` (`audit_unwitnessed`)."),
+    ),
+)]
 async fn readyz(State(app): State<Arc<App>>) -> Response {
     if app.witness.overdue() {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "audit log unwitnessed past max_unwitnessed_secs\n",
+        return ApiError::new(
+            ErrorCode::AuditUnwitnessed,
+            "audit log unwitnessed past max_unwitnessed_secs",
         )
-            .into_response();
+        .into_response();
     }
     let ping = tokio::time::timeout(Duration::from_secs(2), app.store.ping()).await;
     match ping {
@@ -176,40 +239,54 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
     }
 }
 
+/// The instance's metrics.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "admin",
+    operation_id = "metrics",
+    responses(
+        (status = 200, description = "The OpenMetrics text exposition (docs/OPERATIONS.md, \"Metrics\").", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String),
+    ),
+)]
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render() + &witness_metrics(&app.witness),
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        app.metrics.render(),
     )
         .into_response()
 }
 
-fn witness_metrics(w: &crate::witness_client::WitnessStatus) -> String {
-    format!(
-        "# HELP waybill_audit_unwitnessed_seconds How long the latest audit checkpoint has waited for a witness cosignature.\n\
-         # TYPE waybill_audit_unwitnessed_seconds gauge\n\
-         waybill_audit_unwitnessed_seconds {}\n\
-         # HELP waybill_audit_cosigned_total Audit checkpoints cosigned by a witness since start.\n\
-         # TYPE waybill_audit_cosigned_total counter\n\
-         waybill_audit_cosigned_total {}\n",
-        w.unwitnessed_secs(),
-        w.cosigned()
+/// This document: every route of both listeners, generated from the
+/// handlers and their types.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "admin",
+    operation_id = "openapi",
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document of both listeners (operations tagged `public` are on `listen`, those tagged `admin` on `admin_listen`).",
+            content_type = "application/json", body = Object),
+    ),
+)]
+async fn openapi(State(app): State<Arc<App>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::served(app.config.courier_app),
     )
+        .into_response()
 }
 
-/// The admin routes.
-pub(crate) fn routes() -> Router<Arc<App>> {
-    Router::new()
-        .route(
-            "/v1/revocations",
-            layers::json_body(post(revoke).delete(unrevoke), layers::REVOCATION_BODY),
-        )
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+/// The admin routes, each documented by its handler's attribute.
+pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::new()
+        .routes(routes!(revoke, unrevoke).map(|r| layers::json_body(r, layers::REVOCATION_BODY)))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
         // Auditors' proofs: the latest checkpoint, inclusion and consistency.
         .merge(crate::audit_api::audit_routes())
-        .route(
-            "/openapi.json",
-            get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
-        )
+        .routes(routes!(openapi))
 }

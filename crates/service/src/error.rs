@@ -15,6 +15,11 @@ pub enum StoreError {
     /// The store's writer has stopped (the service is shutting down).
     #[error("store closed")]
     Closed,
+    /// The store's URL or its settings are wrong (an unsupported `sslmode`, an
+    /// unreadable `sslrootcert`, a schema this role may not migrate): the
+    /// message names the setting. Fix the configuration; retrying cannot help.
+    #[error("store settings: {0}")]
+    Config(String),
 }
 
 /// The service could not start or run.

@@ -28,7 +28,10 @@ mod log_view;
 mod logline;
 mod memory;
 mod metrics;
+mod migrate_cmd;
+mod openapi;
 mod postgres;
+mod process;
 mod reload;
 mod revocation_log;
 mod sqlite;
@@ -46,14 +49,20 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use waybill_redact::{AuditError, AuditEvent, AuditKey, AuditSink};
 
-pub use api::{ApiError, BatchBody, ResolveBody, RevocationBody, MAX_BATCH};
+pub use api::{
+    ApiError, BatchAnswer, BatchBody, BatchItem, ErrorAnswer, ErrorBody, ErrorCode, ResolveBody,
+    RevocationAnswer, RevocationBody, UnrevocationAnswer, MAX_BATCH,
+};
 pub use config::{Config, RateConfig, ServeArgs};
 pub use error::{ServiceError, StoreError};
 pub use http::App;
 pub use logline::{init_logging, LogFormat};
 pub use memory::MemoryStore;
 pub use metrics::{Metrics, OUTCOMES};
-pub use postgres::PostgresStore;
+pub use migrate_cmd::{migrate_command, MigrateArgs};
+pub use postgres::{
+    grant_service_role, migrate_as_owner, service_grants_sql, PostgresStore, SERVICE_GRANTS,
+};
 pub use reload::{reload, Live};
 pub use sqlite::SqliteStore;
 pub use store::{BoxFuture, Checkpointing, Claim, Decision, RateParams, ResolverStore};
@@ -207,6 +216,7 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
     let follower = log.clone();
     tokio::spawn(async move { follower.follow(feed_rx).await });
     if !config.witness.is_empty() {
+        metrics.watch_witness(witness.clone());
         let client = witness_client::WitnessClient::new(
             &config.witness,
             public,
@@ -319,12 +329,9 @@ pub async fn run(
     };
     // The courier's web app joins the public listener (inside its layers, so
     // its errors are JSON too); both listeners send the security headers.
-    let mut public_routes = http::public_routes();
-    if app.config.courier_app {
-        public_routes = public_routes.merge(app::routes());
-    }
-    let public = app::with_headers(layers::serve(public_routes, app.clone(), app.deadline));
-    let admin = app::with_headers(layers::serve(admin::routes(), app.clone(), app.deadline));
+    let routes = openapi::api(app.config.courier_app);
+    let public = app::with_headers(layers::serve(routes.public, app.clone(), app.deadline));
+    let admin = app::with_headers(layers::serve(routes.admin, app.clone(), app.deadline));
     tracing::info!(
         listen = %listen::local(&listeners.public),
         admin_listen = %listen::local(&listeners.admin),

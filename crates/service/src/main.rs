@@ -25,6 +25,9 @@ enum Command {
     Serve(Box<waybill_redact_service::ServeArgs>),
     /// Write the store's audit chains as JSON lines for `audit verify`.
     Export(waybill_redact_service::ExportArgs),
+    /// Apply the PostgreSQL schema as its owner, and grant the service's role
+    /// exactly what it needs.
+    Migrate(waybill_redact_service::MigrateArgs),
     /// Run a witness that cosigns audit checkpoints (c2sp.org tlog-witness).
     Witness(waybill_redact_service::WitnessArgs),
 }
@@ -37,5 +40,6 @@ fn main() -> ExitCode {
             waybill_redact_service::export_command(&args)
         }
         Command::Witness(args) => waybill_redact_service::witness_command(args),
+        Command::Migrate(args) => waybill_redact_service::migrate_command(&args),
     }
 }

@@ -6,41 +6,8 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
-use time::{Duration, OffsetDateTime};
-use waybill_redact::{DeviceKey, GrantSpec, Purpose};
-
-/// A grant bound to `device`, for the fixture's zone.
-fn bound_grant(keys: &Keys, device: &DeviceKey, quota: u32) -> waybill_redact::Grant {
-    let now = OffsetDateTime::now_utc();
-    keys.issuer
-        .issue(
-            &GrantSpec::new(
-                "C-77",
-                vec![keys.waybill.zone()],
-                now - Duration::minutes(5),
-                now + Duration::hours(8),
-                quota,
-            )
-            .with_device(Some(device.public_key())),
-        )
-        .unwrap()
-}
-
-/// A body signed by `device` for `tokens` (one token: `/v1/resolve`, more: batch).
-fn signed(device: &DeviceKey, grant: &waybill_redact::Grant, tokens: &[&str]) -> Value {
-    let now = u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap();
-    let proof = device
-        .prove(grant.id(), Purpose::Delivery, tokens, now)
-        .unwrap()
-        .to_string();
-    match tokens {
-        [one] => json!({"token": one, "grant": grant.as_str(), "purpose": "delivery",
-                        "device_signature": proof}),
-        _ => json!({"tokens": tokens, "grant": grant.as_str(), "purpose": "delivery",
-                    "device_signature": proof}),
-    }
-}
+use serde_json::Value;
+use waybill_redact::DeviceKey;
 
 fn code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("")

@@ -71,7 +71,7 @@ pub(super) struct AuditConn {
 
 /// Commits audit records, checkpoints and revocations, one transaction per batch.
 pub(super) struct Auditor {
-    config: tokio_postgres::Config,
+    config: super::Target,
     instance: String,
     conn: Option<AuditConn>,
     /// `None` after a failed commit whose outcome is unknown: re-read from the table.
@@ -83,7 +83,7 @@ impl Auditor {
     /// An auditor that continues `state`, the chain as read at start, and
     /// connects on its first batch.
     pub(super) fn new(
-        config: tokio_postgres::Config,
+        config: super::Target,
         instance: &str,
         state: ChainState,
         signing: Checkpointing,

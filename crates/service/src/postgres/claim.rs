@@ -76,7 +76,7 @@ SELECT false, courier, granted FROM r UNION ALL SELECT true, grant_id, granted F
 /// earlier in the same log. A crash can forget only claims whose requests were
 /// never answered. Other instances see a claim as soon as it commits.
 pub(super) struct Claimer {
-    config: tokio_postgres::Config,
+    config: super::Target,
     /// The connection and its prepared claim and nonce statements.
     conn: Option<(Client, Statement, Statement)>,
     rate: RateParams,
@@ -86,7 +86,7 @@ pub(super) struct Claimer {
 
 impl Claimer {
     /// A claimer that connects on its first batch.
-    pub(super) fn new(config: tokio_postgres::Config, rate: RateParams) -> Self {
+    pub(super) fn new(config: super::Target, rate: RateParams) -> Self {
         Self {
             config,
             conn: None,

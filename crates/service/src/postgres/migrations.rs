@@ -9,7 +9,7 @@ use super::pg;
 
 /// Versioned schema; each entry is applied once, in order, under an advisory
 /// lock so that instances starting together migrate once.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     r"
 CREATE TABLE revocations (
     id BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 use waybill_redact::{AuditEvent, AuditRecord, ReplayGuard, Revocation};
 
 use crate::error::StoreError;
@@ -27,11 +27,15 @@ mod audit;
 mod claim;
 mod export;
 mod migrations;
+mod roles;
+mod tls;
 
 use audit::Auditor;
 use claim::Claimer;
 use export::resume;
-use migrations::migrate;
+pub use roles::{grant_service_role, migrate_as_owner, service_grants_sql, SERVICE_GRANTS};
+use roles::{migrate_if_needed, warn_if_privileged};
+use tls::Target;
 
 /// The PostgreSQL store.
 pub struct PostgresStore {
@@ -44,21 +48,28 @@ pub struct PostgresStore {
 pub(super) fn pg(e: tokio_postgres::Error) -> StoreError {
     match e.as_db_error() {
         Some(db) => StoreError::Unavailable(format!("{}: {}", db.code().code(), db.message())),
-        None => StoreError::Unavailable(e.to_string()),
+        // The cause says which: a refused connection, a certificate from an
+        // unknown CA, a server without TLS …
+        None => StoreError::Unavailable(match std::error::Error::source(&e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        }),
     }
 }
 
-fn config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
-    let mut config: tokio_postgres::Config = url
-        .parse()
-        .map_err(|_| StoreError::Unavailable("invalid postgres URL".into()))?;
-    config.connect_timeout(Duration::from_secs(2));
-    config.application_name("waybill-redact-service");
-    Ok(config)
+fn config(url: &str) -> Result<Target, StoreError> {
+    let mut target = tls::target(url)?;
+    target.config.connect_timeout(Duration::from_secs(2));
+    target.config.application_name("waybill-redact-service");
+    Ok(target)
 }
 
-pub(super) async fn connect(config: &tokio_postgres::Config) -> Result<Client, StoreError> {
-    let (client, connection) = config.connect(NoTls).await.map_err(pg)?;
+pub(super) async fn connect(target: &Target) -> Result<Client, StoreError> {
+    let (client, connection) = target
+        .config
+        .connect(target.tls.clone())
+        .await
+        .map_err(pg)?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             crate::logline::store_error("connection", &e);
@@ -100,12 +111,13 @@ impl PostgresStore {
     ) -> Result<Self, StoreError> {
         let config = config(url)?;
         let mut client = connect(&config).await?;
-        migrate(&mut client).await?;
+        migrate_if_needed(&mut client).await?;
+        warn_if_privileged(&client).await;
         let state = resume(&client, instance, &signing).await?;
         drop(client);
         let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
+            config.config.clone(),
+            config.tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },

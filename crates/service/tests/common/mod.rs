@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 use tokio::sync::oneshot;
-use waybill_redact::{parse_batch, AuditKey, GrantSpec, IssuerKey, KeyRing, Waybill};
+use waybill_redact::{
+    parse_batch, AuditKey, DeviceKey, Grant, GrantSpec, IssuerKey, KeyRing, Purpose, Waybill,
+};
 use waybill_redact_service::{build, run, Config, Listeners, RateConfig};
 
 pub const FIXTURES: &str = include_str!("../../../../fixtures/waybills.json");
@@ -102,6 +104,43 @@ impl Keys {
             allow_bearer_grants: true,
             ..Config::default()
         }
+    }
+}
+
+/// A grant for the fixture's zone bound to `device`, as courier "C-77".
+pub fn bound_grant(keys: &Keys, device: &DeviceKey, quota: u32) -> Grant {
+    bound_grant_for(keys, "C-77", device, quota)
+}
+
+/// A grant for the fixture's zone bound to `device`.
+pub fn bound_grant_for(keys: &Keys, courier: &str, device: &DeviceKey, quota: u32) -> Grant {
+    let now = OffsetDateTime::now_utc();
+    keys.issuer
+        .issue(
+            &GrantSpec::new(
+                courier,
+                vec![keys.waybill.zone()],
+                now - Duration::minutes(5),
+                now + Duration::hours(8),
+                quota,
+            )
+            .with_device(Some(device.public_key())),
+        )
+        .unwrap()
+}
+
+/// A body signed by `device` for `tokens` (one token: `/v1/resolve`, more: batch).
+pub fn signed(device: &DeviceKey, grant: &Grant, tokens: &[&str]) -> serde_json::Value {
+    let now = u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap();
+    let proof = device
+        .prove(grant.id(), Purpose::Delivery, tokens, now)
+        .unwrap()
+        .to_string();
+    match tokens {
+        [one] => serde_json::json!({"token": one, "grant": grant.as_str(), "purpose": "delivery",
+                        "device_signature": proof}),
+        _ => serde_json::json!({"tokens": tokens, "grant": grant.as_str(), "purpose": "delivery",
+                    "device_signature": proof}),
     }
 }
 
@@ -222,6 +261,15 @@ pub fn count(lines: &[String], needle: &str) -> usize {
 
 pub fn sqlite_url(dir: &Path) -> String {
     format!("sqlite:{}", dir.join("resolver.db").display())
+}
+
+/// A plain-text connection to `url` (tests' own checks and set-up).
+pub async fn pg_connect(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
 }
 
 /// A fresh database on the test cluster, or `None` (with a notice) when
