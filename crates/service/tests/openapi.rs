@@ -67,7 +67,7 @@ async fn every_documented_operation_is_served_on_its_listener_as_documented() {
             operations += 1;
         }
     }
-    assert_eq!(operations, 14, "public 7 (with the courier app), admin 7");
+    assert_eq!(operations, 15, "public 7 (with the courier app), admin 8");
 
     // The answers schemathesis cannot reach (it holds no valid grant) have the
     // documented shape: a disclosure, and a batch with one refused token.
