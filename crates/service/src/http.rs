@@ -20,6 +20,7 @@ use waybill_redact::{
 use crate::access::AccessNote;
 use crate::api::{batch_item, ApiError, BatchBody, ResolveBody, MAX_BATCH};
 use crate::client::{Allowance, TrustedProxies};
+use crate::delivery::{AbandonOnDrop, Spent};
 use crate::layers;
 use crate::metrics::Metrics;
 use crate::store::{Claim, ResolverStore};
@@ -125,14 +126,12 @@ impl App {
         token: &str,
         grant: &str,
         request: &ResolveRequest,
-        client: IpAddr,
-        deadline: Instant,
+        allowance: &Allowance,
     ) -> Answer {
         let attempt = self.resolver.load().begin(token, grant, request);
         // The nonce rides with the rate and quota claim: one pass through the store.
         let replay = attempt.replay_guard();
-        self.finish(attempt, replay, &Allowance::new(client, deadline))
-            .await
+        self.finish(attempt, replay, allowance).await
     }
 
     /// Several tokens under one grant and one device proof: the proof's nonce is
@@ -161,7 +160,9 @@ impl App {
 
     /// The steps after the checks: the client's allowance for refused
     /// attempts (one unit per request, shared by a batch's tokens), the store's
-    /// rate and quota claim, open, and the durable audit record.
+    /// rate and quota claim, open, and the durable audit record. A claim
+    /// granted, or an allowed record committed, after the request was answered
+    /// 503 is given back, or recorded as not delivered (`delivery.rs`).
     pub(crate) async fn finish(
         &self,
         mut attempt: Attempt,
@@ -187,7 +188,7 @@ impl App {
         if let Some(claim) = attempt.claim() {
             // The client has had its 503 (the deadline layer answered it): no
             // rate or quota is claimed, and nothing is opened, for nobody.
-            if Instant::now() >= allowance.deadline {
+            if Instant::now() >= allowance.deadline || allowance.delivery.abandoned() {
                 note.reason = ApiError::DEADLINE.code;
                 return Answer::new(Err(ApiError::DEADLINE), note);
             }
@@ -195,7 +196,15 @@ impl App {
                 self.log_bearer(claim.grant);
             }
             let claim = Claim::from_attempt(claim, now_ms).with_replay(replay);
+            let grant = claim.grant;
             match self.store.acquire(claim).await {
+                Ok(Ok(())) if allowance.delivery.abandoned() => {
+                    // Granted after the request was answered 503: nothing is
+                    // opened, and the unit goes back.
+                    self.give_back(grant).await;
+                    note.reason = ApiError::DEADLINE.code;
+                    return Answer::new(Err(ApiError::DEADLINE), note);
+                }
                 Ok(Ok(())) => {}
                 Ok(Err(Limit::Quota)) => attempt.deny(Denied::QuotaExceeded),
                 Ok(Err(Limit::Replayed)) => attempt.deny(Denied::RequestReplayed),
@@ -208,10 +217,27 @@ impl App {
             }
         }
         let result = self.resolver.load().open(&attempt);
-        if let Err(e) = self.store.append(attempt.event(&result)).await {
-            crate::logline::store_error("append", &e);
-            note.reason = ApiError::STORE.code;
-            return Answer::new(Err(ApiError::STORE), note);
+        let event = attempt.event(&result);
+        let allowed = crate::store::is_allowed(&event).then(|| event.clone());
+        match self.store.append(event).await {
+            Ok(seq) => {
+                let spent = allowed.and_then(|event| {
+                    let grant = event.grant_id?;
+                    allowance.delivery.committed(Spent { seq, event, grant })
+                });
+                if let Some(spent) = spent {
+                    // Committed after the request was answered 503.
+                    self.not_delivered(spent).await;
+                    note.reason = ApiError::DEADLINE.code;
+                    return Answer::new(Err(ApiError::DEADLINE), note);
+                }
+            }
+            Err(e) => {
+                // The store gives an allowed answer's quota unit back.
+                crate::logline::store_error("append", &e);
+                note.reason = ApiError::STORE.code;
+                return Answer::new(Err(ApiError::STORE), note);
+            }
         }
         note.reason = match &result {
             Ok(_) => "allowed",
@@ -299,6 +325,19 @@ fn refuses_whole_request(d: &Denied) -> bool {
     )
 }
 
+/// The answer, if the request was not abandoned first (it cannot be while
+/// its handler runs: the handler's drop abandons it); 503 otherwise.
+fn delivered(allowance: &Allowance, answer: Answer) -> Answer {
+    if allowance.delivery.send() {
+        answer
+    } else {
+        Answer::new(
+            Err(ApiError::DEADLINE),
+            AccessNote::reason(ApiError::DEADLINE.code),
+        )
+    }
+}
+
 /// A resolve's answer and what its access line says.
 pub(crate) struct Answer {
     pub(crate) result: Result<Disclosure, ApiError>,
@@ -329,15 +368,21 @@ async fn resolve(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let deadline = started + app.deadline;
-    let client = app.trusted_proxies.client(peer.ip(), &headers);
+    let allowance = Arc::new(Allowance::new(
+        app.trusted_proxies.client(peer.ip(), &headers),
+        started + app.deadline,
+    ));
+    let _abandon = AbandonOnDrop {
+        app: app.clone(),
+        request: allowance.clone(),
+    };
     let answer = async {
         let body: ResolveBody = serde_json::from_slice(&body).map_err(|_| malformed())?;
         let request = request(&body.purpose, body.device_signature.as_deref())?;
-        let task_app = app.clone();
+        let (task_app, allowance) = (app.clone(), allowance.clone());
         Ok(tokio::spawn(async move {
             task_app
-                .resolve_one(&body.token, &body.grant, &request, client, deadline)
+                .resolve_one(&body.token, &body.grant, &request, &allowance)
                 .await
         })
         .await
@@ -345,6 +390,7 @@ async fn resolve(
     }
     .await
     .unwrap_or_else(|e: ApiError| Answer::new(Err(e), AccessNote::reason(e.code)));
+    let answer = delivered(&allowance, answer);
     app.count(&answer);
     app.metrics.observe_request(started.elapsed());
     answer.into_response()
@@ -361,6 +407,10 @@ async fn resolve_batch(
         app.trusted_proxies.client(peer.ip(), &headers),
         started + app.deadline,
     ));
+    let _abandon = AbandonOnDrop {
+        app: app.clone(),
+        request: allowance.clone(),
+    };
     let parsed = serde_json::from_slice::<BatchBody>(&body)
         .map_err(|_| malformed())
         .and_then(|b| {
@@ -402,10 +452,10 @@ async fn resolve_batch(
         // A bad grant or device proof refuses the request as such: one audit
         // record and one answer, not one per token.
         let first = attempts.into_iter().next();
-        let task_app = app.clone();
-        let mut answer = match first {
+        let (task_app, task_allowance) = (app.clone(), allowance.clone());
+        let answer = match first {
             Some(attempt) => {
-                tokio::spawn(async move { task_app.finish(attempt, None, &allowance).await })
+                tokio::spawn(async move { task_app.finish(attempt, None, &task_allowance).await })
                     .await
                     .unwrap_or_else(|_| {
                         Answer::new(Err(ApiError::STORE), AccessNote::reason("panicked"))
@@ -413,6 +463,7 @@ async fn resolve_batch(
             }
             None => Answer::new(Err(malformed()), AccessNote::reason("malformed_request")),
         };
+        let mut answer = delivered(&allowance, answer);
         app.count(&answer);
         app.metrics.observe_request(started.elapsed());
         answer.note.tokens = n;
@@ -425,16 +476,24 @@ async fn resolve_batch(
             tokio::spawn(async move { app.finish(attempt, None, &allowance).await })
         })
         .collect();
-    let mut results = Vec::with_capacity(handles.len());
+    let mut answers = Vec::with_capacity(handles.len());
+    for h in handles {
+        answers.push(
+            h.await.unwrap_or_else(|_| {
+                Answer::new(Err(ApiError::STORE), AccessNote::reason("panicked"))
+            }),
+        );
+    }
+    if !allowance.delivery.send() {
+        return ApiError::DEADLINE.into_response();
+    }
+    let mut results = Vec::with_capacity(answers.len());
     let mut note = AccessNote {
-        tokens: handles.len(),
+        tokens: answers.len(),
         reason: "allowed",
         ..AccessNote::default()
     };
-    for h in handles {
-        let answer = h
-            .await
-            .unwrap_or_else(|_| Answer::new(Err(ApiError::STORE), AccessNote::reason("panicked")));
+    for answer in answers {
         app.count(&answer);
         if note.grant.is_none() {
             note.grant = answer.note.grant;

@@ -88,6 +88,9 @@ pub struct Metrics {
     /// Requests under a bearer grant (bound to no device) that passed the grant
     /// checks: what a carrier still migrating watches fall to zero.
     pub bearer_requests: AtomicU64,
+    /// Allowed answers whose record committed after their request was
+    /// answered 503 (each followed by an "answer not delivered" record).
+    undelivered: AtomicU64,
     /// Refused tokens by the audit reason (or the answer's code where nothing
     /// was audited): a fixed set of names.
     refusals: std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>,
@@ -117,6 +120,11 @@ impl Metrics {
         let reason = if reason.is_empty() { "unknown" } else { reason };
         let mut r = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
         *r.entry(reason).or_default() += 1;
+    }
+
+    /// Counts one allowed answer that was not delivered.
+    pub fn count_undelivered(&self) {
+        self.undelivered.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Records one HTTP request's latency.
@@ -202,6 +210,11 @@ impl Metrics {
             out,
             "# HELP waybill_bearer_grant_requests_total Requests admitted under bearer grants (bound to no device).\n# TYPE waybill_bearer_grant_requests_total counter\nwaybill_bearer_grant_requests_total {}",
             self.bearer_requests.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP waybill_undelivered_answers_total Allowed answers committed after their request was answered 503 (recorded as not delivered, quota given back).\n# TYPE waybill_undelivered_answers_total counter\nwaybill_undelivered_answers_total {}",
+            self.undelivered.load(Ordering::Relaxed)
         );
         out
     }
