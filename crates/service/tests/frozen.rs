@@ -399,3 +399,35 @@ async fn sqlite_locked_for_8_s_answers_503_in_time_and_spends_nothing_for_nobody
         "quota spent = 200s delivered"
     );
 }
+
+/// Commits that end after their requests' deadline, deterministically: SQLite's
+/// file is write-locked for longer than the deadline but shorter than the store
+/// timeout, so every claim is granted and every allowed record commits, after
+/// the clients got their 503s. Each allowed record is then followed by its
+/// "answer not delivered" record, and no quota stays spent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn records_committed_after_the_deadline_are_followed_by_not_delivered_records() {
+    let keys = Keys::new();
+    let grant = keys.grant(10);
+    let store = sqlite_url(keys.dir.path());
+    let s = Running::start(Config {
+        request_timeout_ms: 1000,
+        store_timeout_ms: 5000,
+        ..keys.config(&store, "node-l")
+    })
+    .await;
+    let conn = rusqlite::Connection::open(keys.path("resolver.db")).unwrap();
+    conn.busy_timeout(Duration::from_secs(5)).unwrap();
+    conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let statuses = burst(std::slice::from_ref(&s.url), &keys.token(), &grant, 4).await;
+    assert_eq!(statuses, [503; 4], "answered at the deadline");
+    conn.execute_batch("ROLLBACK").unwrap();
+    // The writer commits the four allowed records, then their four
+    // not-delivered records; a later request finds its quota all there.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let statuses = burst(std::slice::from_ref(&s.url), &keys.token(), &grant, 10).await;
+    assert_eq!(statuses, [200; 10], "the four units came back");
+    s.stop().await;
+    let (_, lines) = export_and_verify(&store, &keys, "export.jsonl").await;
+    assert_eq!(allowed_and_undelivered(&lines), (10, 4));
+}
