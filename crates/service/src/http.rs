@@ -247,6 +247,25 @@ impl App {
         Answer::new(result.map_err(|d| ApiError::from_denied(&d)), note)
     }
 
+    /// A request's shared state (its client, deadline and delivery), and the
+    /// guard that abandons it if its handler is dropped before it answers.
+    fn begin_request(
+        self: &Arc<Self>,
+        peer: SocketAddr,
+        headers: &HeaderMap,
+        started: Instant,
+    ) -> (Arc<Allowance>, AbandonOnDrop) {
+        let allowance = Arc::new(Allowance::new(
+            self.trusted_proxies.client(peer.ip(), headers),
+            started + self.deadline,
+        ));
+        let guard = AbandonOnDrop {
+            app: self.clone(),
+            request: allowance.clone(),
+        };
+        (allowance, guard)
+    }
+
     /// Counts a request under a bearer grant, and logs the grant the first time
     /// this instance sees it (its id and courier, never its text).
     fn log_bearer(&self, grant: &waybill_redact::Grant) {
@@ -368,14 +387,7 @@ async fn resolve(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let allowance = Arc::new(Allowance::new(
-        app.trusted_proxies.client(peer.ip(), &headers),
-        started + app.deadline,
-    ));
-    let _abandon = AbandonOnDrop {
-        app: app.clone(),
-        request: allowance.clone(),
-    };
+    let (allowance, _abandon) = app.begin_request(peer, &headers, started);
     let answer = async {
         let body: ResolveBody = serde_json::from_slice(&body).map_err(|_| malformed())?;
         let request = request(&body.purpose, body.device_signature.as_deref())?;
@@ -403,14 +415,7 @@ async fn resolve_batch(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let allowance = Arc::new(Allowance::new(
-        app.trusted_proxies.client(peer.ip(), &headers),
-        started + app.deadline,
-    ));
-    let _abandon = AbandonOnDrop {
-        app: app.clone(),
-        request: allowance.clone(),
-    };
+    let (allowance, _abandon) = app.begin_request(peer, &headers, started);
     let parsed = serde_json::from_slice::<BatchBody>(&body)
         .map_err(|_| malformed())
         .and_then(|b| {

@@ -240,6 +240,21 @@ fn allowed_and_undelivered(lines: &[String]) -> (usize, usize) {
     (allowed.len() - undelivered.len(), undelivered.len())
 }
 
+/// The store's side after a drill: the log verifies, its allowed records
+/// stand for the `ok` 200s or are followed by not-delivered records, and the
+/// quota `spent` is `ok`.
+async fn check_log(name: &str, store: &str, keys: &Keys, ok: usize, spent: i64) {
+    let (_, lines) = export_and_verify(store, keys, "export.jsonl").await;
+    let (delivered, undelivered) = allowed_and_undelivered(&lines);
+    eprintln!("{name}: {undelivered} allowed records followed by \"answer not delivered\"");
+    assert_eq!(delivered, ok, "{name}: allowed records standing for 200s");
+    assert_eq!(
+        usize::try_from(spent).unwrap(),
+        ok,
+        "{name}: quota spent = 200s delivered"
+    );
+}
+
 fn config(keys: &Keys, store: &str) -> Config {
     Config {
         request_timeout_ms: u64::try_from(DEADLINE.as_millis()).unwrap(),
@@ -338,15 +353,7 @@ async fn postgres_frozen_for_8_s_answers_503_in_time_and_spends_nothing_for_nobo
         .await
         .unwrap()
         .get(0);
-    let (_, lines) = export_and_verify(&db, &keys, "export.jsonl").await;
-    let (delivered, undelivered) = allowed_and_undelivered(&lines);
-    eprintln!("postgres: {undelivered} allowed records followed by \"answer not delivered\"");
-    assert_eq!(delivered, ok, "allowed records standing for 200s");
-    assert_eq!(
-        usize::try_from(spent).unwrap(),
-        ok,
-        "quota spent = 200s delivered"
-    );
+    check_log("postgres", &db, &keys, ok, spent).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -389,15 +396,7 @@ async fn sqlite_locked_for_8_s_answers_503_in_time_and_spends_nothing_for_nobody
     let spent: i64 = conn
         .query_row("SELECT COALESCE(sum(used), 0) FROM quota", [], |r| r.get(0))
         .unwrap();
-    let (_, lines) = export_and_verify(&store, &keys, "export.jsonl").await;
-    let (delivered, undelivered) = allowed_and_undelivered(&lines);
-    eprintln!("sqlite: {undelivered} allowed records followed by \"answer not delivered\"");
-    assert_eq!(delivered, ok, "allowed records standing for 200s");
-    assert_eq!(
-        usize::try_from(spent).unwrap(),
-        ok,
-        "quota spent = 200s delivered"
-    );
+    check_log("sqlite", &store, &keys, ok, spent).await;
 }
 
 /// Commits that end after their requests' deadline, deterministically: SQLite's
