@@ -139,7 +139,6 @@ impl App {
     /// Records that an allowed answer was not delivered and gives its quota
     /// unit back (one store job: both or neither).
     pub(crate) async fn not_delivered(&self, spent: Spent) {
-        self.metrics.count_undelivered();
         let job = Undelivered {
             grant: spent.grant,
             record: Some(crate::store::not_delivered_event(spent.seq, &spent.event)),

@@ -124,9 +124,10 @@ impl Metrics {
         *r.entry(reason).or_default() += 1;
     }
 
-    /// Counts one allowed answer that was not delivered.
-    pub fn count_undelivered(&self) {
-        self.undelivered.fetch_add(1, Ordering::Relaxed);
+    /// Counts "answer not delivered" records committed.
+    pub fn count_undelivered(&self, n: usize) {
+        self.undelivered
+            .fetch_add(u64::try_from(n).unwrap_or(0), Ordering::Relaxed);
     }
 
     /// Records one HTTP request's latency.

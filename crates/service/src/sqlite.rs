@@ -401,6 +401,7 @@ fn run_writer(
                 if sweep {
                     last_sweep = now;
                 }
+                metrics.count_undelivered(owed.len());
                 owed.clear();
                 let seqs: Vec<u64> = rows.records.iter().map(|r| r.seq).collect();
                 batch.succeed(Vec::new(), Vec::new(), &seqs);

@@ -120,7 +120,10 @@ impl Auditor {
             let result = self.commit(&batch, closing).await;
             metrics.observe_commit(started.elapsed(), batch.events.len(), result.is_ok());
             match result {
-                Ok(seqs) => batch.succeed(Vec::new(), Vec::new(), &seqs),
+                Ok((seqs, undelivered)) => {
+                    metrics.count_undelivered(undelivered);
+                    batch.succeed(Vec::new(), Vec::new(), &seqs);
+                }
                 Err(e) => {
                     crate::logline::store_error("commit", &e);
                     // The connection may be gone, and whether the commit landed
@@ -194,8 +197,13 @@ impl Auditor {
         Ok(conn)
     }
 
-    /// Commits a batch; the positions of its records.
-    async fn commit(&mut self, batch: &Batch, closing: bool) -> Result<Vec<u64>, StoreError> {
+    /// Commits a batch: the positions of its records, and how many "answer
+    /// not delivered" records it added.
+    async fn commit(
+        &mut self,
+        batch: &Batch,
+        closing: bool,
+    ) -> Result<(Vec<u64>, usize), StoreError> {
         let conn = match self.ready().await {
             Ok(conn) => conn,
             Err(e) => {
@@ -237,7 +245,8 @@ impl Auditor {
                 if let Some(state) = &self.state {
                     state.committed(from, &rows, &self.signing);
                 }
-                Ok(seqs)
+                let undelivered = owed.iter().filter(|u| u.record.is_some()).count();
+                Ok((seqs, undelivered))
             }
             Ok(Err(e)) => {
                 Settled::failed(&e).owes(owed, allowed, &self.owed);
