@@ -67,8 +67,9 @@ pub use resolve::{AuditBreak, AuditError, Denied, DeviceError, GrantError};
 // The audit log as a transparency log (issue 19).
 pub use resolve::{
     audit_origin, leaf_hash, verify_audit_log_with, verify_consistency, verify_inclusion,
-    AddCheckpoint, AuditRules, AuditTree, NoteFormatError, ProofError, SignedCheckpoint, TreeHash,
-    WitnessKey, WitnessPublicKey, MAX_ADD_CHECKPOINT_BYTES, ORIGIN_PREFIX,
+    AddCheckpoint, AuditKind, AuditRules, AuditTree, NoteFormatError, ProofError, SignedCheckpoint,
+    TreeHash, UnknownAuditKind, WitnessKey, WitnessPublicKey, MAX_ADD_CHECKPOINT_BYTES,
+    ORIGIN_PREFIX,
 };
 pub use token::{DirectoryError, KeyRingError, MalformedToken, SealError, SealerError, TokenError};
 pub use token::{

@@ -82,7 +82,7 @@ fn a_denial_reads_back_as_its_typed_reason() {
     let record: waybill_redact::AuditRecord = serde_json::from_str(&lines[1]).unwrap();
     assert_eq!(
         record.outcome,
-        Outcome::Denied(DenialReason::ZoneNotGranted)
+        Some(Outcome::Denied(DenialReason::ZoneNotGranted))
     );
     assert_eq!(record.to_json_line(), lines[1]);
 }

@@ -1,12 +1,14 @@
 //! One resolve attempt between its steps: checked up to the rate limit, then
 //! limited by a store, then opened, then audited.
 
+use std::sync::OnceLock;
+
 use time::OffsetDateTime;
 
 use super::audit::{AuditEvent, Outcome};
 use super::request::{Disclosure, Purpose};
 use crate::resolve::Denied;
-use crate::{Grant, GrantId, Token};
+use crate::{Grant, GrantId, SealerId, Token};
 
 /// A resolve attempt after [`Resolver::begin`](crate::Resolver::begin): the
 /// parsed token and grant, the resolver's time, and the first denial, if any.
@@ -18,6 +20,9 @@ pub struct Attempt {
     grant: Option<Grant>,
     denied: Option<Denied>,
     replay: Option<ReplayGuard>,
+    /// A suite-3 token's sealer, once opening has unmasked it (suite 2's is in
+    /// the clear header).
+    sealer: OnceLock<SealerId>,
 }
 
 /// A device-signed request's nonce, which a resolver must admit once only: a
@@ -80,7 +85,22 @@ impl Attempt {
             grant,
             denied,
             replay,
+            sealer: OnceLock::new(),
         }
+    }
+
+    /// Notes the sealer that opening a suite-3 token unmasked.
+    pub(crate) fn learned_sealer(&self, sealer: SealerId) {
+        let _ = self.sealer.set(sealer);
+    }
+
+    /// The token's sealer as far as the resolver learned it: suite 2's clear
+    /// id, or suite 3's once unmasked. A claim unless the attempt was allowed.
+    pub fn sealer(&self) -> Option<SealerId> {
+        self.token
+            .as_ref()
+            .and_then(|t| t.header().sealer_id())
+            .or_else(|| self.sealer.get().copied())
     }
 
     /// The nonce to admit once, while the attempt is admitted so far and its
@@ -133,23 +153,22 @@ impl Attempt {
 
     /// The audit event for this attempt and its result.
     pub fn event(&self, result: &Result<Disclosure, Denied>) -> AuditEvent {
-        AuditEvent {
-            time: self.time,
-            tracking_number: self
-                .token
-                .as_ref()
-                .map(|t| t.header().tracking_number().as_str().to_owned()),
-            courier_id: self.grant.as_ref().map(|g| g.courier_id().to_owned()),
-            grant_id: self.grant.as_ref().map(Grant::id),
-            purpose: self.purpose,
-            outcome: match result {
-                Ok(_) => Outcome::Allowed,
-                Err(d) => Outcome::Denied(d.reason()),
-            },
-            scope: match (result, &self.grant) {
-                (Ok(_), Some(g)) => Some(g.scope()),
-                _ => None,
-            },
-        }
+        let outcome = match result {
+            Ok(_) => Outcome::Allowed,
+            Err(d) => Outcome::Denied(d.reason()),
+        };
+        let mut event = AuditEvent::new(self.time, self.purpose, outcome);
+        event.tracking_number = self
+            .token
+            .as_ref()
+            .map(|t| t.header().tracking_number().as_str().to_owned());
+        event.courier_id = self.grant.as_ref().map(|g| g.courier_id().to_owned());
+        event.grant_id = self.grant.as_ref().map(Grant::id);
+        event.sealer = self.sealer();
+        event.scope = match (result, &self.grant) {
+            (Ok(_), Some(g)) => Some(g.scope()),
+            _ => None,
+        };
+        event
     }
 }

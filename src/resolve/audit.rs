@@ -10,12 +10,14 @@ use std::sync::Mutex;
 
 use time::OffsetDateTime;
 
+use super::audit_kind::AuditKind;
 use super::audit_record::{AuditChain, AuditRecord};
 use super::audit_state::{Beside, RestoredFrom};
 use super::denial::{DenialReason, UnknownDenialReason};
 use super::ratelimit::TokenBucket;
+use super::revocation::Revocation;
 use crate::resolve::{AuditBreak, AuditError};
-use crate::{GrantId, Purpose, Scope};
+use crate::{GrantId, Purpose, Scope, SealerId};
 
 /// What happened to one resolve attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,41 +80,107 @@ impl std::fmt::Display for Outcome {
     }
 }
 
-/// One resolve attempt, as handed to an [`AuditSink`]. Holds no personal data.
+/// One audit event, as handed to an [`AuditSink`]: a resolve attempt, or an
+/// event of another [`AuditKind`]. Holds no personal data.
 ///
-/// Built by the resolver; [`AuditEvent::new`] and the `with_*` methods build one
-/// for testing a sink.
+/// Built by the resolver (attempts) and by the service (the other kinds);
+/// [`AuditEvent::new`], the kinds' constructors and the `with_*` methods build
+/// one for testing a sink.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AuditEvent {
-    /// The resolver's time when the attempt was checked.
+    /// The resolver's time when the attempt was checked (the event happened).
     pub time: OffsetDateTime,
-    /// The token's tracking number, when the token could be parsed.
+    /// What the event is: a resolve attempt unless built otherwise.
+    pub kind: AuditKind,
+    /// The token's tracking number, when the token could be parsed; a parcel
+    /// revoked.
     pub tracking_number: Option<String>,
     /// The grant's courier id, when the grant could be parsed.
     pub courier_id: Option<String>,
-    /// The grant id, when the grant could be parsed.
+    /// The grant id, when the grant could be parsed; a grant revoked.
     pub grant_id: Option<GrantId>,
-    /// The stated purpose.
-    pub purpose: Purpose,
-    /// Allowed, or denied and why.
-    pub outcome: Outcome,
+    /// The token's sealer, when the resolver learned it (suites 2 and 3); a
+    /// sealer revoked.
+    pub sealer: Option<SealerId>,
+    /// The stated purpose (resolve attempts only).
+    pub purpose: Option<Purpose>,
+    /// Allowed, or denied and why (resolve attempts only).
+    pub outcome: Option<Outcome>,
     /// The fields disclosed, when allowed.
     pub scope: Option<Scope>,
+    /// The client address group of suppressed refusals.
+    pub client: Option<String>,
+    /// How many refusals were suppressed.
+    pub count: Option<u64>,
+    /// The `seq` of the allowed record whose answer was not delivered.
+    pub refers_to: Option<u64>,
 }
 
 impl AuditEvent {
-    /// An event at `time` for `purpose` with this outcome, naming no token,
-    /// grant or scope.
+    /// A resolve attempt at `time` for `purpose` with this outcome, naming no
+    /// token, grant or scope.
     pub fn new(time: OffsetDateTime, purpose: Purpose, outcome: Outcome) -> Self {
         Self {
+            purpose: Some(purpose),
+            outcome: Some(outcome),
+            ..Self::of_kind(time, AuditKind::Resolve)
+        }
+    }
+
+    fn of_kind(time: OffsetDateTime, kind: AuditKind) -> Self {
+        Self {
             time,
+            kind,
             tracking_number: None,
             courier_id: None,
             grant_id: None,
-            purpose,
-            outcome,
+            sealer: None,
+            purpose: None,
+            outcome: None,
             scope: None,
+            client: None,
+            count: None,
+            refers_to: None,
+        }
+    }
+
+    /// A revocation that came into force at `time` ([`AuditKind::Revoked`]),
+    /// or, with `lifted`, one that was lifted ([`AuditKind::Unrevoked`]).
+    pub fn revocation(time: OffsetDateTime, revocation: &Revocation, lifted: bool) -> Self {
+        let kind = if lifted {
+            AuditKind::Unrevoked
+        } else {
+            AuditKind::Revoked
+        };
+        let mut e = Self::of_kind(time, kind);
+        match revocation {
+            Revocation::Grant(id) => e.grant_id = Some(*id),
+            Revocation::Parcel(t) => e.tracking_number = Some(t.clone()),
+            // Sealer revocations hold a validated id (`Revocation::from_parts`).
+            Revocation::Sealer(s) => e.sealer = s.parse().ok(),
+        }
+        e
+    }
+
+    /// `count` refused attempts from the address group `client` that were not
+    /// audited one by one ([`AuditKind::Suppressed`]). `client` is an IPv4
+    /// address or an IPv6 /64 written `2001:db8:1:2::/64`.
+    pub fn suppressed(time: OffsetDateTime, client: impl Into<String>, count: u64) -> Self {
+        Self {
+            client: Some(client.into()),
+            count: Some(count),
+            ..Self::of_kind(time, AuditKind::Suppressed)
+        }
+    }
+
+    /// The answer of the allowed record `seq` of the same chain was not
+    /// delivered ([`AuditKind::Undelivered`]). Add its tracking number and
+    /// grant with the `with_*` methods.
+    pub fn undelivered(time: OffsetDateTime, seq: u64) -> Self {
+        Self {
+            refers_to: Some(seq),
+            ..Self::of_kind(time, AuditKind::Undelivered)
         }
     }
 
@@ -131,6 +199,13 @@ impl AuditEvent {
         self
     }
 
+    /// With the token's sealer.
+    #[must_use]
+    pub fn with_sealer(mut self, sealer: SealerId) -> Self {
+        self.sealer = Some(sealer);
+        self
+    }
+
     /// With the fields disclosed.
     #[must_use]
     pub fn with_scope(mut self, scope: Scope) -> Self {
@@ -140,8 +215,9 @@ impl AuditEvent {
 
     /// Whether the attempt passed the rate limiter and so consumed rate and quota:
     /// allowed ones and those denied afterwards as unopenable or issued in the future.
+    /// Events of other kinds consume nothing.
     pub fn consumed_quota(&self) -> bool {
-        self.outcome.consumed_quota()
+        self.kind == AuditKind::Resolve && self.outcome.is_some_and(Outcome::consumed_quota)
     }
 }
 
@@ -348,7 +424,7 @@ pub(crate) struct Use {
 /// The attempt a record stands for, when it passed the rate limiter and so
 /// consumed rate and quota (the record-side twin of [`AuditEvent::consumed_quota`]).
 pub(crate) fn consumed_use(record: &AuditRecord) -> Option<Use> {
-    if !record.outcome.consumed_quota() {
+    if record.kind != AuditKind::Resolve || !record.outcome.is_some_and(Outcome::consumed_quota) {
         return None;
     }
     Some(Use {

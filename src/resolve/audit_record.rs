@@ -9,6 +9,8 @@
 //! seq                       u64, big-endian
 //! instance, time, tracking_number, courier, grant, purpose, outcome, reason, scope
 //!                           each: 0x00 when absent, or 0x01 ‖ u16 length (big-endian) ‖ UTF-8
+//! kind, sealer, client, count, refers_to
+//!                           only when present, each after its tag byte (`audit_kind`)
 //! ```
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -17,6 +19,8 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
 use super::audit::{AuditEvent, Outcome};
+use super::audit_kind::{is_client_group, revocation_subject, tag, AuditKind};
+use super::revocation::Revocation;
 use crate::Scope;
 
 const DOMAIN: &[u8] = b"waybill-redact audit v2\0";
@@ -26,8 +30,10 @@ const DOMAIN: &[u8] = b"waybill-redact audit v2\0";
 ///
 /// Not `#[non_exhaustive]`, on purpose: the fields are the log's format, fixed
 /// by the hash over them (`docs/TOKEN.md`, "Audit records", domain
-/// `waybill-redact audit v2`). A new field is a new format version, a breaking
-/// change either way; stores build records field by field from their rows.
+/// `waybill-redact audit v2`, and `docs/AUDIT.md`, "Record kinds"); stores
+/// build records field by field from their rows. The fields after `scope`
+/// exist since record kinds: absent, they are absent from the hashed bytes
+/// too, so every older record hashes as it did.
 ///
 /// In JSON (and in a database row) the outcome is two fields: `outcome`
 /// (`allowed` or `denied`) and `reason` (the [`DenialReason`](crate::DenialReason)
@@ -41,39 +47,74 @@ pub struct AuditRecord {
     /// Server time, RFC 3339 UTC to the second (`2026-11-28T02:00:00Z`); never
     /// earlier than the previous record's.
     pub time: String,
-    /// The token's tracking number, when the token parsed.
+    /// What the record stands for (JSON `kind`, absent for a resolve attempt).
+    pub kind: AuditKind,
+    /// The token's tracking number, when the token parsed; a revoked parcel.
     pub tracking_number: Option<String>,
     /// The grant's courier id, when the grant parsed (a claim unless allowed).
     pub courier: Option<String>,
-    /// The grant id in hex, when the grant parsed.
+    /// The grant id in hex, when the grant parsed; a revoked grant.
     pub grant: Option<String>,
-    /// `delivery`, `call`, `return` or `after-sales`.
-    pub purpose: String,
-    /// Allowed, or denied and why: the JSON fields `outcome` and `reason`.
-    pub outcome: Outcome,
+    /// The seller's sealer id (8 hex digits) of a suite-2 or suite-3 token,
+    /// when the resolver learned it (a claim unless allowed); a revoked sealer.
+    pub sealer: Option<String>,
+    /// `delivery`, `call`, `return` or `after-sales`: a resolve attempt's only.
+    pub purpose: Option<String>,
+    /// Allowed, or denied and why (the JSON fields `outcome` and `reason`): a
+    /// resolve attempt's only.
+    pub outcome: Option<Outcome>,
     /// The fields disclosed, comma-separated (`name,phone,address,items` order), when allowed.
     pub scope: Option<String>,
+    /// The client address group of suppressed refusals (`203.0.113.9`, or an
+    /// IPv6 /64 as `2001:db8:1:2::/64`).
+    pub client: Option<String>,
+    /// How many refusals were suppressed.
+    pub count: Option<u64>,
+    /// The `seq` of the allowed record whose answer was not delivered.
+    pub refers_to: Option<u64>,
     /// The previous record's hash in hex (64 zeros for the first).
     pub prev: String,
     /// This record's hash in hex.
     pub hash: String,
 }
 
+fn is_resolve(kind: &AuditKind) -> bool {
+    *kind == AuditKind::Resolve
+}
+
 /// The JSON line of a record, field by field (`outcome` and `reason` as text).
+/// The fields of record kinds are left out when absent, so an older record's
+/// line is written as it always was.
 #[derive(Serialize)]
 struct LineRef<'a> {
     seq: u64,
     instance: &'a str,
     time: &'a str,
+    #[serde(skip_serializing_if = "is_resolve")]
+    kind: AuditKind,
     tracking_number: Option<&'a str>,
     courier: Option<&'a str>,
     grant: Option<&'a str>,
-    purpose: &'a str,
-    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sealer: Option<&'a str>,
+    purpose: Option<&'a str>,
+    outcome: Option<&'static str>,
     reason: Option<&'static str>,
     scope: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refers_to: Option<u64>,
     prev: &'a str,
     hash: &'a str,
+}
+
+impl Serialize for AuditKind {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 #[derive(Deserialize)]
@@ -82,13 +123,18 @@ struct Line {
     seq: u64,
     instance: String,
     time: String,
+    kind: Option<String>,
     tracking_number: Option<String>,
     courier: Option<String>,
     grant: Option<String>,
-    purpose: String,
-    outcome: String,
+    sealer: Option<String>,
+    purpose: Option<String>,
+    outcome: Option<String>,
     reason: Option<String>,
     scope: Option<String>,
+    client: Option<String>,
+    count: Option<u64>,
+    refers_to: Option<u64>,
     prev: String,
     hash: String,
 }
@@ -99,13 +145,21 @@ impl Serialize for AuditRecord {
             seq: self.seq,
             instance: &self.instance,
             time: &self.time,
+            kind: self.kind,
             tracking_number: self.tracking_number.as_deref(),
             courier: self.courier.as_deref(),
             grant: self.grant.as_deref(),
-            purpose: &self.purpose,
-            outcome: self.outcome.as_str(),
-            reason: self.outcome.reason().map(crate::DenialReason::as_str),
+            sealer: self.sealer.as_deref(),
+            purpose: self.purpose.as_deref(),
+            outcome: self.outcome.map(Outcome::as_str),
+            reason: self
+                .outcome
+                .and_then(Outcome::reason)
+                .map(crate::DenialReason::as_str),
             scope: self.scope.as_deref(),
+            client: self.client.as_deref(),
+            count: self.count,
+            refers_to: self.refers_to,
             prev: &self.prev,
             hash: &self.hash,
         }
@@ -116,21 +170,41 @@ impl Serialize for AuditRecord {
 impl<'de> Deserialize<'de> for AuditRecord {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let line = Line::deserialize(deserializer)?;
-        let outcome = Outcome::from_parts(&line.outcome, line.reason.as_deref())
-            .map_err(serde::de::Error::custom)?;
-        Ok(Self {
+        // `resolve` is the default and never written: one record, one line.
+        let kind = match line.kind.as_deref() {
+            None => AuditKind::Resolve,
+            Some("resolve") => return Err(serde::de::Error::custom("kind resolve is implied")),
+            Some(k) => k.parse().map_err(serde::de::Error::custom)?,
+        };
+        let outcome = match (line.outcome.as_deref(), line.reason.as_deref()) {
+            (None, None) => None,
+            (Some(o), r) => Some(Outcome::from_parts(o, r).map_err(serde::de::Error::custom)?),
+            (None, Some(_)) => return Err(serde::de::Error::custom("a reason without outcome")),
+        };
+        let record = Self {
             seq: line.seq,
             instance: line.instance,
             time: line.time,
+            kind,
             tracking_number: line.tracking_number,
             courier: line.courier,
             grant: line.grant,
+            sealer: line.sealer,
             purpose: line.purpose,
             outcome,
             scope: line.scope,
+            client: line.client,
+            count: line.count,
+            refers_to: line.refers_to,
             prev: line.prev,
             hash: line.hash,
-        })
+        };
+        if !record.fits_kind() {
+            return Err(serde::de::Error::custom(
+                "the record's fields do not fit its kind",
+            ));
+        }
+        Ok(record)
     }
 }
 
@@ -179,14 +253,96 @@ impl AuditRecord {
             self.tracking_number.as_deref(),
             self.courier.as_deref(),
             self.grant.as_deref(),
-            Some(self.purpose.as_str()),
-            Some(self.outcome.as_str()),
-            self.outcome.reason().map(crate::DenialReason::as_str),
+            self.purpose.as_deref(),
+            self.outcome.map(Outcome::as_str),
+            self.outcome
+                .and_then(Outcome::reason)
+                .map(crate::DenialReason::as_str),
             self.scope.as_deref(),
         ] {
             field(&mut b, value);
         }
+        // The fields of record kinds, each after its tag, only when present.
+        if self.kind != AuditKind::Resolve {
+            b.push(tag::KIND);
+            field(&mut b, Some(self.kind.as_str()));
+        }
+        for (t, value) in [
+            (tag::SEALER, self.sealer.as_deref()),
+            (tag::CLIENT, self.client.as_deref()),
+        ] {
+            if let Some(v) = value {
+                b.push(t);
+                field(&mut b, Some(v));
+            }
+        }
+        for (t, value) in [(tag::COUNT, self.count), (tag::REFERS_TO, self.refers_to)] {
+            if let Some(v) = value {
+                b.push(t);
+                b.extend_from_slice(&v.to_be_bytes());
+            }
+        }
         b
+    }
+
+    /// Whether the record's fields fit its kind (`docs/AUDIT.md`, "Record
+    /// kinds"): a resolve attempt has a purpose and an outcome; a revocation
+    /// names exactly one grant, parcel or sealer and nothing else; suppressed
+    /// refusals have a client group and a count of at least 1; an undelivered
+    /// answer names an earlier record. Records that do not fit do not parse.
+    pub fn fits_kind(&self) -> bool {
+        let sealer_ok = self
+            .sealer
+            .as_deref()
+            .is_none_or(|s| Revocation::from_parts("sealer", s).is_some_and(|r| r.subject() == s));
+        let attempt_fields =
+            self.purpose.is_none() && self.outcome.is_none() && self.scope.is_none();
+        let summary_fields = self.client.is_none() && self.count.is_none();
+        match self.kind {
+            AuditKind::Resolve => {
+                sealer_ok
+                    && self.purpose.is_some()
+                    && self.outcome.is_some()
+                    && summary_fields
+                    && self.refers_to.is_none()
+            }
+            AuditKind::Revoked | AuditKind::Unrevoked => {
+                self.revocation().is_some()
+                    && self.courier.is_none()
+                    && attempt_fields
+                    && summary_fields
+                    && self.refers_to.is_none()
+            }
+            AuditKind::Suppressed => {
+                self.client.as_deref().is_some_and(is_client_group)
+                    && self.count.is_some_and(|n| n > 0)
+                    && self.tracking_number.is_none()
+                    && self.courier.is_none()
+                    && self.grant.is_none()
+                    && self.sealer.is_none()
+                    && attempt_fields
+                    && self.refers_to.is_none()
+            }
+            AuditKind::Undelivered => {
+                sealer_ok
+                    && self.refers_to.is_some_and(|r| r > 0 && r < self.seq)
+                    && attempt_fields
+                    && summary_fields
+            }
+        }
+    }
+
+    /// The revocation a [`Revoked`](AuditKind::Revoked) or
+    /// [`Unrevoked`](AuditKind::Unrevoked) record names (its one subject).
+    pub fn revocation(&self) -> Option<Revocation> {
+        if !self.kind.is_revocation() {
+            return None;
+        }
+        revocation_subject(
+            self.grant.as_deref(),
+            self.tracking_number.as_deref(),
+            self.sealer.as_deref(),
+        )
     }
 
     /// SHA-256 of [`hashed_bytes`](Self::hashed_bytes).
@@ -284,12 +440,17 @@ impl AuditChain {
             seq: self.next_seq,
             instance: self.instance.clone(),
             time: record_time(time),
+            kind: event.kind,
             tracking_number: event.tracking_number.clone(),
             courier: event.courier_id.clone(),
             grant: event.grant_id.map(|g| g.to_string()),
-            purpose: event.purpose.as_str().to_owned(),
+            sealer: event.sealer.map(|s| s.to_string()),
+            purpose: event.purpose.map(|p| p.as_str().to_owned()),
             outcome: event.outcome,
             scope: event.scope.map(scope_text),
+            client: event.client.clone(),
+            count: event.count,
+            refers_to: event.refers_to,
             prev: hex::encode(self.prev),
             hash: String::new(),
         };

@@ -9,7 +9,9 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
+use super::audit::Outcome;
 use super::audit_key::{AuditCheckpoint, AuditPublicKey};
+use super::audit_kind::AuditKind;
 use super::audit_note::{SignedCheckpoint, ORIGIN_PREFIX};
 use super::audit_record::AuditRecord;
 use super::audit_tree::AuditTree;
@@ -62,6 +64,9 @@ struct ChainState {
     tree: AuditTree,
     /// The line of each record, by `seq - 1`.
     lines: Vec<usize>,
+    /// Whether each record, by `seq - 1`, is an allowed resolve whose answer
+    /// no "not delivered" record has named yet.
+    deliverable: Vec<bool>,
 }
 
 #[derive(Deserialize)]
@@ -268,9 +273,21 @@ fn verify_lines(
         if time < state.last_time {
             return Err(broken(AuditBreak::TimeWentBack));
         }
+        if let Some(r) = record.refers_to {
+            // An undelivered answer names an earlier allowed record, once.
+            let named = usize::try_from(r.saturating_sub(1))
+                .ok()
+                .and_then(|i| state.deliverable.get_mut(i))
+                .filter(|d| **d)
+                .ok_or(broken(AuditBreak::BadReference))?;
+            *named = false;
+        }
         state.prev = record.digest();
         state.tree.push(&record);
         state.lines.push(n);
+        state
+            .deliverable
+            .push(record.kind == AuditKind::Resolve && record.outcome == Some(Outcome::Allowed));
         state.expected = state.expected.saturating_add(1);
         state.last_time = time;
         each(&record);

@@ -199,6 +199,9 @@ pub enum AuditBreak {
     /// allowed, from this one on: nothing outside the carrier vouches for them.
     /// Find out why the witness has not cosigned, or allow them knowingly.
     Unwitnessed,
+    /// An "answer not delivered" record names no earlier allowed resolve of
+    /// its chain, or one already named: the record was forged or moved.
+    BadReference,
 }
 
 impl std::fmt::Display for AuditBreak {
@@ -217,6 +220,9 @@ impl std::fmt::Display for AuditBreak {
             Self::Unsigned => "more records follow the last signed checkpoint than allowed",
             Self::Unwitnessed => {
                 "more records follow the last witness-cosigned checkpoint than allowed"
+            }
+            Self::BadReference => {
+                "an undelivered-answer record names no earlier allowed record, or one already named"
             }
         })
     }

@@ -399,7 +399,7 @@ impl Resolver {
     pub fn open(&self, attempt: &Attempt) -> Result<Disclosure, Denied> {
         let (token, grant) = attempt.admitted()?;
         let header = token.header();
-        let payload = self.open_token(token)?;
+        let payload = self.open_token(token, attempt)?;
         let now = u64::try_from(attempt.time().unix_timestamp()).unwrap_or(0);
         // The clear header bounds the expiry to its period; the exact expiry and
         // the issue time are inside.
@@ -435,10 +435,11 @@ impl Resolver {
     /// clear sealer id's registered key; suite 3 by unmasking its sealer id with
     /// the zone key, refusing an unknown or revoked sealer, then opening with
     /// that sealer's registered key.
-    fn open_token(&self, token: &Token) -> Result<Payload, Denied> {
+    fn open_token(&self, token: &Token, attempt: &Attempt) -> Result<Payload, Denied> {
         let opened = match token.header().suite() {
             3 => {
                 let unmasked = self.ring.unmask(token).map_err(|_| Denied::Unopenable)?;
+                attempt.learned_sealer(unmasked.sealer);
                 let key = self.sealer(unmasked.sealer)?;
                 self.ring.open_unmasked(token, &unmasked, key)
             }

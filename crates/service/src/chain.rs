@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use waybill_redact::{
-    audit_origin, AuditChain, AuditCheckpoint, AuditEvent, AuditRecord, AuditTree,
-    SignedCheckpoint, TreeHash,
+    audit_origin, AuditChain, AuditCheckpoint, AuditEvent, AuditKind, AuditRecord, AuditTree,
+    DenialReason, Outcome, SignedCheckpoint, TreeHash,
 };
 
 use crate::error::StoreError;
@@ -255,4 +255,42 @@ pub(crate) fn with_cosignatures(
             Ok(cp)
         })
         .collect()
+}
+
+/// A record's `purpose`, `outcome` and `reason` columns. The first two are
+/// NOT NULL (they predate record kinds): a record of another kind stores an
+/// empty purpose and its kind as its outcome, so that `outcome = 'allowed'`
+/// still finds exactly the disclosures.
+pub(crate) fn attempt_columns(r: &AuditRecord) -> (&str, &'static str, Option<&'static str>) {
+    (
+        r.purpose.as_deref().unwrap_or(""),
+        r.outcome.map_or(r.kind.as_str(), Outcome::as_str),
+        r.outcome
+            .and_then(Outcome::reason)
+            .map(DenialReason::as_str),
+    )
+}
+
+/// The kind, purpose and outcome of a stored record, from its `kind`,
+/// `purpose`, `outcome` and `reason` columns (the inverse of [`attempt_columns`]).
+///
+/// # Errors
+/// An unknown kind, outcome or reason.
+pub(crate) fn attempt_from_columns(
+    kind: Option<&str>,
+    purpose: String,
+    outcome: &str,
+    reason: Option<&str>,
+) -> Result<(AuditKind, Option<String>, Option<Outcome>), String> {
+    match kind {
+        None => Outcome::from_parts(outcome, reason)
+            .map(|o| (AuditKind::Resolve, Some(purpose), Some(o)))
+            .map_err(|e| e.to_string()),
+        Some(k) => k
+            .parse::<AuditKind>()
+            .ok()
+            .filter(|k| *k != AuditKind::Resolve)
+            .map(|k| (k, None, None))
+            .ok_or_else(|| format!("unknown audit record kind {k:?}")),
+    }
 }

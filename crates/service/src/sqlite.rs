@@ -14,11 +14,13 @@ use std::time::Instant;
 use rusqlite::{params, Connection, Transaction};
 use tokio::sync::mpsc;
 use waybill_redact::{
-    AuditCheckpoint, AuditRecord, DenialReason, Outcome, ReplayGuard, Revocation, SignedCheckpoint,
+    AuditCheckpoint, AuditKind, AuditRecord, ReplayGuard, Revocation, SignedCheckpoint,
     ORIGIN_PREFIX,
 };
 
-use crate::chain::{export_lines, with_cosignatures, ChainState, Rows};
+use crate::chain::{
+    attempt_columns, attempt_from_columns, export_lines, with_cosignatures, ChainState, Rows,
+};
 use crate::error::StoreError;
 use crate::metrics::Metrics;
 use crate::store::{
@@ -75,6 +77,14 @@ CREATE TRIGGER audit_checkpoints_append_only_u BEFORE UPDATE ON audit_checkpoint
 CREATE TRIGGER audit_checkpoints_append_only_d BEFORE DELETE ON audit_checkpoints
     BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 ",
+    // Record kinds (`docs/AUDIT.md`): NULL on a resolve attempt's row.
+    r"
+ALTER TABLE audit ADD COLUMN kind TEXT;
+ALTER TABLE audit ADD COLUMN sealer TEXT;
+ALTER TABLE audit ADD COLUMN client TEXT;
+ALTER TABLE audit ADD COLUMN count INTEGER;
+ALTER TABLE audit ADD COLUMN refers_to INTEGER;
+",
 ];
 
 const NONCE_SQL: &str = "INSERT OR IGNORE INTO seen_nonces (nonce, keep_until) VALUES (?1, ?2)";
@@ -88,8 +98,8 @@ const QUOTA_SQL: &str =
     ON CONFLICT (grant_id) DO UPDATE SET used = excluded.used";
 
 const INSERT_AUDIT: &str = "INSERT INTO audit (instance, seq, time, tracking_number, courier,
-    grant_id, purpose, outcome, reason, scope, prev, hash)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    grant_id, purpose, outcome, reason, scope, prev, hash, kind, sealer, client, count, refers_to)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 
 const INSERT_NOTE: &str = "INSERT INTO audit_notes (instance, size, note) VALUES (?1, ?2, ?3)";
 
@@ -228,29 +238,41 @@ fn load_counters(conn: &Connection) -> Result<Counters, StoreError> {
 }
 
 fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
+    let number = |i: usize| -> rusqlite::Result<Option<u64>> {
+        Ok(r.get::<_, Option<i64>>(i)?
+            .map(|n| u64::try_from(n).unwrap_or(0)))
+    };
+    let (kind, purpose, outcome) = attempt_from_columns(
+        r.get::<_, Option<String>>(12)?.as_deref(),
+        r.get(6)?,
+        &r.get::<_, String>(7)?,
+        r.get::<_, Option<String>>(8)?.as_deref(),
+    )
+    .map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, e.into())
+    })?;
     Ok(AuditRecord {
         instance: r.get(0)?,
         seq: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
         time: r.get(2)?,
+        kind,
         tracking_number: r.get(3)?,
         courier: r.get(4)?,
         grant: r.get(5)?,
-        purpose: r.get(6)?,
-        outcome: Outcome::from_parts(
-            &r.get::<_, String>(7)?,
-            r.get::<_, Option<String>>(8)?.as_deref(),
-        )
-        .map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, Box::new(e))
-        })?,
+        sealer: r.get(13)?,
+        purpose,
+        outcome,
         scope: r.get(9)?,
+        client: r.get(14)?,
+        count: number(15)?,
+        refers_to: number(16)?,
         prev: r.get(10)?,
         hash: r.get(11)?,
     })
 }
 
 const SELECT_AUDIT: &str = "SELECT instance, seq, time, tracking_number, courier, grant_id,
-    purpose, outcome, reason, scope, prev, hash FROM audit";
+    purpose, outcome, reason, scope, prev, hash, kind, sealer, client, count, refers_to FROM audit";
 
 fn resume(
     conn: &Connection,
@@ -484,7 +506,10 @@ fn commit(
 
 fn insert_rows(tx: &Transaction<'_>, rows: &Rows) -> Result<(), StoreError> {
     let mut stmt = tx.prepare_cached(INSERT_AUDIT).map_err(db)?;
+    let number = |n: Option<u64>| n.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
     for r in &rows.records {
+        let (purpose, outcome, reason) = attempt_columns(r);
+        let kind = (r.kind != AuditKind::Resolve).then(|| r.kind.as_str());
         stmt.execute(params![
             r.instance,
             i64::try_from(r.seq).unwrap_or(i64::MAX),
@@ -492,12 +517,17 @@ fn insert_rows(tx: &Transaction<'_>, rows: &Rows) -> Result<(), StoreError> {
             r.tracking_number,
             r.courier,
             r.grant,
-            r.purpose,
-            r.outcome.as_str(),
-            r.outcome.reason().map(DenialReason::as_str),
+            purpose,
+            outcome,
+            reason,
             r.scope,
             r.prev,
-            r.hash
+            r.hash,
+            kind,
+            r.sealer,
+            r.client,
+            number(r.count),
+            number(r.refers_to),
         ])
         .map_err(db)?;
     }

@@ -297,25 +297,25 @@ pub(crate) fn tally<K: Ord + Clone>(keys: impl Iterator<Item = K>) -> Vec<(K, u3
 }
 
 /// The "answer not delivered" record that follows the allowed record `seq`
-/// (whose event was `allowed`) when its answer was never sent.
+/// (whose event was `allowed`) when its answer was never sent: its tracking
+/// number, grant and sealer, at the time it is written.
 pub(crate) fn not_delivered_event(seq: u64, allowed: &AuditEvent) -> AuditEvent {
-    // PLACEHOLDER until the audit-records branch's kind is merged.
-    let _ = seq;
-    let mut e = AuditEvent::new(
-        time::OffsetDateTime::now_utc(),
-        allowed.purpose,
-        waybill_redact::Outcome::Denied(waybill_redact::DenialReason::AuditUnavailable),
-    );
-    e.grant_id = allowed.grant_id;
-    e.courier_id.clone_from(&allowed.courier_id);
-    e.tracking_number.clone_from(&allowed.tracking_number);
+    let mut e = AuditEvent::undelivered(time::OffsetDateTime::now_utc(), seq);
+    if let (Some(courier), Some(grant)) = (&allowed.courier_id, allowed.grant_id) {
+        e = e.with_grant(courier.clone(), grant);
+    }
+    if let Some(tracking) = &allowed.tracking_number {
+        e = e.with_tracking_number(tracking.clone());
+    }
+    e.sealer.clone_from(&allowed.sealer);
     e
 }
 
 /// Whether an event is an allowed resolve (a disclosure, whose quota unit
 /// was spent).
 pub(crate) fn is_allowed(e: &AuditEvent) -> bool {
-    e.outcome == waybill_redact::Outcome::Allowed
+    e.kind == waybill_redact::AuditKind::Resolve
+        && e.outcome == Some(waybill_redact::Outcome::Allowed)
 }
 
 /// The grants of a batch's allowed records: their quota units are given back

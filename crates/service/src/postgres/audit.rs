@@ -8,9 +8,9 @@ use tokio::sync::mpsc;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Statement};
-use waybill_redact::{AuditEvent, DenialReason, ORIGIN_PREFIX};
+use waybill_redact::{AuditEvent, AuditKind, ORIGIN_PREFIX};
 
-use crate::chain::{ChainState, Rows};
+use crate::chain::{attempt_columns, ChainState, Rows};
 use crate::error::StoreError;
 use crate::metrics::Metrics;
 use crate::store::{
@@ -25,10 +25,11 @@ use super::{connect, pg};
 /// machine it costs the server about two thirds of the CPU of the same rows
 /// through `INSERT … SELECT unnest(…)` (`scripts/pg-statement-cost.py`).
 const COPY_AUDIT: &str = "COPY audit (instance, seq, time, tracking_number, courier, grant_id,
-    purpose, outcome, reason, scope, prev, hash) FROM STDIN (FORMAT BINARY)";
+    purpose, outcome, reason, scope, prev, hash, kind, sealer, client, count, refers_to)
+    FROM STDIN (FORMAT BINARY)";
 
 /// The columns of [`COPY_AUDIT`], in order.
-const AUDIT_TYPES: [Type; 12] = [
+const AUDIT_TYPES: [Type; 17] = [
     Type::TEXT,
     Type::INT8,
     Type::TEXT,
@@ -41,6 +42,11 @@ const AUDIT_TYPES: [Type; 12] = [
     Type::TEXT,
     Type::TEXT,
     Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::INT8,
 ];
 
 /// A batch's checkpoint notes ($1–$3).
@@ -373,8 +379,11 @@ pub(super) async fn insert_rows(
     if !rows.records.is_empty() {
         let sink = conn.client.copy_in(&conn.audit).await?;
         let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &AUDIT_TYPES));
+        let number = |n: Option<u64>| n.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
         for r in &rows.records {
             let seq = i64::try_from(r.seq).unwrap_or(i64::MAX);
+            let (purpose, outcome, reason) = attempt_columns(r);
+            let kind = (r.kind != AuditKind::Resolve).then(|| r.kind.as_str());
             writer
                 .as_mut()
                 .write(&[
@@ -384,12 +393,17 @@ pub(super) async fn insert_rows(
                     &r.tracking_number,
                     &r.courier,
                     &r.grant,
-                    &r.purpose,
-                    &r.outcome.as_str(),
-                    &r.outcome.reason().map(DenialReason::as_str),
+                    &purpose,
+                    &outcome,
+                    &reason,
                     &r.scope,
                     &r.prev,
                     &r.hash,
+                    &kind,
+                    &r.sealer,
+                    &r.client,
+                    &number(r.count),
+                    &number(r.refers_to),
                 ])
                 .await?;
         }

@@ -2,30 +2,39 @@
 //! chain for an export.
 
 use tokio_postgres::{Client, Row};
-use waybill_redact::{AuditCheckpoint, AuditRecord, Outcome, SignedCheckpoint};
+use waybill_redact::{AuditCheckpoint, AuditRecord, SignedCheckpoint};
 
-use crate::chain::{export_lines, with_cosignatures, ChainState};
+use crate::chain::{attempt_from_columns, export_lines, with_cosignatures, ChainState};
 use crate::error::StoreError;
 use crate::store::Checkpointing;
 
 use super::pg;
 
 const SELECT_AUDIT: &str = "SELECT instance, seq, time, tracking_number, courier, grant_id,
-    purpose, outcome, reason, scope, prev, hash FROM audit";
+    purpose, outcome, reason, scope, prev, hash, kind, sealer, client, count, refers_to FROM audit";
 
 pub(super) fn record_from_row(r: &Row) -> Result<AuditRecord, StoreError> {
-    let outcome = Outcome::from_parts(r.get(7), r.get(8))
+    let (kind, purpose, outcome) = attempt_from_columns(r.get(12), r.get(6), r.get(7), r.get(8))
         .map_err(|e| StoreError::Corrupt(format!("audit record {}: {e}", r.get::<_, i64>(1))))?;
+    let number = |i: usize| {
+        r.get::<_, Option<i64>>(i)
+            .map(|n| u64::try_from(n).unwrap_or(0))
+    };
     Ok(AuditRecord {
         instance: r.get(0),
         seq: u64::try_from(r.get::<_, i64>(1)).unwrap_or(0),
         time: r.get(2),
+        kind,
         tracking_number: r.get(3),
         courier: r.get(4),
         grant: r.get(5),
-        purpose: r.get(6),
+        sealer: r.get(13),
+        purpose,
         outcome,
         scope: r.get(9),
+        client: r.get(14),
+        count: number(15),
+        refers_to: number(16),
         prev: r.get(10),
         hash: r.get(11),
     })

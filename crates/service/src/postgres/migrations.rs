@@ -53,6 +53,11 @@ CREATE TRIGGER audit_checkpoints_append_only
     BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_checkpoints
     FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
 ",
+    // Record kinds (`docs/AUDIT.md`): NULL on a resolve attempt's row.
+    r"
+ALTER TABLE audit ADD COLUMN kind TEXT, ADD COLUMN sealer TEXT, ADD COLUMN client TEXT,
+    ADD COLUMN count BIGINT, ADD COLUMN refers_to BIGINT;
+",
 ];
 
 pub(super) async fn migrate(client: &mut Client) -> Result<(), StoreError> {
