@@ -16,6 +16,7 @@
 
 mod common;
 
+use std::future::Future;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -399,34 +400,81 @@ async fn sqlite_locked_for_8_s_answers_503_in_time_and_spends_nothing_for_nobody
     check_log("sqlite", &store, &keys, ok, spent).await;
 }
 
+/// A service whose requests' deadline (1 s) is shorter than its store timeout
+/// (5 s), so that a commit held up by a lock ends after the deadline.
+async fn late_service(keys: &Keys, store: &str) -> Running {
+    Running::start(Config {
+        request_timeout_ms: 1000,
+        store_timeout_ms: 5000,
+        ..keys.config(store, "node-l")
+    })
+    .await
+}
+
+/// With the audit commits held up by a lock, four requests are answered 503 at
+/// their deadline although their claims were granted; `release` lets the held
+/// commits land. Then every allowed record of those four is followed by its
+/// not-delivered record, and their quota units came back: ten more requests
+/// under the quota of ten are all allowed.
+async fn late_commits(s: Running, keys: &Keys, store: &str, grant: &str, release: impl Future) {
+    let statuses = burst(std::slice::from_ref(&s.url), &keys.token(), grant, 4).await;
+    assert_eq!(statuses, [503; 4], "answered at the deadline");
+    release.await;
+    // The writer commits the four allowed records, then their four
+    // not-delivered records with the four units.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let statuses = burst(std::slice::from_ref(&s.url), &keys.token(), grant, 10).await;
+    assert_eq!(statuses, [200; 10], "the four units came back");
+    s.stop().await;
+    let (_, lines) = export_and_verify(store, keys, "export.jsonl").await;
+    assert_eq!(allowed_and_undelivered(&lines), (10, 4));
+}
+
 /// Commits that end after their requests' deadline, deterministically: SQLite's
 /// file is write-locked for longer than the deadline but shorter than the store
-/// timeout, so every claim is granted and every allowed record commits, after
-/// the clients got their 503s. Each allowed record is then followed by its
-/// "answer not delivered" record, and no quota stays spent.
+/// timeout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn records_committed_after_the_deadline_are_followed_by_not_delivered_records() {
+async fn sqlite_records_committed_after_the_deadline_are_followed_by_not_delivered_records() {
     let keys = Keys::new();
     let grant = keys.grant(10);
     let store = sqlite_url(keys.dir.path());
-    let s = Running::start(Config {
-        request_timeout_ms: 1000,
-        store_timeout_ms: 5000,
-        ..keys.config(&store, "node-l")
-    })
-    .await;
+    let s = late_service(&keys, &store).await;
     let conn = rusqlite::Connection::open(keys.path("resolver.db")).unwrap();
     conn.busy_timeout(Duration::from_secs(5)).unwrap();
     conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    let statuses = burst(std::slice::from_ref(&s.url), &keys.token(), &grant, 4).await;
-    assert_eq!(statuses, [503; 4], "answered at the deadline");
-    conn.execute_batch("ROLLBACK").unwrap();
-    // The writer commits the four allowed records, then their four
-    // not-delivered records; a later request finds its quota all there.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let statuses = burst(std::slice::from_ref(&s.url), &keys.token(), &grant, 10).await;
-    assert_eq!(statuses, [200; 10], "the four units came back");
-    s.stop().await;
-    let (_, lines) = export_and_verify(&store, &keys, "export.jsonl").await;
-    assert_eq!(allowed_and_undelivered(&lines), (10, 4));
+    late_commits(s, &keys, &store, &grant, async {
+        conn.execute_batch("ROLLBACK").unwrap();
+    })
+    .await;
+}
+
+/// The same on PostgreSQL: the audit table is locked by another session for
+/// longer than the deadline but shorter than the store timeout (the claims,
+/// on the quota table, go through).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_records_committed_after_the_deadline_are_followed_by_not_delivered_records() {
+    let Some(db) = postgres_db().await else {
+        return;
+    };
+    let keys = Keys::new();
+    let grant = keys.grant(10);
+    let s = late_service(&keys, &db).await;
+    let (admin, conn) = tokio_postgres::connect(&db, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    admin
+        .batch_execute("BEGIN; LOCK TABLE audit IN EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    late_commits(s, &keys, &db, &grant, async {
+        admin.batch_execute("ROLLBACK").await.unwrap();
+    })
+    .await;
+    let spent: i64 = admin
+        .query_one("SELECT COALESCE(sum(used), 0)::int8 FROM quota", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(spent, 10, "quota spent = 200s delivered");
 }
