@@ -258,3 +258,34 @@ async fn the_courier_rate_limit_holds_across_instances() {
     a.stop().await;
     b.stop().await;
 }
+
+/// The same on PostgreSQL: the audit table is locked by another session for
+/// longer than the deadline but shorter than the store timeout (the claims,
+/// on the quota table, go through).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_records_committed_after_the_deadline_are_followed_by_not_delivered_records() {
+    let Some(db) = postgres_db().await else {
+        return;
+    };
+    let keys = Keys::new();
+    let grant = keys.grant(10);
+    let s = late_service(&keys, &db).await;
+    let (admin, conn) = tokio_postgres::connect(&db, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    admin
+        .batch_execute("BEGIN; LOCK TABLE audit IN EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    late_commits(s, &keys, &db, &grant, async {
+        admin.batch_execute("ROLLBACK").await.unwrap();
+    })
+    .await;
+    let spent: i64 = admin
+        .query_one("SELECT COALESCE(sum(used), 0)::int8 FROM quota", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(spent, 10, "quota spent = 200s delivered");
+}
