@@ -84,6 +84,21 @@ impl Revocations {
             .extend(revocations);
     }
 
+    /// Lifts one revocation; returns whether it was in force.
+    pub fn remove(&self, revocation: &Revocation) -> bool {
+        self.set
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(revocation)
+    }
+
+    /// Replaces the whole set (one lock): what a store holds now, lifted
+    /// revocations included.
+    pub fn replace_all(&self, revocations: impl IntoIterator<Item = Revocation>) {
+        let fresh: HashSet<Revocation> = revocations.into_iter().collect();
+        *self.set.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+    }
+
     /// Whether this exact revocation is in force.
     pub fn contains(&self, revocation: &Revocation) -> bool {
         self.set

@@ -61,16 +61,38 @@ fn admin(app: &App, headers: &HeaderMap, peer: SocketAddr) -> Result<(), ApiErro
     Err(forbidden)
 }
 
-async fn revocations(
+/// `POST /v1/revocations`: revokes, each with a `revoked` audit record.
+async fn revoke(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = admin(&app, &headers, peer) {
+    change(app, peer, &headers, &body, false).await
+}
+
+/// `DELETE /v1/revocations` (the same body): lifts, each with an `unrevoked`
+/// audit record.
+async fn unrevoke(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    change(app, peer, &headers, &body, true).await
+}
+
+async fn change(
+    app: Arc<App>,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: &[u8],
+    lifted: bool,
+) -> Response {
+    if let Err(e) = admin(&app, headers, peer) {
         return e.into_response();
     }
-    let parsed = serde_json::from_slice::<RevocationBody>(&body)
+    let parsed = serde_json::from_slice::<RevocationBody>(body)
         .map_err(|_| malformed())
         .and_then(|b| {
             let mut list = Vec::new();
@@ -100,19 +122,31 @@ async fn revocations(
         Ok(l) => l,
         Err(e) => return e.into_response(),
     };
+    // Each revocation once: one audit record each, and the count says so.
+    let list = crate::revocation_log::RevocationChange::new(list, lifted).list;
     let n = list.len();
     let task_app = app.clone();
+    // Its own task: a client that hangs up does not cancel a begun commit.
     let stored = tokio::spawn(async move {
-        task_app.store.revoke(list.clone()).await?;
-        task_app.resolver.load().revocations().extend(list);
+        let revocations = task_app.resolver.load().revocations().clone();
+        if lifted {
+            task_app.store.unrevoke(list.clone()).await?;
+            for r in &list {
+                revocations.remove(r);
+            }
+        } else {
+            task_app.store.revoke(list.clone()).await?;
+            revocations.extend(list);
+        }
         Ok::<_, crate::error::StoreError>(())
     })
     .await;
     match stored {
         Ok(Ok(())) => {
-            tracing::info!(count = n, "revocations stored");
+            let field = if lifted { "unrevoked" } else { "revoked" };
+            tracing::info!(count = n, lifted, "revocations stored");
             Json(serde_json::json!({
-                "revoked": n,
+                field: n,
                 "effective_within_ms": app.revocation_refresh_ms,
             }))
             .into_response()
@@ -162,7 +196,7 @@ pub(crate) fn routes() -> Router<Arc<App>> {
     Router::new()
         .route(
             "/v1/revocations",
-            layers::json_body(post(revocations), layers::REVOCATION_BODY),
+            layers::json_body(post(revoke).delete(unrevoke), layers::REVOCATION_BODY),
         )
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

@@ -31,6 +31,7 @@ mod memory;
 mod metrics;
 mod postgres;
 mod reload;
+mod revocation_log;
 mod sqlite;
 mod store;
 mod witness;
@@ -227,10 +228,13 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         )?;
         tokio::spawn(client.run());
     }
+    // The revocation table is checked against the audit log before the
+    // first request: the log's revocations are enforced.
+    revocation_log::reconcile(store.as_ref()).await?;
     resolver
         .load()
         .revocations()
-        .extend(store.revocations().await?);
+        .replace_all(store.revocations().await?);
     let admin_key_sha256 = if config.admin_key_sha256.is_empty() {
         None
     } else {
@@ -304,7 +308,8 @@ pub async fn run(
             loop {
                 tokio::time::sleep(period).await;
                 match app.store.revocations().await {
-                    Ok(list) => app.resolver.load().revocations().extend(list),
+                    // Replaced, not extended: a lifted revocation leaves.
+                    Ok(list) => app.resolver.load().revocations().replace_all(list),
                     Err(e) => logline::store_error("revocations", &e),
                 }
             }

@@ -3,9 +3,10 @@
 
 use std::sync::Mutex;
 
-use waybill_redact::{AuditChain, AuditEvent, ReplayGuard, Revocation};
+use waybill_redact::{AuditChain, AuditEvent, AuditRecord, ReplayGuard, Revocation};
 
 use crate::error::StoreError;
+use crate::revocation_log::{change_events, RevocationChange};
 use crate::store::{
     now_ms, BoxFuture, Claim, Counters, Decision, RateParams, ResolverStore, Undelivered,
 };
@@ -21,6 +22,28 @@ struct State {
     counters: Counters,
     chain: AuditChain,
     revocations: Vec<Revocation>,
+    /// The chain's revocation records (the other records are not kept).
+    revocation_records: Vec<AuditRecord>,
+}
+
+impl State {
+    /// Changes the set and appends the change's records under one lock: the
+    /// memory store's transaction.
+    fn change(&mut self, change: &RevocationChange) {
+        for event in change_events([change]) {
+            let record = self.chain.append(&event);
+            self.revocation_records.push(record);
+        }
+        if change.lifted {
+            self.revocations.retain(|r| !change.list.contains(r));
+        } else {
+            for r in &change.list {
+                if !self.revocations.contains(r) {
+                    self.revocations.push(r.clone());
+                }
+            }
+        }
+    }
 }
 
 impl MemoryStore {
@@ -63,7 +86,29 @@ impl ResolverStore for MemoryStore {
 
     fn revoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.revocations.extend(revocations);
+        state.change(&RevocationChange::new(revocations, false));
+        Box::pin(async { Ok(()) })
+    }
+
+    fn unrevoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.change(&RevocationChange::new(revocations, true));
+        Box::pin(async { Ok(()) })
+    }
+
+    fn revocation_records(&self) -> BoxFuture<'_, Result<Vec<AuditRecord>, StoreError>> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let records = state.revocation_records.clone();
+        Box::pin(async move { Ok(records) })
+    }
+
+    fn restore_revocations(&self, list: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        for r in list {
+            if !state.revocations.contains(&r) {
+                state.revocations.push(r);
+            }
+        }
         Box::pin(async { Ok(()) })
     }
 

@@ -23,6 +23,7 @@ use crate::chain::{
 };
 use crate::error::StoreError;
 use crate::metrics::Metrics;
+use crate::revocation_log::{change_events, intact, RevocationChange};
 use crate::store::{
     allowed_grants, drain, now_ms, Batch, BoxFuture, Changed, Checkpointing, Claim, Counters,
     Decision, Job, Queue, RateParams, ResolverStore, Undelivered,
@@ -84,6 +85,7 @@ ALTER TABLE audit ADD COLUMN sealer TEXT;
 ALTER TABLE audit ADD COLUMN client TEXT;
 ALTER TABLE audit ADD COLUMN count INTEGER;
 ALTER TABLE audit ADD COLUMN refers_to INTEGER;
+CREATE INDEX audit_kinds ON audit (kind) WHERE kind IS NOT NULL;
 ",
 ];
 
@@ -395,11 +397,15 @@ fn run_writer(
                 owed.extend(u.record);
             }
         }
-        let (undo, rows) = state.extend(
-            batch.events.iter().map(|(e, _)| e).chain(&owed),
-            &signing,
-            closing,
-        );
+        // A revocation's record commits in the transaction that changes its row.
+        let revocations = change_events(batch.revocations.iter().map(|(c, _)| c));
+        let events = batch
+            .events
+            .iter()
+            .map(|(e, _)| e)
+            .chain(&owed)
+            .chain(&revocations);
+        let (undo, rows) = state.extend(events, &signing, closing);
         let now = now_ms();
         // Every claim of this batch's requests was decided before its record
         // was queued, so the counters taken now cover them (and the quota
@@ -473,15 +479,20 @@ fn commit(
             stmt.execute(params![nonce.as_slice(), until]).map_err(db)?;
         }
     }
-    {
-        let mut stmt = tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO revocations (kind, subject, created_at) VALUES (?1, ?2, ?3)",
-            )
+    for (change, _) in &batch.revocations {
+        let sql = if change.lifted {
+            "DELETE FROM revocations WHERE kind = ?1 AND subject = ?2"
+        } else {
+            "INSERT OR IGNORE INTO revocations (kind, subject, created_at) VALUES (?1, ?2, ?3)"
+        };
+        let mut stmt = tx.prepare_cached(sql).map_err(db)?;
+        for r in &change.list {
+            if change.lifted {
+                stmt.execute(params![r.kind(), r.subject()])
+            } else {
+                stmt.execute(params![r.kind(), r.subject(), now / 1000])
+            }
             .map_err(db)?;
-        for r in batch.revocations.iter().flat_map(|(r, _)| r) {
-            stmt.execute(params![r.kind(), r.subject(), now / 1000])
-                .map_err(db)?;
         }
     }
     insert_rows(tx, rows)?;
@@ -611,7 +622,46 @@ impl ResolverStore for SqliteStore {
     }
 
     fn revoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(self.queue.revoke(revocations))
+        Box::pin(self.queue.revoke(RevocationChange::new(revocations, false)))
+    }
+
+    fn unrevoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.queue.revoke(RevocationChange::new(revocations, true)))
+    }
+
+    fn revocation_records(&self) -> BoxFuture<'_, Result<Vec<AuditRecord>, StoreError>> {
+        Box::pin(self.read(|conn| {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "{SELECT_AUDIT} WHERE kind IN ('revoked', 'unrevoked') \
+                     ORDER BY time, instance, seq"
+                ))
+                .map_err(db)?;
+            let records = stmt
+                .query_map([], record_from_row)
+                .map_err(db)?
+                .collect::<Result<_, _>>()
+                .map_err(db)?;
+            intact(records)
+        }))
+    }
+
+    fn restore_revocations(
+        &self,
+        revocations: Vec<Revocation>,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.read(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "INSERT OR IGNORE INTO revocations (kind, subject, created_at) \
+                     VALUES (?1, ?2, unixepoch())",
+                )
+                .map_err(db)?;
+            for r in &revocations {
+                stmt.execute(params![r.kind(), r.subject()]).map_err(db)?;
+            }
+            Ok(())
+        }))
     }
 
     fn revocations(&self) -> BoxFuture<'_, Result<Vec<Revocation>, StoreError>> {

@@ -9,10 +9,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
-use waybill_redact::{AuditEvent, AuditKey, GrantId, Limit, QuotaClaim, ReplayGuard, Revocation};
+use waybill_redact::{
+    AuditEvent, AuditKey, AuditRecord, GrantId, Limit, QuotaClaim, ReplayGuard, Revocation,
+};
 
 use crate::error::StoreError;
 use crate::metrics::Metrics;
+use crate::revocation_log::RevocationChange;
 
 /// A boxed future, so that [`ResolverStore`] can be used as `dyn`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -108,10 +111,23 @@ pub trait ResolverStore: Send + Sync {
     /// not delivered" record, if any, in one transaction. Resolves once the
     /// writer has taken it: it retries until they are durable.
     fn undelivered(&self, undelivered: Undelivered) -> BoxFuture<'_, Result<(), StoreError>>;
-    /// Stores revocations durably.
+    /// Stores revocations durably, each with its `revoked` audit record, in
+    /// one transaction.
     fn revoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Lifts revocations durably, each with its `unrevoked` audit record, in
+    /// one transaction.
+    fn unrevoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Every revocation in force.
     fn revocations(&self) -> BoxFuture<'_, Result<Vec<Revocation>, StoreError>>;
+    /// Every `revoked` and `unrevoked` audit record of every chain, oldest
+    /// first (by time, then instance and seq), each with an intact hash.
+    fn revocation_records(&self) -> BoxFuture<'_, Result<Vec<AuditRecord>, StoreError>>;
+    /// Puts back revocation rows that the audit log holds in force but the
+    /// table lost, without new audit records (the log has them already).
+    fn restore_revocations(
+        &self,
+        revocations: Vec<Revocation>,
+    ) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Whether the store answers.
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Stores a witness's cosignature line (`— name base64`) of the checkpoint
@@ -136,7 +152,7 @@ pub(crate) enum Job {
     Admit(ReplayGuard, oneshot::Sender<Result<bool, StoreError>>),
     Append(AuditEvent, oneshot::Sender<Result<u64, StoreError>>),
     Undelivered(Undelivered, oneshot::Sender<Result<(), StoreError>>),
-    Revoke(Vec<Revocation>, oneshot::Sender<Result<(), StoreError>>),
+    Revoke(RevocationChange, oneshot::Sender<Result<(), StoreError>>),
     Close(oneshot::Sender<Result<(), StoreError>>),
 }
 
@@ -185,8 +201,8 @@ impl Queue {
         self.call(|tx| Job::Undelivered(u, tx)).await
     }
 
-    pub(crate) async fn revoke(&self, r: Vec<Revocation>) -> Result<(), StoreError> {
-        self.call(|tx| Job::Revoke(r, tx)).await
+    pub(crate) async fn revoke(&self, change: RevocationChange) -> Result<(), StoreError> {
+        self.call(|tx| Job::Revoke(change, tx)).await
     }
 
     pub(crate) async fn close(&self) -> Result<(), StoreError> {
@@ -221,7 +237,7 @@ pub(crate) struct Batch {
     pub(crate) admits: Vec<(ReplayGuard, Reply<bool>)>,
     pub(crate) events: Vec<(AuditEvent, Reply<u64>)>,
     pub(crate) undelivered: Vec<Undelivered>,
-    pub(crate) revocations: Vec<(Vec<Revocation>, Reply<()>)>,
+    pub(crate) revocations: Vec<(RevocationChange, Reply<()>)>,
     pub(crate) close: Vec<Reply<()>>,
 }
 

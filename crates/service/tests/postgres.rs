@@ -220,10 +220,7 @@ async fn the_audit_table_is_append_only() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(
-        version, 4,
-        "migration 3 adds the checkpoint notes, 4 the record kinds"
-    );
+    assert_eq!(version, 4, "migration 4 adds the record kinds' columns");
     assert!(client
         .batch_execute("DELETE FROM audit_notes")
         .await

@@ -13,6 +13,7 @@ use waybill_redact::{AuditEvent, AuditKind, ORIGIN_PREFIX};
 use crate::chain::{attempt_columns, ChainState, Rows};
 use crate::error::StoreError;
 use crate::metrics::Metrics;
+use crate::revocation_log::change_events;
 use crate::store::{
     allowed_grants, drain, is_allowed, not_delivered_event, Batch, Checkpointing, Job, Undelivered,
 };
@@ -65,6 +66,10 @@ UPDATE quota AS q SET used = GREATEST(q.used - r.n, 0)
 FROM (SELECT g, count(*)::int8 AS n FROM unnest($1::text[]) AS g GROUP BY g) AS r
 WHERE q.grant_id = r.g";
 
+const DELETE_REVOCATIONS: &str = "
+DELETE FROM revocations WHERE (kind, subject) IN
+    (SELECT * FROM unnest($1::text[], $2::text[]))";
+
 /// The auditor's connection and its prepared statements.
 pub(super) struct AuditConn {
     client: Client,
@@ -72,6 +77,7 @@ pub(super) struct AuditConn {
     checkpoints: Statement,
     revocations: Statement,
     give_back: Statement,
+    lift: Statement,
 }
 
 /// Commits audit records, checkpoints and revocations, one transaction per batch.
@@ -94,6 +100,9 @@ pub(super) struct Auditor {
 
 /// The allowed records of a batch: (seq, event).
 type Allowed = Vec<(u64, AuditEvent)>;
+
+/// A revocation change for [`write`]: lifted or not, kinds, subjects.
+type Change = (bool, Vec<&'static str>, Vec<String>);
 
 impl Auditor {
     /// An auditor that continues `state`, the chain as read at start, and
@@ -163,10 +172,11 @@ impl Auditor {
                 .map_err(pg)?;
         }
         limit(&client, timeout).await.map_err(pg)?;
-        let (audit, checkpoints, revocations, give_back) = tokio::try_join!(
+        let (audit, checkpoints, revocations, lift, give_back) = tokio::try_join!(
             client.prepare(COPY_AUDIT),
             client.prepare(INSERT_CHECKPOINTS),
             client.prepare(INSERT_REVOCATIONS),
+            client.prepare(DELETE_REVOCATIONS),
             client.prepare(GIVE_BACK)
         )
         .map_err(pg)?;
@@ -175,6 +185,7 @@ impl Auditor {
             audit,
             checkpoints,
             revocations,
+            lift,
             give_back,
         })
     }
@@ -224,10 +235,13 @@ impl Auditor {
         let owed = self.owed.take();
         let from = state.tree.size();
         let events = batch.events.iter().map(|(e, _)| e);
+        // A revocation's record commits in the transaction that changes its row.
+        let revocation_events = change_events(batch.revocations.iter().map(|(c, _)| c));
         let (_, rows) = state.extend(
             events
                 .clone()
-                .chain(owed.iter().filter_map(|u| u.record.as_ref())),
+                .chain(owed.iter().filter_map(|u| u.record.as_ref()))
+                .chain(&revocation_events),
             &self.signing,
             closing,
         );
@@ -237,11 +251,13 @@ impl Auditor {
             .filter(|(e, _)| is_allowed(e))
             .map(|(e, seq)| (*seq, e.clone()))
             .collect();
-        let revoked: Vec<(&'static str, String)> = batch
+        let revoked: Vec<Change> = batch
             .revocations
             .iter()
-            .flat_map(|(r, _)| r)
-            .map(|r| (r.kind(), r.subject()))
+            .map(|(c, _)| {
+                let (kinds, subjects) = c.list.iter().map(|r| (r.kind(), r.subject())).unzip();
+                (c.lifted, kinds, subjects)
+            })
             .collect();
         let give_back: Vec<String> = owed.iter().map(|u| u.grant.to_string()).collect();
         let rows = Arc::new(rows);
@@ -342,7 +358,7 @@ impl Settled {
 async fn write(
     conn: Arc<AuditConn>,
     rows: Arc<Rows>,
-    revoked: Vec<(&'static str, String)>,
+    revoked: Vec<Change>,
     give_back: Vec<String>,
 ) -> Result<(), tokio_postgres::Error> {
     // Records alone are one statement, so one transaction: the copy commits
@@ -353,12 +369,13 @@ async fn write(
     if together {
         conn.client.batch_execute("BEGIN").await?;
     }
-    if !revoked.is_empty() {
-        let (kinds, subjects): (Vec<&str>, Vec<&str>) =
-            revoked.iter().map(|(k, s)| (*k, s.as_str())).unzip();
-        conn.client
-            .execute(&conn.revocations, &[&kinds, &subjects])
-            .await?;
+    for (lifted, kinds, subjects) in &revoked {
+        let statement = if *lifted {
+            &conn.lift
+        } else {
+            &conn.revocations
+        };
+        conn.client.execute(statement, &[kinds, subjects]).await?;
     }
     if !give_back.is_empty() {
         conn.client.execute(&conn.give_back, &[&give_back]).await?;

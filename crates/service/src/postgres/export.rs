@@ -63,6 +63,23 @@ async fn chain_records(client: &Client, instance: &str) -> Result<Vec<AuditRecor
         .collect()
 }
 
+/// Every revocation record of every chain, oldest first, each intact.
+pub(super) async fn revocation_records(client: &Client) -> Result<Vec<AuditRecord>, StoreError> {
+    let records = client
+        .query(
+            &format!(
+                "{SELECT_AUDIT} WHERE kind IN ('revoked', 'unrevoked') ORDER BY time, instance, seq"
+            ),
+            &[],
+        )
+        .await
+        .map_err(pg)?
+        .iter()
+        .map(record_from_row)
+        .collect::<Result<_, _>>()?;
+    crate::revocation_log::intact(records)
+}
+
 /// A chain's checkpoint notes by tree size, each with its cosignatures.
 async fn chain_notes(client: &Client, instance: &str) -> Result<Vec<SignedCheckpoint>, StoreError> {
     let pairs = |rows: Vec<Row>| -> Vec<(i64, String)> {

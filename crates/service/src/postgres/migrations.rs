@@ -57,6 +57,7 @@ CREATE TRIGGER audit_checkpoints_append_only
     r"
 ALTER TABLE audit ADD COLUMN kind TEXT, ADD COLUMN sealer TEXT, ADD COLUMN client TEXT,
     ADD COLUMN count BIGINT, ADD COLUMN refers_to BIGINT;
+CREATE INDEX audit_kinds ON audit (kind) WHERE kind IS NOT NULL;
 ",
 ];
 

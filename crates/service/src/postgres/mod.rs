@@ -16,10 +16,11 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::{Client, NoTls};
-use waybill_redact::{AuditEvent, ReplayGuard, Revocation};
+use waybill_redact::{AuditEvent, AuditRecord, ReplayGuard, Revocation};
 
 use crate::error::StoreError;
 use crate::metrics::Metrics;
+use crate::revocation_log::RevocationChange;
 use crate::store::{
     BoxFuture, Checkpointing, Claim, Decision, Queue, RateParams, ResolverStore, Undelivered,
 };
@@ -161,7 +162,38 @@ impl ResolverStore for PostgresStore {
     }
 
     fn revoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(self.writes.revoke(revocations))
+        Box::pin(
+            self.writes
+                .revoke(RevocationChange::new(revocations, false)),
+        )
+    }
+
+    fn unrevoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.writes.revoke(RevocationChange::new(revocations, true)))
+    }
+
+    fn revocation_records(&self) -> BoxFuture<'_, Result<Vec<AuditRecord>, StoreError>> {
+        Box::pin(async move { export::revocation_records(&**self.client().await?).await })
+    }
+
+    fn restore_revocations(
+        &self,
+        revocations: Vec<Revocation>,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            let kinds: Vec<&str> = revocations.iter().map(Revocation::kind).collect();
+            let subjects: Vec<String> = revocations.iter().map(Revocation::subject).collect();
+            self.client()
+                .await?
+                .execute(
+                    "INSERT INTO revocations (kind, subject) \
+                     SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+                    &[&kinds, &subjects],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(())
+        })
     }
 
     fn revocations(&self) -> BoxFuture<'_, Result<Vec<Revocation>, StoreError>> {
