@@ -33,6 +33,8 @@ pub struct App {
     pub(crate) store: Arc<dyn ResolverStore>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) noise: Noise,
+    /// Refusals held back past the allowance, for their summary records.
+    pub(crate) suppressed: Arc<crate::suppressed::Suppressed>,
     /// Bearer grants already logged by this instance (each is logged once).
     pub(crate) bearer_seen: Mutex<std::collections::HashSet<waybill_redact::GrantId>>,
     pub(crate) admin_key_sha256: Option<[u8; 32]>,
@@ -182,6 +184,12 @@ impl App {
         let now_ms = unix_ms(attempt.time());
         if attempt.denied().is_some() && !allowance.admits(|key| self.noise.allow(key, now_ms)) {
             self.metrics.count("suppressed");
+            // Held back from the audit one by one, not from the audit at all.
+            if let Some(n) = self.suppressed.note(allowance.key, now_ms) {
+                self.suppressed
+                    .write(self.store.as_ref(), allowance.key, n)
+                    .await;
+            }
             note.reason = "suppressed";
             return Answer::new(Err(ApiError::NOISE), note);
         }

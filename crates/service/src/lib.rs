@@ -34,6 +34,7 @@ mod reload;
 mod revocation_log;
 mod sqlite;
 mod store;
+mod suppressed;
 mod witness;
 mod witness_client;
 
@@ -248,6 +249,7 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         store,
         metrics,
         noise: http::Noise::new(config.noise_per_minute),
+        suppressed: Arc::default(),
         bearer_seen: std::sync::Mutex::default(),
         admin_key_sha256,
         admin_failures: http::Noise::new(admin::ADMIN_FAILURES_PER_MINUTE),
@@ -316,6 +318,7 @@ pub async fn run(
         })
     };
     let reloader = reload::spawn(app.clone(), app.config.clone());
+    let summaries = tokio::spawn(suppressed::flush(app.suppressed.clone(), app.store.clone()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
@@ -345,6 +348,12 @@ pub async fn run(
     );
     refresher.abort();
     reloader.abort();
+    summaries.abort();
+    // The refusals held back since their group's last summary, before the
+    // closing checkpoint.
+    for (key, count) in app.suppressed.due(store::now_ms(), true) {
+        app.suppressed.write(app.store.as_ref(), key, count).await;
+    }
     let closed = app.store.close().await;
     tracing::info!("audit flushed, store closed");
     closed?;

@@ -107,9 +107,86 @@ async fn refusals_spend_one_unit_per_request_per_client_and_a_bad_grant_refuses_
     }
     s.stop().await;
 
-    // Records: A's 2 batches, B's 1, the /64s' 3, and the mixed batch's 2.
+    // Records: A's 2 batches, B's 1, the /64s' 3, and the mixed batch's 2;
+    // and the summaries of what was held back: A's first at once, its second
+    // at shutdown, the /64's one at once.
     let (records, lines) = export_and_verify(&store, &keys, "export.jsonl").await;
     assert_eq!(count(&lines, "\"reason\":\"malformed_grant\""), 5);
     assert_eq!(count(&lines, "\"reason\":\"zone_not_granted\""), 1);
-    assert_eq!(records, 8);
+    assert_eq!(records, 8 + 3);
+    assert_eq!(
+        suppressed(&lines),
+        [
+            ("198.51.100.7".to_owned(), vec![1, 1]),
+            ("2001:db8:5:6::/64".to_owned(), vec![1])
+        ]
+    );
+}
+
+/// The `suppressed` records of an export: each client group with its counts,
+/// in log order.
+fn suppressed(lines: &[String]) -> Vec<(String, Vec<u64>)> {
+    let mut out: Vec<(String, Vec<u64>)> = Vec::new();
+    for line in lines.iter().filter(|l| !l.starts_with("{\"checkpoint\"")) {
+        let r: waybill_redact::AuditRecord = serde_json::from_str(line).unwrap();
+        if r.kind != waybill_redact::AuditKind::Suppressed {
+            continue;
+        }
+        let (client, n) = (r.client.unwrap(), r.count.unwrap());
+        match out.iter_mut().find(|(c, _)| *c == client) {
+            Some((_, counts)) => counts.push(n),
+            None => out.push((client, vec![n])),
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_past_the_allowance_is_summarised_in_the_audit_log() {
+    let keys = Keys::new();
+    let store = sqlite_url(keys.dir.path());
+    let mut config = keys.config(&store, "node-a");
+    // Two refused requests at once per client, then 429 without a record.
+    config.noise_per_minute = 4;
+    config.trusted_proxies = vec!["127.0.0.1".into()];
+    let s = Running::start(config).await;
+    let c = client();
+    let url = format!("{}/v1/resolve", s.url);
+    let stolen = keys.grant_for("C-99", vec![keys.waybill.zone() + 1], 5);
+    let body = resolve_body(&keys.token(), &stolen);
+    // 50 stolen-grant attempts from one address, 10 from hosts of one /64,
+    // all at once.
+    let mut handles = Vec::new();
+    for i in 0..60 {
+        let (c, url, body) = (c.clone(), url.clone(), body.clone());
+        let from = if i < 50 {
+            "198.51.100.20".to_owned()
+        } else {
+            format!("2001:db8:9:9::{i:x}")
+        };
+        handles.push(tokio::spawn(async move {
+            post_from(&c, &url, &from, &body).await.0
+        }));
+    }
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 403).count(), 4);
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 56);
+    s.stop().await;
+    // Nothing held back is missing from the verified log: each group's first
+    // refusal past the allowance at once, the rest when the service stopped
+    // (or a minute later, had it kept running).
+    let (records, lines) = export_and_verify(&store, &keys, "export.jsonl").await;
+    assert_eq!(count(&lines, "\"reason\":\"zone_not_granted\""), 4);
+    assert_eq!(
+        suppressed(&lines),
+        [
+            ("198.51.100.20".to_owned(), vec![1, 47]),
+            ("2001:db8:9:9::/64".to_owned(), vec![1, 7])
+        ]
+    );
+    assert_eq!(records, 4 + 4);
 }

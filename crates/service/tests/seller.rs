@@ -3,6 +3,7 @@
 //! key and the carrier's `WI1:` key; it renders a label; zbarimg reads the QR; a
 //! courier's device-signed request to the service (SQLite on 127.0.0.1) gets the
 //! recipient back; the seller revoked through `POST /v1/revocations` is denied.
+//! Every record of the seller's token names the seller's sealer id.
 
 mod common;
 
@@ -115,6 +116,9 @@ async fn a_sellers_label_resolves_through_the_service_until_the_seller_is_revoke
     let (status, body) = post(&c, &url, signed(&scanned)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["name"], keys.waybill.recipient().name().as_str());
+    // A carrier station's suite-1 label, under the same grant.
+    let (status, body) = post(&c, &url, signed(&keys.token())).await;
+    assert_eq!(status, 200, "{body}");
 
     // The carrier revokes the seller (upper case is the same id); every token it
     // sealed is then denied.
@@ -141,4 +145,33 @@ async fn a_sellers_label_resolves_through_the_service_until_the_seller_is_revoke
 
     let (_, lines) = export_and_verify(&sqlite_url(keys.dir.path()), &keys, "audit.jsonl").await;
     assert_eq!(count(&lines, "\"sealer_revoked\""), 1, "{lines:?}");
+    // The auditor sees whose labels were looked up: the seller's id on its
+    // token's records (allowed, and refused once it was revoked), on the
+    // revocation, and on none of the suite-1 label's.
+    let records: Vec<waybill_redact::AuditRecord> = lines
+        .iter()
+        .filter(|l| !l.starts_with("{\"checkpoint\""))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let seen: Vec<(waybill_redact::AuditKind, Option<&str>, Option<&str>)> = records
+        .iter()
+        .map(|r| {
+            let reason = r.outcome.and_then(|o| o.reason()).map(|d| d.as_str());
+            (r.kind, r.sealer.as_deref(), reason)
+        })
+        .collect();
+    let id = id.to_string();
+    assert_eq!(
+        seen,
+        [
+            (waybill_redact::AuditKind::Resolve, Some(id.as_str()), None),
+            (waybill_redact::AuditKind::Resolve, None, None),
+            (waybill_redact::AuditKind::Revoked, Some(id.as_str()), None),
+            (
+                waybill_redact::AuditKind::Resolve,
+                Some(id.as_str()),
+                Some("sealer_revoked")
+            ),
+        ]
+    );
 }

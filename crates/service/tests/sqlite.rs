@@ -197,8 +197,12 @@ async fn garbage_floods_do_not_grow_the_log_past_the_allowance() {
     assert_eq!(statuses.iter().filter(|s| **s == 400).count(), 11);
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 39);
     s.stop().await;
-    let (records, _) = export_and_verify(&store, &keys, "export.jsonl").await;
-    assert_eq!(records, 11);
+    let (records, lines) = export_and_verify(&store, &keys, "export.jsonl").await;
+    // The 11 refusals, and the 39 held back in two summaries: the first at
+    // once, the other 38 when the service stopped.
+    assert_eq!(records, 11 + 2);
+    assert_eq!(count(&lines, "\"kind\":\"suppressed\""), 2);
+    assert_eq!(count(&lines, "\"count\":38"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
