@@ -86,6 +86,8 @@ pub(crate) struct Allowance {
     decided: OnceLock<bool>,
     /// When the request's answer is due (`request_timeout_ms` after it came).
     pub(crate) deadline: std::time::Instant,
+    /// Whether the request's answers were sent (`delivery.rs`).
+    pub(crate) delivery: crate::delivery::Delivery,
 }
 
 impl Allowance {
@@ -94,6 +96,7 @@ impl Allowance {
             key: allowance_key(client),
             decided: OnceLock::new(),
             deadline,
+            delivery: crate::delivery::Delivery::default(),
         }
     }
 

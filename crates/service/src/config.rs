@@ -167,6 +167,23 @@ pub struct Config {
     pub trust_from_flags: bool,
     /// Serve the courier's web app at `/app/` (on by default).
     pub courier_app: bool,
+    /// The longest a store statement may take, ms (PostgreSQL's
+    /// `statement_timeout`, `lock_timeout` and a client-side bound that gives
+    /// up on the statement; SQLite's busy timeout). 0: half of
+    /// `request_timeout_ms`, so that a request can still answer 503 in time.
+    pub store_timeout_ms: u64,
+}
+
+impl Config {
+    /// The store statement timeout: `store_timeout_ms`, or half the request
+    /// deadline when it is 0.
+    pub fn store_timeout(&self) -> std::time::Duration {
+        let ms = match self.store_timeout_ms {
+            0 => (self.request_timeout_ms / 2).max(1),
+            ms => ms,
+        };
+        std::time::Duration::from_millis(ms)
+    }
 }
 
 impl Default for Config {
@@ -178,6 +195,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 9090)),
             request_timeout_ms: 2000,
+            store_timeout_ms: 0,
             header_read_timeout_ms: 5000,
             idle_timeout_ms: 60_000,
             max_connections: 10_000,

@@ -45,6 +45,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("request_window_secs", Kind::Scalar),
     ("max_grant_hours", Kind::Scalar),
     ("request_timeout_ms", Kind::Scalar),
+    ("store_timeout_ms", Kind::Scalar),
     ("header_read_timeout_ms", Kind::Scalar),
     ("idle_timeout_ms", Kind::Scalar),
     ("max_connections", Kind::Scalar),

@@ -20,6 +20,7 @@ use waybill_redact::{
 use crate::access::AccessNote;
 use crate::api::{ApiError, BatchAnswer, BatchBody, BatchItem, ErrorCode, ResolveBody, MAX_BATCH};
 use crate::client::{Allowance, TrustedProxies};
+use crate::delivery::{AbandonOnDrop, Spent};
 use crate::layers;
 use crate::metrics::Metrics;
 use crate::store::{Claim, ResolverStore};
@@ -127,14 +128,12 @@ impl App {
         token: &str,
         grant: &str,
         request: &ResolveRequest,
-        client: IpAddr,
-        deadline: Instant,
+        allowance: &Allowance,
     ) -> Answer {
         let attempt = self.resolver.load().begin(token, grant, request);
         // The nonce rides with the rate and quota claim: one pass through the store.
         let replay = attempt.replay_guard();
-        self.finish(attempt, replay, &Allowance::new(client, deadline))
-            .await
+        self.finish(attempt, replay, allowance).await
     }
 
     /// Several tokens under one grant and one device proof: the proof's nonce is
@@ -163,7 +162,9 @@ impl App {
 
     /// The steps after the checks: the client's allowance for refused
     /// attempts (one unit per request, shared by a batch's tokens), the store's
-    /// rate and quota claim, open, and the durable audit record.
+    /// rate and quota claim, open, and the durable audit record. A claim
+    /// granted, or an allowed record committed, after the request was answered
+    /// 503 is given back, or recorded as not delivered (`delivery.rs`).
     pub(crate) async fn finish(
         &self,
         mut attempt: Attempt,
@@ -195,7 +196,7 @@ impl App {
         if let Some(claim) = attempt.claim() {
             // The client has had its 503 (the deadline layer answered it): no
             // rate or quota is claimed, and nothing is opened, for nobody.
-            if Instant::now() >= allowance.deadline {
+            if Instant::now() >= allowance.deadline || allowance.delivery.abandoned() {
                 note.reason = ApiError::DEADLINE.code.as_str();
                 return Answer::new(Err(ApiError::DEADLINE), note);
             }
@@ -203,7 +204,15 @@ impl App {
                 self.log_bearer(claim.grant);
             }
             let claim = Claim::from_attempt(claim, now_ms).with_replay(replay);
+            let grant = claim.grant;
             match self.store.acquire(claim).await {
+                Ok(Ok(())) if allowance.delivery.abandoned() => {
+                    // Granted after the request was answered 503: nothing is
+                    // opened, and the unit goes back.
+                    self.give_back(grant).await;
+                    note.reason = ApiError::DEADLINE.code.as_str();
+                    return Answer::new(Err(ApiError::DEADLINE), note);
+                }
                 Ok(Ok(())) => {}
                 Ok(Err(Limit::Quota)) => attempt.deny(Denied::QuotaExceeded),
                 Ok(Err(Limit::Replayed)) => attempt.deny(Denied::RequestReplayed),
@@ -216,10 +225,27 @@ impl App {
             }
         }
         let result = self.resolver.load().open(&attempt);
-        if let Err(e) = self.store.append(attempt.event(&result)).await {
-            crate::logline::store_error("append", &e);
-            note.reason = ApiError::STORE.code.as_str();
-            return Answer::new(Err(ApiError::STORE), note);
+        let event = attempt.event(&result);
+        let allowed = crate::store::is_allowed(&event).then(|| event.clone());
+        match self.store.append(event).await {
+            Ok(seq) => {
+                let spent = allowed.and_then(|event| {
+                    let grant = event.grant_id?;
+                    allowance.delivery.committed(Spent { seq, event, grant })
+                });
+                if let Some(spent) = spent {
+                    // Committed after the request was answered 503.
+                    self.not_delivered(spent).await;
+                    note.reason = ApiError::DEADLINE.code.as_str();
+                    return Answer::new(Err(ApiError::DEADLINE), note);
+                }
+            }
+            Err(e) => {
+                // The store gives an allowed answer's quota unit back.
+                crate::logline::store_error("append", &e);
+                note.reason = ApiError::STORE.code.as_str();
+                return Answer::new(Err(ApiError::STORE), note);
+            }
         }
         note.reason = match &result {
             Ok(_) => "allowed",
@@ -227,6 +253,25 @@ impl App {
         };
         note.allowed = usize::from(result.is_ok());
         Answer::new(result.map_err(|d| ApiError::from_denied(&d)), note)
+    }
+
+    /// A request's shared state (its client, deadline and delivery), and the
+    /// guard that abandons it if its handler is dropped before it answers.
+    fn begin_request(
+        self: &Arc<Self>,
+        peer: SocketAddr,
+        headers: &HeaderMap,
+        started: Instant,
+    ) -> (Arc<Allowance>, AbandonOnDrop) {
+        let allowance = Arc::new(Allowance::new(
+            self.trusted_proxies.client(peer.ip(), headers),
+            started + self.deadline,
+        ));
+        let guard = AbandonOnDrop {
+            app: self.clone(),
+            request: allowance.clone(),
+        };
+        (allowance, guard)
     }
 
     /// Counts a request under a bearer grant, and logs the grant the first time
@@ -307,6 +352,19 @@ fn refuses_whole_request(d: &Denied) -> bool {
     )
 }
 
+/// The answer, if the request was not abandoned first (it cannot be while
+/// its handler runs: the handler's drop abandons it); 503 otherwise.
+fn delivered(allowance: &Allowance, answer: Answer) -> Answer {
+    if allowance.delivery.send() {
+        answer
+    } else {
+        Answer::new(
+            Err(ApiError::DEADLINE),
+            AccessNote::reason(ApiError::DEADLINE.code.as_str()),
+        )
+    }
+}
+
 /// A resolve's answer and what its access line says.
 pub(crate) struct Answer {
     pub(crate) result: Result<Disclosure, ApiError>,
@@ -358,15 +416,14 @@ async fn resolve(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let deadline = started + app.deadline;
-    let client = app.trusted_proxies.client(peer.ip(), &headers);
+    let (allowance, _abandon) = app.begin_request(peer, &headers, started);
     let answer = async {
         let body: ResolveBody = serde_json::from_slice(&body).map_err(|_| malformed())?;
         let request = request(&body.purpose, body.device_signature.as_deref())?;
-        let task_app = app.clone();
+        let (task_app, allowance) = (app.clone(), allowance.clone());
         Ok(tokio::spawn(async move {
             task_app
-                .resolve_one(&body.token, &body.grant, &request, client, deadline)
+                .resolve_one(&body.token, &body.grant, &request, &allowance)
                 .await
         })
         .await
@@ -374,6 +431,7 @@ async fn resolve(
     }
     .await
     .unwrap_or_else(|e: ApiError| Answer::new(Err(e), AccessNote::reason(e.code.as_str())));
+    let answer = delivered(&allowance, answer);
     app.count(&answer);
     answer.into_response()
 }
@@ -407,10 +465,7 @@ async fn resolve_batch(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let allowance = Arc::new(Allowance::new(
-        app.trusted_proxies.client(peer.ip(), &headers),
-        started + app.deadline,
-    ));
+    let (allowance, _abandon) = app.begin_request(peer, &headers, started);
     let parsed = serde_json::from_slice::<BatchBody>(&body)
         .map_err(|_| malformed())
         .and_then(|b| {
@@ -455,10 +510,10 @@ async fn resolve_batch(
         // A bad grant or device proof refuses the request as such: one audit
         // record and one answer, not one per token.
         let first = attempts.into_iter().next();
-        let task_app = app.clone();
-        let mut answer = match first {
+        let (task_app, task_allowance) = (app.clone(), allowance.clone());
+        let answer = match first {
             Some(attempt) => {
-                tokio::spawn(async move { task_app.finish(attempt, None, &allowance).await })
+                tokio::spawn(async move { task_app.finish(attempt, None, &task_allowance).await })
                     .await
                     .unwrap_or_else(|_| {
                         Answer::new(Err(ApiError::STORE), AccessNote::reason("panicked"))
@@ -466,6 +521,7 @@ async fn resolve_batch(
             }
             None => Answer::new(Err(malformed()), AccessNote::reason("malformed_request")),
         };
+        let mut answer = delivered(&allowance, answer);
         app.count(&answer);
         answer.note.tokens = n;
         return answer.into_response();
@@ -477,16 +533,24 @@ async fn resolve_batch(
             tokio::spawn(async move { app.finish(attempt, None, &allowance).await })
         })
         .collect();
-    let mut results = Vec::with_capacity(handles.len());
+    let mut answers = Vec::with_capacity(handles.len());
+    for h in handles {
+        answers.push(
+            h.await.unwrap_or_else(|_| {
+                Answer::new(Err(ApiError::STORE), AccessNote::reason("panicked"))
+            }),
+        );
+    }
+    if !allowance.delivery.send() {
+        return ApiError::DEADLINE.into_response();
+    }
+    let mut results = Vec::with_capacity(answers.len());
     let mut note = AccessNote {
-        tokens: handles.len(),
+        tokens: answers.len(),
         reason: "allowed",
         ..AccessNote::default()
     };
-    for h in handles {
-        let answer = h
-            .await
-            .unwrap_or_else(|_| Answer::new(Err(ApiError::STORE), AccessNote::reason("panicked")));
+    for answer in answers {
         app.count(&answer);
         if note.grant.is_none() {
             note.grant = answer.note.grant;

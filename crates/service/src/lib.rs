@@ -19,6 +19,7 @@ mod chain;
 mod client;
 mod config;
 mod config_env;
+mod delivery;
 mod directory;
 mod error;
 mod http;
@@ -109,10 +110,19 @@ pub async fn open_store(
         interval: chain::DEFAULT_CHECKPOINT_INTERVAL,
         feed: None,
     };
-    open_store_with(url, instance, signing, rate, metrics).await
+    open_store_with(
+        url,
+        instance,
+        signing,
+        rate,
+        metrics,
+        Config::default().store_timeout(),
+    )
+    .await
 }
 
-/// Opens a store by URL, signing checkpoints as `signing` says.
+/// Opens a store by URL, signing checkpoints as `signing` says; its statements
+/// take `timeout` at most (`store_timeout_ms`).
 ///
 /// # Errors
 /// As [`open_store`].
@@ -122,12 +132,13 @@ pub async fn open_store_with(
     signing: Checkpointing,
     rate: RateParams,
     metrics: Arc<Metrics>,
+    timeout: Duration,
 ) -> Result<Arc<dyn ResolverStore>, ServiceError> {
     if let Some(path) = url.strip_prefix("sqlite:") {
         let path = PathBuf::from(path);
         let instance = instance.to_owned();
         let store = tokio::task::spawn_blocking(move || {
-            SqliteStore::open(&path, &instance, signing, rate, metrics)
+            SqliteStore::open(&path, &instance, signing, rate, metrics, timeout)
         });
         return Ok(Arc::new(
             store
@@ -137,7 +148,7 @@ pub async fn open_store_with(
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Arc::new(
-            PostgresStore::open(url, instance, signing, rate, metrics).await?,
+            PostgresStore::open(url, instance, signing, rate, metrics, timeout).await?,
         ));
     }
     if url == "memory" {
@@ -206,6 +217,7 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         signing,
         rate,
         metrics.clone(),
+        config.store_timeout(),
     )
     .await?;
     let witness = Arc::new(WitnessStatus::new(

@@ -7,7 +7,9 @@ use waybill_redact::{AuditChain, AuditEvent, AuditRecord, ReplayGuard, Revocatio
 
 use crate::error::StoreError;
 use crate::revocation_log::{change_events, RevocationChange};
-use crate::store::{now_ms, BoxFuture, Claim, Counters, Decision, RateParams, ResolverStore};
+use crate::store::{
+    now_ms, BoxFuture, Claim, Counters, Decision, RateParams, ResolverStore, Undelivered,
+};
 
 /// Memory-only state.
 pub struct MemoryStore {
@@ -67,9 +69,18 @@ impl ResolverStore for MemoryStore {
         Box::pin(async move { Ok(admitted) })
     }
 
-    fn append(&self, event: AuditEvent) -> BoxFuture<'_, Result<(), StoreError>> {
+    fn append(&self, event: AuditEvent) -> BoxFuture<'_, Result<u64, StoreError>> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.chain.append(&event);
+        let seq = state.chain.append(&event).seq;
+        Box::pin(async move { Ok(seq) })
+    }
+
+    fn undelivered(&self, u: Undelivered) -> BoxFuture<'_, Result<(), StoreError>> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.counters.refund(u.grant);
+        if let Some(record) = &u.record {
+            state.chain.append(record);
+        }
         Box::pin(async { Ok(()) })
     }
 

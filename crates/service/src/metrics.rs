@@ -97,6 +97,9 @@ pub struct Metrics {
     /// Requests under a bearer grant (bound to no device) that passed the grant
     /// checks: what a carrier still migrating watches fall to zero.
     pub bearer_requests: Counter,
+    /// Allowed answers whose record committed after their request was
+    /// answered 503 (each followed by an "answer not delivered" record).
+    undelivered: Counter,
     /// Jobs waiting for the store's writer.
     pub queue_depth: Arc<AtomicUsize>,
     sampled: Arc<Sampled>,
@@ -158,6 +161,12 @@ impl Default for Metrics {
             "Tokens per POST /v1/resolve/batch request",
             batch_size.clone(),
         );
+        let undelivered = Counter::default();
+        registry.register(
+            "waybill_undelivered_answers",
+            "Allowed answers committed after their request was answered 503 (recorded as not delivered, quota given back)",
+            undelivered.clone(),
+        );
         let bearer_requests = Counter::default();
         registry.register(
             "waybill_bearer_grant_requests",
@@ -193,6 +202,7 @@ impl Default for Metrics {
             commit_jobs,
             batch_size,
             bearer_requests,
+            undelivered,
             queue_depth,
             sampled,
             last_commit_ok_ms: AtomicU64::new(0),
@@ -233,6 +243,11 @@ impl Metrics {
             status,
         };
         self.latency.get_or_create(&labels).observe(d.as_secs_f64());
+    }
+
+    /// Counts "answer not delivered" records committed.
+    pub fn count_undelivered(&self, n: usize) {
+        self.undelivered.inc_by(u64::try_from(n).unwrap_or(0));
     }
 
     /// Records how many tokens one batch request held.

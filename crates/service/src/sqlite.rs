@@ -25,8 +25,8 @@ use crate::error::StoreError;
 use crate::metrics::Metrics;
 use crate::revocation_log::{change_events, intact, RevocationChange};
 use crate::store::{
-    drain, now_ms, Batch, BoxFuture, Changed, Checkpointing, Claim, Counters, Decision, Job, Queue,
-    RateParams, ResolverStore,
+    allowed_grants, drain, now_ms, Batch, BoxFuture, Changed, Checkpointing, Claim, Counters,
+    Decision, Job, Queue, RateParams, ResolverStore, Undelivered,
 };
 
 /// Versioned schema; each entry is applied once, in order, at open.
@@ -148,7 +148,9 @@ fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-fn connect(path: &Path) -> Result<Connection, StoreError> {
+/// Opens the file with `busy` as its busy timeout: a statement waits this long
+/// at most for a lock (another process reading the file, a checkpoint).
+fn connect(path: &Path, busy: std::time::Duration) -> Result<Connection, StoreError> {
     #[cfg(unix)]
     if !path.exists() {
         use std::os::unix::fs::OpenOptionsExt;
@@ -160,8 +162,7 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
     }
     let conn = Connection::open(path).map_err(db)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(db)?;
+    conn.busy_timeout(busy).map_err(db)?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(db)?;
     conn.pragma_update(None, "synchronous", "FULL")
@@ -325,19 +326,21 @@ impl SqliteStore {
     /// # Errors
     /// [`StoreError`] when the file cannot be opened or migrated, or the chain's
     /// last record is damaged.
+    /// Statements wait `timeout` at most for a lock (SQLite's busy timeout).
     pub fn open(
         path: &Path,
         instance: &str,
         signing: Checkpointing,
         rate: RateParams,
         metrics: Arc<Metrics>,
+        timeout: std::time::Duration,
     ) -> Result<Self, StoreError> {
         let lock = lock_file(path)?;
-        let mut writer = connect(path)?;
+        let mut writer = connect(path, timeout)?;
         migrate(&mut writer)?;
         let state = resume(&writer, instance, &signing)?;
         let counters = Arc::new(Mutex::new(load_counters(&writer)?));
-        let reader = connect(path)?;
+        let reader = connect(path, timeout)?;
         let (queue, rx) = Queue::new(metrics.clone());
         let writer_counters = counters.clone();
         std::thread::Builder::new()
@@ -378,18 +381,35 @@ fn run_writer(
     metrics: &Metrics,
 ) {
     let mut last_sweep = 0u64;
+    // "Answer not delivered" records not yet committed; their quota units were
+    // given back in memory, and are stored with them.
+    let mut owed: Vec<waybill_redact::AuditEvent> = Vec::new();
     while let Some(first) = rx.blocking_recv() {
-        let batch = Batch::new(drain(first, &mut rx, &metrics.queue_depth));
+        let mut batch = Batch::new(drain(first, &mut rx, &metrics.queue_depth));
         let closing = !batch.close.is_empty();
         let started = Instant::now();
         let from = state.tree.size();
+        let undelivered: Vec<Undelivered> = std::mem::take(&mut batch.undelivered);
+        if !undelivered.is_empty() {
+            let mut counters = lock(counters);
+            for u in undelivered {
+                counters.refund(u.grant);
+                owed.extend(u.record);
+            }
+        }
         // A revocation's record commits in the transaction that changes its row.
         let revocations = change_events(batch.revocations.iter().map(|(c, _)| c));
-        let events = batch.events.iter().map(|(e, _)| e).chain(&revocations);
+        let events = batch
+            .events
+            .iter()
+            .map(|(e, _)| e)
+            .chain(&owed)
+            .chain(&revocations);
         let (undo, rows) = state.extend(events, &signing, closing);
         let now = now_ms();
         // Every claim of this batch's requests was decided before its record
-        // was queued, so the counters taken now cover them.
+        // was queued, so the counters taken now cover them (and the quota
+        // given back for the records owed).
         let sweep = now > last_sweep.saturating_add(60_000);
         let changed = {
             let mut counters = lock(counters);
@@ -409,12 +429,21 @@ fn run_writer(
                 if sweep {
                     last_sweep = now;
                 }
-                batch.succeed(Vec::new(), Vec::new());
+                metrics.count_undelivered(owed.len());
+                owed.clear();
+                let seqs: Vec<u64> = rows.records.iter().map(|r| r.seq).collect();
+                batch.succeed(Vec::new(), Vec::new(), &seqs);
             }
             Err(e) => {
                 crate::logline::store_error("commit", &e);
                 state.undo(undo);
-                lock(counters).restore(changed);
+                let mut counters = lock(counters);
+                counters.restore(changed);
+                // The allowed answers of this batch are 503: their quota back.
+                for grant in allowed_grants(batch.events.iter().map(|(e, _)| e)) {
+                    counters.refund(grant);
+                }
+                drop(counters);
                 batch.fail(&e);
             }
         }
@@ -584,8 +613,12 @@ impl ResolverStore for SqliteStore {
         Box::pin(async move { Ok(admitted) })
     }
 
-    fn append(&self, event: waybill_redact::AuditEvent) -> BoxFuture<'_, Result<(), StoreError>> {
+    fn append(&self, event: waybill_redact::AuditEvent) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(self.queue.append(event))
+    }
+
+    fn undelivered(&self, u: Undelivered) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.queue.undelivered(u))
     }
 
     fn revoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>> {

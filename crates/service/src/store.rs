@@ -62,6 +62,17 @@ impl Claim {
     }
 }
 
+/// An answer decided but never sent (its request was answered 503 first):
+/// its quota unit is given back and, when its allowed record was committed,
+/// an "answer not delivered" record follows it, in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undelivered {
+    /// The grant whose quota unit is given back.
+    pub grant: GrantId,
+    /// The "answer not delivered" record, when an allowed record was committed.
+    pub record: Option<AuditEvent>,
+}
+
 /// The per-courier rate: a burst and a sustained rate, as a GCRA (virtual
 /// scheduling) bucket, so that one SQL update decides many requests at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,8 +103,14 @@ pub trait ResolverStore: Send + Sync {
     /// Admits a device-signed request's nonce once across instances: `false`
     /// for a nonce seen before and still live (a replay).
     fn admit(&self, guard: ReplayGuard) -> BoxFuture<'_, Result<bool, StoreError>>;
-    /// Appends an audit record; resolves once it is durable.
-    fn append(&self, event: AuditEvent) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Appends an audit record; resolves once it is durable, with the record's
+    /// position in its chain. On an error an allowed record's quota unit is
+    /// given back by the store (the answer was 503).
+    fn append(&self, event: AuditEvent) -> BoxFuture<'_, Result<u64, StoreError>>;
+    /// Gives an undelivered answer's quota unit back and appends its "answer
+    /// not delivered" record, if any, in one transaction. Resolves once the
+    /// writer has taken it: it retries until they are durable.
+    fn undelivered(&self, undelivered: Undelivered) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Stores revocations durably, each with its `revoked` audit record, in
     /// one transaction.
     fn revoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>>;
@@ -133,7 +150,8 @@ pub trait ResolverStore: Send + Sync {
 pub(crate) enum Job {
     Acquire(Claim, oneshot::Sender<Result<Decision, StoreError>>),
     Admit(ReplayGuard, oneshot::Sender<Result<bool, StoreError>>),
-    Append(AuditEvent, oneshot::Sender<Result<(), StoreError>>),
+    Append(AuditEvent, oneshot::Sender<Result<u64, StoreError>>),
+    Undelivered(Undelivered, oneshot::Sender<Result<(), StoreError>>),
     Revoke(RevocationChange, oneshot::Sender<Result<(), StoreError>>),
     Close(oneshot::Sender<Result<(), StoreError>>),
 }
@@ -175,8 +193,12 @@ impl Queue {
         self.call(|tx| Job::Admit(guard, tx)).await
     }
 
-    pub(crate) async fn append(&self, event: AuditEvent) -> Result<(), StoreError> {
+    pub(crate) async fn append(&self, event: AuditEvent) -> Result<u64, StoreError> {
         self.call(|tx| Job::Append(event, tx)).await
+    }
+
+    pub(crate) async fn undelivered(&self, u: Undelivered) -> Result<(), StoreError> {
+        self.call(|tx| Job::Undelivered(u, tx)).await
     }
 
     pub(crate) async fn revoke(&self, change: RevocationChange) -> Result<(), StoreError> {
@@ -213,7 +235,8 @@ pub(crate) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 pub(crate) struct Batch {
     pub(crate) claims: Vec<(Claim, Reply<Decision>)>,
     pub(crate) admits: Vec<(ReplayGuard, Reply<bool>)>,
-    pub(crate) events: Vec<(AuditEvent, Reply<()>)>,
+    pub(crate) events: Vec<(AuditEvent, Reply<u64>)>,
+    pub(crate) undelivered: Vec<Undelivered>,
     pub(crate) revocations: Vec<(RevocationChange, Reply<()>)>,
     pub(crate) close: Vec<Reply<()>>,
 }
@@ -226,6 +249,11 @@ impl Batch {
                 Job::Acquire(c, tx) => b.claims.push((c, tx)),
                 Job::Admit(g, tx) => b.admits.push((g, tx)),
                 Job::Append(e, tx) => b.events.push((e, tx)),
+                Job::Undelivered(u, tx) => {
+                    // Taken: the writer keeps it until it is durable.
+                    let _ = tx.send(Ok(()));
+                    b.undelivered.push(u);
+                }
                 Job::Revoke(r, tx) => b.revocations.push((r, tx)),
                 Job::Close(tx) => b.close.push(tx),
             }
@@ -253,16 +281,17 @@ impl Batch {
     }
 
     /// Answers every job after a successful commit: the claims with
-    /// `decisions`, the nonces with `admitted`, in arrival order.
-    pub(crate) fn succeed(self, decisions: Vec<Decision>, admitted: Vec<bool>) {
+    /// `decisions`, the nonces with `admitted`, the records with `seqs` (their
+    /// positions in the chain), in arrival order.
+    pub(crate) fn succeed(self, decisions: Vec<Decision>, admitted: Vec<bool>, seqs: &[u64]) {
         for ((_, tx), d) in self.claims.into_iter().zip(decisions) {
             let _ = tx.send(Ok(d));
         }
         for ((_, tx), a) in self.admits.into_iter().zip(admitted) {
             let _ = tx.send(Ok(a));
         }
-        for (_, tx) in self.events {
-            let _ = tx.send(Ok(()));
+        for ((_, tx), seq) in self.events.into_iter().zip(seqs) {
+            let _ = tx.send(Ok(*seq));
         }
         for (_, tx) in self.revocations {
             let _ = tx.send(Ok(()));
@@ -281,6 +310,37 @@ pub(crate) fn tally<K: Ord + Clone>(keys: impl Iterator<Item = K>) -> Vec<(K, u3
         *n = n.saturating_add(1);
     }
     map.into_iter().collect()
+}
+
+/// The "answer not delivered" record that follows the allowed record `seq`
+/// (whose event was `allowed`) when its answer was never sent: its tracking
+/// number, grant and sealer, at the time it is written.
+pub(crate) fn not_delivered_event(seq: u64, allowed: &AuditEvent) -> AuditEvent {
+    let mut e = AuditEvent::undelivered(time::OffsetDateTime::now_utc(), seq);
+    if let (Some(courier), Some(grant)) = (&allowed.courier_id, allowed.grant_id) {
+        e = e.with_grant(courier.clone(), grant);
+    }
+    if let Some(tracking) = &allowed.tracking_number {
+        e = e.with_tracking_number(tracking.clone());
+    }
+    e.sealer.clone_from(&allowed.sealer);
+    e
+}
+
+/// Whether an event is an allowed resolve (a disclosure, whose quota unit
+/// was spent).
+pub(crate) fn is_allowed(e: &AuditEvent) -> bool {
+    e.kind == waybill_redact::AuditKind::Resolve
+        && e.outcome == Some(waybill_redact::Outcome::Allowed)
+}
+
+/// The grants of a batch's allowed records: their quota units are given back
+/// when the batch fails (their answers were 503).
+pub(crate) fn allowed_grants<'a>(events: impl Iterator<Item = &'a AuditEvent>) -> Vec<GrantId> {
+    events
+        .filter(|e| is_allowed(e))
+        .filter_map(|e| e.grant_id)
+        .collect()
 }
 
 /// Rate then quota for a batch of claims, given functions that decide how many
@@ -456,6 +516,14 @@ impl Counters {
             rates,
             quotas,
             nonces,
+        }
+    }
+
+    /// Gives back one quota unit of `grant` (an answer that was not sent).
+    pub(crate) fn refund(&mut self, grant: GrantId) {
+        if let Some(used) = self.used.get_mut(&grant) {
+            used.0 = used.0.saturating_sub(1);
+            self.changed_grants.insert(grant);
         }
     }
 

@@ -21,13 +21,16 @@ use waybill_redact::{AuditEvent, AuditRecord, ReplayGuard, Revocation};
 use crate::error::StoreError;
 use crate::metrics::Metrics;
 use crate::revocation_log::RevocationChange;
-use crate::store::{BoxFuture, Checkpointing, Claim, Decision, Queue, RateParams, ResolverStore};
+use crate::store::{
+    BoxFuture, Checkpointing, Claim, Decision, Queue, RateParams, ResolverStore, Undelivered,
+};
 
 mod audit;
 mod claim;
 mod export;
 mod migrations;
 mod roles;
+mod timeouts;
 mod tls;
 
 use audit::Auditor;
@@ -97,7 +100,8 @@ fn spawn_thread(
 
 impl PostgresStore {
     /// Connects, applies migrations, resumes this instance's chain and starts
-    /// the claimer and the auditor. Must be called inside a tokio runtime.
+    /// the claimer and the auditor, whose statements take `timeout` at most
+    /// (`timeouts.rs`). Must be called inside a tokio runtime.
     ///
     /// # Errors
     /// [`StoreError`] when the database cannot be reached or migrated, or the
@@ -108,6 +112,7 @@ impl PostgresStore {
         signing: Checkpointing,
         rate: RateParams,
         metrics: Arc<Metrics>,
+        timeout: Duration,
     ) -> Result<Self, StoreError> {
         let config = config(url)?;
         let mut client = connect(&config).await?;
@@ -131,9 +136,10 @@ impl PostgresStore {
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let (claims, claims_rx) = Queue::new(metrics.clone());
         let (writes, writes_rx) = Queue::new(metrics.clone());
-        let claimer = Claimer::new(config.clone(), rate);
+        let owed = timeouts::Owed::default();
+        let claimer = Claimer::new(config.clone(), rate, timeout, owed.clone());
         spawn_thread("pg-claimer", claimer.run(claims_rx, metrics.clone()))?;
-        let auditor = Auditor::new(config, instance, state, signing);
+        let auditor = Auditor::new(config, instance, state, signing, timeout, owed);
         spawn_thread("pg-auditor", auditor.run(writes_rx, metrics))?;
         Ok(Self {
             claims,
@@ -159,8 +165,12 @@ impl ResolverStore for PostgresStore {
         Box::pin(self.claims.admit(guard))
     }
 
-    fn append(&self, event: AuditEvent) -> BoxFuture<'_, Result<(), StoreError>> {
+    fn append(&self, event: AuditEvent) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(self.writes.append(event))
+    }
+
+    fn undelivered(&self, u: Undelivered) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.writes.undelivered(u))
     }
 
     fn revoke(&self, revocations: Vec<Revocation>) -> BoxFuture<'_, Result<(), StoreError>> {

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration as StdDuration;
 
 use time::{Duration, OffsetDateTime};
 use tokio::sync::oneshot;
@@ -302,4 +303,72 @@ fn rand_bytes() -> [u8; 6] {
 
 pub fn arc<T>(t: T) -> Arc<T> {
     Arc::new(t)
+}
+
+/// Every allowed record either stands for a 200 or is named by exactly one
+/// later "answer not delivered" record of its chain: returns how many allowed
+/// records stand for 200s and how many were not delivered.
+pub fn allowed_and_undelivered(lines: &[String]) -> (usize, usize) {
+    let mut allowed = std::collections::HashMap::new();
+    let mut undelivered = Vec::new();
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let Some(seq) = v["seq"].as_u64() else {
+            continue; // a checkpoint
+        };
+        let instance = v["instance"].as_str().unwrap().to_owned();
+        if v["outcome"] == "allowed" {
+            allowed.insert((instance.clone(), seq), v["grant"].clone());
+        }
+        if v["kind"] == "undelivered" {
+            let refers = v["refers_to"].as_u64().unwrap();
+            assert!(refers < seq, "a not-delivered record names a later one");
+            undelivered.push(((instance, refers), v["grant"].clone()));
+        }
+    }
+    let mut named = std::collections::HashSet::new();
+    for (key, grant) in &undelivered {
+        let original = allowed
+            .get(key)
+            .unwrap_or_else(|| panic!("not-delivered record names {key:?}, not an allowed one"));
+        assert_eq!(original, grant, "the not-delivered record names its grant");
+        assert!(named.insert(key.clone()), "{key:?} named twice");
+    }
+    (allowed.len() - undelivered.len(), undelivered.len())
+}
+
+/// A service whose requests' deadline (1 s) is shorter than its store timeout
+/// (5 s), so that a commit held up by a lock ends after the deadline.
+pub async fn late_service(keys: &Keys, store: &str) -> Running {
+    Running::start(Config {
+        request_timeout_ms: 1000,
+        store_timeout_ms: 5000,
+        ..keys.config(store, "node-l")
+    })
+    .await
+}
+
+/// With the audit commits held up by a lock, four requests are answered 503 at
+/// their deadline although their claims were granted; `release` lets the held
+/// commits land. Then every allowed record of those four is followed by its
+/// not-delivered record, and their quota units came back: ten more requests
+/// under the quota of ten are all allowed.
+pub async fn late_commits(
+    s: Running,
+    keys: &Keys,
+    store: &str,
+    grant: &str,
+    release: impl std::future::Future,
+) {
+    let statuses = burst(std::slice::from_ref(&s.url), &keys.token(), grant, 4).await;
+    assert_eq!(statuses, [503; 4], "answered at the deadline");
+    release.await;
+    // The writer commits the four allowed records, then their four
+    // not-delivered records with the four units.
+    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    let statuses = burst(std::slice::from_ref(&s.url), &keys.token(), grant, 10).await;
+    assert_eq!(statuses, [200; 10], "the four units came back");
+    s.stop().await;
+    let (_, lines) = export_and_verify(store, keys, "export.jsonl").await;
+    assert_eq!(allowed_and_undelivered(&lines), (10, 4));
 }
