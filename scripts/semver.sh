@@ -11,12 +11,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The release that reads the rustdoc JSON of our toolchain (rust 1.95).
-VERSION=0.51.0
-if ! cargo semver-checks --version 2>/dev/null | grep -q " $VERSION\$"; then
-  cargo install --locked cargo-semver-checks --version "$VERSION"
-fi
-
 if ! git rev-parse -q --verify 'HEAD~1^{commit}' >/dev/null; then
   if [ "$(git rev-parse --is-shallow-repository)" = true ]; then
     git fetch -q --deepen=1 origin "$(git rev-parse HEAD)" 2>/dev/null \
@@ -26,6 +20,12 @@ fi
 if ! git rev-parse -q --verify 'HEAD~1^{commit}' >/dev/null; then
   echo "semver: no previous commit to compare with (first commit, or a clone cut at HEAD): skipped"
   exit 0
+fi
+
+# The release that reads the rustdoc JSON of our toolchain (rust 1.95).
+VERSION=0.51.0
+if ! cargo semver-checks --version 2>/dev/null | grep -q " $VERSION\$"; then
+  cargo install --locked cargo-semver-checks --version "$VERSION"
 fi
 
 # Default feature choice: every feature but those named for benches or unstable
