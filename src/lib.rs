@@ -54,21 +54,23 @@ pub use render::{Logo, LogoMode};
 #[cfg_attr(docsrs, doc(cfg(feature = "render")))]
 pub use render::{LogoProblem, RenderError};
 pub use resolve::{
-    record_time, scope_text, verify_audit_log, verify_audit_log_with_key, Attempt, AuditChain,
-    AuditCheckpoint, AuditEvent, AuditKey, AuditPublicKey, AuditRecord, AuditReport, AuditSink,
-    Clock, DenialReason, DeviceKey, DevicePublicKey, Disclosure, FixedClock, Grant, GrantId,
-    GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink, Limit, MemorySink, Outcome, Purpose,
-    QuotaClaim, RateLimiter, ReplayGuard, RequestProof, ResolveRequest, Resolver, RestoredFrom,
-    Revocation, Revocations, Scope, SystemClock, TokenBucket, UnknownDenialReason,
-    DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS, DEFAULT_MAX_TOKEN_DAYS,
-    DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
+    record_time, scope_text, verify_audit_log, Attempt, AuditChain, AuditCheckpoint, AuditEvent,
+    AuditKey, AuditPublicKey, AuditRecord, AuditSink, Clock, DenialReason, DeviceKey,
+    DevicePublicKey, Disclosure, FixedClock, Grant, GrantId, GrantSpec, IssuerKey, IssuerPublicKey,
+    JsonLinesFileSink, Limit, MemorySink, Outcome, Purpose, QuotaClaim, RateLimiter, ReplayGuard,
+    RequestProof, ResolveRequest, Resolver, RestoredFrom, Revocation, Revocations, Scope,
+    SystemClock, TokenBucket, UnknownDenialReason, DEFAULT_MAX_GRANT_SECS, DEFAULT_MAX_SKEW_SECS,
+    DEFAULT_MAX_TOKEN_DAYS, DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
 };
 pub use resolve::{AuditBreak, AuditError, Denied, DeviceError, GrantError};
+pub use resolve::{AuditKind, UnknownAuditKind};
 // The audit log as a transparency log (issue 19).
+#[cfg(feature = "audit-log")]
+#[cfg_attr(docsrs, doc(cfg(feature = "audit-log")))]
 pub use resolve::{
-    audit_origin, leaf_hash, verify_audit_log_with, verify_consistency, verify_inclusion,
-    AddCheckpoint, AuditKind, AuditRules, AuditTree, NoteFormatError, ProofError, SignedCheckpoint,
-    TreeHash, UnknownAuditKind, WitnessKey, WitnessPublicKey, MAX_ADD_CHECKPOINT_BYTES,
+    audit_origin, leaf_hash, verify_audit_log_with, verify_audit_log_with_key, verify_consistency,
+    verify_inclusion, AddCheckpoint, AuditReport, AuditRules, AuditTree, NoteFormatError,
+    ProofError, SignedCheckpoint, TreeHash, WitnessKey, WitnessPublicKey, MAX_ADD_CHECKPOINT_BYTES,
     ORIGIN_PREFIX,
 };
 pub use token::{cache_max_age, FetchedDirectory};

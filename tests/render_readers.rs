@@ -209,7 +209,7 @@ fn photo(label: &Label, seed: u64) -> GrayImage {
         &img,
         angle,
         imageproc::geometric_transformations::Interpolation::Bilinear,
-        Luma([235]),
+        imageproc::geometric_transformations::Border::Constant(Luma([235])),
     );
     let mut img = imageops::blur(&img, 0.7);
     let mut s = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);

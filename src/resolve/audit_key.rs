@@ -117,6 +117,7 @@ impl AuditKey {
     }
 
     /// An Ed25519 signature of `message` (a checkpoint note's text).
+    #[cfg(feature = "audit-log")]
     pub(crate) fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
         self.signing.sign(message).to_bytes()
     }
@@ -185,6 +186,7 @@ impl AuditPublicKey {
     }
 
     /// Whether `signature` is a valid strict Ed25519 signature of `message`.
+    #[cfg(feature = "audit-log")]
     pub(crate) fn verify_bytes(&self, message: &[u8], signature: &[u8]) -> bool {
         let Ok(sig) = <[u8; 64]>::try_from(signature) else {
             return false;

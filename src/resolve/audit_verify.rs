@@ -3,6 +3,10 @@
 //! being a c2sp signed checkpoint note (a JSON string) over the chain's Merkle
 //! tree, or, in logs written before the tree, `{"checkpoint": {…}}`, a signed
 //! chain head (still verified).
+//!
+//! Without the `audit-log` feature only the keyless [`verify_audit_log`] is
+//! here: it checks the chains and skips checkpoint notes unparsed (it never
+//! vouches for checkpoints); the tree and the notes need the feature.
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -12,15 +16,19 @@ use serde::Deserialize;
 use super::audit::Outcome;
 use super::audit_key::{AuditCheckpoint, AuditPublicKey};
 use super::audit_kind::AuditKind;
+#[cfg(feature = "audit-log")]
 use super::audit_note::{SignedCheckpoint, ORIGIN_PREFIX};
 use super::audit_record::AuditRecord;
+#[cfg(feature = "audit-log")]
 use super::audit_tree::AuditTree;
+#[cfg(feature = "audit-log")]
 use super::audit_witness::WitnessPublicKey;
 use crate::resolve::{AuditBreak, AuditError};
 
 /// What [`verify_audit_log_with_key`] found in an intact log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
+#[cfg_attr(not(feature = "audit-log"), allow(dead_code))]
 pub struct AuditReport {
     /// Records, all chains together.
     pub records: u64,
@@ -39,11 +47,13 @@ pub struct AuditReport {
 
 /// What [`verify_audit_log_with`] requires of a log, beyond intact chains.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(not(feature = "audit-log"), allow(dead_code))]
 pub struct AuditRules {
     /// The audit key: every checkpoint's log signature must verify under it.
     pub key: Option<AuditPublicKey>,
     /// Witness keys: the records must be covered by checkpoints that one of
     /// them cosigned.
+    #[cfg(feature = "audit-log")]
     pub witnesses: Vec<WitnessPublicKey>,
     /// How many records of a chain may follow its last checkpoint (its last
     /// cosigned one, with witnesses) before the log is refused.
@@ -51,6 +61,7 @@ pub struct AuditRules {
     /// Checkpoints obtained elsewhere (from a witness): each must be a prefix of
     /// its chain in the log, so that a log cut before them is refused even when
     /// their lines were removed from it too.
+    #[cfg(feature = "audit-log")]
     pub known: Vec<SignedCheckpoint>,
 }
 
@@ -60,9 +71,12 @@ struct ChainState {
     prev: [u8; 32],
     last_time: i64,
     signed_through: u64,
+    #[cfg(feature = "audit-log")]
     witnessed_through: u64,
+    #[cfg(feature = "audit-log")]
     tree: AuditTree,
     /// The line of each record, by `seq - 1`.
+    #[cfg(feature = "audit-log")]
     lines: Vec<usize>,
     /// Whether each record, by `seq - 1`, is an allowed resolve whose answer
     /// no "not delivered" record has named yet.
@@ -72,7 +86,7 @@ struct ChainState {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum AnyCheckpoint {
-    Note(String),
+    Note(#[cfg_attr(not(feature = "audit-log"), allow(dead_code))] String),
     Head(AuditCheckpoint),
 }
 
@@ -97,6 +111,7 @@ pub fn verify_audit_log(reader: impl BufRead) -> Result<u64, AuditError> {
 ///
 /// # Errors
 /// [`AuditError::Broken`] at the first broken line; [`AuditError::Io`].
+#[cfg(feature = "audit-log")]
 pub fn verify_audit_log_with_key(
     reader: impl BufRead,
     key: &AuditPublicKey,
@@ -121,6 +136,7 @@ pub fn verify_audit_log_with_key(
 /// allowance, the first record not covered); [`AuditError::Empty`];
 /// [`AuditError::Witnessed`] for a known checkpoint the log contradicts;
 /// [`AuditError::Io`].
+#[cfg(feature = "audit-log")]
 pub fn verify_audit_log_with(
     reader: impl BufRead,
     rules: &AuditRules,
@@ -195,6 +211,7 @@ pub fn verify_audit_log_with(
 }
 
 /// The chain a checkpoint note names, from its origin.
+#[cfg(feature = "audit-log")]
 fn instance_of(cp: &SignedCheckpoint) -> Option<&str> {
     cp.origin().strip_prefix(ORIGIN_PREFIX)
 }
@@ -230,11 +247,15 @@ fn verify_lines(
                 AnyCheckpoint::Head(cp) => {
                     check_head(&cp, chains, key, &mut report).map_err(broken)?
                 }
+                #[cfg(feature = "audit-log")]
                 AnyCheckpoint::Note(text) => {
                     let cp = SignedCheckpoint::from_text(&text)
                         .map_err(|_| broken(AuditBreak::Malformed))?;
                     check_note(&cp, chains, rules, &mut report).map_err(broken)?;
                 }
+                // Without the tree a note cannot be checked: skipped, never vouched for.
+                #[cfg(not(feature = "audit-log"))]
+                AnyCheckpoint::Note(_) => {}
             }
             continue;
         }
@@ -283,8 +304,11 @@ fn verify_lines(
             *named = false;
         }
         state.prev = record.digest();
-        state.tree.push(&record);
-        state.lines.push(n);
+        #[cfg(feature = "audit-log")]
+        {
+            state.tree.push(&record);
+            state.lines.push(n);
+        }
         state
             .deliverable
             .push(record.kind == AuditKind::Resolve && record.outcome == Some(Outcome::Allowed));
@@ -328,6 +352,7 @@ fn check_head(
 }
 
 /// A checkpoint note: its root must be the chain's tree's at its size.
+#[cfg(feature = "audit-log")]
 fn check_note(
     cp: &SignedCheckpoint,
     chains: &mut HashMap<String, ChainState>,

@@ -4,20 +4,29 @@
 //! its stores over these types.
 //!
 //! The grant, request and audit formats are written down in `docs/TOKEN.md`.
+//!
+//! The transparency-log parts of the audit log (its Merkle tree, checkpoint
+//! notes, witnesses, and verification under the audit key) are behind the
+//! `audit-log` feature; the hash chain, the sinks and the keyless
+//! [`verify_audit_log`] are always here.
 
 mod error;
 pub use error::{AuditBreak, AuditError, Denied, DeviceError, GrantError};
 
 mod attempt;
 mod audit;
+#[cfg(feature = "audit-log")]
 mod audit_add_checkpoint;
 mod audit_key;
 mod audit_kind;
+#[cfg(feature = "audit-log")]
 mod audit_note;
 mod audit_record;
 mod audit_state;
+#[cfg(feature = "audit-log")]
 mod audit_tree;
 mod audit_verify;
+#[cfg(feature = "audit-log")]
 mod audit_witness;
 mod clock;
 mod denial;
@@ -32,18 +41,22 @@ mod revocation;
 
 pub use attempt::{Attempt, QuotaClaim, ReplayGuard};
 pub use audit::{AuditEvent, AuditSink, JsonLinesFileSink, MemorySink, Outcome};
+#[cfg(feature = "audit-log")]
 pub use audit_add_checkpoint::{AddCheckpoint, MAX_ADD_CHECKPOINT_BYTES};
 pub use audit_key::{AuditCheckpoint, AuditKey, AuditPublicKey};
 pub use audit_kind::{AuditKind, UnknownAuditKind};
+#[cfg(feature = "audit-log")]
 pub use audit_note::{audit_origin, NoteFormatError, SignedCheckpoint, ORIGIN_PREFIX};
 pub use audit_record::{record_time, scope_text, AuditChain, AuditRecord};
 pub use audit_state::RestoredFrom;
+#[cfg(feature = "audit-log")]
 pub use audit_tree::{
     leaf_hash, verify_consistency, verify_inclusion, AuditTree, ProofError, TreeHash,
 };
-pub use audit_verify::{
-    verify_audit_log, verify_audit_log_with, verify_audit_log_with_key, AuditReport, AuditRules,
-};
+pub use audit_verify::verify_audit_log;
+#[cfg(feature = "audit-log")]
+pub use audit_verify::{verify_audit_log_with, verify_audit_log_with_key, AuditReport, AuditRules};
+#[cfg(feature = "audit-log")]
 pub use audit_witness::{WitnessKey, WitnessPublicKey};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use denial::{DenialReason, UnknownDenialReason};

@@ -64,6 +64,12 @@ pub fn scan_label(path: &Path) -> Result<String, String> {
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
     reader.limits(limits);
     let photo = reader.decode().map_err(|e| at(&e))?.into_luma8();
+    crate::note(format_args!(
+        "label picture {}: {}x{} pixels",
+        path.display(),
+        photo.width(),
+        photo.height()
+    ));
     let mut seen = 0;
     for attempt in Attempt::ALL {
         let Some(picture) = attempt.apply(&photo) else {
@@ -75,7 +81,10 @@ pub fn scan_label(path: &Path) -> Result<String, String> {
         tokens.dedup();
         match tokens.len() {
             0 => continue,
-            1 => return Ok(tokens.remove(0)),
+            1 => {
+                crate::note(format_args!("a waybill token found ({attempt:?})"));
+                return Ok(tokens.remove(0));
+            }
             n => {
                 return Err(at(&format_args!(
                     "{n} different waybill tokens in one picture; picture one label"
@@ -106,7 +115,7 @@ fn waybill_tokens(picture: image::GrayImage) -> (usize, Vec<String>) {
 /// The ways a photo is looked at, in turn, until one yields a token. rqrr reads
 /// a sharp, square-on code at once; a phone's picture (blurred, a few degrees
 /// off, 3–4 pixels per module) often needs it thresholded or enlarged first.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Attempt {
     AsTaken,
     Thresholded,
@@ -207,6 +216,7 @@ struct Answer {
 fn post(server: &str, loopback: bool, body: &str, timeout: u64) -> Result<Answer, String> {
     let url = format!("{}/v1/resolve", server.trim_end_matches('/'));
     let agent = crate::net::agent(loopback, timeout);
+    let started = std::time::Instant::now();
     let mut response = agent
         .post(&url)
         .header("content-type", "application/json")
@@ -219,6 +229,10 @@ fn post(server: &str, loopback: bool, body: &str, timeout: u64) -> Result<Answer
         .limit(MAX_RESPONSE_BYTES)
         .read_to_string()
         .map_err(|e| format!("{server}: reading the answer: {e}"))?;
+    crate::note(format_args!(
+        "POST {url}: HTTP {status} in {:.3} s",
+        started.elapsed().as_secs_f64()
+    ));
     let body = serde_json::from_str(&text)
         .map_err(|_| format!("{server}: HTTP {status}, and the answer is not JSON"))?;
     Ok(Answer { status, body })

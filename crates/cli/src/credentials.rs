@@ -66,21 +66,32 @@ pub fn read_grant(arg: &str) -> Result<Zeroizing<String>, String> {
         );
     }
     let text = if arg == "-" {
-        read_limited(
+        let text = read_limited(
             std::io::stdin().lock(),
             MAX_GRANT_BYTES,
             "standard input",
             "a grant",
-        )?
+        )?;
+        crate::note(format_args!(
+            "read a grant from standard input ({} bytes)",
+            text.len()
+        ));
+        text
     } else {
         let path = Path::new(arg);
         let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        read_limited(
+        let text = read_limited(
             file,
             MAX_GRANT_BYTES,
             &path.display().to_string(),
             "a grant",
-        )?
+        )?;
+        crate::note(format_args!(
+            "read a grant from {} ({} bytes)",
+            path.display(),
+            text.len()
+        ));
+        text
     };
     Ok(Zeroizing::new(text.trim().to_owned()))
 }
@@ -95,7 +106,14 @@ pub fn parse_grant(text: &str) -> Result<waybill_redact::Grant, String> {
 
 /// Loads a device key file (`courier keygen`'s output).
 pub fn load_device_key(path: &Path) -> Result<DeviceKey, String> {
-    DeviceKey::from_json(&read_secret(path)?).map_err(|e| format!("{}: {e}", path.display()))
+    let key = DeviceKey::from_json(&read_secret(path)?)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::note(format_args!(
+        "device key {}: public key {}",
+        path.display(),
+        key.public_key()
+    ));
+    Ok(key)
 }
 
 /// The text prefixes of the project's keys and credentials, and what each is.
@@ -150,7 +168,10 @@ pub(crate) fn key_text_or_file(flag: &str, arg: &str, want: &str) -> Result<Stri
 /// text `courier keygen` printed, or the device key file itself).
 pub fn device_public_key(arg: &str) -> Result<DevicePublicKey, String> {
     let text = Zeroizing::new(key_text_or_file("--device-key", arg, "WD1:")?);
-    DevicePublicKey::from_text_or_file(&text).map_err(|e| format!("--device-key {arg}: {e}"))
+    let key = DevicePublicKey::from_text_or_file(&text)
+        .map_err(|e| format!("--device-key {arg}: {e}"))?;
+    crate::note(format_args!("--device-key: device public key {key}"));
+    Ok(key)
 }
 
 #[cfg(test)]
@@ -185,7 +206,15 @@ mod tests {
 }
 
 pub(crate) fn load_ring(path: &Path) -> Result<KeyRing, String> {
-    KeyRing::from_json(&read_secret(path)?).map_err(|e| format!("{}: {e}", path.display()))
+    let ring =
+        KeyRing::from_json(&read_secret(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::note(format_args!(
+        "key ring {}: key ids {:?}, current {}",
+        path.display(),
+        ring.kids(),
+        ring.current_kid()
+    ));
+    Ok(ring)
 }
 
 /// The most bytes `resolve -` reads from standard input. A token's text is at
@@ -268,6 +297,14 @@ impl SealKeys {
                 };
                 let key = SealerKey::from_json(&read_secret(sealer)?)
                     .map_err(|e| format!("{}: {e}", sealer.display()))?;
+                crate::note(format_args!(
+                    "zone directory {}: key id {}, {} zones; sealer key {}: sealer id {}",
+                    dir,
+                    directory.kid(),
+                    directory.zones().count(),
+                    sealer.display(),
+                    key.public_key().id()
+                ));
                 Ok(Sealing::Public(Box::new(PublicSealer::new(directory, key))))
             }
             _ => Err("give --ring, or --directory with --sealer and --carrier".into()),
@@ -286,7 +323,9 @@ pub(crate) fn public_key_arg(flag: &str, arg: &str) -> Result<IssuerPublicKey, S
              printed by `issuer new`)"
         ));
     }
-    text.trim().parse().map_err(|e| format!("{flag}: {e}"))
+    let key: IssuerPublicKey = text.trim().parse().map_err(|e| format!("{flag}: {e}"))?;
+    crate::note(format_args!("{flag}: issuer public key {key}"));
+    Ok(key)
 }
 
 /// Reads the registry `resolve --sealers` uses.

@@ -72,7 +72,13 @@ pub fn remove_stale_temps(dir: &Path) -> usize {
 
 /// Reads a whole text file; the error names the path.
 pub(crate) fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::note(format_args!(
+        "read {} ({} bytes)",
+        path.display(),
+        text.len()
+    ));
+    Ok(text)
 }
 
 /// Reads a file holding a secret into a buffer that is wiped when dropped.
@@ -97,6 +103,7 @@ pub(crate) fn write_secret(path: &Path, text: &str, overwrite: bool) -> Result<(
     } else {
         tmp.persist_noclobber(path).map_err(|e| err(&e.error))?;
     }
+    crate::note(format_args!("wrote {} (owner-only)", path.display()));
     Ok(())
 }
 
@@ -105,7 +112,9 @@ pub(crate) fn write_public(path: &Path, text: &str) -> Result<(), String> {
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, format!("{text}\n"))
         .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::note(format_args!("wrote {}", path.display()));
+    Ok(())
 }
 
 #[cfg(test)]

@@ -114,6 +114,17 @@ fn open_stdin() -> Box<dyn BufRead + Send> {
     Box::new(std::io::BufReader::new(stdin))
 }
 
+/// With `--verbose`, says where the waybills are read from and in which format.
+pub fn note_input(path: Option<&Path>) {
+    let from = path
+        .filter(|p| p.as_os_str() != "-")
+        .map_or("standard input".to_owned(), |p| p.display().to_string());
+    crate::note(format_args!(
+        "reading waybills from {from} (format: {:?})",
+        format_of(path)
+    ));
+}
+
 /// What to say when the input held no record at all: text that is neither JSON
 /// nor CSV with a header row reads as CSV without rows, and must not pass as an
 /// empty batch.
@@ -145,6 +156,7 @@ pub fn lines_per_record(
             return ExitCode::from(crate::USAGE);
         }
     };
+    note_input(path);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = 0usize;
@@ -183,6 +195,7 @@ pub fn lines_per_record(
         eprintln!("error: cannot write to standard output");
         return ExitCode::FAILURE;
     }
+    crate::note(format_args!("{seen} record(s) read, {failed} failed"));
     if seen == 0 {
         eprintln!("error: {NO_RECORDS}");
         return ExitCode::FAILURE;

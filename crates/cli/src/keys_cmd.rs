@@ -159,6 +159,11 @@ pub fn publish(args: PublishArgs) -> ExitCode {
         let issuer = IssuerKey::from_json(&read_secret(&args.issuer)?)
             .map_err(|e| format!("{}: {e}", args.issuer.display()))?;
         let zones = zones(&args.zones)?;
+        crate::note(format_args!(
+            "signing with issuer key {}: public key {}",
+            args.issuer.display(),
+            issuer.public_key()
+        ));
         let now = OffsetDateTime::now_utc();
         let dir = ZoneDirectory::publish(
             &ring,
@@ -170,6 +175,7 @@ pub fn publish(args: PublishArgs) -> ExitCode {
         .map_err(|e| e.to_string())?;
         std::fs::write(&args.out, dir.to_json() + "\n")
             .map_err(|e| format!("{}: {e}", args.out.display()))?;
+        crate::note(format_args!("wrote {}", args.out.display()));
         Ok(format!(
             "{} zones, key id {}",
             dir.zones().count(),

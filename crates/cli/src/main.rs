@@ -24,7 +24,7 @@ mod witness_cmd;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// glibc's allocator hands each freed 120 KB label raster back to the kernel and
 /// faults it in again for the next label; mimalloc keeps it, which saves a third of
@@ -40,7 +40,9 @@ struct Cli {
     /// Print errors only: no warnings, no progress, no summaries.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
-    /// Say more about what is done (the input, the threads).
+    /// Say what is done, on standard error: the files read and written, the keys
+    /// used (key ids and public keys), counts and timings. Never a waybill's or a
+    /// disclosure's value, a grant's text or a secret.
     #[arg(short, long, global = true)]
     verbose: bool,
     #[command(subcommand)]
@@ -58,6 +60,26 @@ pub(crate) fn quiet() -> bool {
 /// `--verbose` was given.
 pub(crate) fn verbose() -> bool {
     VERBOSITY.load(std::sync::atomic::Ordering::Relaxed) == 2
+}
+
+/// With `--verbose`, says `what` on standard error. Callers pass paths, counts,
+/// key ids, public keys and timings: never a waybill's or a disclosure's value,
+/// a grant's text or a secret.
+pub(crate) fn note(what: std::fmt::Arguments<'_>) {
+    if verbose() {
+        eprintln!("waybill-redact: {what}");
+    }
+}
+
+/// The command's name as typed: `render`, `keys new`, `audit verify`.
+fn command_name(matches: &ArgMatches) -> String {
+    let mut names = Vec::new();
+    let mut at = matches;
+    while let Some((name, sub)) = at.subcommand() {
+        names.push(name);
+        at = sub;
+    }
+    names.join(" ")
 }
 
 #[derive(Subcommand)]
@@ -168,7 +190,8 @@ fn main() -> ExitCode {
         eprintln!("warning: cannot disable core dumps: {e}");
     }
     // clap exits with 2 on usage errors and 0 for --help / --version.
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let level = if cli.quiet {
         0
     } else if cli.verbose {
@@ -177,7 +200,18 @@ fn main() -> ExitCode {
         1
     };
     VERBOSITY.store(level, std::sync::atomic::Ordering::Relaxed);
-    match cli.command {
+    let started = std::time::Instant::now();
+    let code = run(cli.command);
+    note(format_args!(
+        "{} finished in {:.3} s",
+        command_name(&matches),
+        started.elapsed().as_secs_f64()
+    ));
+    code
+}
+
+fn run(command: Command) -> ExitCode {
+    match command {
         Command::Mask(args) => mask_cmd::run(&args),
         Command::Render(args) => render_cmd::run(args),
         Command::Keys(c) => keys_cmd::keys(c),

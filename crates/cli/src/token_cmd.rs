@@ -8,11 +8,12 @@ use clap::{Args, Subcommand};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use waybill_redact::{
-    verify_audit_log, verify_audit_log_with, AuditKey, AuditPublicKey, AuditRules, AuditSink,
-    DevicePublicKey, FixedClock, Grant, GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink,
-    MemorySink, Purpose, ResolveRequest, Resolver, Scope, SignedCheckpoint, TokenBucket, Validity,
-    WitnessPublicKey,
+    verify_audit_log, AuditKey, AuditPublicKey, AuditSink, DevicePublicKey, FixedClock, Grant,
+    GrantSpec, IssuerKey, IssuerPublicKey, JsonLinesFileSink, MemorySink, Purpose, ResolveRequest,
+    Resolver, RestoredFrom, Scope, TokenBucket, Validity,
 };
+#[cfg(feature = "audit-log")]
+use waybill_redact::{verify_audit_log_with, AuditRules, SignedCheckpoint, WitnessPublicKey};
 
 use crate::credentials::{self, load_ring, read_token_from, SealKeys};
 use crate::fail;
@@ -130,7 +131,8 @@ pub struct ResolveArgs {
 /// `audit` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the whole hash chain; exit 1 naming the first broken record.
+    /// Check the whole hash chain; exit 1 naming the first broken record. With
+    /// --key also the checkpoints and witnesses (needs the `audit-log` feature).
     Verify {
         /// The JSON-lines audit log (a file log, or `audit export` output).
         #[arg(value_name = "LOG")]
@@ -232,8 +234,14 @@ pub fn grant(args: GrantArgs) -> ExitCode {
     let spec = GrantSpec::new(args.courier, args.zones, not_before, expires_at, args.quota)
         .with_scope(scope)
         .with_device(device);
+    crate::note(format_args!(
+        "issuer key {}: public key {}",
+        args.issuer.display(),
+        key.public_key()
+    ));
     match key.issue(&spec) {
         Ok(g) => {
+            note_grant(&g);
             let text = g.to_string();
             if let Some(path) = &args.qr {
                 if let Err(e) = crate::grant_qr::write(path, &text) {
@@ -245,6 +253,28 @@ pub fn grant(args: GrantArgs) -> ExitCode {
         }
         Err(e) => usage(format_args!("grant: {e}")),
     }
+}
+
+/// With `--verbose`, what a grant allows (never its text, which is a credential).
+fn note_grant(g: &waybill_redact::Grant) {
+    if !crate::verbose() {
+        return;
+    }
+    let device = g
+        .device()
+        .map_or("a bearer grant, bound to no device".to_owned(), |d| {
+            format!("bound to device {d}")
+        });
+    crate::note(format_args!(
+        "grant {} for courier {}: zones {:?}, scope {}, quota {}, valid {} to {} (unix), {device}",
+        g.id(),
+        g.courier_id(),
+        g.zones(),
+        g.scope(),
+        g.quota(),
+        g.not_before(),
+        g.expires_at()
+    ));
 }
 
 /// `seal`: one token per good record on stdout, one line per bad record on stderr.
@@ -259,6 +289,7 @@ pub fn seal(args: SealArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail("seal", e),
     };
+    crate::note(format_args!("tokens valid for {} day(s)", args.ttl_days));
     let limits = args.limits.limits();
     crate::input::lines_per_record(args.input.as_deref(), &limits, |position, w| {
         sealing
@@ -320,8 +351,18 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
         let limiter = TokenBucket::default();
         let (sink, file_sink): (Arc<dyn AuditSink>, _) = match &args.audit {
             Some(path) => {
-                let (sink, _) = JsonLinesFileSink::open_with_limiter(path, &limiter)
+                let (sink, from) = JsonLinesFileSink::open_with_limiter(path, &limiter)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
+                crate::note(format_args!(
+                    "audit log {}: quota and rate counters {}",
+                    path.display(),
+                    match from {
+                        RestoredFrom::Nothing => "start empty (a new log)",
+                        RestoredFrom::StateFile => "read from the state file beside it",
+                        RestoredFrom::FullReplay => "replayed from the whole log",
+                        _ => "restored",
+                    }
+                ));
                 let sink = Arc::new(sink);
                 (sink.clone(), Some(sink))
             }
@@ -338,6 +379,11 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
         }
         for path in &args.revoked {
             load_revocations(&resolver, path)?;
+        }
+        if crate::verbose() {
+            if let Ok(g) = credentials::parse_grant(&grant) {
+                note_grant(&g);
+            }
         }
         let mut request = ResolveRequest::new(args.purpose);
         // A grant that does not parse gets no proof: the resolver denies it as
@@ -361,6 +407,26 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
         Err(e) => return fail("resolve", e),
     };
     let result = resolver.resolve(token.trim(), grant.trim(), &request);
+    crate::note(format_args!(
+        "resolve for {}: {}",
+        args.purpose,
+        match &result {
+            Ok(d) => {
+                let fields = [
+                    ("name", d.name.is_some()),
+                    ("phone", d.phone.is_some()),
+                    ("address", d.address.is_some()),
+                    ("items", d.items.is_some()),
+                ];
+                let shown: Vec<&str> = fields.iter().filter(|f| f.1).map(|f| f.0).collect();
+                format!(
+                    "allowed, disclosing {} (on standard output)",
+                    shown.join(",")
+                )
+            }
+            Err(denied) => format!("denied ({})", denied.code()),
+        }
+    ));
     // The record is already durable; without the state file the next run replays the log.
     if let (Some(sink), Some(path)) = (file_sink, &args.audit) {
         if let Err(e) = sink.save_state() {
@@ -392,11 +458,24 @@ pub fn audit(cmd: AuditCommand) -> ExitCode {
             allow_unwitnessed,
             checkpoint,
         } => {
-            let rules = match audit_rules(key, &witness, allow_unwitnessed, &checkpoint) {
-                Ok(rules) => rules,
+            let Some(key) = key else {
+                return verify_chains(&log);
+            };
+            // Read first, so that a wrong kind of key is named in every build.
+            let key = match audit_public_key(&key) {
+                Ok(key) => key,
                 Err(e) => return usage(format_args!("audit verify: {e}")),
             };
-            verify(&log, rules)
+            #[cfg(feature = "audit-log")]
+            match audit_rules(key, &witness, allow_unwitnessed, &checkpoint) {
+                Ok(rules) => verify_with(&log, &rules),
+                Err(e) => usage(format_args!("audit verify: {e}")),
+            }
+            #[cfg(not(feature = "audit-log"))]
+            {
+                let _ = (key, witness, allow_unwitnessed, checkpoint);
+                crate::not_built("audit verify --key", "audit-log")
+            }
         }
         #[cfg(feature = "serve")]
         AuditCommand::Export(args) => waybill_redact_service::export_command(&args),
@@ -415,18 +494,20 @@ pub fn audit(cmd: AuditCommand) -> ExitCode {
     }
 }
 
-/// The verification rules from `audit verify`'s flags; `None` without a key.
+/// `audit verify --key`: the audit public key, as text or a file.
+fn audit_public_key(key: &str) -> Result<AuditPublicKey, String> {
+    credentials::key_text_or_file("--key", key, "WA1:")
+        .and_then(|text| text.trim().parse().map_err(|e| format!("--key: {e}")))
+}
+
+/// The verification rules from `audit verify`'s flags.
+#[cfg(feature = "audit-log")]
 fn audit_rules(
-    key: Option<String>,
+    key: AuditPublicKey,
     witnesses: &[String],
     allow_unwitnessed: u64,
     checkpoints: &[PathBuf],
-) -> Result<Option<AuditRules>, String> {
-    let Some(key) = key else {
-        return Ok(None);
-    };
-    let key: AuditPublicKey = credentials::key_text_or_file("--key", &key, "WA1:")
-        .and_then(|text| text.trim().parse().map_err(|e| format!("--key: {e}")))?;
+) -> Result<AuditRules, String> {
     let witnesses = witnesses
         .iter()
         .map(|w| {
@@ -436,37 +517,65 @@ fn audit_rules(
                     .map_err(|e| format!("--witness: {e}"))
             })
         })
-        .collect::<Result<_, String>>()?;
+        .collect::<Result<Vec<_>, String>>()?;
     let known = checkpoints
         .iter()
         .map(|path| {
             let text = read(path).map_err(|e| e.to_string())?;
             SignedCheckpoint::from_text(&text).map_err(|e| format!("{}: {e}", path.display()))
         })
-        .collect::<Result<_, String>>()?;
-    Ok(Some(AuditRules {
+        .collect::<Result<Vec<_>, String>>()?;
+    crate::note(format_args!(
+        "audit key {key}, {} witness key(s), {} known checkpoint(s), {allow_unwitnessed} \
+         record(s) allowed after the last one",
+        witnesses.len(),
+        known.len()
+    ));
+    Ok(AuditRules {
         key: Some(key),
         witnesses,
         allow_unwitnessed,
         known,
-    }))
+    })
 }
 
-fn verify(log: &Path, rules: Option<AuditRules>) -> ExitCode {
-    let file = match std::fs::File::open(log) {
-        Ok(f) => std::io::BufReader::new(f),
-        Err(e) => return fail("audit", format!("{}: {e}", log.display())),
+/// The log, opened for reading.
+fn open_log(log: &Path) -> Result<std::io::BufReader<std::fs::File>, ExitCode> {
+    let file =
+        std::fs::File::open(log).map_err(|e| fail("audit", format!("{}: {e}", log.display())))?;
+    if let Ok(meta) = file.metadata() {
+        crate::note(format_args!(
+            "audit log {}: {} bytes",
+            log.display(),
+            meta.len()
+        ));
+    }
+    Ok(std::io::BufReader::new(file))
+}
+
+/// `audit verify` without a key: the hash chains only.
+fn verify_chains(log: &Path) -> ExitCode {
+    let file = match open_log(log) {
+        Ok(f) => f,
+        Err(code) => return code,
     };
-    let Some(rules) = rules else {
-        return match verify_audit_log(file) {
-            Ok(n) => {
-                println!("ok: {n} records, chain intact (no key: checkpoints not checked)");
-                ExitCode::SUCCESS
-            }
-            Err(e) => fail("audit", e),
-        };
+    match verify_audit_log(file) {
+        Ok(n) => {
+            println!("ok: {n} records, chain intact (no key: checkpoints not checked)");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail("audit", e),
+    }
+}
+
+/// `audit verify --key`: chains, checkpoints and witnesses.
+#[cfg(feature = "audit-log")]
+fn verify_with(log: &Path, rules: &AuditRules) -> ExitCode {
+    let file = match open_log(log) {
+        Ok(f) => f,
+        Err(code) => return code,
     };
-    match verify_audit_log_with(file, &rules) {
+    match verify_audit_log_with(file, rules) {
         Ok(r) if rules.witnesses.is_empty() => {
             println!(
                 "ok: {} records in {} chains, {} signed checkpoints, {} records after the last checkpoint",

@@ -287,3 +287,229 @@ fn no_bad_input_panics() {
         assert!(!stderr(&o).contains("panicked"), "{case}: {}", stderr(&o));
     }
 }
+
+/// The long hex strings of a key file: its secrets (and public halves).
+fn hex_runs(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.split(|c: char| !c.is_ascii_hexdigit())
+        .filter(|run| run.len() >= 32)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn verbose_says_what_every_command_read_and_wrote_and_never_a_value_or_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name);
+    let (ring, issuer, device, audit) = (
+        at("ring.json"),
+        at("issuer.json"),
+        at("device.json"),
+        at("audit.jsonl"),
+    );
+    let mut secrets = Vec::new();
+    // Runs `--verbose ARGS` (the command `name`): it must succeed, and its
+    // standard error must say how long it took and each of `says`, and hold
+    // no key file's hex. Returns standard output.
+    let mut verbose = |name: &str, args: &[&str], says: &[&str]| -> String {
+        let mut all = vec!["--verbose"];
+        all.extend_from_slice(args);
+        let o = run(&all);
+        let err = stderr(&o);
+        assert!(o.status.success(), "{args:?}: {err}");
+        let timed = format!("waybill-redact: {name} finished in ");
+        for said in says.iter().copied().chain([timed.as_str()]) {
+            assert!(err.contains(said), "{args:?}: no {said:?} in {err}");
+        }
+        for path in [&ring, &issuer, &device] {
+            if path.exists() {
+                secrets.extend(hex_runs(path));
+            }
+        }
+        for secret in &secrets {
+            assert!(
+                !err.contains(secret.as_str()),
+                "{args:?}: a key's hex in {err}"
+            );
+        }
+        assert!(!["张三", "13812345678", "深南大道"]
+            .iter()
+            .any(|v| err.contains(v)));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    verbose(
+        "keys new",
+        &["keys", "new", "--out", p(&ring)],
+        &[&format!("wrote {} (owner-only)", p(&ring))],
+    );
+    let issuer_pub = verbose(
+        "issuer new",
+        &["issuer", "new", "--out", p(&issuer)],
+        &["wrote "],
+    );
+    let issuer_pub = issuer_pub.lines().next().unwrap().to_owned();
+    let device_pub = verbose(
+        "courier keygen",
+        &["courier", "keygen", "--out", p(&device)],
+        &["wrote "],
+    );
+    let device_pub = device_pub.lines().next().unwrap().to_owned();
+    // Personal data of the first fixture: never on standard error.
+    let personal = [
+        "张三",
+        "13812345678",
+        "深南大道",
+        "李四",
+        "15900001111",
+        "奶粉",
+    ];
+    let no_personal = |text: &str| {
+        for value in personal {
+            assert!(!text.contains(value), "{value} in {text}");
+        }
+    };
+    let o = run(&["-v", "mask", "--input", FIXTURES]);
+    assert!(o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("reading waybills from {FIXTURES}")),
+        "{err}"
+    );
+    assert!(err.contains("20 record(s) read, 0 failed"), "{err}");
+    no_personal(&err);
+    let o = run(&["-v", "seal", "--ring", p(&ring), "--input", FIXTURES]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("key ring ") && err.contains("current 1"),
+        "{err}"
+    );
+    assert!(err.contains("tokens valid for 30 day(s)"), "{err}");
+    no_personal(&err);
+    let token = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let an_hour_ago = (time::OffsetDateTime::now_utc() - time::Duration::hours(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let grant = run(&[
+        "-v",
+        "grant",
+        "--issuer",
+        p(&issuer),
+        "--courier",
+        "C-7",
+        "--zones",
+        "755021",
+        "--device-key",
+        &device_pub,
+        "--not-before",
+        &an_hour_ago,
+    ]);
+    let err = stderr(&grant);
+    assert!(grant.status.success(), "{err}");
+    let grant_text = String::from_utf8(grant.stdout).unwrap().trim().to_owned();
+    assert!(err.contains(&format!("public key {issuer_pub}")), "{err}");
+    assert!(err.contains("for courier C-7: zones [755021]"), "{err}");
+    assert!(
+        err.contains(&format!("bound to device {device_pub}")),
+        "{err}"
+    );
+    assert!(!err.contains(&grant_text), "{err}");
+    let grant_file = at("grant.txt");
+    std::fs::write(&grant_file, &grant_text).unwrap();
+    let o = run(&[
+        "-v",
+        "resolve",
+        "--ring",
+        p(&ring),
+        "--trust",
+        &issuer_pub,
+        "--grant",
+        p(&grant_file),
+        "--device",
+        p(&device),
+        "--purpose",
+        "delivery",
+        "--audit",
+        p(&audit),
+        &token,
+    ]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("13812345678"));
+    for said in [
+        &format!("--trust: issuer public key {issuer_pub}"),
+        &format!("public key {device_pub}"),
+        "quota and rate counters start empty",
+        "resolve for delivery: allowed, disclosing name,phone,address",
+        "resolve finished in ",
+    ] {
+        assert!(err.contains(said), "no {said:?} in {err}");
+    }
+    assert!(!err.contains(&grant_text) && !err.contains(&token), "{err}");
+    no_personal(&err);
+    verbose(
+        "audit verify",
+        &["audit", "verify", p(&audit)],
+        &[&format!("audit log {}: ", p(&audit))],
+    );
+    verbose(
+        "audit key-new",
+        &["audit", "key-new", "--out", p(&at("audit-key.json"))],
+        &["wrote "],
+    );
+    verbose(
+        "sealer new",
+        &["sealer", "new", "--out", p(&at("seller.json"))],
+        &["wrote "],
+    );
+    let labels = at("labels");
+    verbose(
+        "render",
+        &[
+            "render",
+            "--input",
+            FIXTURES,
+            "--ring",
+            p(&ring),
+            "--out",
+            p(&labels),
+        ],
+        &[
+            "reading waybills from",
+            "png labels to the folder",
+            "key ring ",
+        ],
+    );
+    verbose("completions", &["completions", "bash"], &[]);
+}
+
+/// The light build checks an audit log's chains; checkpoints and witnesses
+/// need the `audit-log` feature, and `--key` says so (exit 2).
+#[cfg(not(feature = "audit-log"))]
+#[test]
+fn audit_verify_with_a_key_names_the_feature_it_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = run(&[
+        "audit",
+        "key-new",
+        "--out",
+        p(&dir.path().join("audit.json")),
+    ]);
+    assert!(key.status.success());
+    let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
+    let log = dir.path().join("audit.jsonl");
+    std::fs::write(&log, "").unwrap();
+    let o = run(&["audit", "verify", "--key", &key, p(&log)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--features audit-log"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(run(&["audit", "verify", p(&log)]).status.success());
+}

@@ -181,7 +181,7 @@ fn photo(label: &Label, scale: f32, degrees: f32, seed: u64) -> GrayImage {
         &img,
         degrees.to_radians(),
         imageproc::geometric_transformations::Interpolation::Bilinear,
-        Luma([150]),
+        imageproc::geometric_transformations::Border::Constant(Luma([150])),
     );
     let mut img = imageproc::filter::gaussian_blur_f32(&img, 0.9);
     let mut s = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);

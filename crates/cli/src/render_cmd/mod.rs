@@ -134,6 +134,16 @@ enum Output {
     Stdout,
 }
 
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Output::Dir(d) => write!(f, "the folder {}", d.display()),
+            Output::File(p) => write!(f, "{}", p.display()),
+            Output::Stdout => f.write_str("standard output"),
+        }
+    }
+}
+
 impl Output {
     fn of(args: &RenderArgs) -> Result<Output, String> {
         let dash = args.out.as_os_str() == "-";
@@ -309,6 +319,11 @@ fn prepare(args: &RenderArgs) -> Result<(Job, Output, Reader), String> {
     let mut spec = args.size.at_dpi(args.dpi).map_err(|e| e.to_string())?;
     if let Some(path) = &args.logo {
         let bytes = std::fs::read(path).map_err(|e| format!("--logo {}: {e}", path.display()))?;
+        crate::note(format_args!(
+            "--logo {} ({} bytes)",
+            path.display(),
+            bytes.len()
+        ));
         let mode = match args.logo_mode {
             LogoArg::Threshold => LogoMode::Threshold,
             LogoArg::Dither => LogoMode::Dither,
@@ -376,7 +391,11 @@ fn ring(path: &Path, create: bool) -> Result<KeyRing, String> {
 
 /// The bundled fonts, or the caller's, with any fallbacks.
 fn fonts(args: &RenderArgs) -> Result<Fonts, String> {
-    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let read = |p: &Path| {
+        let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        crate::note(format_args!("font {} ({} bytes)", p.display(), bytes.len()));
+        Ok::<_, String>(bytes)
+    };
     let mut fonts = match &args.font {
         Some(path) => Fonts::from_bytes(read(path)?, args.font_index)
             .map_err(|e| format!("{}: {e}", path.display()))?,
@@ -402,15 +421,12 @@ fn execute(
         usize::from,
     );
     let mut progress = Progress::new(read);
-    if crate::verbose() {
-        eprintln!(
-            "render: {} input, {threads} thread(s), {} labels",
-            args.input
-                .as_deref()
-                .map_or("standard".to_owned(), |p| p.display().to_string()),
-            args.format.extension()
-        );
-    }
+    input::note_input(args.input.as_deref());
+    crate::note(format_args!(
+        "render: {threads} thread(s), {} labels to {}",
+        args.format.extension(),
+        output
+    ));
     let mut sink = match Sink::new(output, args.format) {
         Ok(s) => s,
         Err(e) => {
