@@ -64,6 +64,8 @@ pub use resolve::{
     DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
 };
 pub use resolve::{AuditBreak, AuditError, Denied, DeviceError, GrantError};
+// The Ed25519 keys of every role (audit, witness, issuer, device) share one type.
+pub use resolve::{key_role, Ed25519Key, Ed25519PublicKey};
 // The audit log as a transparency log (issue 19).
 pub use resolve::{
     audit_origin, leaf_hash, verify_audit_log_with, verify_consistency, verify_inclusion,
