@@ -66,6 +66,8 @@ pub use resolve::{
 pub use resolve::{AuditBreak, AuditError, Denied, DeviceError, GrantError};
 // The Ed25519 keys of every role (audit, witness, issuer, device) share one type.
 pub use resolve::{key_role, Ed25519Key, Ed25519PublicKey};
+// Every secret key file is read the same way: owner-only or refused.
+pub use keyfile::{read_secret_key_file, KeyFileReadError, MAX_SECRET_KEY_FILE_BYTES};
 // The audit log as a transparency log (issue 19).
 pub use resolve::{
     audit_origin, leaf_hash, verify_audit_log_with, verify_consistency, verify_inclusion,
