@@ -112,20 +112,23 @@ fn resolve(e: &Env, token: &str, zone: &str) -> std::process::Output {
         "--device-key",
         p(&e.path("device.json")),
     ]);
-    let grant_file = e.path("grant.txt");
-    std::fs::write(&grant_file, grant.trim()).unwrap();
-    let trust = e.path("carrier.pub");
-    std::fs::write(&trust, &e.carrier_public).unwrap();
+    std::fs::write(e.path("grant.txt"), grant.trim()).unwrap();
+    std::fs::write(e.path("carrier.pub"), &e.carrier_public).unwrap();
+    resolve_with_grant(e, token)
+}
+
+/// `resolve` with the grant and the trusted key `resolve` left on file.
+fn resolve_with_grant(e: &Env, token: &str) -> std::process::Output {
     run(&[
         "resolve",
         "--ring",
         p(&e.path("ring.json")),
         "--trust",
-        p(&trust),
+        p(&e.path("carrier.pub")),
         "--sealers",
         p(&e.path("sealers.json")),
         "--grant",
-        p(&grant_file),
+        p(&e.path("grant.txt")),
         "--device",
         p(&e.path("device.json")),
         "--purpose",
@@ -241,24 +244,7 @@ fn secret_key_files_open_to_group_or_others_are_refused() {
     let token = String::from_utf8(seal_as_seller(&e, &input).stdout).unwrap();
     // Resolved once: the grant and the trusted key are on file for the device case.
     assert!(resolve(&e, token.trim(), &zone).status.success());
-    let resolve_again = || {
-        run(&[
-            "resolve",
-            "--ring",
-            p(&e.path("ring.json")),
-            "--trust",
-            p(&e.path("carrier.pub")),
-            "--sealers",
-            p(&e.path("sealers.json")),
-            "--grant",
-            p(&e.path("grant.txt")),
-            "--device",
-            p(&e.path("device.json")),
-            "--purpose",
-            "delivery",
-            token.trim(),
-        ])
-    };
+    let resolve_again = || resolve_with_grant(&e, token.trim());
     let chmod = |name: &str, mode: u32| {
         std::fs::set_permissions(e.path(name), std::fs::Permissions::from_mode(mode)).unwrap();
     };

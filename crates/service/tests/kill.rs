@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use waybill_redact::{verify_audit_log_with, AuditRecord, AuditRules, WitnessPublicKey};
+use waybill_redact::{AuditRecord, WitnessPublicKey};
 
 /// Starts `waybill-resolver serve` on `port`, with `witness` (its URL and
 /// key) when given.
@@ -202,15 +202,7 @@ async fn settle_and_verify(
         "the witness caught up with the closing checkpoint"
     );
     terminate(&mut child);
-    let rules = AuditRules {
-        key: Some(keys.audit.public_key()),
-        witnesses: vec![witness.key],
-        known: vec![witnessed(witness)],
-        ..AuditRules::default()
-    };
-    let text = export("witnessed.jsonl").await;
-    let report = verify_audit_log_with(text.as_bytes(), &rules)
-        .unwrap_or_else(|e| panic!("audit verify --witness: {e}"));
+    let report = verify_witnessed(&export("witnessed.jsonl").await, keys, witness);
     assert_eq!(report.records, records);
     assert!(report.cosigned >= 1, "{report:?}");
     report.records

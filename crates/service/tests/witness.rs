@@ -274,15 +274,8 @@ async fn an_https_witness_is_reached_through_its_own_ca_only() {
     }
     assert_eq!(witnessed(&witness).size(), 20);
     s.stop().await;
-    let rules = AuditRules {
-        key: Some(keys.audit.public_key()),
-        witnesses: vec![witness.key],
-        known: vec![witnessed(&witness)],
-        ..AuditRules::default()
-    };
     let text = export_text(&keys, &store, "export.jsonl").await;
-    let report = verify_audit_log_with(text.as_bytes(), &rules).unwrap();
-    assert_eq!(report.records, 20);
+    assert_eq!(verify_witnessed(&text, &keys, &witness).records, 20);
 
     // A CA file for a plain http:// witness, or one that holds no certificate,
     // refuses start.

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use waybill_redact::{audit_origin, SignedCheckpoint, WitnessKey, WitnessPublicKey};
+use waybill_redact::{
+    audit_origin, verify_audit_log_with, AuditReport, AuditRules, SignedCheckpoint, WitnessKey,
+    WitnessPublicKey,
+};
 
 use super::{write_secret, Keys};
 
@@ -145,4 +148,17 @@ pub fn witnessed_now(w: &WitnessProcess) -> Option<SignedCheckpoint> {
 /// The witness's stored (cosigned) checkpoint.
 pub fn witnessed(w: &WitnessProcess) -> SignedCheckpoint {
     witnessed_now(w).expect("the witness stored a checkpoint")
+}
+
+/// `audit verify --key --witness --checkpoint` of an export: strict, every
+/// record under a checkpoint `w` cosigned, consistent with `w`'s own copy.
+pub fn verify_witnessed(text: &str, keys: &Keys, w: &WitnessProcess) -> AuditReport {
+    let rules = AuditRules {
+        key: Some(keys.audit.public_key()),
+        witnesses: vec![w.key],
+        known: vec![witnessed(w)],
+        ..AuditRules::default()
+    };
+    verify_audit_log_with(text.as_bytes(), &rules)
+        .unwrap_or_else(|e| panic!("audit verify --witness: {e}"))
 }
