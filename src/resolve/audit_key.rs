@@ -111,4 +111,3 @@ impl AuditCheckpoint {
         serde_json::json!({ "checkpoint": self }).to_string()
     }
 }
-
