@@ -125,7 +125,7 @@ def main() -> None:
     print(f"one label, Python wr.render(json_text, token):              {py:8.0f} µs  runs {[round(x) for x in py_runs]}")
     print(f"  ratio Python / Rust: {py / rust:.2f}")
     py_dict = per_label_us(lambda: wr.render(record, token), args.labels)[0]
-    print(f"one label, Python wr.render(dict, token):                   {py_dict:8.0f} µs  (json.dumps of the dict included)")
+    print(f"one label, Python wr.render(dict, token):                   {py_dict:8.0f} µs  (the dict read into JSON text included)")
     rec = wr.Record(record)
     py_rec = per_label_us(lambda: wr.render(rec, token), args.labels)[0]
     print(f"one label, Python wr.render(Record, token):                 {py_rec:8.0f} µs  (read once beforehand)")

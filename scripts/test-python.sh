@@ -34,8 +34,10 @@ export VIRTUAL_ENV="$PWD/$venv" PATH="$PWD/$venv/bin:$PATH"
 
 # The command the tests compare with, and the extension (release: the memory and
 # thread tests render thousands of labels).
-cargo build -q -p waybill-redact-cli
-export WAYBILL_CLI="$PWD/target/debug/waybill-redact"
+# The same features as the test build (scripts/test.sh), so its binary is reused
+# rather than the library compiled once more with the CLI's default features.
+cargo build -q --workspace --all-features --bins
+export WAYBILL_CLI="${CARGO_TARGET_DIR:-$PWD/target}/debug/waybill-redact"
 (cd crates/python && maturin develop --release -q)
 
 cd crates/python

@@ -36,3 +36,4 @@ scripts/with-postgres.sh cargo test --workspace --all-features
 scripts/test-web.sh
 scripts/test-ops.sh
 scripts/test-python.sh
+scripts/test-schemathesis.sh

@@ -89,6 +89,7 @@ impl ResolveRequest {
 /// others. `Debug` shows nothing; zeroized on drop. Serializes to JSON with the
 /// hidden fields left out.
 #[derive(Clone, PartialEq, Eq, Serialize, Zeroize, ZeroizeOnDrop)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct Disclosure {
     /// The parcel's tracking number.

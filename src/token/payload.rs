@@ -58,9 +58,13 @@ pub struct Payload {
 
 /// One line of the contents inside a [`Payload`]. `Debug` shows nothing.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayloadItem {
+    /// What the line is, as the seller wrote it.
     description: Option<String>,
+    /// The line's category.
     category: Option<String>,
+    /// How many.
     quantity: u32,
 }
 

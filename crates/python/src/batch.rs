@@ -2,8 +2,8 @@
 //! threads with the GIL released, handed back in input order.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -44,16 +44,84 @@ enum Done {
     Passed(Py<PyAny>),
 }
 
+/// Where the workers leave their results for the thread that holds the GIL.
+///
+/// That thread is woken once for several results, not once per label: each
+/// wake-up costs a context switch that, with every core rendering, takes a
+/// worker off its core, and the GIL holder's share of the work is what bounds
+/// how well the workers scale.
+struct Board {
+    state: Mutex<BoardState>,
+    ready: Condvar,
+}
+
+struct BoardState {
+    done: BTreeMap<usize, Result<Output, Failure>>,
+    /// The index the consumer waits for.
+    wanted: usize,
+    /// How many results must be ready before the consumer is woken.
+    enough: usize,
+    /// Workers still running. They end when the queue closes, after posting
+    /// every result they took.
+    running: usize,
+    /// A worker panicked: the result of the job it held will never come.
+    lost: bool,
+}
+
+impl BoardState {
+    fn satisfied(&self) -> bool {
+        self.done.contains_key(&self.wanted) && self.done.len() >= self.enough
+    }
+
+    /// Waiting longer cannot help: a result is lost, or every worker has
+    /// ended and what is wanted is still not there.
+    fn hopeless(&self) -> bool {
+        self.lost || self.running == 0
+    }
+}
+
+impl Board {
+    fn lock(&self) -> MutexGuard<'_, BoardState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn post(&self, index: usize, result: Result<Output, Failure>) {
+        let mut state = self.lock();
+        state.done.insert(index, result);
+        if state.satisfied() {
+            self.ready.notify_one();
+        }
+    }
+}
+
+/// Counts a worker out when it ends, by return or by panic, and wakes the
+/// consumer so that it cannot wait for a result that will never come.
+struct Running(Arc<Board>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.running -= 1;
+        state.lost |= std::thread::panicking();
+        self.0.ready.notify_one();
+    }
+}
+
 /// The iterator `render_batch` returns.
 #[pyclass(module = "waybill_redact")]
 pub struct BatchRenderer {
     records: Py<PyIterator>,
     jobs: Option<SyncSender<Job>>,
-    results: Mutex<Receiver<(usize, Result<Output, Failure>)>>,
+    board: Arc<Board>,
     pending: BTreeMap<usize, Done>,
     window: usize,
+    /// Results to collect per wake-up, while that many are in flight.
+    wake_every: usize,
     next_in: usize,
     next_out: usize,
+    /// Jobs sent to the workers, and results taken back from the board.
+    sent: usize,
+    taken: usize,
     exhausted: bool,
 }
 
@@ -86,10 +154,41 @@ impl BatchRenderer {
             if let Some(jobs) = &self.jobs {
                 // The queue holds `window` jobs, so this never blocks.
                 if jobs.send(job).is_err() {
-                    return Err(PyValueError::new_err("render_batch: workers stopped"));
+                    return Err(workers_stopped());
                 }
+                self.sent += 1;
             }
         }
+        Ok(())
+    }
+
+    /// Waits, without the GIL, until result `index` is on the board and
+    /// enough others with it, then moves every ready result to `pending`.
+    fn collect(&mut self, py: Python<'_>, index: usize) -> PyResult<()> {
+        let outstanding = self.sent - self.taken;
+        let enough = self.wake_every.min(outstanding).max(1);
+        let board = &self.board;
+        let done = py.detach(|| {
+            let mut state = board.lock();
+            state.wanted = index;
+            state.enough = enough;
+            while !state.satisfied() {
+                if state.hopeless() {
+                    return None;
+                }
+                state = board
+                    .ready
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            Some(std::mem::take(&mut state.done))
+        });
+        let Some(done) = done else {
+            return Err(workers_stopped());
+        };
+        self.taken += done.len();
+        self.pending
+            .extend(done.into_iter().map(|(i, r)| (i, Done::Rendered(r))));
         Ok(())
     }
 }
@@ -106,56 +205,49 @@ impl BatchRenderer {
             return Ok(None);
         }
         let index = self.next_out;
-        while !self.pending.contains_key(&index) {
-            let results = &self.results;
-            let Some((i, result)) = py.detach(|| {
-                results
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .recv()
-                    .ok()
-            }) else {
-                return Err(PyValueError::new_err("render_batch: workers stopped"));
-            };
-            self.pending.insert(i, Done::Rendered(result));
+        if !self.pending.contains_key(&index) {
+            self.collect(py, index)?;
         }
         self.next_out += 1;
         let value = match self.pending.remove(&index) {
             Some(Done::Rendered(Ok(out))) => out.into_py(py)?,
             Some(Done::Rendered(Err(f))) => f.into_pyerr(py).into_value(py).into_any(),
             Some(Done::Passed(obj)) => obj,
-            None => unreachable!("the loop above waits for it"),
+            None => return Err(workers_stopped()),
         };
         Ok(Some((index, value)))
     }
 }
 
-/// Spawns `threads` workers taking jobs from one queue.
+fn workers_stopped() -> PyErr {
+    PyValueError::new_err("render_batch: workers stopped")
+}
+
+/// Spawns `threads` workers taking jobs from one queue and posting results on
+/// `board`.
 fn spawn_workers(
     threads: usize,
     shared: Arc<Shared>,
     jobs: Receiver<Job>,
-    results: &Sender<(usize, Result<Output, Failure>)>,
+    board: &Arc<Board>,
 ) -> PyResult<()> {
     let jobs = Arc::new(Mutex::new(jobs));
     for n in 0..threads {
-        let (jobs, results, shared) = (Arc::clone(&jobs), results.clone(), Arc::clone(&shared));
+        let (jobs, shared) = (Arc::clone(&jobs), Arc::clone(&shared));
+        let running = Running(Arc::clone(board));
+        board.lock().running += 1;
         std::thread::Builder::new()
             .name(format!("waybill-render-{n}"))
             .spawn(move || loop {
-                let job = jobs
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .recv();
+                let job = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
                 let Ok(Job { index, source }) = job else {
+                    drop(running);
                     break;
                 };
                 let result = shared
                     .run(&source)
                     .map_err(|f| f.at(source.position().or(Some(index + 1))));
-                if results.send((index, result)).is_err() {
-                    break;
-                }
+                running.0.post(index, result);
             })
             .map_err(|e| crate::errors::io_error("render_batch", &e))?;
     }
@@ -218,16 +310,29 @@ pub fn render_batch(
     });
     let window = threads * 8;
     let (job_tx, job_rx) = sync_channel(window);
-    let (out_tx, out_rx) = channel();
-    spawn_workers(threads, shared, job_rx, &out_tx)?;
+    let board = Arc::new(Board {
+        state: Mutex::new(BoardState {
+            done: BTreeMap::new(),
+            wanted: 0,
+            enough: 1,
+            running: 0,
+            lost: false,
+        }),
+        ready: Condvar::new(),
+    });
+    spawn_workers(threads, shared, job_rx, &board)?;
     Ok(BatchRenderer {
         records: records.try_iter()?.unbind(),
         jobs: Some(job_tx),
-        results: Mutex::new(out_rx),
+        board,
         pending: BTreeMap::new(),
         window,
+        // Half the window: the other half keeps every worker busy meanwhile.
+        wake_every: window / 2,
         next_in: 0,
         next_out: 0,
+        sent: 0,
+        taken: 0,
         exhausted: false,
     })
 }

@@ -95,3 +95,49 @@ def test_a_bad_mask_character_is_a_mask_error() -> None:
     assert wr.mask(
         json.loads((FIXTURES / "waybills.json").read_text())[0], wr.MaskPolicy(mask_char="#")
     )["recipient"]["phone"].startswith("#")
+
+
+class _Str(str):
+    pass
+
+
+def _outcome(record: object) -> tuple[str, object]:
+    """What reading `record` gives: its masked JSON, or its error's type and
+    field (never a value)."""
+    try:
+        return ("ok", wr.mask_json(record))  # type: ignore[arg-type]
+    except wr.WaybillError as e:
+        return (type(e).__name__, e.field)
+    except (TypeError, ValueError, RecursionError) as e:
+        return (type(e).__name__, None)
+
+
+def test_a_dict_reads_exactly_as_its_json_dumps_text(records: list[dict]) -> None:
+    # Dicts are written as JSON text directly, without json.dumps, for plain
+    # values; anything else goes through json.dumps. Either way a dict must read
+    # as its json.dumps text would, errors included.
+    base = records[0]
+    variants: list[dict] = [
+        base,
+        dict(base, items=tuple(base.get("items", ()))),  # tuple: a JSON array
+        dict(base, zone=float(base["zone"])),  # float where an integer is expected
+        dict(base, zone=True),  # bool is not an int here
+        dict(base, zone=2**70),  # beyond i64: json.dumps writes it
+        dict(base, zone=float("nan")),  # NaN: json.dumps writes NaN, not JSON
+        dict(base, note=None),
+        dict(base, tracking_number=_Str(base["tracking_number"])),  # str subclass
+        dict(base, recipient=dict(base["recipient"], name="\ud800")),  # lone surrogate
+        dict(base, recipient=dict(base["recipient"], name='引号"\\\n\t\u2028')),
+        {**base, 7: "an int key"},
+        {**base, "deep": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]},
+    ]
+    for n, record in enumerate(variants):
+        try:
+            text = json.dumps(record)
+        except (TypeError, ValueError) as e:
+            assert _outcome(record) == (type(e).__name__, None), n
+            continue
+        assert _outcome(record) == _outcome(text), n
+    cyclic: dict = dict(base)
+    cyclic["self"] = cyclic
+    assert _outcome(cyclic) == ("ValueError", None)  # json.dumps: circular reference

@@ -11,27 +11,21 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 use waybill_redact::Revocation;
 
-use crate::api::{ApiError, RevocationBody};
+use crate::api::{ApiError, ErrorCode, RevocationAnswer, RevocationBody};
 use crate::http::{malformed, unix_now_ms, App};
 use crate::layers;
-
-const OPENAPI: &str = include_str!("../openapi.json");
 
 /// Failed admin keys a client address may present a minute.
 pub(crate) const ADMIN_FAILURES_PER_MINUTE: u32 = 10;
 
 fn admin(app: &App, headers: &HeaderMap, peer: SocketAddr) -> Result<(), ApiError> {
-    let forbidden = ApiError {
-        status: StatusCode::UNAUTHORIZED,
-        code: "unauthorized",
-        message: "an admin key is required",
-    };
     if app.admin_failures.exhausted(peer.ip(), unix_now_ms()) {
         return Err(ApiError::NOISE);
     }
@@ -58,9 +52,34 @@ fn admin(app: &App, headers: &HeaderMap, peer: SocketAddr) -> Result<(), ApiErro
             "admin authentication failed"
         );
     }
-    Err(forbidden)
+    Err(ApiError::UNAUTHORIZED)
 }
 
+/// Stores revocations (grant ids, tracking numbers, sealer ids); every
+/// instance enforces them within `effective_within_ms`.
+#[utoipa::path(
+    post,
+    path = "/v1/revocations",
+    tag = "admin",
+    operation_id = "revoke",
+    security(("adminKey" = [])),
+    request_body(
+        content = RevocationBody,
+        example = json!({
+            "grants": ["a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"],
+            "parcels": ["SF1234567890123"],
+            "sealers": ["1f2e3d4c"],
+        }),
+    ),
+    responses(
+        (status = 200, description = "Stored.", body = RevocationAnswer,
+            example = json!({"revoked": 3, "effective_within_ms": 1000})),
+        (status = 400, description = "The body is malformed: a grant id that is not 32 hex digits, an empty tracking number, a sealer id that is not 8 hex digits, or not 1 to 10,000 revocations."),
+        (status = 401, description = "The admin key (`Authorization: Bearer KEY`) is missing or wrong."),
+        (status = 429, description = "This address presented too many wrong admin keys (10 a minute); the key was not checked."),
+        (status = 503, description = "The store could not store them; retry."),
+    ),
+)]
 async fn revocations(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -76,21 +95,24 @@ async fn revocations(
             let mut list = Vec::new();
             for g in &b.grants {
                 let id = g.parse().map_err(|_| {
-                    ApiError::bad_request("malformed_request", "a grant id is 32 hex digits")
+                    ApiError::bad_request(
+                        ErrorCode::MalformedRequest,
+                        "a grant id is 32 hex digits",
+                    )
                 })?;
                 list.push(Revocation::Grant(id));
             }
             for (kind, items) in [("parcel", &b.parcels), ("sealer", &b.sealers)] {
                 for s in items {
                     list.push(Revocation::from_parts(kind, s).ok_or(ApiError::bad_request(
-                        "malformed_request",
+                        ErrorCode::MalformedRequest,
                         "an empty parcel, or a sealer id that is not 8 hex digits",
                     ))?);
                 }
             }
             if list.is_empty() || list.len() > 10_000 {
                 return Err(ApiError::bad_request(
-                    "malformed_request",
+                    ErrorCode::MalformedRequest,
                     "1 to 10000 revocations",
                 ));
             }
@@ -111,23 +133,35 @@ async fn revocations(
     match stored {
         Ok(Ok(())) => {
             tracing::info!(count = n, "revocations stored");
-            Json(serde_json::json!({
-                "revoked": n,
-                "effective_within_ms": app.revocation_refresh_ms,
-            }))
+            Json(RevocationAnswer {
+                revoked: n,
+                effective_within_ms: app.revocation_refresh_ms,
+            })
             .into_response()
         }
         _ => ApiError::STORE.into_response(),
     }
 }
 
+/// Whether this instance should get traffic: its store answers and commits,
+/// and its audit log is witnessed in time.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "admin",
+    operation_id = "ready",
+    responses(
+        (status = 200, description = "Ready.", content_type = "text/plain", body = String, example = "ready\n"),
+        (status = 503, description = "Not ready: the store does not answer or its last commit failed (`store_unavailable`), or no witness cosigned the audit log within `max_unwitnessed_secs` (`audit_unwitnessed`)."),
+    ),
+)]
 async fn readyz(State(app): State<Arc<App>>) -> Response {
     if app.witness.overdue() {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "audit log unwitnessed past max_unwitnessed_secs\n",
+        return ApiError::new(
+            ErrorCode::AuditUnwitnessed,
+            "audit log unwitnessed past max_unwitnessed_secs",
         )
-            .into_response();
+        .into_response();
     }
     let ping = tokio::time::timeout(Duration::from_secs(2), app.store.ping()).await;
     match ping {
@@ -136,40 +170,54 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
     }
 }
 
+/// The instance's metrics.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "admin",
+    operation_id = "metrics",
+    responses(
+        (status = 200, description = "The OpenMetrics text exposition (docs/OPERATIONS.md, \"Metrics\").", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String),
+    ),
+)]
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render() + &witness_metrics(&app.witness),
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        app.metrics.render(),
     )
         .into_response()
 }
 
-fn witness_metrics(w: &crate::witness_client::WitnessStatus) -> String {
-    format!(
-        "# HELP waybill_audit_unwitnessed_seconds How long the latest audit checkpoint has waited for a witness cosignature.\n\
-         # TYPE waybill_audit_unwitnessed_seconds gauge\n\
-         waybill_audit_unwitnessed_seconds {}\n\
-         # HELP waybill_audit_cosigned_total Audit checkpoints cosigned by a witness since start.\n\
-         # TYPE waybill_audit_cosigned_total counter\n\
-         waybill_audit_cosigned_total {}\n",
-        w.unwitnessed_secs(),
-        w.cosigned()
+/// This document: every route of both listeners, generated from the
+/// handlers and their types.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "admin",
+    operation_id = "openapi",
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document of both listeners (operations tagged `public` are on `listen`, those tagged `admin` on `admin_listen`).",
+            content_type = "application/json", body = Object),
+    ),
+)]
+async fn openapi(State(app): State<Arc<App>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::served(app.config.courier_app),
     )
+        .into_response()
 }
 
-/// The admin routes.
-pub(crate) fn routes() -> Router<Arc<App>> {
-    Router::new()
-        .route(
-            "/v1/revocations",
-            layers::json_body(post(revocations), layers::REVOCATION_BODY),
-        )
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+/// The admin routes, each documented by its handler's attribute.
+pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::new()
+        .routes(routes!(revocations).map(|r| layers::json_body(r, layers::REVOCATION_BODY)))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
         // Auditors' proofs: the latest checkpoint, inclusion and consistency.
         .merge(crate::audit_api::audit_routes())
-        .route(
-            "/openapi.json",
-            get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
-        )
+        .routes(routes!(openapi))
 }

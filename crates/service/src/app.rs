@@ -15,10 +15,11 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
 use axum::Router;
 use sha2::{Digest, Sha256};
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Only this origin's files; no inline script or style, no framing, no `<base>`.
 const CONTENT_SECURITY_POLICY_VALUE: &str =
@@ -131,21 +132,85 @@ fn serve(name: &str, headers: &HeaderMap) -> Response {
     }
 }
 
+/// `/app` without its slash: the app is at `/app/`.
+#[utoipa::path(
+    get,
+    path = "/app",
+    tag = "public",
+    operation_id = "appRedirect",
+    responses(
+        (status = 308, description = "The app is at `/app/`.", headers(("Location" = String, description = "`/app/`"))),
+    ),
+)]
+async fn redirect() -> Redirect {
+    Redirect::permanent("/app/")
+}
+
+/// The courier's web app: its page.
+#[utoipa::path(
+    get,
+    path = "/app/",
+    tag = "public",
+    operation_id = "app",
+    params(("If-None-Match" = Option<String>, Header, description = "An ETag this client holds.")),
+    responses(
+        (status = 200, description = "The app's page (gzip when the client accepts it).", content_type = "text/html; charset=utf-8", body = String,
+            headers(("ETag" = String, description = "The file's version."))),
+        (status = 304, description = "The client's copy is current.", headers(("ETag" = String, description = "The file's version."))),
+    ),
+)]
 async fn index(headers: HeaderMap) -> Response {
     serve("index.html", &headers)
 }
 
+/// One of the app's files.
+#[utoipa::path(
+    get,
+    path = "/app/{file}",
+    tag = "public",
+    operation_id = "appFile",
+    params(
+        ("file" = inline(AppFile), Path, description = "The file's name."),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag this client holds."),
+    ),
+    responses(
+        (status = 200, description = "The file (gzip for text when the client accepts it).", body = String,
+            headers(("ETag" = String, description = "The file's version."))),
+        (status = 304, description = "The client's copy is current.", headers(("ETag" = String, description = "The file's version."))),
+        (status = 404, description = "No such file."),
+    ),
+)]
 async fn file(Path(name): Path<String>, headers: HeaderMap) -> Response {
     serve(&name, &headers)
 }
 
+/// The name of one of the app's files, for the OpenAPI document: the names
+/// and their content types come from the embedded files themselves.
+pub(crate) struct AppFile;
+
+impl utoipa::PartialSchema for AppFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(ASSETS.iter().map(|a| a.name)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for AppFile {}
+
+/// Every file's content type, for the OpenAPI document.
+pub(crate) fn content_types() -> impl Iterator<Item = &'static str> {
+    ASSETS.iter().map(|a| a.content_type)
+}
+
 /// The app's routes: `/app` (a redirect), `/app/` and its files. They use no
 /// state, so they join any router.
-pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new()
-        .route("/app", get(|| async { Redirect::permanent("/app/") }))
-        .route("/app/", get(index))
-        .route("/app/{file}", get(file))
+pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
+    OpenApiRouter::new()
+        .routes(routes!(redirect))
+        .routes(routes!(index))
+        .routes(routes!(file))
 }
 
 /// The security headers on every answer of `router`. An answer that set no

@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 use waybill_redact::{IssuerPublicKey, ZoneDirectory};
 
+use crate::api::{ApiError, ErrorCode};
 use crate::error::ServiceError;
 use crate::http::App;
 
@@ -65,7 +66,23 @@ pub(crate) fn current(dirs: &[(ZoneDirectory, String)], now: OffsetDateTime) -> 
         })
 }
 
-/// `GET /v1/directory`.
+/// `GET /v1/directory`: the carrier's current signed zone directory
+/// (docs/TOKEN.md, "Zone directory"), exactly as signed.
+#[utoipa::path(
+    get,
+    path = "/v1/directory",
+    tag = "public",
+    operation_id = "directory",
+    responses(
+        (status = 200, description = "The directory JSON exactly as signed, valid now (the latest to expire). Cacheable for Cache-Control's max-age: at most an hour, never past `expires_at`. Verify it against the carrier's `WI1:` key.",
+            content_type = "application/json", body = DirectoryDocument,
+            headers(
+                ("Cache-Control" = String, description = "`public, max-age=N`: N is at most 3600 and never past the directory's expiry."),
+                ("X-Directory-Expires" = String, description = "`expires_at` as an RFC 2822 date."),
+            )),
+        (status = 503, description = "No valid zone directory is configured."),
+    ),
+)]
 pub(crate) async fn serve(State(app): State<Arc<App>>) -> Response {
     let now = u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0);
     match app.resolver.directory() {
@@ -93,11 +110,37 @@ pub(crate) async fn serve(State(app): State<Arc<App>>) -> Response {
             )
                 .into_response()
         }
-        _ => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::CACHE_CONTROL, "no-store")],
-            "no valid zone directory is configured\n",
-        )
-            .into_response(),
+        _ => ApiError::of(ErrorCode::DirectoryUnavailable).into_response(),
     }
+}
+
+/// The signed zone directory's shape, for the OpenAPI document; the library's
+/// `ZoneDirectory` reads and verifies it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Only its schema is used.
+pub(crate) struct DirectoryDocument {
+    /// The format's name and version.
+    format: String,
+    /// The carrier's issuer key (`WI1:…`) that signed it.
+    issuer: String,
+    /// The key id whose zone keys it lists.
+    kid: u32,
+    /// Unix seconds: valid from.
+    not_before: u64,
+    /// Unix seconds: valid until.
+    expires_at: u64,
+    /// The zones' public keys.
+    zones: Vec<DirectoryZone>,
+    /// The issuer's Ed25519 signature.
+    signature: String,
+}
+
+/// One zone of a [`DirectoryDocument`].
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Only its schema is used.
+pub(crate) struct DirectoryZone {
+    /// The zone number.
+    zone: u32,
+    /// Its X25519 public key, 64 hex digits.
+    key: String,
 }

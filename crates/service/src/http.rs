@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -11,14 +10,15 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 use waybill_redact::{
     Attempt, Denied, Disclosure, Limit, Purpose, ReplayGuard, RequestProof, ResolveRequest,
 };
 
 use crate::access::AccessNote;
-use crate::api::{batch_item, ApiError, BatchBody, ResolveBody, MAX_BATCH};
+use crate::api::{ApiError, BatchAnswer, BatchBody, BatchItem, ErrorCode, ResolveBody, MAX_BATCH};
 use crate::client::{Allowance, TrustedProxies};
 use crate::layers;
 use crate::metrics::Metrics;
@@ -178,7 +178,7 @@ impl App {
             ..AccessNote::default()
         };
         if self.witness.refuses_disclosure() {
-            note.reason = ApiError::UNWITNESSED.code;
+            note.reason = ApiError::UNWITNESSED.code.as_str();
             return Answer::new(Err(ApiError::UNWITNESSED), note);
         }
         let now_ms = unix_ms(attempt.time());
@@ -191,7 +191,7 @@ impl App {
             // The client has had its 503 (the deadline layer answered it): no
             // rate or quota is claimed, and nothing is opened, for nobody.
             if Instant::now() >= allowance.deadline {
-                note.reason = ApiError::DEADLINE.code;
+                note.reason = ApiError::DEADLINE.code.as_str();
                 return Answer::new(Err(ApiError::DEADLINE), note);
             }
             if claim.grant.device().is_none() {
@@ -205,7 +205,7 @@ impl App {
                 Ok(Err(_)) => attempt.deny(Denied::RateLimited),
                 Err(e) => {
                     crate::logline::store_error("claim", &e);
-                    note.reason = ApiError::STORE.code;
+                    note.reason = ApiError::STORE.code.as_str();
                     return Answer::new(Err(ApiError::STORE), note);
                 }
             }
@@ -213,7 +213,7 @@ impl App {
         let result = self.resolver.load().open(&attempt);
         if let Err(e) = self.store.append(attempt.event(&result)).await {
             crate::logline::store_error("append", &e);
-            note.reason = ApiError::STORE.code;
+            note.reason = ApiError::STORE.code.as_str();
             return Answer::new(Err(ApiError::STORE), note);
         }
         note.reason = match &result {
@@ -227,7 +227,7 @@ impl App {
     /// Counts a request under a bearer grant, and logs the grant the first time
     /// this instance sees it (its id and courier, never its text).
     fn log_bearer(&self, grant: &waybill_redact::Grant) {
-        self.metrics.bearer_requests.fetch_add(1, Ordering::Relaxed);
+        self.metrics.bearer_requests.inc();
         let mut seen = self.bearer_seen.lock().unwrap_or_else(|e| e.into_inner());
         if seen.len() >= 10_000 {
             seen.clear();
@@ -255,7 +255,7 @@ impl App {
 fn parse_purpose(p: &str) -> Result<Purpose, ApiError> {
     p.parse().map_err(|_| {
         ApiError::bad_request(
-            "malformed_request",
+            ErrorCode::MalformedRequest,
             "purpose must be delivery, call, return or after-sales",
         )
     })
@@ -271,7 +271,7 @@ fn request(purpose: &str, proof: Option<&str>) -> Result<ResolveRequest, ApiErro
             .map(|p| request.with_proof(p))
             .map_err(|_| {
                 ApiError::bad_request(
-                    "malformed_request",
+                    ErrorCode::MalformedRequest,
                     "device_signature must be WR1: and 176 hex digits",
                 )
             }),
@@ -279,7 +279,7 @@ fn request(purpose: &str, proof: Option<&str>) -> Result<ResolveRequest, ApiErro
 }
 
 pub(crate) fn malformed() -> ApiError {
-    ApiError::bad_request("malformed_request", "the body is not a valid request")
+    ApiError::of(ErrorCode::MalformedRequest)
 }
 
 /// Refusals that a batch's grant or device proof earns, the same for every
@@ -325,6 +325,27 @@ impl IntoResponse for Answer {
     }
 }
 
+/// Resolves one token: the fields the grant's scope allows, after the
+/// attempt's audit record is durable.
+#[utoipa::path(
+    post,
+    path = "/v1/resolve",
+    tag = "public",
+    operation_id = "resolve",
+    request_body(
+        content = ResolveBody,
+        description = "The token, the grant, the purpose and, for a grant bound to a device, the device's proof.",
+        example = json!(crate::openapi::example_resolve()),
+    ),
+    responses(
+        (status = 200, description = "The fields the grant's scope allows (the others are left out).", body = waybill_redact::Disclosure,
+            example = json!(crate::openapi::example_disclosure())),
+        (status = 400, description = "The body, the token or the grant is malformed."),
+        (status = 403, description = "The grant or the device proof refuses it, or the token is not resolvable with this grant (every parcel-side reason is `not_resolvable`; the audit has the reason)."),
+        (status = 429, description = "The courier's rate, the grant's quota, or this client's allowance for refused attempts is spent."),
+        (status = 503, description = "The store cannot claim or commit, the request ran past its deadline, or the audit log is unwitnessed under `require_witness`: nothing was disclosed. Retry later."),
+    ),
+)]
 async fn resolve(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -347,12 +368,33 @@ async fn resolve(
         .unwrap_or_else(|_| Answer::new(Err(ApiError::STORE), AccessNote::reason("panicked"))))
     }
     .await
-    .unwrap_or_else(|e: ApiError| Answer::new(Err(e), AccessNote::reason(e.code)));
+    .unwrap_or_else(|e: ApiError| Answer::new(Err(e), AccessNote::reason(e.code.as_str())));
     app.count(&answer);
-    app.metrics.observe_request(started.elapsed());
     answer.into_response()
 }
 
+/// Resolves up to 100 tokens under one grant and one device proof. A bad
+/// grant or proof refuses the whole batch (one answer, one audit record);
+/// otherwise each token gets its own answer, in order.
+#[utoipa::path(
+    post,
+    path = "/v1/resolve/batch",
+    tag = "public",
+    operation_id = "resolveBatch",
+    request_body(
+        content = BatchBody,
+        description = "The tokens, the grant, the purpose and, for a grant bound to a device, one proof over every token.",
+        example = json!(crate::openapi::example_batch()),
+    ),
+    responses(
+        (status = 200, description = "One answer per token, in order: a disclosure, or that token's error with the status it alone would have had.", body = BatchAnswer,
+            example = json!(crate::openapi::example_batch_answer())),
+        (status = 400, description = "The body is malformed, holds no token or more than 100, or the grant is malformed."),
+        (status = 403, description = "The grant or the device proof refuses the whole batch."),
+        (status = 429, description = "This client's allowance for refused attempts is spent."),
+        (status = 503, description = "The store cannot admit the proof, or the request ran past its deadline: nothing was disclosed. Retry later."),
+    ),
+)]
 async fn resolve_batch(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -369,14 +411,17 @@ async fn resolve_batch(
         .and_then(|b| {
             if b.tokens.is_empty() || b.tokens.len() > MAX_BATCH {
                 return Err(ApiError::bad_request(
-                    "malformed_request",
+                    ErrorCode::MalformedRequest,
                     "a batch holds 1 to 100 tokens",
                 ));
             }
             request(&b.purpose, b.device_signature.as_deref()).map(|r| (b, r))
         });
     let (body, request) = match parsed {
-        Ok(x) => x,
+        Ok(x) => {
+            app.metrics.observe_batch(x.0.tokens.len());
+            x
+        }
         Err(e) => {
             app.metrics.count(e.outcome());
             return e.into_response();
@@ -417,7 +462,6 @@ async fn resolve_batch(
             None => Answer::new(Err(malformed()), AccessNote::reason("malformed_request")),
         };
         app.count(&answer);
-        app.metrics.observe_request(started.elapsed());
         answer.note.tokens = n;
         return answer.into_response();
     }
@@ -448,25 +492,32 @@ async fn resolve_batch(
             // The first refusal's reason stands for the batch; the audit has each.
             note.reason = answer.note.reason;
         }
-        results.push(batch_item(&answer.result));
+        results.push(BatchItem::from(answer.result));
     }
-    app.metrics.observe_request(started.elapsed());
-    let mut response = Json(serde_json::json!({ "results": results })).into_response();
+    let mut response = Json(BatchAnswer { results }).into_response();
     response.extensions_mut().insert(note);
     response
 }
 
-/// The public routes: what couriers call.
-pub(crate) fn public_routes() -> Router<Arc<App>> {
-    Router::new()
-        .route(
-            "/v1/resolve",
-            layers::json_body(post(resolve), layers::RESOLVE_BODY),
-        )
-        .route(
-            "/v1/resolve/batch",
-            layers::json_body(post(resolve_batch), layers::BATCH_BODY),
-        )
-        .route("/v1/directory", get(crate::directory::serve))
-        .route("/healthz", get(|| async { "ok\n" }))
+/// `GET /healthz`: the process is up (it says nothing about the store: that is
+/// `/readyz` on the admin listener).
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "public",
+    operation_id = "health",
+    responses((status = 200, description = "The process is up.", content_type = "text/plain", body = String, example = "ok\n")),
+)]
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// The public routes: what couriers call, each documented by its handler's
+/// attribute.
+pub(crate) fn public_routes() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::new()
+        .routes(routes!(resolve).map(|r| layers::json_body(r, layers::RESOLVE_BODY)))
+        .routes(routes!(resolve_batch).map(|r| layers::json_body(r, layers::BATCH_BODY)))
+        .routes(routes!(crate::directory::serve))
+        .routes(routes!(healthz))
 }

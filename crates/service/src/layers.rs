@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::access;
-use crate::api::ApiError;
+use crate::api::{ApiError, ErrorCode};
 use crate::http::App;
 
 /// Body limits, bytes.
@@ -36,10 +36,25 @@ pub(crate) fn serve(routes: Router<Arc<App>>, app: Arc<App>, deadline: Duration)
             deadline,
         ))
         .layer(middleware::map_response(json_errors))
+        .layer(middleware::from_fn_with_state(app.clone(), observe))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(access::trace_layer())
         .layer(SetRequestIdLayer::x_request_id(access::RequestIds::new()))
         .with_state(app)
+}
+
+/// Records each request's latency under its route's template and its final
+/// status (the deadline's 503 and the JSON errors included).
+async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let response = next.run(req).await;
+    app.metrics.observe_request(
+        route.as_ref().map(MatchedPath::as_str),
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
 }
 
 /// A route's body limit and its `Content-Type` check.
@@ -87,11 +102,16 @@ async fn json_errors(response: Response) -> Response {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UNSUPPORTED_MEDIA_TYPE,
         StatusCode::SERVICE_UNAVAILABLE => ApiError::DEADLINE,
         s if s.is_server_error() => ApiError::INTERNAL,
-        _ => ApiError::bad_request("malformed_request", "the request is not valid"),
+        _ => ApiError::bad_request(ErrorCode::MalformedRequest, "the request is not valid"),
     };
     let (mut parts, _) = response.into_parts();
     let fresh = error.into_response();
+    // A 405 keeps its `Allow` header: the methods the route takes.
+    let allow = parts.headers.remove(header::ALLOW);
     parts.headers = fresh.headers().clone();
+    if let Some(allow) = allow {
+        parts.headers.insert(header::ALLOW, allow);
+    }
     parts.status = fresh.status();
     let note = fresh.extensions().get::<access::AccessNote>().cloned();
     if parts.extensions.get::<access::AccessNote>().is_none() {

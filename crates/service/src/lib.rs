@@ -28,7 +28,9 @@ mod log_view;
 mod logline;
 mod memory;
 mod metrics;
+mod openapi;
 mod postgres;
+mod process;
 mod reload;
 mod sqlite;
 mod store;
@@ -44,7 +46,10 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use waybill_redact::{AuditError, AuditEvent, AuditKey, AuditSink};
 
-pub use api::{ApiError, BatchBody, ResolveBody, RevocationBody, MAX_BATCH};
+pub use api::{
+    ApiError, BatchAnswer, BatchBody, BatchItem, ErrorAnswer, ErrorBody, ErrorCode, ResolveBody,
+    RevocationAnswer, RevocationBody, MAX_BATCH,
+};
 pub use config::{Config, RateConfig, ServeArgs};
 pub use error::{ServiceError, StoreError};
 pub use http::App;
@@ -211,6 +216,9 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
     let log = Arc::new(log_view::LogView::default());
     let follower = log.clone();
     tokio::spawn(async move { follower.follow(feed_rx).await });
+    if !witnesses.is_empty() {
+        metrics.watch_witness(witness.clone());
+    }
     let witness_client = (!witnesses.is_empty()).then(|| {
         let client = witness_client::WitnessClient::new(
             witnesses,
@@ -319,12 +327,9 @@ pub async fn run(
     };
     // The courier's web app joins the public listener (inside its layers, so
     // its errors are JSON too); both listeners send the security headers.
-    let mut public_routes = http::public_routes();
-    if app.config.courier_app {
-        public_routes = public_routes.merge(app::routes());
-    }
-    let public = app::with_headers(layers::serve(public_routes, app.clone(), app.deadline));
-    let admin = app::with_headers(layers::serve(admin::routes(), app.clone(), app.deadline));
+    let routes = openapi::api(app.config.courier_app);
+    let public = app::with_headers(layers::serve(routes.public, app.clone(), app.deadline));
+    let admin = app::with_headers(layers::serve(routes.admin, app.clone(), app.deadline));
     tracing::info!(
         listen = %listen::local(&listeners.public),
         admin_listen = %listen::local(&listeners.admin),

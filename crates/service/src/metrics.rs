@@ -1,50 +1,34 @@
-//! Prometheus text metrics: requests by outcome, request latency, store commit
-//! latency and batch size, audit queue depth. Kept as atomics, no registry.
+//! The instance's metrics, kept in a `prometheus-client` registry and served
+//! at `/metrics` in the OpenMetrics text format: answers by outcome and
+//! refusals by reason, latency per route, store commits (latency, size), the
+//! audit queue, batch sizes, the witness's lag, the process (`process_*`,
+//! read from `/proc/self`) and the build.
+//!
+//! Every label value is a fixed name (an outcome, an audit reason or an
+//! answer's code, a route's template, a status): never a token, a grant or a
+//! disclosed field.
 
-use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// Histogram bucket bounds, seconds.
-const BOUNDS: [f64; 12] = [
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
+
+use crate::witness_client::WitnessStatus;
+
+/// Latency buckets, seconds: 250 µs to 2 s.
+const LATENCY: [f64; 12] = [
     0.000_25, 0.000_5, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.512, 2.0,
 ];
 
-/// A fixed-bucket histogram.
-#[derive(Debug, Default)]
-pub struct Histogram {
-    buckets: [AtomicU64; 12],
-    count: AtomicU64,
-    sum_micros: AtomicU64,
-}
-
-impl Histogram {
-    /// Records one observation.
-    pub fn observe(&self, d: Duration) {
-        let secs = d.as_secs_f64();
-        if let Some(i) = BOUNDS.iter().position(|b| secs <= *b) {
-            if let Some(b) = self.buckets.get(i) {
-                b.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
-    }
-
-    fn write(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        let mut cumulative = 0u64;
-        for (bound, bucket) in BOUNDS.iter().zip(&self.buckets) {
-            cumulative += bucket.load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
-        }
-        let count = self.count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
-        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {count}");
-    }
-}
+/// Size buckets (tokens in a batch, jobs in a commit).
+const SIZES: [f64; 9] = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0];
 
 /// After a failed commit, `/readyz` fails for this long unless a commit
 /// succeeds first.
@@ -71,35 +55,157 @@ pub const OUTCOMES: [&str; 7] = [
     "suppressed",
 ];
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
+}
+
+/// A route's template (`/app/{file}`, never the path asked for) and the
+/// answer's status.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY)
+}
+
 /// Every metric of one instance.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
-    requests: [AtomicU64; 7],
-    latency: Histogram,
+    registry: Registry,
+    requests: Family<OutcomeLabel, Counter>,
+    refusals: Family<ReasonLabel, Counter>,
+    latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     commit: Histogram,
-    commit_jobs: AtomicU64,
-    commits: AtomicU64,
+    commit_size: Histogram,
+    commits: Counter,
+    commit_jobs: Counter,
+    batch_size: Histogram,
+    /// Requests under a bearer grant (bound to no device) that passed the grant
+    /// checks: what a carrier still migrating watches fall to zero.
+    pub bearer_requests: Counter,
     /// Jobs waiting for the store's writer.
-    pub queue_depth: AtomicUsize,
+    pub queue_depth: Arc<AtomicUsize>,
+    sampled: Arc<Sampled>,
     /// Unix ms of the last commit that succeeded, and of the last that failed
     /// (0: none yet), for `/readyz`.
     last_commit_ok_ms: AtomicU64,
     last_commit_failed_ms: AtomicU64,
-    /// Requests under a bearer grant (bound to no device) that passed the grant
-    /// checks: what a carrier still migrating watches fall to zero.
-    pub bearer_requests: AtomicU64,
-    /// Refused tokens by the audit reason (or the answer's code where nothing
-    /// was audited): a fixed set of names.
-    refusals: std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<OutcomeLabel, Counter>::default();
+        for outcome in OUTCOMES {
+            let _ = requests.get_or_create(&OutcomeLabel { outcome });
+        }
+        registry.register(
+            "waybill_resolve_requests",
+            "Tokens answered, by outcome",
+            requests.clone(),
+        );
+        let refusals = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "waybill_refusals",
+            "Refused tokens, by reason (the audit's reason, or the answer's code where nothing was audited; suppressed: past the per-client allowance)",
+            refusals.clone(),
+        );
+        let latency = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
+        registry.register_with_unit(
+            "waybill_request_duration",
+            "HTTP request latency, by route template and status",
+            Unit::Seconds,
+            latency.clone(),
+        );
+        let commit = latency_histogram();
+        registry.register_with_unit(
+            "waybill_store_commit_duration",
+            "Store writer commit latency (one batch)",
+            Unit::Seconds,
+            commit.clone(),
+        );
+        let commit_size = Histogram::new(SIZES);
+        registry.register(
+            "waybill_store_commit_jobs",
+            "Jobs (claims and audit records) per store commit",
+            commit_size.clone(),
+        );
+        let commits = Counter::default();
+        registry.register("waybill_store_commits", "Store commits", commits.clone());
+        let commit_jobs = Counter::default();
+        registry.register(
+            "waybill_store_committed_jobs",
+            "Jobs (claims and audit records) committed",
+            commit_jobs.clone(),
+        );
+        let batch_size = Histogram::new(SIZES);
+        registry.register(
+            "waybill_resolve_batch_tokens",
+            "Tokens per POST /v1/resolve/batch request",
+            batch_size.clone(),
+        );
+        let bearer_requests = Counter::default();
+        registry.register(
+            "waybill_bearer_grant_requests",
+            "Requests admitted under bearer grants (bound to no device)",
+            bearer_requests.clone(),
+        );
+        let build = Family::<BuildLabels, Gauge>::default();
+        build
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            })
+            .set(1);
+        registry.register(
+            "waybill_build_info",
+            "The running build: always 1, its version in a label",
+            build,
+        );
+        let queue_depth = Arc::new(AtomicUsize::new(0));
+        let sampled = Arc::new(Sampled {
+            queue_depth: queue_depth.clone(),
+            witness: OnceLock::new(),
+        });
+        registry.register_collector(Box::new(sampled.clone()));
+        registry.register_collector(Box::new(crate::process::ProcessCollector));
+        Self {
+            registry,
+            requests,
+            refusals,
+            latency,
+            commit,
+            commit_size,
+            commits,
+            commit_jobs,
+            batch_size,
+            bearer_requests,
+            queue_depth,
+            sampled,
+            last_commit_ok_ms: AtomicU64::new(0),
+            last_commit_failed_ms: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Metrics {
     /// Counts one answered token by outcome (one of [`OUTCOMES`]).
     pub fn count(&self, outcome: &str) {
-        if let Some(i) = OUTCOMES.iter().position(|o| *o == outcome) {
-            if let Some(c) = self.requests.get(i) {
-                c.fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(outcome) = OUTCOMES.iter().find(|o| **o == outcome) {
+            self.requests.get_or_create(&OutcomeLabel { outcome }).inc();
         }
     }
 
@@ -107,21 +213,31 @@ impl Metrics {
     pub fn counted(&self, outcome: &str) -> u64 {
         OUTCOMES
             .iter()
-            .position(|o| *o == outcome)
-            .and_then(|i| self.requests.get(i))
-            .map_or(0, |c| c.load(Ordering::Relaxed))
+            .find(|o| **o == outcome)
+            .map_or(0, |outcome| {
+                self.requests.get_or_create(&OutcomeLabel { outcome }).get()
+            })
     }
 
     /// Counts one refused token under its reason.
     pub fn refused(&self, reason: &'static str) {
         let reason = if reason.is_empty() { "unknown" } else { reason };
-        let mut r = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
-        *r.entry(reason).or_default() += 1;
+        self.refusals.get_or_create(&ReasonLabel { reason }).inc();
     }
 
-    /// Records one HTTP request's latency.
-    pub fn observe_request(&self, d: Duration) {
-        self.latency.observe(d);
+    /// Records one HTTP request's latency under its route's template
+    /// (`None`: no route matched).
+    pub fn observe_request(&self, route: Option<&str>, status: u16, d: Duration) {
+        let labels = RouteLabels {
+            route: route.unwrap_or("unmatched").to_owned(),
+            status,
+        };
+        self.latency.get_or_create(&labels).observe(d.as_secs_f64());
+    }
+
+    /// Records how many tokens one batch request held.
+    pub fn observe_batch(&self, tokens: usize) {
+        self.batch_size.observe(tokens as f64);
     }
 
     /// Records one store commit, how many jobs it carried and whether it
@@ -133,10 +249,11 @@ impl Metrics {
         } else {
             self.last_commit_failed_ms.store(now, Ordering::Relaxed);
         }
-        self.commit.observe(d);
-        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.commit.observe(d.as_secs_f64());
+        self.commit_size.observe(jobs as f64);
+        self.commits.inc();
         self.commit_jobs
-            .fetch_add(u64::try_from(jobs).unwrap_or(0), Ordering::Relaxed);
+            .inc_by(u64::try_from(jobs).unwrap_or(u64::MAX));
     }
 
     /// Whether the store commits, as far as its writers last saw: not while
@@ -151,59 +268,56 @@ impl Metrics {
         )
     }
 
-    /// The Prometheus text exposition.
+    /// Adds the witness's lag (`waybill_audit_unwitnessed_seconds`,
+    /// `waybill_audit_cosigned_total`) to the metrics. Called once, at start.
+    pub fn watch_witness(&self, witness: Arc<WitnessStatus>) {
+        let _ = self.sampled.witness.set(witness);
+    }
+
+    /// The OpenMetrics text exposition.
     pub fn render(&self) -> String {
-        let mut out = String::with_capacity(4096);
-        out.push_str("# HELP waybill_resolve_requests_total Tokens answered, by outcome.\n");
-        out.push_str("# TYPE waybill_resolve_requests_total counter\n");
-        for (name, c) in OUTCOMES.iter().zip(&self.requests) {
-            let _ = writeln!(
-                out,
-                "waybill_resolve_requests_total{{outcome=\"{name}\"}} {}",
-                c.load(Ordering::Relaxed)
-            );
-        }
-        out.push_str("# HELP waybill_refusals_total Refused tokens, by reason (the audit's reason; suppressed: past the per-client allowance, not audited).\n");
-        out.push_str("# TYPE waybill_refusals_total counter\n");
-        for (reason, n) in self
-            .refusals
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
-            let _ = writeln!(out, "waybill_refusals_total{{reason=\"{reason}\"}} {n}");
-        }
-        self.latency.write(
-            &mut out,
-            "waybill_request_duration_seconds",
-            "HTTP resolve request latency.",
-        );
-        self.commit.write(
-            &mut out,
-            "waybill_store_commit_duration_seconds",
-            "Store writer commit latency (one batch).",
-        );
-        let _ = writeln!(
-            out,
-            "# HELP waybill_store_commits_total Store commits.\n# TYPE waybill_store_commits_total counter\nwaybill_store_commits_total {}",
-            self.commits.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP waybill_store_committed_jobs_total Jobs (claims and audit records) committed.\n# TYPE waybill_store_committed_jobs_total counter\nwaybill_store_committed_jobs_total {}",
-            self.commit_jobs.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP waybill_audit_queue_depth Jobs waiting for the store writer.\n# TYPE waybill_audit_queue_depth gauge\nwaybill_audit_queue_depth {}",
-            self.queue_depth.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP waybill_bearer_grant_requests_total Requests admitted under bearer grants (bound to no device).\n# TYPE waybill_bearer_grant_requests_total counter\nwaybill_bearer_grant_requests_total {}",
-            self.bearer_requests.load(Ordering::Relaxed)
-        );
+        let mut out = String::with_capacity(8192);
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+/// Values read when scraped: the audit queue and the witness.
+#[derive(Debug)]
+struct Sampled {
+    queue_depth: Arc<AtomicUsize>,
+    witness: OnceLock<Arc<WitnessStatus>>,
+}
+
+impl Collector for Sampled {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let depth = ConstGauge::new(
+            i64::try_from(self.queue_depth.load(Ordering::Relaxed)).unwrap_or(i64::MAX),
+        );
+        depth.encode(encoder.encode_descriptor(
+            "waybill_audit_queue_depth",
+            "Jobs waiting for the store writer",
+            None,
+            depth.metric_type(),
+        )?)?;
+        if let Some(w) = self.witness.get() {
+            let lag = ConstGauge::new(i64::try_from(w.unwitnessed_secs()).unwrap_or(i64::MAX));
+            lag.encode(encoder.encode_descriptor(
+                "waybill_audit_unwitnessed",
+                "How long the latest audit checkpoint has waited for a witness cosignature",
+                Some(&Unit::Seconds),
+                lag.metric_type(),
+            )?)?;
+            let cosigned = ConstCounter::new(w.cosigned());
+            cosigned.encode(encoder.encode_descriptor(
+                "waybill_audit_cosigned",
+                "Audit checkpoints cosigned by a witness since start",
+                None,
+                cosigned.metric_type(),
+            )?)?;
+        }
+        Ok(())
     }
 }
 

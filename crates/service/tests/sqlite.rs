@@ -238,7 +238,12 @@ async fn health_metrics_and_openapi() {
         .unwrap();
     assert!(text.contains("waybill_resolve_requests_total{outcome=\"allowed\"} 1"));
     assert!(text.contains("waybill_resolve_requests_total{outcome=\"quota_exceeded\"} 1"));
-    assert!(text.contains("waybill_request_duration_seconds_count 2"));
+    for status in [200, 429] {
+        let count = format!(
+            "waybill_request_duration_seconds_count{{route=\"/v1/resolve\",status=\"{status}\"}} 1"
+        );
+        assert!(text.contains(&count), "{count}");
+    }
     assert!(text.contains("waybill_audit_queue_depth 0"));
     let spec: serde_json::Value = c
         .get(format!("{}/openapi.json", s.admin_url))

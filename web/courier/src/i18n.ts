@@ -136,6 +136,7 @@ const DENIAL_ZH: Words = {
   unsupported_media_type: "请求格式不对。请刷新页面后重试。",
   not_found: "服务器上没有这个地址。请确认打开的是网点给的页面。",
   method_not_allowed: "请求格式不对。请刷新页面后重试。",
+  directory_unavailable: "服务器暂时没有有效的片区目录。请稍后重试，仍不行请联系网点。",
   internal: "服务器出错，没有泄露任何信息。请稍后重试，仍不行请联系网点。",
   network: "无法连接服务器。请检查网络后重试。",
 };
@@ -178,6 +179,7 @@ const DENIAL_EN: Words = {
   unsupported_media_type: "The request was malformed. Reload the page and try again.",
   not_found: "The server has no such address. Check that you opened the page the station gave you.",
   method_not_allowed: "The request was malformed. Reload the page and try again.",
+  directory_unavailable: "The server has no valid zone directory right now. Try again later, and contact the station if it persists.",
   internal: "The server failed; nothing was disclosed. Try again later, and contact the station if it persists.",
   network: "The server cannot be reached. Check the connection and try again.",
 };
