@@ -2,8 +2,12 @@
 # Load benchmark of the resolver service on this machine, 127.0.0.1 only,
 # bounded in time. Loads POST /v1/resolve with oha (a Rust load generator,
 # `cargo install --locked oha`) and reports req/s, p50 and p99 for: no store
-# (memory), SQLite, SQLite with device-bound grants, PostgreSQL with one
-# instance, and with two instances. After each run it checks that the audit rows
+# (memory), SQLite, SQLite with device-bound grants without and with a witness,
+# PostgreSQL with one instance, with device-bound grants without and with a
+# witness, and with two instances. The witness is `waybill-resolver witness` on
+# 127.0.0.1 (plain HTTP, on the same cores); the resolver posts it a checkpoint
+# every 1,000 records. After the table, each witnessed run's throughput is given
+# as a ratio of the same store's run without one. After each run it checks that the audit rows
 # equal the number of 200s (oha waits for the requests in flight at the deadline,
 # so none is abandoned uncounted). It also reports the CPU time the service (and
 # PostgreSQL) spent per request, a figure that holds better than req/s when other
@@ -44,8 +48,9 @@ if [ -n "${NO_DISK_WAIT:-}" ]; then
 fi
 pids=()
 cpu_before=0
+witness_pid=
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}" $witness_pid; do kill "$p" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -58,11 +63,13 @@ burst = 100000000
 per_minute = 2000000000
 TOML
 
+public_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["public"])' "$1"; }
+
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-start() { # store instance port
+start() { # store instance port [config]
     "$bin" serve --ring "$work/ring.json" --trust "$trust" --store "$1" --instance "$2" \
-        --listen "127.0.0.1:$3" --audit-key "$work/audit-key.json" --config "$work/resolver.toml" \
+        --listen "127.0.0.1:$3" --audit-key "$work/audit-key.json" --config "${4:-$work/resolver.toml}" \
         2>>"$work/service.log" &
     pids+=($!)
     for _ in $(seq 100); do
@@ -77,6 +84,10 @@ stop_all() {
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     pids=()
 cpu_before=0
+}
+
+signed() { # port out.json: device-signed requests, each with its own nonce
+    target/release/examples/load_signed "http://127.0.0.1:$1" "$work" "${DURATION%s}" "$CONNECTIONS" > "$2"
 }
 
 load() { # out.json port connections
@@ -126,6 +137,35 @@ print(f"| {name} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {cpu} | {ok} | {other} |
 PY
 }
 
+# The witness, for the whole run: it cosigns the instances `wsq` and `wpg`.
+witness_port=$(port)
+"$bin" witness --key "$work/witness.json" --store "$work/witness-store" \
+    --log "waybill-redact.audit/wsq=$(public_of "$work/audit-key.json")" \
+    --log "waybill-redact.audit/wpg=$(public_of "$work/audit-key.json")" \
+    --listen "127.0.0.1:$witness_port" 2>>"$work/witness.log" &
+witness_pid=$!
+cp "$work/resolver.toml" "$work/witnessed.toml"
+cat >> "$work/witnessed.toml" <<TOML
+[[witness]]
+url = "http://127.0.0.1:$witness_port"
+key = "$(public_of "$work/witness.json")"
+TOML
+
+# Requests per second of a run with a witness over the same store's run without.
+ratio() { # name with.json without.json
+    python3 - "$@" <<'PY'
+import json, sys
+name, w, wo = sys.argv[1], *(json.load(open(f))["summary"]["requestsPerSec"] for f in sys.argv[2:])
+print(f"- {name}: with a witness {w:,.0f} req/s, without {wo:,.0f} req/s: {w / wo:.3f}")
+PY
+}
+cosigned() { # rows-query url-or-file: the largest tree size a witness cosigned
+    case "$1" in
+        sqlite:*) python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COALESCE(MAX(size),0) FROM audit_cosignatures').fetchone()[0])" "${1#sqlite:}" ;;
+        *) psql -qtA "$1" -c "SELECT COALESCE(MAX(size), 0) FROM audit_cosignatures" ;;
+    esac
+}
+
 pg_db() { # name -> url
     psql -q "$WAYBILL_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
     echo "${WAYBILL_TEST_POSTGRES_URL%/*}/$1"
@@ -149,13 +189,28 @@ p=$(port); start "sqlite:$work/bench.db" bench "$p"; mark; load "$work/sqlite.js
 summary "SQLite" "$(sqlite_rows "$work/bench.db")" "$cpu" "$work/sqlite.json"
 
 p=$(port); start "sqlite:$work/bound.db" bench "$p"; mark
-target/release/examples/load_signed "http://127.0.0.1:$p" "$work" "${DURATION%s}" "$CONNECTIONS" > "$work/bound.json.out"
-cpu=$(cpu_used); stop_all
+signed "$p" "$work/bound.json.out"; cpu=$(cpu_used); stop_all
 summary "SQLite, device-bound" "$(sqlite_rows "$work/bound.db")" "$cpu" "$work/bound.json.out"
+
+p=$(port); start "sqlite:$work/witnessed.db" wsq "$p" "$work/witnessed.toml"; mark
+signed "$p" "$work/bound-w.json.out"; cpu=$(cpu_used); stop_all
+summary "SQLite, device-bound, with a witness" "$(sqlite_rows "$work/witnessed.db")" "$cpu" "$work/bound-w.json.out"
+sqlite_cosigned=$(cosigned "sqlite:$work/witnessed.db")
 
 url=$(pg_db bench_one)
 p=$(port); start "$url" one "$p"; mark; load "$work/pg1.json" "$p" "$CONNECTIONS"; cpu=$(cpu_used); stop_all
 summary "PostgreSQL, 1 instance" "$(pg_rows "$url")" "$cpu" "$work/pg1.json"
+
+url=$(pg_db bench_bound)
+p=$(port); start "$url" bound "$p"; mark
+signed "$p" "$work/pg-bound.json.out"; cpu=$(cpu_used); stop_all
+summary "PostgreSQL, 1 instance, device-bound" "$(pg_rows "$url")" "$cpu" "$work/pg-bound.json.out"
+
+url=$(pg_db bench_witnessed)
+p=$(port); start "$url" wpg "$p" "$work/witnessed.toml"; mark
+signed "$p" "$work/pg-bound-w.json.out"; cpu=$(cpu_used); stop_all
+summary "PostgreSQL, 1 instance, device-bound, with a witness" "$(pg_rows "$url")" "$cpu" "$work/pg-bound-w.json.out"
+pg_cosigned=$(cosigned "$url")
 
 url=$(pg_db bench_two)
 p1=$(port); start "$url" one "$p1"; p2=$(port); start "$url" two "$p2"
@@ -165,6 +220,12 @@ load "$work/pg2a.json" "$p1" "$half" & a=$!
 load "$work/pg2b.json" "$p2" "$half" & b=$!
 wait $a $b; cpu=$(cpu_used); stop_all
 summary "PostgreSQL, 2 instances" "$(pg_rows "$url")" "$cpu" "$work/pg2a.json" "$work/pg2b.json"
+kill "$witness_pid" 2>/dev/null || true
+echo
+echo "Witness (throughput with one over without, goal within 5 %):"
+ratio "SQLite, device-bound" "$work/bound-w.json.out" "$work/bound.json.out"
+ratio "PostgreSQL, 1 instance, device-bound" "$work/pg-bound-w.json.out" "$work/pg-bound.json.out"
+echo "- cosigned tree size at the end: SQLite $sqlite_cosigned, PostgreSQL $pg_cosigned"
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "CPU µs/req: CPU time of the service process(es), plus the PostgreSQL cluster's for"

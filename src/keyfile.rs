@@ -1,10 +1,104 @@
-//! What the issuer, audit, device and sealer keys share: the owner-only JSON key
-//! file (`format`, the 32-byte `secret` in hex, the `public` key's text) and the
-//! public key's text form, a prefix such as `WI1:` and 64 hex digits. Each key
-//! type maps these reasons to its own error.
+//! What the issuer, audit, witness, device and sealer keys share: the
+//! owner-only JSON key file (`format`, the 32-byte `secret` in hex, the `public`
+//! key's text) and the public key's text form, a prefix such as `WI1:` and 64
+//! hex digits. Each key type maps these reasons to its own error.
+//!
+//! And the one way every secret key file (those and the carrier's key ring) is
+//! read: [`read_secret_key_file`], which refuses a file group or others may
+//! open, as OpenSSH refuses an unprotected private key.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// The most bytes a secret key file may hold: a key file is about 200 bytes, a
+/// key ring of many keys well under this.
+pub const MAX_SECRET_KEY_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Why a secret key file was not read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFileReadError {
+    /// It could not be opened or read (missing, not UTF-8, …). Check the path.
+    #[error("{}: {error}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        error: std::io::Error,
+    },
+    /// Group or others may read or write it (Unix). Make it owner-only with
+    /// `chmod 600`, and think about whether the key has leaked.
+    #[error(
+        "{}: {} by group or others (mode {mode:03o}): a secret key file must be owner-only; \
+         chmod 600 {}",
+        path.display(),
+        if mode & 0o044 != 0 { "readable" } else { "writable" },
+        path.display()
+    )]
+    Exposed {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// Larger than [`MAX_SECRET_KEY_FILE_BYTES`]: not a key file.
+    #[error("{}: larger than a key file", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// Reads a file holding a secret key (an issuer, audit, witness, device or
+/// sealer key file, or the carrier's key ring) into a buffer wiped when dropped.
+///
+/// On Unix the file must be owner-only: one that group or others may read or
+/// write (`mode & 0o077 != 0`) is refused before anything is read. The mode is
+/// taken from the opened file, so it is the file that is read.
+///
+/// # Errors
+/// [`KeyFileReadError`]: the file cannot be read, is open to group or others,
+/// or is larger than [`MAX_SECRET_KEY_FILE_BYTES`].
+pub fn read_secret_key_file(path: impl AsRef<Path>) -> Result<Zeroizing<String>, KeyFileReadError> {
+    let path = path.as_ref();
+    let io = |error| KeyFileReadError::Io {
+        path: path.to_owned(),
+        error,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(KeyFileReadError::Exposed {
+                path: path.to_owned(),
+                mode,
+            });
+        }
+    }
+    if meta.len() > MAX_SECRET_KEY_FILE_BYTES {
+        return Err(KeyFileReadError::TooLarge {
+            path: path.to_owned(),
+        });
+    }
+    // Room for all of it up front: a growing buffer would leave unwiped copies.
+    let room = usize::try_from(meta.len()).unwrap_or(0).saturating_add(1);
+    let mut text = Zeroizing::new(String::with_capacity(room));
+    file.take(MAX_SECRET_KEY_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(io)?;
+    if text.len() as u64 > MAX_SECRET_KEY_FILE_BYTES {
+        return Err(KeyFileReadError::TooLarge {
+            path: path.to_owned(),
+        });
+    }
+    Ok(text)
+}
 
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
@@ -97,6 +191,47 @@ pub(crate) fn random_secret() -> Option<Zeroizing<[u8; 32]>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn secret_key_files_must_be_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.json");
+        std::fs::write(&path, "{\"secret\": 1}").unwrap();
+        for (mode, word) in [
+            (0o644, "readable"),
+            (0o640, "readable"),
+            (0o620, "writable"),
+        ] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let e = read_secret_key_file(&path).unwrap_err();
+            assert!(matches!(e, KeyFileReadError::Exposed { mode: m, .. } if m == mode));
+            let text = e.to_string();
+            assert!(
+                text.contains(&format!("{word} by group or others (mode {mode:o})"))
+                    && text.ends_with(&format!("chmod 600 {}", path.display())),
+                "{text}"
+            );
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(
+            read_secret_key_file(&path).unwrap().as_str(),
+            "{\"secret\": 1}"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        assert!(read_secret_key_file(&path).is_ok());
+        let missing = read_secret_key_file(dir.path().join("missing.json")).unwrap_err();
+        assert!(matches!(missing, KeyFileReadError::Io { .. }));
+        assert!(missing.to_string().contains("missing.json"), "{missing}");
+        let big = dir.path().join("big.json");
+        std::fs::write(&big, vec![b' '; 1024 * 1024 + 1]).unwrap();
+        std::fs::set_permissions(&big, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(matches!(
+            read_secret_key_file(&big),
+            Err(KeyFileReadError::TooLarge { .. })
+        ));
+    }
 
     #[test]
     fn a_key_file_round_trips_and_refuses_what_it_should() {

@@ -64,6 +64,10 @@ pub use resolve::{
 };
 pub use resolve::{AuditBreak, AuditError, Denied, DeviceError, GrantError};
 pub use resolve::{AuditKind, UnknownAuditKind};
+// The Ed25519 keys of every role (audit, witness, issuer, device) share one type.
+pub use resolve::{key_role, Ed25519Key, Ed25519PublicKey};
+// Every secret key file is read the same way: owner-only or refused.
+pub use keyfile::{read_secret_key_file, KeyFileReadError, MAX_SECRET_KEY_FILE_BYTES};
 // The audit log as a transparency log (issue 19).
 #[cfg(feature = "audit-log")]
 #[cfg_attr(docsrs, doc(cfg(feature = "audit-log")))]

@@ -11,34 +11,18 @@
 //! head               32 bytes: that record's hash
 //! ```
 
-use core::fmt;
-
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
-use crate::keyfile;
-use crate::resolve::GrantError;
+use super::ed25519_key::{key_role, Ed25519Key, Ed25519PublicKey};
 
 const DOMAIN: &[u8] = b"waybill-redact audit checkpoint v1\0";
-const PUBLIC_PREFIX: &str = "WA1:";
-const FILE_FORMAT: &str = "waybill-redact audit key v1";
 
 /// The key that signs audit checkpoints. Zeroized on drop; `Debug` shows the
 /// public key only.
-pub struct AuditKey {
-    signing: SigningKey,
-}
+pub type AuditKey = Ed25519Key<key_role::Audit>;
 
 /// The public half, for `audit verify --key`. Text form: `WA1:` and 64 hex digits.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AuditPublicKey {
-    key: VerifyingKey,
-}
-
-fn bad(reason: &'static str) -> GrantError {
-    GrantError::AuditKey { reason }
-}
+pub type AuditPublicKey = Ed25519PublicKey<key_role::Audit>;
 
 /// A signed statement that a chain's record `seq` has hash `head`.
 ///
@@ -83,19 +67,10 @@ impl AuditKey {
     /// # Panics
     /// If the OS random source fails, as [`IssuerKey::generate`](crate::IssuerKey::generate).
     pub fn generate() -> Self {
-        let Some(secret) = keyfile::random_secret() else {
+        let Some(key) = Self::random() else {
             panic!("the OS random source failed");
         };
-        Self {
-            signing: SigningKey::from_bytes(&secret),
-        }
-    }
-
-    /// The public key verifiers use.
-    pub fn public_key(&self) -> AuditPublicKey {
-        AuditPublicKey {
-            key: self.signing.verifying_key(),
-        }
+        key
     }
 
     /// Signs a checkpoint of record `seq` whose hash is `head`.
@@ -106,54 +81,14 @@ impl AuditKey {
         head: [u8; 32],
         time: &str,
     ) -> AuditCheckpoint {
-        let sig = self.signing.sign(&message(instance, time, seq, &head));
+        let sig = self.sign(&message(instance, time, seq, &head));
         AuditCheckpoint {
             instance: instance.to_owned(),
             seq,
             head: hex::encode(head),
             time: time.to_owned(),
-            signature: hex::encode(sig.to_bytes()),
+            signature: hex::encode(sig),
         }
-    }
-
-    /// An Ed25519 signature of `message` (a checkpoint note's text).
-    #[cfg(feature = "audit-log")]
-    pub(crate) fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
-        self.signing.sign(message).to_bytes()
-    }
-
-    /// The key file (JSON, holds the secret; store it owner-only).
-    pub fn to_json(&self) -> Zeroizing<String> {
-        let secret = Zeroizing::new(self.signing.to_bytes());
-        keyfile::to_json(
-            FILE_FORMAT,
-            secret.as_slice(),
-            self.public_key().to_string(),
-        )
-    }
-
-    /// Reads a key file written by [`to_json`](Self::to_json).
-    ///
-    /// # Errors
-    /// [`GrantError::AuditKey`] when it is malformed or inconsistent.
-    pub fn from_json(text: &str) -> Result<Self, GrantError> {
-        let (secret, public) = keyfile::from_json(text, FILE_FORMAT)
-            .map_err(|e| bad(e.reason("not an audit key file")))?;
-        let key = Self {
-            signing: SigningKey::from_bytes(&secret),
-        };
-        if public.parse::<AuditPublicKey>()? != key.public_key() {
-            return Err(bad("the public key does not match the secret"));
-        }
-        Ok(key)
-    }
-}
-
-impl fmt::Debug for AuditKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuditKey")
-            .field("public", &self.public_key())
-            .finish_non_exhaustive()
     }
 }
 
@@ -168,53 +103,11 @@ impl AuditCheckpoint {
             return false;
         }
         let m = message(&self.instance, &self.time, self.seq, &head);
-        key.key
-            .verify_strict(&m, &Signature::from_bytes(&sig))
-            .is_ok()
+        key.verify(&m, &sig)
     }
 
     /// The JSON line form, `{"checkpoint":{…}}`, as `audit export` writes it.
     pub fn to_json_line(&self) -> String {
         serde_json::json!({ "checkpoint": self }).to_string()
-    }
-}
-
-impl AuditPublicKey {
-    /// The 32 key bytes.
-    pub fn to_bytes(&self) -> [u8; 32] {
-        self.key.to_bytes()
-    }
-
-    /// Whether `signature` is a valid strict Ed25519 signature of `message`.
-    #[cfg(feature = "audit-log")]
-    pub(crate) fn verify_bytes(&self, message: &[u8], signature: &[u8]) -> bool {
-        let Ok(sig) = <[u8; 64]>::try_from(signature) else {
-            return false;
-        };
-        self.key
-            .verify_strict(message, &Signature::from_bytes(&sig))
-            .is_ok()
-    }
-}
-
-impl fmt::Display for AuditPublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{PUBLIC_PREFIX}{}", hex::encode(self.key.as_bytes()))
-    }
-}
-
-impl fmt::Debug for AuditPublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AuditPublicKey({self})")
-    }
-}
-
-impl core::str::FromStr for AuditPublicKey {
-    type Err = GrantError;
-    fn from_str(s: &str) -> Result<Self, GrantError> {
-        let bytes =
-            keyfile::public_bytes(s, PUBLIC_PREFIX).ok_or(bad("not WA1: and 64 hex digits"))?;
-        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| bad("not an Ed25519 key"))?;
-        Ok(Self { key })
     }
 }

@@ -70,7 +70,7 @@ impl Signer for LogSigner<'_> {
         self.id
     }
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, signature::Error> {
-        Ok(self.key.sign_bytes(msg).to_vec())
+        Ok(self.key.sign(msg).to_vec())
     }
 }
 
@@ -88,7 +88,7 @@ impl Verifier for LogVerifier {
         self.id
     }
     fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
-        self.key.verify_bytes(msg, sig)
+        self.key.verify(msg, sig)
     }
 }
 

@@ -13,35 +13,17 @@
 //! <checkpoint body: origin, size, root lines>
 //! ```
 
-use core::fmt;
-
-use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
-use zeroize::Zeroizing;
-
 use super::audit_note::{note_key_id, NoteFormatError};
-use super::error::GrantError;
-use crate::keyfile;
-
-const PUBLIC_PREFIX: &str = "WW1:";
-const FILE_FORMAT: &str = "waybill-redact witness key v1";
+use super::ed25519_key::{key_role, Ed25519Key, Ed25519PublicKey};
 
 /// The signed-note signature type of a `cosignature/v1` key.
 const ALG_COSIGNATURE_V1: u8 = 0x04;
 
 /// A witness's signing key. Zeroized on drop; `Debug` shows the public key only.
-pub struct WitnessKey {
-    signing: SigningKey,
-}
+pub type WitnessKey = Ed25519Key<key_role::Witness>;
 
 /// A witness's public key. Text form: `WW1:` and 64 hex digits.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct WitnessPublicKey {
-    key: VerifyingKey,
-}
-
-fn bad(reason: &'static str) -> GrantError {
-    GrantError::WitnessKey { reason }
-}
+pub type WitnessPublicKey = Ed25519PublicKey<key_role::Witness>;
 
 fn cosigned_message(body: &[u8], time: u64) -> Vec<u8> {
     let mut m = format!("cosignature/v1\ntime {time}\n").into_bytes();
@@ -55,19 +37,10 @@ impl WitnessKey {
     /// # Panics
     /// If the OS random source fails, as [`AuditKey::generate`](crate::AuditKey::generate).
     pub fn generate() -> Self {
-        let Some(secret) = keyfile::random_secret() else {
+        let Some(key) = Self::random() else {
             panic!("the OS random source failed");
         };
-        Self {
-            signing: SigningKey::from_bytes(&secret),
-        }
-    }
-
-    /// The public key verifiers use.
-    pub fn public_key(&self) -> WitnessPublicKey {
-        WitnessPublicKey {
-            key: self.signing.verifying_key(),
-        }
+        key
     }
 
     /// The cosignature line (`— name base64`, newline-terminated) over a
@@ -81,88 +54,29 @@ impl WitnessKey {
         body: &[u8],
         time: u64,
     ) -> Result<String, NoteFormatError> {
-        let sig = self.signing.sign(&cosigned_message(body, time));
+        let sig = self.sign(&cosigned_message(body, time));
         let mut bytes = time.to_be_bytes().to_vec();
-        bytes.extend_from_slice(&sig.to_bytes());
+        bytes.extend_from_slice(&sig);
         let id = self.public_key().note_key_id(name);
         let line = signed_note::Signature::new(name.to_owned(), id, bytes)
             .map_err(|_| NoteFormatError::BadOrigin)?;
         Ok(String::from_utf8_lossy(&line.to_bytes()).into_owned())
-    }
-
-    /// The key file (JSON, holds the secret; store it owner-only).
-    pub fn to_json(&self) -> Zeroizing<String> {
-        let secret = Zeroizing::new(self.signing.to_bytes());
-        keyfile::to_json(
-            FILE_FORMAT,
-            secret.as_slice(),
-            self.public_key().to_string(),
-        )
-    }
-
-    /// Reads a key file written by [`to_json`](Self::to_json).
-    ///
-    /// # Errors
-    /// [`GrantError::WitnessKey`] when it is malformed or inconsistent.
-    pub fn from_json(text: &str) -> Result<Self, GrantError> {
-        let (secret, public) = keyfile::from_json(text, FILE_FORMAT)
-            .map_err(|e| bad(e.reason("not a witness key file")))?;
-        let key = Self {
-            signing: SigningKey::from_bytes(&secret),
-        };
-        if public.parse::<WitnessPublicKey>()? != key.public_key() {
-            return Err(bad("the public key does not match the secret"));
-        }
-        Ok(key)
-    }
-}
-
-impl fmt::Debug for WitnessKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WitnessKey")
-            .field("public", &self.public_key())
-            .finish_non_exhaustive()
     }
 }
 
 impl WitnessPublicKey {
     /// The note key id of this key under `name`.
     pub fn note_key_id(&self, name: &str) -> u32 {
-        note_key_id(name, ALG_COSIGNATURE_V1, self.key.as_bytes())
+        note_key_id(name, ALG_COSIGNATURE_V1, self.as_bytes())
     }
 
     /// The cosignature's time when `signature` (time ‖ Ed25519 signature) is a
     /// valid `cosignature/v1` by this key over `body`; `None` otherwise.
     pub fn verify_cosignature(&self, body: &[u8], signature: &[u8]) -> Option<u64> {
         let (time, sig) = signature.split_first_chunk::<8>()?;
-        let sig = Signature::from_bytes(<&[u8; 64]>::try_from(sig).ok()?);
         let time = u64::from_be_bytes(*time);
-        self.key
-            .verify_strict(&cosigned_message(body, time), &sig)
-            .ok()
-            .map(|()| time)
-    }
-}
-
-impl fmt::Display for WitnessPublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{PUBLIC_PREFIX}{}", hex::encode(self.key.as_bytes()))
-    }
-}
-
-impl fmt::Debug for WitnessPublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "WitnessPublicKey({self})")
-    }
-}
-
-impl core::str::FromStr for WitnessPublicKey {
-    type Err = GrantError;
-    fn from_str(s: &str) -> Result<Self, GrantError> {
-        let bytes =
-            keyfile::public_bytes(s, PUBLIC_PREFIX).ok_or(bad("not WW1: and 64 hex digits"))?;
-        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| bad("not an Ed25519 key"))?;
-        Ok(Self { key })
+        self.verify(&cosigned_message(body, time), sig)
+            .then_some(time)
     }
 }
 
@@ -230,6 +144,5 @@ mod tests {
             WitnessKey::from_json(&json).unwrap().public_key(),
             witness.public_key()
         );
-        assert!(!format!("{witness:?}").contains(&hex::encode(witness.signing.to_bytes())));
     }
 }

@@ -18,21 +18,15 @@
 use core::fmt;
 use core::str::FromStr;
 
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
 
+use super::ed25519_key::{key_role, Ed25519Key, Ed25519PublicKey};
 use super::request::Purpose;
-use crate::keyfile;
 use crate::resolve::DeviceError;
 use crate::GrantId;
 
-/// The text prefix of a device public key.
-const PUBLIC_PREFIX: &str = "WD1:";
 /// The text prefix of a request proof.
 const PROOF_PREFIX: &str = "WR1:";
-/// The `format` field of the device key file.
-const FILE_FORMAT: &str = "waybill-redact device key v1";
 /// Signed before every request, so a request signature means nothing elsewhere.
 const REQUEST_DOMAIN: &[u8] = b"waybill-redact resolve request v1";
 /// Bytes of a proof: time, nonce, signature.
@@ -46,17 +40,12 @@ pub const DEFAULT_REQUEST_WINDOW_SECS: u64 = 120;
 
 /// A courier device's signing key. Zeroized on drop; `Debug` shows the public
 /// key only. Stays on the device: the issuer only ever sees the public key.
-pub struct DeviceKey {
-    signing: SigningKey,
-}
+pub type DeviceKey = Ed25519Key<key_role::Device>;
 
 /// A device's public key, signed into a grant of version 2.
 ///
 /// Text form: `WD1:` followed by the 32-byte Ed25519 key in lowercase hex.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct DevicePublicKey {
-    key: VerifyingKey,
-}
+pub type DevicePublicKey = Ed25519PublicKey<key_role::Device>;
 
 fn bad(reason: &'static str) -> DeviceError {
     DeviceError { reason }
@@ -68,47 +57,7 @@ impl DeviceKey {
     /// # Errors
     /// [`DeviceError`] when the operating system's random source fails.
     pub fn generate() -> Result<Self, DeviceError> {
-        let secret = keyfile::random_secret().ok_or(bad("the OS random source failed"))?;
-        Ok(Self::from_secret(*secret))
-    }
-
-    /// A key from its 32-byte Ed25519 secret. For test vectors and imports.
-    pub fn from_secret(secret: [u8; 32]) -> Self {
-        Self {
-            signing: SigningKey::from_bytes(&secret),
-        }
-    }
-
-    /// The matching public key, for the issuer (`grant --device-key`).
-    pub fn public_key(&self) -> DevicePublicKey {
-        DevicePublicKey {
-            key: self.signing.verifying_key(),
-        }
-    }
-
-    /// The device key file (JSON, holds the secret; store it owner-only).
-    pub fn to_json(&self) -> Zeroizing<String> {
-        let secret = Zeroizing::new(self.signing.to_bytes());
-        keyfile::to_json(
-            FILE_FORMAT,
-            secret.as_slice(),
-            self.public_key().to_string(),
-        )
-    }
-
-    /// Reads a device key file written by [`to_json`](Self::to_json).
-    ///
-    /// # Errors
-    /// [`DeviceError`] when it is malformed or its public key does not match its
-    /// secret.
-    pub fn from_json(text: &str) -> Result<Self, DeviceError> {
-        let (secret, public) = keyfile::from_json(text, FILE_FORMAT)
-            .map_err(|e| bad(e.reason("not a device key file")))?;
-        let key = Self::from_secret(*secret);
-        if public.parse::<DevicePublicKey>()? != key.public_key() {
-            return Err(bad("the public key does not match the secret"));
-        }
-        Ok(key)
+        Self::random().ok_or(bad("the OS random source failed"))
     }
 
     /// Signs a request for `tokens` under the grant `grant`, at `time` (unix
@@ -146,16 +95,8 @@ impl DeviceKey {
         Ok(RequestProof {
             time,
             nonce,
-            signature: self.signing.sign(&message).to_bytes(),
+            signature: self.sign(&message),
         })
-    }
-}
-
-impl fmt::Debug for DeviceKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DeviceKey")
-            .field("public", &self.public_key())
-            .finish_non_exhaustive()
     }
 }
 
@@ -183,64 +124,6 @@ pub(crate) fn request_message(
         m.extend_from_slice(&Sha256::digest(token.trim().as_bytes()));
     }
     Ok(m)
-}
-
-impl DevicePublicKey {
-    /// Checks a request signature (strict Ed25519, as for grants).
-    pub(crate) fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
-        self.key
-            .verify_strict(message, &Signature::from_bytes(signature))
-            .is_ok()
-    }
-
-    /// The 32 key bytes.
-    pub fn to_bytes(&self) -> [u8; 32] {
-        self.key.to_bytes()
-    }
-
-    /// A key from its 32 bytes.
-    ///
-    /// # Errors
-    /// [`DeviceError`] when the bytes are not an Ed25519 point, or are a weak
-    /// (small-order) key.
-    pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, DeviceError> {
-        let key = VerifyingKey::from_bytes(bytes).map_err(|_| bad("not an Ed25519 key"))?;
-        if key.is_weak() {
-            return Err(bad("a weak (small-order) key"));
-        }
-        Ok(Self { key })
-    }
-
-    /// Parses the text form, or the public key out of a device key file.
-    ///
-    /// # Errors
-    /// [`DeviceError`] when it is neither.
-    pub fn from_text_or_file(text: &str) -> Result<Self, DeviceError> {
-        keyfile::public_text(text)
-            .ok_or(bad("not a key file"))?
-            .parse()
-    }
-}
-
-impl fmt::Display for DevicePublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{PUBLIC_PREFIX}{}", hex::encode(self.key.as_bytes()))
-    }
-}
-
-impl fmt::Debug for DevicePublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DevicePublicKey({self})")
-    }
-}
-
-impl FromStr for DevicePublicKey {
-    type Err = DeviceError;
-    fn from_str(s: &str) -> Result<Self, DeviceError> {
-        let bytes =
-            keyfile::public_bytes(s, PUBLIC_PREFIX).ok_or(bad("not WD1: and 64 hex digits"))?;
-        Self::from_bytes(&bytes)
-    }
 }
 
 /// A device's proof for one request: its time, nonce and signature. Text form
@@ -313,35 +196,6 @@ mod tests {
     use super::*;
 
     const TOKENS: [&str; 2] = ["WB2:AAAA", "WB2:BBBB"];
-
-    #[test]
-    fn key_file_and_text_round_trip() {
-        let key = DeviceKey::generate().unwrap();
-        let json = key.to_json();
-        assert_eq!(
-            DeviceKey::from_json(&json).unwrap().public_key(),
-            key.public_key()
-        );
-        let text = key.public_key().to_string();
-        assert!(text.starts_with("WD1:") && text.len() == 68);
-        assert_eq!(
-            DevicePublicKey::from_text_or_file(&json),
-            Ok(key.public_key())
-        );
-        assert!(!format!("{key:?}").contains(&hex::encode(key.signing.to_bytes())));
-        assert!(DeviceKey::from_json(&json.replace("device key v1", "device key v9")).is_err());
-    }
-
-    #[test]
-    fn weak_and_malformed_public_keys_are_refused() {
-        let identity = format!("WD1:01{}", "00".repeat(31));
-        assert_eq!(
-            identity.parse::<DevicePublicKey>(),
-            Err(bad("a weak (small-order) key"))
-        );
-        assert!("WD1:12".parse::<DevicePublicKey>().is_err());
-        assert!("WI1:".parse::<DevicePublicKey>().is_err());
-    }
 
     #[test]
     fn proof_binds_every_part_of_the_request() {

@@ -31,6 +31,7 @@ mod audit_witness;
 mod clock;
 mod denial;
 pub(crate) mod device;
+mod ed25519_key;
 mod grant;
 mod issuer;
 mod ratelimit;
@@ -63,6 +64,7 @@ pub use denial::{DenialReason, UnknownDenialReason};
 pub use device::{
     DeviceKey, DevicePublicKey, RequestProof, DEFAULT_REQUEST_WINDOW_SECS, MAX_PROOF_TOKENS,
 };
+pub use ed25519_key::{key_role, Ed25519Key, Ed25519PublicKey};
 pub use grant::{Grant, GrantId, GrantSpec, Scope};
 pub use issuer::{IssuerKey, IssuerPublicKey};
 pub use ratelimit::{Limit, RateLimiter, TokenBucket};

@@ -168,6 +168,10 @@ pub(crate) fn key_text_or_file(flag: &str, arg: &str, want: &str) -> Result<Stri
 /// text `courier keygen` printed, or the device key file itself).
 pub fn device_public_key(arg: &str) -> Result<DevicePublicKey, String> {
     let text = Zeroizing::new(key_text_or_file("--device-key", arg, "WD1:")?);
+    if text.contains("\"secret\"") {
+        // The device's own key file: its secret must not lie open either.
+        read_secret(Path::new(arg)).map_err(|e| format!("--device-key {e}"))?;
+    }
     let key = DevicePublicKey::from_text_or_file(&text)
         .map_err(|e| format!("--device-key {arg}: {e}"))?;
     crate::note(format_args!("--device-key: device public key {key}"));

@@ -81,9 +81,11 @@ pub(crate) fn read(path: &Path) -> Result<String, String> {
     Ok(text)
 }
 
-/// Reads a file holding a secret into a buffer that is wiped when dropped.
+/// Reads a file holding a secret key (a ring, an issuer, device or sealer key)
+/// into a buffer that is wiped when dropped; one that group or others may open
+/// is refused (the library's one check, as the service's).
 pub(crate) fn read_secret(path: &Path) -> Result<Zeroizing<String>, String> {
-    read(path).map(Zeroizing::new)
+    waybill_redact::read_secret_key_file(path).map_err(|e| e.to_string())
 }
 
 /// Writes a secret file atomically with owner-only permissions.

@@ -59,6 +59,12 @@ fn env() -> Env {
     let path = |n: &str| dir.path().join(n);
     let ring = KeyRing::generate();
     std::fs::write(path("ring.json"), ring.to_json().as_bytes()).unwrap();
+    // Secret key files are refused unless owner-only.
+    std::fs::set_permissions(
+        path("ring.json"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let issuer_public = stdout(&["issuer", "new", "--out", p(&path("issuer.json"))]);
     let device_public = stdout(&["courier", "keygen", "--out", p(&path("device.json"))]);
     // The service makes no audit key of its own.

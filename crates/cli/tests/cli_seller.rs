@@ -112,20 +112,23 @@ fn resolve(e: &Env, token: &str, zone: &str) -> std::process::Output {
         "--device-key",
         p(&e.path("device.json")),
     ]);
-    let grant_file = e.path("grant.txt");
-    std::fs::write(&grant_file, grant.trim()).unwrap();
-    let trust = e.path("carrier.pub");
-    std::fs::write(&trust, &e.carrier_public).unwrap();
+    std::fs::write(e.path("grant.txt"), grant.trim()).unwrap();
+    std::fs::write(e.path("carrier.pub"), &e.carrier_public).unwrap();
+    resolve_with_grant(e, token)
+}
+
+/// `resolve` with the grant and the trusted key `resolve` left on file.
+fn resolve_with_grant(e: &Env, token: &str) -> std::process::Output {
     run(&[
         "resolve",
         "--ring",
         p(&e.path("ring.json")),
         "--trust",
-        p(&trust),
+        p(&e.path("carrier.pub")),
         "--sealers",
         p(&e.path("sealers.json")),
         "--grant",
-        p(&grant_file),
+        p(&e.path("grant.txt")),
         "--device",
         p(&e.path("device.json")),
         "--purpose",
@@ -219,6 +222,78 @@ fn a_tampered_directory_or_a_secret_carrier_file_is_refused() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds the issuer's secret"));
+}
+
+/// Every secret key file the CLI reads (ring, issuer, sealer and device key) is
+/// refused while group or others may read it, naming the file and the fix; the
+/// same file works again once it is owner-only.
+#[cfg(unix)]
+#[test]
+fn secret_key_files_open_to_group_or_others_are_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let e = env();
+    let (input, zone) = first_record(&e);
+    stdout(&[
+        "sealer",
+        "register",
+        "--registry",
+        p(&e.path("sealers.json")),
+        "--key",
+        &e.seller_public,
+    ]);
+    let token = String::from_utf8(seal_as_seller(&e, &input).stdout).unwrap();
+    // Resolved once: the grant and the trusted key are on file for the device case.
+    assert!(resolve(&e, token.trim(), &zone).status.success());
+    let resolve_again = || resolve_with_grant(&e, token.trim());
+    let chmod = |name: &str, mode: u32| {
+        std::fs::set_permissions(e.path(name), std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    let refused = |name: &str, out: std::process::Output| {
+        let err = String::from_utf8_lossy(&out.stderr);
+        // 1, or 2 where the file is an argument's value (`grant --device-key`).
+        assert!(matches!(out.status.code(), Some(1 | 2)), "{name}: {err}");
+        let path = p(&e.path(name)).to_owned();
+        assert!(
+            err.contains(&format!("{path}: readable by group or others (mode 644)"))
+                && err.contains(&format!("chmod 600 {path}")),
+            "{name}: {err}"
+        );
+    };
+    let rotate = || run(&["keys", "rotate", "--ring", p(&e.path("ring.json"))]);
+    let grant = || {
+        run(&[
+            "grant",
+            "--issuer",
+            p(&e.path("issuer.json")),
+            "--courier",
+            "C-1",
+            "--zones",
+            &zone,
+            "--hours",
+            "1",
+            "--device-key",
+            p(&e.path("device.json")),
+        ])
+    };
+    let cases: [(&str, &dyn Fn() -> std::process::Output); 5] = [
+        ("ring.json", &rotate),
+        ("issuer.json", &grant),
+        ("seller.json", &|| seal_as_seller(&e, &input)),
+        // The device key read by `resolve --device`, and as `grant --device-key`.
+        ("device.json", &resolve_again),
+        ("device.json", &grant),
+    ];
+    for (name, command) in cases {
+        chmod(name, 0o644);
+        refused(name, command());
+        chmod(name, 0o600);
+        let out = command();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[test]

@@ -7,19 +7,29 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use time::OffsetDateTime;
 use waybill_redact::{
-    IssuerPublicKey, KeyRing, PublicSealer, SealerKey as Key, Token, Validity, Waybill,
-    ZoneDirectory,
+    IssuerPublicKey, KeyFileReadError, KeyRing, PublicSealer, SealerKey as Key, Token, Validity,
+    Waybill, ZoneDirectory,
 };
 use zeroize::Zeroizing;
 
 use crate::errors::{io_error, Failure, Kind};
 use crate::record::Source;
 
-/// Reads a key file into a buffer wiped when dropped.
+/// Reads a public file (a directory, a carrier key) into a buffer wiped when
+/// dropped.
 fn read_file(path: &PathBuf) -> PyResult<Zeroizing<String>> {
     std::fs::read_to_string(path)
         .map(Zeroizing::new)
         .map_err(|e| io_error(&path.display().to_string(), &e))
+}
+
+/// Reads a secret key file (a ring, a sealer key) with the library's one check:
+/// a file group or others may open is a `KeyFileError`.
+fn read_secret_file(path: &PathBuf) -> PyResult<Zeroizing<String>> {
+    waybill_redact::read_secret_key_file(path).map_err(|e| match e {
+        KeyFileReadError::Io { error, .. } => io_error(&path.display().to_string(), &error),
+        other => Failure::new(Kind::KeyFile, other.to_string()).into(),
+    })
 }
 
 /// Writes a new secret file with owner-only permissions, refusing to overwrite.
@@ -92,10 +102,11 @@ pub struct Ring {
 #[pymethods]
 impl Ring {
     /// Reads a key ring file (`waybill-redact keys new`). Raises `KeyFileError`
-    /// when it is not a valid ring, `OSError` when it cannot be read.
+    /// when it is not a valid ring or group or others may read it, `OSError`
+    /// when it cannot be read.
     #[staticmethod]
     fn load(path: PathBuf) -> PyResult<Self> {
-        let text = read_file(&path)?;
+        let text = read_secret_file(&path)?;
         let ring = KeyRing::from_json(&text)
             .map_err(|e| Failure::key_file("key ring", &path.display().to_string(), e))?;
         Ok(Self {
@@ -229,10 +240,11 @@ impl SealerKey {
         })
     }
 
-    /// Reads a sealer key file (`waybill-redact sealer new`, or `save`).
+    /// Reads a sealer key file (`waybill-redact sealer new`, or `save`). Raises
+    /// `KeyFileError` when group or others may read it.
     #[staticmethod]
     fn load(path: PathBuf) -> PyResult<Self> {
-        let text = read_file(&path)?;
+        let text = read_secret_file(&path)?;
         let key = Key::from_json(&text)
             .map_err(|e| Failure::key_file("sealer key", &path.display().to_string(), e))?;
         Ok(Self { key })

@@ -117,3 +117,15 @@ def test_saved_keys_are_owner_only_load_back_and_never_overwrite(tmp_path, recor
     again = wr.Ring.load(tmp_path / "ring.json")
     assert again.current_kid == ring.current_kid
     assert wr.token_header(again.seal(records[0]))["suite"] == 1
+
+
+def test_key_files_group_or_others_may_read_are_refused(tmp_path) -> None:
+    ring_path, key_path = tmp_path / "ring.json", tmp_path / "seller.json"
+    wr.Ring.generate().save(ring_path)
+    wr.SealerKey.generate().save(key_path)
+    for path, cls in ((ring_path, wr.Ring), (key_path, wr.SealerKey)):
+        os.chmod(path, 0o644)
+        with pytest.raises(wr.KeyFileError, match="readable by group or others.*chmod 600"):
+            cls.load(path)
+        os.chmod(path, 0o600)
+        cls.load(path)

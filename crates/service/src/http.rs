@@ -53,6 +53,9 @@ pub struct App {
     pub(crate) witness: Arc<crate::witness_client::WitnessStatus>,
     /// This instance's committed audit tree and latest checkpoint.
     pub(crate) log: Arc<crate::log_view::LogView>,
+    /// The task sending checkpoints to the witnesses, awaited at shutdown so
+    /// that the closing checkpoint is offered before the process ends.
+    pub(crate) witness_client: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// The settings, for reloads.
     pub(crate) config: crate::config::Config,
 }

@@ -160,11 +160,17 @@ pub async fn open_store_with(
     ))
 }
 
+/// Reads a secret key file (the audit key, the witness key, the ring) through
+/// the library's one reading: owner-only or refused, into a zeroizing buffer.
+pub(crate) fn read_key_file(path: &Path) -> Result<zeroize::Zeroizing<String>, ServiceError> {
+    waybill_redact::read_secret_key_file(path).map_err(|e| ServiceError::Key(e.to_string()))
+}
+
 /// Reads the audit key. A missing file is an error (a new key would start a
 /// log no one can link to the old one), and so is a file group or others may
 /// read.
 fn audit_key(path: &Path) -> Result<AuditKey, ServiceError> {
-    let text = witness::read_key_file(path)?;
+    let text = read_key_file(path)?;
     AuditKey::from_json(&text).map_err(|e| ServiceError::Key(format!("{}: {e}", path.display())))
 }
 
@@ -201,6 +207,7 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
     }
     let resolver = reload::initial(config)?;
     let key = Arc::new(audit_key(&config.audit_key)?);
+    let witnesses = witness_client::targets(&config.witness)?;
     let metrics = Arc::new(Metrics::default());
     let rate = RateParams::new(config.rate.burst, config.rate.per_minute);
     let public = key.public_key();
@@ -227,18 +234,20 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
     let log = Arc::new(log_view::LogView::default());
     let follower = log.clone();
     tokio::spawn(async move { follower.follow(feed_rx).await });
-    if !config.witness.is_empty() {
+    if !witnesses.is_empty() {
         metrics.watch_witness(witness.clone());
+    }
+    let witness_client = (!witnesses.is_empty()).then(|| {
         let client = witness_client::WitnessClient::new(
-            &config.witness,
+            witnesses,
             public,
             &config.instance,
             store.clone(),
             witness.clone(),
             log.clone(),
-        )?;
-        tokio::spawn(client.run());
-    }
+        );
+        tokio::spawn(client.run())
+    });
     // The revocation table is checked against the audit log before the
     // first request: the log's revocations are enforced.
     revocation_log::reconcile(store.as_ref()).await?;
@@ -276,6 +285,7 @@ pub async fn build(config: &Config) -> Result<Arc<App>, ServiceError> {
         },
         witness,
         log,
+        witness_client: std::sync::Mutex::new(witness_client),
         config: config.clone(),
     }))
 }
@@ -361,11 +371,36 @@ pub async fn run(
     for (key, count) in app.suppressed.due(store::now_ms(), true) {
         app.suppressed.write(app.store.as_ref(), key, count).await;
     }
+    // Gone before this returns, with their hold on the store.
+    let _ = tokio::join!(refresher, reloader, summaries);
     let closed = app.store.close().await;
     tracing::info!("audit flushed, store closed");
+    // The witness client offers the closing checkpoint once more, then stops.
+    let client = app
+        .witness_client
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if let Some(mut client) = client {
+        if tokio::time::timeout(WITNESS_CLOSE_WAIT, &mut client)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "shutdown: the witnesses did not answer in time; \
+                 the next start offers them the closing checkpoint"
+            );
+            client.abort();
+            let _ = client.await;
+        }
+    }
     closed?;
     Ok(())
 }
+
+/// How long a shutdown waits for the witnesses to cosign the closing
+/// checkpoint: two tries of the client's 5 s timeout.
+const WITNESS_CLOSE_WAIT: Duration = Duration::from_secs(11);
 
 /// Open connections on the admin listener at most.
 const ADMIN_MAX_CONNECTIONS: usize = 256;

@@ -93,10 +93,7 @@ fn load(
     trust: &[String],
     revocations: Arc<Revocations>,
 ) -> Result<(Resolver, Option<Published>), ServiceError> {
-    let ring_text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(&config.ring)
-            .map_err(|e| ServiceError::Key(format!("{}: {e}", config.ring.display())))?,
-    );
+    let ring_text = crate::read_key_file(&config.ring)?;
     let ring = KeyRing::from_json(&ring_text)
         .map_err(|e| ServiceError::Key(format!("{}: {e}", config.ring.display())))?;
     let trusted = trust

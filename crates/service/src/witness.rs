@@ -26,7 +26,6 @@ use waybill_redact::{
     verify_consistency, AddCheckpoint, AuditPublicKey, SignedCheckpoint, WitnessKey,
     MAX_ADD_CHECKPOINT_BYTES,
 };
-use zeroize::Zeroizing;
 
 use crate::error::ServiceError;
 
@@ -48,6 +47,15 @@ pub struct WitnessArgs {
     /// The key name on its cosignature lines.
     #[arg(long, value_name = "NAME", default_value = "waybill-redact-witness")]
     pub name: String,
+    /// Serve HTTPS with this certificate chain (PEM, the server's certificate
+    /// first). Without it the witness speaks plain HTTP, for a TLS proxy in
+    /// front of it.
+    #[arg(long, value_name = "CERT.pem", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM; owner-only, as every secret key
+    /// file).
+    #[arg(long, value_name = "KEY.pem", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Why a checkpoint was not cosigned, as the protocol answers it.
@@ -255,41 +263,12 @@ pub fn router(witness: Arc<Witness>) -> Router {
         .with_state(witness)
 }
 
-/// Reads a key file into a zeroizing buffer; refuses one that group or others
-/// may read.
-pub(crate) fn read_key_file(path: &Path) -> Result<Zeroizing<String>, ServiceError> {
-    let key_error = |e: String| ServiceError::Key(format!("{}: {e}", path.display()));
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map_err(|e| key_error(e.to_string()))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(key_error(format!(
-                "readable by group or others (mode {:o}); chmod 600 it",
-                mode & 0o777
-            )));
-        }
-    }
-    // Read into a buffer sized up front, so no reallocation leaves a copy.
-    let mut file = std::fs::File::open(path).map_err(|e| key_error(e.to_string()))?;
-    let len = file.metadata().map_or(0, |m| m.len());
-    if len > 64 * 1024 {
-        return Err(key_error("larger than a key file".into()));
-    }
-    let mut text = Zeroizing::new(String::with_capacity(usize::try_from(len).unwrap_or(0) + 1));
-    std::io::Read::read_to_string(&mut file, &mut text).map_err(|e| key_error(e.to_string()))?;
-    Ok(text)
-}
-
 /// `witness serve`: runs until interrupted.
 ///
 /// # Errors
 /// [`ServiceError`] for a bad key, log or store, or a listener that cannot bind.
 pub async fn serve(args: WitnessArgs) -> Result<(), ServiceError> {
-    let key = WitnessKey::from_json(&read_key_file(&args.key)?)
+    let key = WitnessKey::from_json(&crate::read_key_file(&args.key)?)
         .map_err(|e| ServiceError::Key(format!("{}: {e}", args.key.display())))?;
     let mut logs = HashMap::new();
     for log in &args.logs {
@@ -301,15 +280,100 @@ pub async fn serve(args: WitnessArgs) -> Result<(), ServiceError> {
             .map_err(|e| ServiceError::Config(format!("--log {log}: {e}")))?;
         logs.insert(origin.to_owned(), public);
     }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
+        _ => None,
+    };
     let witness = Arc::new(Witness::open(key, &args.name, logs, &args.store)?);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    tracing::info!(listen = %args.listen, public = %witness.key.public_key(), "witness listening");
-    axum::serve(listener, router(witness))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    tracing::info!(
+        listen = %args.listen, https = tls.is_some(), public = %witness.key.public_key(),
+        "witness listening"
+    );
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match tls {
+        Some(tls) => serve_tls(listener, tls, router(witness), shutdown).await,
+        None => {
+            axum::serve(listener, router(witness))
+                .with_graceful_shutdown(shutdown)
+                .await?;
+        }
+    }
     Ok(())
+}
+
+/// The TLS side of `--tls-cert/--tls-key` (rustls with ring, TLS 1.2 and 1.3).
+fn tls_acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor, ServiceError> {
+    use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls::{crypto, ServerConfig};
+    let bad =
+        |e: &dyn std::fmt::Display| ServiceError::Config(format!("--tls-cert/--tls-key: {e}"));
+    let chain = std::fs::read(cert).map_err(|e| bad(&format_args!("{}: {e}", cert.display())))?;
+    let chain = CertificateDer::pem_slice_iter(&chain)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(&format_args!("{}: {e}", cert.display())))?;
+    if chain.is_empty() {
+        return Err(bad(&format_args!("{}: no PEM certificate", cert.display())));
+    }
+    let key_pem = crate::read_key_file(key)?;
+    let key_der = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+        .map_err(|e| bad(&format_args!("{}: {e}", key.display())))?;
+    let config = ServerConfig::builder_with_provider(Arc::new(crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(chain, key_der))
+        .map_err(|e| bad(&e))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Serves `router` over TLS until `shutdown`, then lets open connections
+/// finish their requests (a few seconds at most).
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    tls: tokio_rustls::TlsAcceptor,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(std::time::Duration::from_secs(10));
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let tls = tls.clone();
+        let service = TowerToHyperService::new(router.clone());
+        let http = http.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            // A client that never finishes its handshake holds one task, for
+            // 10 s at most.
+            let handshake =
+                tokio::time::timeout(std::time::Duration::from_secs(10), tls.accept(stream));
+            let Ok(Ok(stream)) = handshake.await else {
+                return;
+            };
+            let _ = watcher
+                .watch(http.serve_connection(TokioIo::new(stream), service))
+                .await;
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), graceful.shutdown()).await;
 }
 
 /// `witness serve`: the whole command.

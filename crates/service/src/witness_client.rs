@@ -8,6 +8,7 @@
 //! cosignature: `/readyz` fails past `max_unwitnessed_secs`, and with
 //! `require_witness` resolving answers 503 instead of disclosing.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,13 +21,56 @@ use crate::log_view::LogView;
 use crate::store::ResolverStore;
 
 /// One witness in the configuration.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct WitnessConfig {
-    /// Its base URL (`http://host:port`); `add-checkpoint` is posted below it.
+    /// Its base URL, `https://host:port` (or `http://` on a trusted network);
+    /// `add-checkpoint` is posted below it.
     pub url: String,
     /// Its public key, `WW1:…`.
     pub key: String,
+    /// A PEM file of the certificate authorities to trust for this `https://`
+    /// witness instead of the public web's (webpki roots): a witness whose
+    /// certificate a private CA signed.
+    #[serde(default)]
+    pub ca: Option<PathBuf>,
+}
+
+impl WitnessConfig {
+    /// The HTTP client for this witness: rustls, trusting `ca` when given and
+    /// the webpki roots otherwise.
+    fn client(&self) -> Result<reqwest::Client, ServiceError> {
+        let bad =
+            |e: &dyn std::fmt::Display| ServiceError::Config(format!("witness {}: {e}", self.url));
+        let https = self.url.starts_with("https://");
+        if !https && !self.url.starts_with("http://") {
+            return Err(bad(&"the url must start with https:// or http://"));
+        }
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(Duration::from_secs(5));
+        if let Some(path) = &self.ca {
+            if !https {
+                return Err(bad(&"ca is for an https:// witness"));
+            }
+            let pem = std::fs::read(path)
+                .map_err(|e| bad(&format_args!("ca {}: {e}", path.display())))?;
+            let roots = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| bad(&format_args!("ca {}: {e}", path.display())))?;
+            if roots.is_empty() {
+                return Err(bad(&format_args!(
+                    "ca {}: no PEM certificate",
+                    path.display()
+                )));
+            }
+            builder = roots
+                .into_iter()
+                .fold(builder.tls_built_in_root_certs(false), |b, root| {
+                    b.add_root_certificate(root)
+                });
+        }
+        builder.build().map_err(|e| bad(&e))
+    }
 }
 
 /// Since when the latest checkpoint has waited for a witness.
@@ -92,9 +136,11 @@ impl WitnessStatus {
     }
 }
 
-struct Target {
+pub(crate) struct Target {
     url: String,
     key: WitnessPublicKey,
+    /// Its own client: each witness may trust another CA.
+    http: reqwest::Client,
     /// The size this witness last cosigned (as far as we know).
     known: u64,
 }
@@ -106,49 +152,50 @@ pub(crate) struct WitnessClient {
     instance: String,
     store: Arc<dyn ResolverStore>,
     status: Arc<WitnessStatus>,
-    http: reqwest::Client,
     view: Arc<LogView>,
 }
 
 /// How long to wait before retrying a witness that did not cosign.
 const RETRY: Duration = Duration::from_secs(2);
 
+/// The configured witnesses, checked (key, URL, CA file) and each with its
+/// client: done before the store is opened, so a bad setting stops the start
+/// at once.
+pub(crate) fn targets(witnesses: &[WitnessConfig]) -> Result<Vec<Target>, ServiceError> {
+    witnesses
+        .iter()
+        .map(|w| {
+            let key = w
+                .key
+                .parse()
+                .map_err(|e| ServiceError::Config(format!("witness {}: {e}", w.url)))?;
+            Ok(Target {
+                url: format!("{}/add-checkpoint", w.url.trim_end_matches('/')),
+                key,
+                http: w.client()?,
+                known: 0,
+            })
+        })
+        .collect()
+}
+
 impl WitnessClient {
     pub(crate) fn new(
-        witnesses: &[WitnessConfig],
+        targets: Vec<Target>,
         audit_key: AuditPublicKey,
         instance: &str,
         store: Arc<dyn ResolverStore>,
         status: Arc<WitnessStatus>,
         view: Arc<LogView>,
-    ) -> Result<Self, ServiceError> {
-        let targets = witnesses
-            .iter()
-            .map(|w| {
-                let key = w
-                    .key
-                    .parse()
-                    .map_err(|e| ServiceError::Config(format!("witness {}: {e}", w.url)))?;
-                Ok(Target {
-                    url: format!("{}/add-checkpoint", w.url.trim_end_matches('/')),
-                    key,
-                    known: 0,
-                })
-            })
-            .collect::<Result<_, ServiceError>>()?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| ServiceError::Config(format!("witness client: {e}")))?;
-        Ok(Self {
+    ) -> Self {
+        Self {
             targets,
             audit_key,
             instance: instance.to_owned(),
             store,
             status,
-            http,
             view,
-        })
+        }
     }
 
     /// Runs until the log view stops changing for good (the writer stopped).
@@ -217,11 +264,19 @@ impl WitnessClient {
                 checkpoint: cp.clone(),
             }
             .to_body();
-            let response = self.http.post(&target.url).body(body).send().await;
+            let response = target.http.post(&target.url).body(body).send().await;
             let response = match response {
                 Ok(r) => r,
                 Err(e) => {
-                    tracing::warn!(witness = %target.url, error = %e, "witness unreachable");
+                    // With its causes: reqwest's own line hides why (a certificate
+                    // no trusted CA signed, a refused connection).
+                    let mut error = e.to_string();
+                    let mut cause = std::error::Error::source(&e);
+                    while let Some(c) = cause {
+                        error = format!("{error}: {c}");
+                        cause = c.source();
+                    }
+                    tracing::warn!(witness = %target.url, %error, "witness unreachable");
                     return false;
                 }
             };

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use common::*;
 use waybill_redact_service::{build, run, App};
 
-/// Writes `text` to `path` the way an operator should: a new file renamed
-/// over the old, so the service never reads half a file.
+/// Writes `text` to `path` the way an operator should: a new owner-only file
+/// renamed over the old, so the service never reads half a file.
 fn replace(path: &Path, text: &str) {
     let tmp = path.with_extension("new");
-    std::fs::write(&tmp, text).unwrap();
+    write_secret(&tmp, text);
     std::fs::rename(&tmp, path).unwrap();
 }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -15,87 +15,6 @@ use waybill_redact::{
     WitnessKey,
 };
 use waybill_redact_service::{build, WitnessConfig};
-
-struct WitnessProcess {
-    child: Child,
-    url: String,
-    key: waybill_redact::WitnessPublicKey,
-    store: std::path::PathBuf,
-}
-
-impl Drop for WitnessProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn spawn_witness(keys: &Keys, instance: &str) -> WitnessProcess {
-    let key = WitnessKey::generate();
-    let key_path = keys.path("witness.json");
-    if !key_path.exists() {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&key_path)
-            .unwrap();
-        std::io::Write::write_all(&mut f, key.to_json().as_bytes()).unwrap();
-    }
-    let key = WitnessKey::from_json(&std::fs::read_to_string(&key_path).unwrap())
-        .unwrap()
-        .public_key();
-    let port = free_port();
-    let store = keys.path("witness-store");
-    let child = Command::new(env!("CARGO_BIN_EXE_waybill-resolver"))
-        .arg("witness")
-        .args(["--key", key_path.to_str().unwrap()])
-        .args(["--store", store.to_str().unwrap()])
-        .args([
-            "--log",
-            &format!("{}={}", audit_origin(instance), keys.audit.public_key()),
-        ])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Held at once, so that it is killed and reaped on every path.
-    let witness = WitnessProcess {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        key,
-        store,
-    };
-    // Up when it answers (a GET is not a route: any answer means it listens).
-    for _ in 0..200 {
-        let probe = client().get(format!("{}/add-checkpoint", witness.url));
-        if probe.send().await.is_ok() {
-            return witness;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the witness did not start");
-}
-
-/// The witness's stored (cosigned) checkpoint of `instance`.
-fn witnessed(w: &WitnessProcess) -> SignedCheckpoint {
-    let entry = std::fs::read_dir(&w.store)
-        .unwrap()
-        .filter_map(Result::ok)
-        .find(|e| e.path().extension().is_some_and(|x| x == "checkpoint"))
-        .expect("the witness stored a checkpoint");
-    SignedCheckpoint::from_text(&std::fs::read_to_string(entry.path()).unwrap()).unwrap()
-}
 
 async fn metric(url: &str, name: &str) -> u64 {
     let text = client()
@@ -128,6 +47,7 @@ async fn a_witnessed_log_verifies_and_a_cut_one_is_refused_everywhere() {
     config.witness = vec![WitnessConfig {
         url: witness.url.clone(),
         key: witness.key.to_string(),
+        ..WitnessConfig::default()
     }];
     config.max_unwitnessed_secs = 30;
     let s = Running::start(config.clone()).await;
@@ -311,6 +231,69 @@ async fn a_witnessed_log_verifies_and_a_cut_one_is_refused_everywhere() {
     }
 }
 
+/// An `https://` witness whose certificate a private CA signed: with the public
+/// web's roots alone the resolver cannot reach it; trusting the CA (`ca`), it
+/// catches up and every record ends up witnessed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_witness_is_reached_through_its_own_ca_only() {
+    let keys = Keys::new();
+    let tls = test_ca(keys.dir.path(), "witness");
+    let witness = spawn_witness_on(&keys, "node-t", free_port(), Some(&tls)).await;
+    let store = sqlite_url(keys.dir.path());
+    let mut config = keys.config(&store, "node-t");
+    config.checkpoint_every = 10;
+    config.witness = vec![WitnessConfig {
+        url: witness.url.clone(),
+        key: witness.key.to_string(),
+        ca: None,
+    }];
+    let (token, grant) = (keys.token(), keys.grant(1000));
+    let s = Running::start(config.clone()).await;
+    let statuses = burst(std::slice::from_ref(&s.url), &token, &grant, 10).await;
+    assert!(statuses.iter().all(|s| *s == 200));
+    // The checkpoint at 10 is offered at once and again every 2 s: refused by
+    // the TLS handshake each time.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        metric(&s.admin_url, "waybill_audit_cosigned_total").await,
+        0
+    );
+    assert!(witnessed_now(&witness).is_none());
+    s.stop().await;
+
+    config.witness[0].ca = Some(tls.ca.clone());
+    let s = Running::start(config.clone()).await;
+    let statuses = burst(std::slice::from_ref(&s.url), &token, &grant, 10).await;
+    assert!(statuses.iter().all(|s| *s == 200));
+    for _ in 0..100 {
+        if witnessed_now(&witness).is_some_and(|cp| cp.size() == 20) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(witnessed(&witness).size(), 20);
+    s.stop().await;
+    let text = export_text(&keys, &store, "export.jsonl").await;
+    assert_eq!(verify_witnessed(&text, &keys, &witness).records, 20);
+
+    // A CA file for a plain http:// witness, or one that holds no certificate,
+    // refuses start.
+    let mut plain = config.clone();
+    plain.witness[0].url = format!("http://127.0.0.1:{}", witness.port);
+    let e = build(&plain).await.err().expect("ca with http:// refused");
+    assert!(
+        e.to_string().contains("ca is for an https:// witness"),
+        "{e}"
+    );
+    let mut empty = config.clone();
+    empty.witness[0].ca = Some(keys.path("ring.json"));
+    let e = build(&empty)
+        .await
+        .err()
+        .expect("a CA file without a certificate refused");
+    assert!(e.to_string().contains("no PEM certificate"), "{e}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_witness_process_refuses_a_fork_and_a_rollback_with_the_stolen_key() {
     let keys = Keys::new();
@@ -374,7 +357,7 @@ async fn the_witness_process_refuses_a_fork_and_a_rollback_with_the_stolen_key()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_service_makes_no_audit_key_and_refuses_a_missing_or_readable_one() {
+async fn the_service_makes_no_audit_key_and_refuses_missing_or_readable_key_files() {
     let keys = Keys::new();
     let store = sqlite_url(keys.dir.path());
     let mut config = keys.config(&store, "node-k");
@@ -396,10 +379,57 @@ async fn the_service_makes_no_audit_key_and_refuses_a_missing_or_readable_one() 
         .await
         .err()
         .expect("a readable key refuses start");
+    let fix = |name: &str| {
+        let path = keys.path(name);
+        format!(
+            "{}: readable by group or others (mode 640): a secret key file must be owner-only; chmod 600 {}",
+            path.display(),
+            path.display()
+        )
+    };
     assert!(
-        refused.to_string().contains("readable by group or others"),
+        refused.to_string().contains(&fix("audit-key.json")),
         "{refused}"
     );
+    // The ring, likewise.
+    let chmod = |name: &str, mode: u32| {
+        std::fs::set_permissions(
+            keys.path(name),
+            std::os::unix::fs::PermissionsExt::from_mode(mode),
+        )
+        .unwrap();
+    };
+    chmod("audit-key.json", 0o600);
+    chmod("ring.json", 0o640);
+    let refused = build(&config)
+        .await
+        .err()
+        .expect("a readable ring refuses start");
+    assert!(refused.to_string().contains(&fix("ring.json")), "{refused}");
+    chmod("ring.json", 0o600);
+    // And the witness's key: `witness` exits at once, saying why.
+    write_secret(
+        &keys.path("witness.json"),
+        &WitnessKey::generate().to_json(),
+    );
+    chmod("witness.json", 0o640);
+    let out = Command::new(env!("CARGO_BIN_EXE_waybill-resolver"))
+        .arg("witness")
+        .args(["--key", keys.path("witness.json").to_str().unwrap()])
+        .args(["--store", keys.path("witness-store").to_str().unwrap()])
+        .args([
+            "--log",
+            &format!("{}={}", audit_origin("node-k"), keys.audit.public_key()),
+        ])
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&fix("witness.json")), "{stderr}");
+    // With everything owner-only, it starts.
+    let s = Running::start(config).await;
+    s.stop().await;
     // Nothing beside the database either.
     let beside: Vec<_> = std::fs::read_dir(keys.dir.path())
         .unwrap()

@@ -2,6 +2,10 @@
 
 #![allow(dead_code)]
 
+mod witness;
+#[allow(unused_imports)]
+pub use witness::*;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,19 +32,9 @@ impl Keys {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ring = KeyRing::generate();
-        std::fs::write(dir.path().join("ring.json"), ring.to_json().as_bytes()).unwrap();
+        write_secret(&dir.path().join("ring.json"), &ring.to_json());
         let audit = AuditKey::generate();
-        std::fs::write(
-            dir.path().join("audit-key.json"),
-            audit.to_json().as_bytes(),
-        )
-        .unwrap();
-        // The service refuses an audit key group or others may read.
-        std::fs::set_permissions(
-            dir.path().join("audit-key.json"),
-            std::os::unix::fs::PermissionsExt::from_mode(0o600),
-        )
-        .unwrap();
+        write_secret(&dir.path().join("audit-key.json"), &audit.to_json());
         Self {
             ring,
             issuer: IssuerKey::generate(),
@@ -143,6 +137,13 @@ pub fn signed(device: &DeviceKey, grant: &Grant, tokens: &[&str]) -> serde_json:
         _ => serde_json::json!({"tokens": tokens, "grant": grant.as_str(), "purpose": "delivery",
                     "device_signature": proof}),
     }
+}
+
+/// Writes a secret key file as an operator must: owner-only (the service
+/// refuses a key file group or others may read).
+pub fn write_secret(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
 }
 
 pub fn hex_sha256(s: &str) -> String {
