@@ -381,7 +381,7 @@ pub fn resolve(args: ResolveArgs) -> ExitCode {
             load_revocations(&resolver, path)?;
         }
         if crate::verbose() {
-            if let Ok(g) = credentials::parse_grant(&grant) {
+            if let Ok(g) = Grant::parse(grant.trim()) {
                 note_grant(&g);
             }
         }
