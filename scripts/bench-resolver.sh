@@ -69,11 +69,14 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 
 start() { # store instance port [config]
     "$bin" serve --ring "$work/ring.json" --trust "$trust" --store "$1" --instance "$2" \
-        --listen "127.0.0.1:$3" --audit-key "$work/audit-key.json" --config "${4:-$work/resolver.toml}" \
+        --listen "127.0.0.1:$3" --admin-listen "127.0.0.1:$(port)" \
+        --audit-key "$work/audit-key.json" --config "${4:-$work/resolver.toml}" \
         2>>"$work/service.log" &
     pids+=($!)
+    # /readyz is on the admin listener (each instance its own port); the public
+    # listener answers /healthz once it serves.
     for _ in $(seq 100); do
-        curl -fs "http://127.0.0.1:$3/readyz" >/dev/null 2>&1 && return
+        curl -fs "http://127.0.0.1:$3/healthz" >/dev/null 2>&1 && return
         sleep 0.1
     done
     echo "service on port $3 did not start" >&2; cat "$work/service.log" >&2; exit 1
