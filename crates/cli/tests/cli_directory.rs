@@ -89,6 +89,12 @@ fn env() -> Env {
     let f = |n: &str| dir.path().join(n);
     let ring = KeyRing::generate();
     std::fs::write(f("ring.json"), ring.to_json().as_bytes()).unwrap();
+    // Secret key files are refused unless owner-only.
+    std::fs::set_permissions(
+        f("ring.json"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let issuer = IssuerKey::generate();
     let records: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(FIXTURES).unwrap()).unwrap();
