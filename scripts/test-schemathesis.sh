@@ -71,9 +71,15 @@ seconds="${SCHEMATHESIS_SECONDS:-60}"
 failed=0
 for listener in public admin; do
   base=$public; [ $listener = admin ] && base=$admin
+  # On the admin listener, ten wrong admin keys a minute from one address and
+  # the revocation routes answer 429 without checking the key (by design):
+  # schemathesis's missing-header and wrong-key checks send far more than ten
+  # and then expect 401. A wrong key's 401 is tested in
+  # crates/service/tests/logs.rs; these two checks stay on for the public one.
+  exclude=()
+  [ $listener = admin ] && exclude=(--exclude-checks missing_required_header,ignored_auth)
   echo "test-schemathesis: $listener listener ($base), ${seconds} s"
-  # The admin key is a valid example for the one route that needs it; the
-  # `ignored_auth` check still sends requests without it and with a wrong one.
+  # The admin key is a valid example for the one route that needs it.
   # One worker: hypothesis's lambda descriptions (ast.parse) are not thread-safe
   # on every CPython 3.11.
   # Run from the temporary folder: schemathesis keeps a cache where it runs.
@@ -81,7 +87,7 @@ for listener in public admin; do
       --config-file "$repo/scripts/schemathesis.toml" \
       run "$admin/openapi.json" \
       --url "$base" --include-tag "$listener" \
-      --checks all --max-time "$seconds" --workers 1 --seed 23 \
+      --checks all "${exclude[@]}" --max-time "$seconds" --workers 1 --seed 23 \
       --header "Authorization: Bearer $admin_key" \
       --output-truncate false) | tee "$tmp/$listener.out"; then
     failed=1
