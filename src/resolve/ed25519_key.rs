@@ -98,7 +98,7 @@ use key_role::KeyRole;
 /// `ZeroizeOnDrop`); `Debug` shows the public key only.
 ///
 /// Used through its role's name: [`AuditKey`](crate::AuditKey),
-/// [`WitnessKey`](crate::WitnessKey), [`IssuerKey`](crate::IssuerKey),
+/// `WitnessKey` (with the `audit-log` feature), [`IssuerKey`](crate::IssuerKey),
 /// [`DeviceKey`](crate::DeviceKey).
 pub struct Ed25519Key<R> {
     signing: SigningKey,
